@@ -1,0 +1,304 @@
+//! Connection settings: `--dsn` (URL or `key=value` conninfo), else `DATABASE_URL`, else the
+//! libpq environment (`PGHOST`, `PGPORT`, `PGUSER`, `PGDATABASE`, `PGPASSWORD`, `PGSSLMODE`)
+//! and `~/.pgpass`. Every session is made read-only and time-bounded at startup.
+
+use super::CatalogError;
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
+use sqlx::ConnectOptions;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Timeouts applied to every session.
+#[derive(Clone, Debug)]
+pub struct SessionLimits {
+    pub connect_timeout: Duration,
+    pub statement_timeout: Duration,
+    pub lock_timeout: Duration,
+    pub idle_in_transaction_timeout: Duration,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        SessionLimits {
+            connect_timeout: Duration::from_secs(10),
+            statement_timeout: Duration::from_secs(300),
+            lock_timeout: Duration::from_secs(5),
+            idle_in_transaction_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Where to connect. `Debug` never shows the password.
+#[derive(Clone)]
+pub struct ConnectTarget {
+    options: PgConnectOptions,
+}
+
+impl fmt::Debug for ConnectTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectTarget")
+            .field("target", &self.describe())
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+impl ConnectTarget {
+    /// Resolve the connection from an explicit DSN, else `DATABASE_URL`, else libpq variables.
+    pub fn resolve(dsn: Option<&str>) -> Result<ConnectTarget, CatalogError> {
+        let from_env = std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty());
+        let options = match dsn.map(str::to_string).or(from_env) {
+            Some(dsn) => parse_dsn(&dsn)?,
+            None => {
+                let mut o = PgConnectOptions::new();
+                // libpq treats a PGHOST that starts with `/` as a socket directory.
+                if let Ok(host) = std::env::var("PGHOST") {
+                    if host.starts_with('/') {
+                        o = o.socket(host);
+                    }
+                }
+                o
+            }
+        };
+        Ok(ConnectTarget { options })
+    }
+
+    /// `user@host:port/database`, never the password.
+    pub fn describe(&self) -> String {
+        let o = &self.options;
+        let host = match o.get_socket() {
+            Some(dir) => dir.display().to_string(),
+            None => o.get_host().to_string(),
+        };
+        format!(
+            "{}@{}:{}/{}",
+            o.get_username(),
+            host,
+            o.get_port(),
+            o.get_database().unwrap_or(o.get_username())
+        )
+    }
+
+    pub fn source_info(&self) -> crate::model::SourceInfo {
+        let o = &self.options;
+        crate::model::SourceInfo {
+            host: Some(match o.get_socket() {
+                Some(dir) => dir.display().to_string(),
+                None => o.get_host().to_string(),
+            }),
+            port: Some(o.get_port()),
+            database: o.get_database().unwrap_or(o.get_username()).to_string(),
+            user: Some(o.get_username().to_string()),
+        }
+    }
+
+    /// The options for a driftgate session: read-only by default, bounded by timeouts,
+    /// `search_path = pg_catalog` so every name the server prints is schema-qualified, and
+    /// fixed output settings so deparsed constants print the same on every machine.
+    pub fn session_options(&self, limits: &SessionLimits) -> PgConnectOptions {
+        let ms = |d: Duration| format!("{}ms", d.as_millis());
+        self.options
+            .clone()
+            .application_name("driftgate")
+            .extra_float_digits(3)
+            .options([
+                ("default_transaction_read_only", "on".to_string()),
+                ("statement_timeout", ms(limits.statement_timeout)),
+                ("lock_timeout", ms(limits.lock_timeout)),
+                (
+                    "idle_in_transaction_session_timeout",
+                    ms(limits.idle_in_transaction_timeout),
+                ),
+                ("search_path", "pg_catalog".to_string()),
+                ("TimeZone", "UTC".to_string()),
+                ("DateStyle", "ISO".to_string()),
+                ("IntervalStyle", "postgres".to_string()),
+            ])
+            .log_statements(tracing::log::LevelFilter::Debug)
+            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(30))
+    }
+}
+
+/// Parse a `postgres://` URL or a libpq `key=value …` connection string.
+fn parse_dsn(dsn: &str) -> Result<PgConnectOptions, CatalogError> {
+    let bad = |reason: String| CatalogError::BadDsn(reason);
+    if dsn.starts_with("postgres://") || dsn.starts_with("postgresql://") {
+        return PgConnectOptions::from_str(dsn).map_err(|e| {
+            // sqlx's message may quote the URL; say only what kind of problem it is.
+            let msg = e.to_string().replace(dsn, "<dsn>");
+            bad(format!("cannot parse the connection URL: {msg}"))
+        });
+    }
+    let mut o = PgConnectOptions::new_without_pgpass();
+    let mut password_given = false;
+    for (key, value) in parse_conninfo(dsn).map_err(bad)? {
+        o = match key.as_str() {
+            "host" | "hostaddr" if value.starts_with('/') => o.socket(&value),
+            "host" | "hostaddr" => o.host(&value),
+            "port" => o.port(
+                value
+                    .parse()
+                    .map_err(|_| bad(format!("port {value:?} is not a number")))?,
+            ),
+            "user" => o.username(&value),
+            "password" => {
+                password_given = true;
+                o.password(&value)
+            }
+            "dbname" => o.database(&value),
+            "sslmode" => o.ssl_mode(
+                PgSslMode::from_str(&value)
+                    .map_err(|_| bad(format!("unknown sslmode {value:?}")))?,
+            ),
+            "sslrootcert" => o.ssl_root_cert(&value),
+            "application_name" | "connect_timeout" | "options" => o,
+            other => return Err(bad(format!("unknown connection parameter {other:?}"))),
+        };
+    }
+    if !password_given {
+        // `new()` would have read ~/.pgpass for the environment's host; read it for ours.
+        o = PgConnectOptions::from_str(&conninfo_url(&o)).unwrap_or(o);
+    }
+    Ok(o)
+}
+
+/// A URL with no password, used only to let sqlx apply `~/.pgpass` to our host/user/db.
+fn conninfo_url(o: &PgConnectOptions) -> String {
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    let mut url = format!(
+        "postgresql://{}@{}:{}/{}",
+        enc(o.get_username()),
+        enc(o.get_host()),
+        o.get_port(),
+        enc(o.get_database().unwrap_or(o.get_username()))
+    );
+    if let Some(dir) = o.get_socket() {
+        url.push_str(&format!("?host={}", enc(&dir.display().to_string())));
+    }
+    url
+}
+
+/// libpq conninfo: `key=value` pairs separated by spaces; values may be single-quoted with
+/// `\'` and `\\` escapes.
+fn parse_conninfo(s: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            break;
+        }
+        let mut key = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' || c.is_whitespace() {
+                break;
+            }
+            key.push(c);
+            chars.next();
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.next() != Some('=') {
+            return Err(format!(
+                "connection string is neither a postgres:// URL nor key=value pairs (missing `=` after {key:?})"
+            ));
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'\'') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('\\') => value.push(chars.next().ok_or("unterminated quoted value")?),
+                    Some('\'') => break,
+                    Some(c) => value.push(c),
+                    None => return Err("unterminated quoted value in connection string".into()),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                value.push(c);
+                chars.next();
+            }
+        }
+        out.push((key, value));
+    }
+    Ok(out)
+}
+
+pub async fn connect(
+    target: &ConnectTarget,
+    limits: &SessionLimits,
+) -> Result<sqlx::PgConnection, CatalogError> {
+    let options = target.session_options(limits);
+    match tokio::time::timeout(limits.connect_timeout, options.connect()).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => Err(CatalogError::Connect {
+            target: target.describe(),
+            reason: super::describe_sqlx_error(&e),
+        }),
+        Err(_) => Err(CatalogError::Connect {
+            target: target.describe(),
+            reason: format!(
+                "no answer within the connect timeout ({}s)",
+                limits.connect_timeout.as_secs_f64()
+            ),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conninfo_parses_quotes_and_escapes() {
+        let kv = parse_conninfo("host=/tmp port=5433 dbname='my db' password='it\\'s'").unwrap();
+        assert_eq!(
+            kv,
+            vec![
+                ("host".into(), "/tmp".into()),
+                ("port".into(), "5433".into()),
+                ("dbname".into(), "my db".into()),
+                ("password".into(), "it's".into()),
+            ]
+        );
+        assert!(parse_conninfo("just-a-word").is_err());
+        assert!(parse_conninfo("password='open").is_err());
+    }
+
+    #[test]
+    fn debug_and_describe_hide_the_password() {
+        let t = ConnectTarget::resolve(Some("postgresql://u:s3cr3t-pw@db.example:6543/app")).unwrap();
+        assert_eq!(t.describe(), "u@db.example:6543/app");
+        assert!(!format!("{t:?}").contains("s3cr3t-pw"));
+        let kv = ConnectTarget::resolve(Some("host=h user=u password=s3cr3t-pw dbname=d")).unwrap();
+        assert!(!format!("{kv:?}").contains("s3cr3t-pw"));
+        assert_eq!(kv.describe(), "u@h:5432/d");
+    }
+
+    #[test]
+    fn a_bad_url_error_does_not_echo_it() {
+        let err = ConnectTarget::resolve(Some("postgresql://u:s3cr3t-pw@h:notaport/d")).unwrap_err();
+        assert!(!err.to_string().contains("s3cr3t-pw"), "{err}");
+    }
+}

@@ -1,0 +1,182 @@
+//! Tables (`table:schema.name`): ordinary, partitioned and foreign, with their columns.
+
+use super::{comment_of, ext_member, fetch_in_schemas, sorted};
+use crate::catalog::{CatalogError, ServerCaps};
+use crate::model::{qualify, CatalogObject, Column, ObjectDef, ObjectKey, ObjectKind, TableDef};
+use sqlx::postgres::types::Oid;
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    oid: Oid,
+    schema: String,
+    name: String,
+    relkind: String,
+    persistence: String,
+    owner: String,
+    acl: Option<Vec<String>>,
+    comment: Option<String>,
+    partition_key: Option<String>,
+    partition_bound: Option<String>,
+    parents: Vec<String>,
+    rls_enabled: bool,
+    rls_forced: bool,
+    options: Option<Vec<String>>,
+    estimate: i64,
+    sql_name: String,
+    can_select: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct ColumnRow {
+    table_oid: Oid,
+    name: String,
+    data_type: String,
+    not_null: bool,
+    default_expr: Option<String>,
+    identity: String,
+    generated: String,
+    collation: Option<String>,
+    comment: Option<String>,
+    acl: Option<Vec<String>>,
+}
+
+/// What the counts reader needs to know of each table.
+#[derive(Clone, Debug)]
+pub struct TableRow {
+    /// As in the `table:` key (without the prefix).
+    pub name: String,
+    /// Quoted for use in SQL text.
+    pub sql_name: String,
+    pub estimate: i64,
+    pub can_select: bool,
+}
+
+pub async fn read_tables(
+    conn: &mut sqlx::PgConnection,
+    _caps: &ServerCaps,
+    nsp: &[Oid],
+) -> Result<(Vec<CatalogObject>, Vec<TableRow>), CatalogError> {
+    let sql = format!(
+        "SELECT c.oid, n.nspname::text AS schema, c.relname::text AS name, c.relkind::text AS relkind, \
+           c.relpersistence::text AS persistence, pg_get_userbyid(c.relowner)::text AS owner, \
+           c.relacl::text[] AS acl, {comment} AS comment, \
+           CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key, \
+           CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound, \
+           ARRAY(SELECT format('%s\x1f%s', pn.nspname, pc.relname) FROM pg_inherits i \
+                 JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
+                 WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS parents, \
+           c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced, \
+           c.reloptions::text[] AS options, \
+           CASE WHEN c.reltuples < 0 THEN -1::int8 ELSE round(c.reltuples)::int8 END AS estimate, \
+           format('%I.%I', n.nspname, c.relname) AS sql_name, \
+           has_table_privilege(c.oid, 'SELECT') AS can_select \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p', 'f') AND n.oid = ANY($1) AND NOT {ext}",
+        comment = comment_of("pg_class", "c.oid"),
+        ext = ext_member("pg_class", "c.oid"),
+    );
+    let rows: Vec<Row> = fetch_in_schemas(conn, "reading tables", &sql, nsp).await?;
+
+    let col_sql = "SELECT a.attrelid AS table_oid, a.attname::text AS name, \
+           format_type(a.atttypid, a.atttypmod) AS data_type, a.attnotnull AS not_null, \
+           pg_get_expr(ad.adbin, ad.adrelid) AS default_expr, \
+           a.attidentity::text AS identity, a.attgenerated::text AS generated, \
+           CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 \
+                THEN format('%I.%I', cn.nspname, co.collname) END AS collation, \
+           (SELECT description FROM pg_description ds WHERE ds.classoid = 'pg_class'::regclass \
+              AND ds.objoid = a.attrelid AND ds.objsubid = a.attnum) AS comment, \
+           a.attacl::text[] AS acl \
+         FROM pg_attribute a \
+         JOIN pg_class c ON c.oid = a.attrelid \
+         JOIN pg_type t ON t.oid = a.atttypid \
+         LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
+         LEFT JOIN pg_collation co ON co.oid = a.attcollation \
+         LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace \
+         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') \
+           AND c.relnamespace = ANY($1) \
+         ORDER BY a.attrelid, a.attnum";
+    let col_rows: Vec<ColumnRow> =
+        fetch_in_schemas(conn, "reading table columns", col_sql, nsp).await?;
+    let mut columns: HashMap<Oid, BTreeMap<String, Column>> = HashMap::new();
+    for c in col_rows {
+        let cols = columns.entry(c.table_oid).or_default();
+        let ordinal = cols.len() as u32 + 1;
+        let generated = match c.generated.as_str() {
+            "s" => Some("stored".to_string()),
+            "v" => Some("virtual".to_string()),
+            _ => None,
+        };
+        cols.insert(
+            c.name,
+            Column {
+                ordinal,
+                data_type: c.data_type,
+                not_null: c.not_null,
+                default: c.default_expr,
+                identity: match c.identity.as_str() {
+                    "a" => Some("always".into()),
+                    "d" => Some("by_default".into()),
+                    _ => None,
+                },
+                generated,
+                collation: c.collation,
+                comment: c.comment,
+                acl: sorted(c.acl),
+            },
+        );
+    }
+
+    let mut objects = Vec::with_capacity(rows.len());
+    let mut table_rows = Vec::with_capacity(rows.len());
+    for r in rows {
+        let qualified = qualify(&r.schema, &r.name);
+        table_rows.push(TableRow {
+            name: qualified.clone(),
+            sql_name: r.sql_name,
+            estimate: r.estimate,
+            can_select: r.can_select,
+        });
+        let mut parents: Vec<String> = r
+            .parents
+            .iter()
+            .map(|p| {
+                let (s, n) = p.split_once('\x1f').unwrap_or(("", p));
+                qualify(s, n)
+            })
+            .collect();
+        parents.sort();
+        let mut options = r.options.unwrap_or_default();
+        options.sort();
+        objects.push(CatalogObject {
+            key: ObjectKey::new(ObjectKind::Table, &qualified),
+            owner: Some(r.owner),
+            acl: sorted(r.acl),
+            comment: r.comment,
+            def: ObjectDef::Table(TableDef {
+                relkind: match r.relkind.as_str() {
+                    "p" => "partitioned_table",
+                    "f" => "foreign_table",
+                    _ => "table",
+                }
+                .to_string(),
+                persistence: match r.persistence.as_str() {
+                    "u" => "unlogged",
+                    "t" => "temporary",
+                    _ => "permanent",
+                }
+                .to_string(),
+                columns: columns.remove(&r.oid).unwrap_or_default(),
+                partition_key: r.partition_key,
+                partition_bound: r.partition_bound,
+                parents,
+                rls_enabled: r.rls_enabled,
+                rls_forced: r.rls_forced,
+                options,
+                schema: r.schema,
+                name: r.name,
+            }),
+        });
+    }
+    Ok((objects, table_rows))
+}

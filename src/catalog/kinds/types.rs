@@ -1,0 +1,118 @@
+//! User-defined types (`type:schema.name`): enums with their labels in order, standalone
+//! composites, domains with base type and constraints, ranges, and base types. Array types,
+//! table row types and the multiranges that ranges create are implied and left out.
+
+use super::{comment_of, ext_member, fetch_in_schemas, sorted};
+use crate::catalog::{CatalogError, ServerCaps};
+use crate::model::{CatalogObject, ObjectDef, ObjectKey, ObjectKind, TypeAttribute, TypeDef};
+use sqlx::postgres::types::Oid;
+use std::collections::BTreeMap;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    schema: String,
+    name: String,
+    typtype: String,
+    labels: Vec<String>,
+    attributes: Vec<String>,
+    base_type: Option<String>,
+    not_null: bool,
+    default_expr: Option<String>,
+    collation: Option<String>,
+    constraints: Vec<String>,
+    owner: String,
+    acl: Option<Vec<String>>,
+    comment: Option<String>,
+}
+
+pub async fn read_types(
+    conn: &mut sqlx::PgConnection,
+    _caps: &ServerCaps,
+    nsp: &[Oid],
+) -> Result<Vec<CatalogObject>, CatalogError> {
+    // Composite attributes and domain constraints travel as `name \x1f type \x1f collation`
+    // strings so one query serves every type.
+    let sql = format!(
+        "SELECT n.nspname::text AS schema, t.typname::text AS name, t.typtype::text AS typtype, \
+           ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) AS labels, \
+           ARRAY(SELECT format('%s\x1f%s\x1f%s', a.attname, format_type(a.atttypid, a.atttypmod), \
+                   CASE WHEN a.attcollation <> at.typcollation AND a.attcollation <> 0 THEN \
+                     (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co \
+                      JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) ELSE '' END) \
+                 FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid \
+                 WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped \
+                 ORDER BY a.attnum) AS attributes, \
+           CASE t.typtype WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod) \
+                          WHEN 'r' THEN (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid) END AS base_type, \
+           t.typnotnull AS not_null, t.typdefault AS default_expr, \
+           CASE WHEN t.typtype = 'd' AND t.typcollation <> 0 AND t.typcollation <> bt.typcollation THEN \
+             (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co \
+              JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = t.typcollation) END AS collation, \
+           ARRAY(SELECT format('%s\x1f%s', con.conname, pg_get_constraintdef(con.oid)) FROM pg_constraint con \
+                 WHERE con.contypid = t.oid AND con.contype <> 'n') AS constraints, \
+           pg_get_userbyid(t.typowner)::text AS owner, t.typacl::text[] AS acl, {comment} AS comment \
+         FROM pg_type t \
+         JOIN pg_namespace n ON n.oid = t.typnamespace \
+         LEFT JOIN pg_type bt ON bt.oid = t.typbasetype \
+         WHERE n.oid = ANY($1) AND t.typtype IN ('e', 'c', 'd', 'r', 'b') \
+           AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c') \
+           AND NOT EXISTS (SELECT 1 FROM pg_type el WHERE el.typarray = t.oid) \
+           AND NOT {ext}",
+        comment = comment_of("pg_type", "t.oid"),
+        ext = ext_member("pg_type", "t.oid"),
+    );
+    let rows: Vec<Row> = fetch_in_schemas(conn, "reading types", &sql, nsp).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let attributes = r
+                .attributes
+                .iter()
+                .map(|a| {
+                    let mut parts = a.split('\x1f');
+                    let name = parts.next().unwrap_or_default().to_string();
+                    let data_type = parts.next().unwrap_or_default().to_string();
+                    let collation = parts.next().filter(|c| !c.is_empty()).map(str::to_string);
+                    TypeAttribute {
+                        name,
+                        data_type,
+                        collation,
+                    }
+                })
+                .collect();
+            let constraints: BTreeMap<String, String> = r
+                .constraints
+                .iter()
+                .map(|c| {
+                    let (name, def) = c.split_once('\x1f').unwrap_or((c, ""));
+                    (name.to_string(), def.to_string())
+                })
+                .collect();
+            CatalogObject {
+                key: ObjectKey::qualified(ObjectKind::Type, &r.schema, &r.name),
+                owner: Some(r.owner),
+                acl: sorted(r.acl),
+                comment: r.comment,
+                def: ObjectDef::Type(TypeDef {
+                    type_kind: match r.typtype.as_str() {
+                        "e" => "enum",
+                        "c" => "composite",
+                        "d" => "domain",
+                        "r" => "range",
+                        _ => "base",
+                    }
+                    .to_string(),
+                    labels: r.labels,
+                    attributes,
+                    base_type: r.base_type,
+                    not_null: r.not_null,
+                    default: r.default_expr,
+                    collation: r.collation,
+                    constraints,
+                    schema: r.schema,
+                    name: r.name,
+                }),
+            }
+        })
+        .collect())
+}

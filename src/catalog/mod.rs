@@ -1,0 +1,329 @@
+//! Reading a PostgreSQL catalog: the only module that talks to the server.
+//!
+//! One session, one `REPEATABLE READ READ ONLY` transaction, read-only checked before any
+//! catalog query, every statement bounded by `statement_timeout` and `lock_timeout`. Catalog
+//! reads take no lock on user tables; the exceptions are `pg_get_viewdef` (it locks the
+//! relations a view reads, like any parse) and exact `count(*)`, and a held lock ends in a
+//! [`CatalogError::LockTimeout`] naming the relation. One query per object kind, aggregated
+//! on the server, so the cost grows with the catalog, not with round trips.
+
+pub mod connect;
+mod counts;
+mod kinds;
+mod version;
+
+pub use connect::{ConnectTarget, SessionLimits};
+pub use version::ServerCaps;
+
+use crate::model::{CatalogObject, CatalogSnapshot, ObjectKey, SnapshotMeta};
+use sqlx::postgres::types::Oid;
+use sqlx::{Connection, Row};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("invalid connection string: {0}")]
+    BadDsn(String),
+    #[error("cannot connect to {target}: {reason}")]
+    Connect { target: String, reason: String },
+    #[error("refusing to read {target}: the transaction is not read-only (transaction_read_only = {value}); driftgate never reads outside a READ ONLY transaction")]
+    NotReadOnly { target: String, value: String },
+    #[error("refusing to read database {actual:?}: it does not match --expect-database {pattern:?}")]
+    WrongDatabase { actual: String, pattern: String },
+    #[error("PostgreSQL {version} is not supported (driftgate reads PostgreSQL 13 to 18)")]
+    UnsupportedVersion { version: String },
+    #[error("lock timeout ({timeout_ms} ms) while {what}: {holders}; nothing was stored. Retry when the lock is released, or raise --lock-timeout")]
+    LockTimeout {
+        what: String,
+        timeout_ms: u128,
+        holders: String,
+    },
+    #[error("statement timeout while {what}; nothing was stored. Raise --statement-timeout if the catalog is very large")]
+    StatementTimeout { what: String },
+    #[error("the server ended the session while {what} ({reason}); nothing was stored")]
+    SessionLost { what: String, reason: String },
+    #[error("reading the catalog failed while {what}: {reason}")]
+    Query { what: String, reason: String },
+    #[error("--exact-counts names {table:?}, which is not a table in the snapshot (tables are named like public.dot_tools)")]
+    UnknownCountTable { table: String },
+    #[error("invalid schema pattern {pattern:?}: {reason}")]
+    BadPattern { pattern: String, reason: String },
+}
+
+/// Which tables get an exact `count(*)`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ExactCounts {
+    #[default]
+    None,
+    All,
+    Tables(Vec<String>),
+}
+
+impl ExactCounts {
+    pub fn parse(spec: &str) -> ExactCounts {
+        if spec.trim() == "all" {
+            return ExactCounts::All;
+        }
+        let tables: Vec<String> = spec
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(crate::model::fingerprint::normalize_table_name)
+            .collect();
+        if tables.is_empty() {
+            ExactCounts::None
+        } else {
+            ExactCounts::Tables(tables)
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CaptureOptions {
+    pub limits: SessionLimits,
+    pub exact_counts: ExactCounts,
+    /// Glob patterns (`*`, `?`) on schema names; empty means every schema.
+    pub include_schemas: Vec<String>,
+    pub exclude_schemas: Vec<String>,
+    /// SQL LIKE pattern the database name must match.
+    pub expect_database: Option<String>,
+    pub label: Option<String>,
+}
+
+/// Turn a sqlx error into a message fit for a person, never containing a password.
+pub fn describe_sqlx_error(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(db) => {
+            let code = db.code().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default();
+            format!("{}{code}", db.message())
+        }
+        sqlx::Error::Io(io) => format!("network error: {io}"),
+        sqlx::Error::Tls(t) => format!("TLS error: {t}"),
+        sqlx::Error::PoolTimedOut => "timed out".into(),
+        other => other.to_string(),
+    }
+}
+
+fn sqlstate(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Database(db) => db.code().map(|c| c.to_string()),
+        _ => None,
+    }
+}
+
+/// Classify a failed statement.
+pub(crate) fn query_error(what: &str, e: sqlx::Error) -> CatalogError {
+    let what = what.to_string();
+    match sqlstate(&e).as_deref() {
+        Some("55P03") => CatalogError::LockTimeout {
+            what,
+            timeout_ms: 0,
+            holders: String::new(),
+        },
+        Some("57014") => CatalogError::StatementTimeout { what },
+        Some("57P01" | "57P02" | "57P03" | "08006" | "08003") => CatalogError::SessionLost {
+            what,
+            reason: describe_sqlx_error(&e),
+        },
+        _ if matches!(e, sqlx::Error::Io(_) | sqlx::Error::Protocol(_)) => {
+            CatalogError::SessionLost {
+                what,
+                reason: describe_sqlx_error(&e),
+            }
+        }
+        _ => CatalogError::Query {
+            what,
+            reason: describe_sqlx_error(&e),
+        },
+    }
+}
+
+/// Take a snapshot of the catalog at `target`.
+pub async fn capture(
+    target: &ConnectTarget,
+    opts: &CaptureOptions,
+) -> Result<CatalogSnapshot, CatalogError> {
+    let include = compile_patterns(&opts.include_schemas)?;
+    let exclude = compile_patterns(&opts.exclude_schemas)?;
+    let started = Instant::now();
+    let mut conn = connect::connect(target, &opts.limits).await?;
+    let result = read_catalog(&mut conn, target, opts, &include, &exclude).await;
+    match result {
+        Ok((objects, counts, caps)) => {
+            let _ = conn.close().await;
+            Ok(CatalogSnapshot {
+                meta: SnapshotMeta {
+                    format: crate::model::snapshot::SNAPSHOT_FORMAT.to_string(),
+                    created_at: crate::now_rfc3339(),
+                    source: target.source_info(),
+                    server_version: caps.version,
+                    server_version_num: caps.version_num,
+                    driftgate_version: env!("CARGO_PKG_VERSION").to_string(),
+                    label: opts.label.clone(),
+                    include_schemas: opts.include_schemas.clone(),
+                    exclude_schemas: opts.exclude_schemas.clone(),
+                    capture_ms: started.elapsed().as_millis() as u64,
+                },
+                objects,
+                counts,
+            })
+        }
+        Err(CatalogError::LockTimeout { what, .. }) => {
+            // The transaction is aborted; end it and ask the server who holds the lock.
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
+            let holders = counts::describe_lock_holders(&mut conn)
+                .await
+                .unwrap_or_else(|| "another session holds a conflicting lock".into());
+            let _ = conn.close().await;
+            Err(CatalogError::LockTimeout {
+                what,
+                timeout_ms: opts.limits.lock_timeout.as_millis(),
+                holders,
+            })
+        }
+        Err(e) => {
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
+            let _ = conn.close().await;
+            Err(e)
+        }
+    }
+}
+
+type CaptureResult = (
+    BTreeMap<ObjectKey, CatalogObject>,
+    crate::model::snapshot::RowCounts,
+    ServerCaps,
+);
+
+async fn read_catalog(
+    conn: &mut sqlx::PgConnection,
+    target: &ConnectTarget,
+    opts: &CaptureOptions,
+    include: &Option<globset::GlobSet>,
+    exclude: &Option<globset::GlobSet>,
+) -> Result<CaptureResult, CatalogError> {
+    sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| query_error("starting the read-only transaction", e))?;
+
+    let row = sqlx::query(
+        "SELECT current_setting('transaction_read_only') AS ro, current_database()::text AS db, \
+         current_setting('server_version_num')::int4 AS vnum, current_setting('server_version') AS version",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| query_error("checking the session", e))?;
+    let read_only: String = row.get("ro");
+    if read_only != "on" || std::env::var_os("DRIFTGATE_TEST_PRETEND_WRITABLE").is_some() {
+        return Err(CatalogError::NotReadOnly {
+            target: target.describe(),
+            value: read_only,
+        });
+    }
+    let database: String = row.get("db");
+    let caps = ServerCaps::new(row.get::<i32, _>("vnum") as u32, row.get("version"))?;
+
+    if let Some(pattern) = &opts.expect_database {
+        let ok: bool = sqlx::query_scalar("SELECT current_database() LIKE $1")
+            .bind(pattern)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| query_error("checking --expect-database", e))?;
+        if !ok {
+            return Err(CatalogError::WrongDatabase {
+                actual: database,
+                pattern: pattern.clone(),
+            });
+        }
+    }
+
+    let (schema_objects, schema_oids) =
+        kinds::read_schemas(conn, &caps, |name| schema_selected(name, include, exclude)).await?;
+    let nsp: Vec<Oid> = schema_oids;
+    let mut objects: BTreeMap<ObjectKey, CatalogObject> = BTreeMap::new();
+    let mut add = |list: Vec<CatalogObject>| {
+        for o in list {
+            objects.insert(o.key.clone(), o);
+        }
+    };
+    add(schema_objects);
+    add(kinds::read_extensions(conn, &caps).await?);
+    add(kinds::read_types(conn, &caps, &nsp).await?);
+    let (tables, table_rows) = kinds::read_tables(conn, &caps, &nsp).await?;
+    add(tables);
+    add(kinds::read_constraints(conn, &caps, &nsp).await?);
+    add(kinds::read_indexes(conn, &caps, &nsp).await?);
+    add(kinds::read_views(conn, &caps, &nsp).await?);
+    add(kinds::read_sequences(conn, &caps, &nsp).await?);
+    add(kinds::read_routines(conn, &caps, &nsp).await?);
+    add(kinds::read_triggers(conn, &caps, &nsp).await?);
+    add(kinds::read_event_triggers(conn, &caps).await?);
+    add(kinds::read_policies(conn, &caps, &nsp).await?);
+
+    let counts = counts::read_counts(conn, &table_rows, &opts.exact_counts).await?;
+
+    sqlx::raw_sql("COMMIT")
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| query_error("ending the read-only transaction", e))?;
+    Ok((objects, counts, caps))
+}
+
+fn compile_patterns(patterns: &[String]) -> Result<Option<globset::GlobSet>, CatalogError> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut b = globset::GlobSetBuilder::new();
+    for p in patterns {
+        let glob = globset::GlobBuilder::new(p)
+            .literal_separator(false)
+            .build()
+            .map_err(|e| CatalogError::BadPattern {
+                pattern: p.clone(),
+                reason: e.kind().to_string(),
+            })?;
+        b.add(glob);
+    }
+    b.build().map(Some).map_err(|e| CatalogError::BadPattern {
+        pattern: patterns.join(","),
+        reason: e.to_string(),
+    })
+}
+
+fn schema_selected(
+    name: &str,
+    include: &Option<globset::GlobSet>,
+    exclude: &Option<globset::GlobSet>,
+) -> bool {
+    include.as_ref().is_none_or(|g| g.is_match(name))
+        && !exclude.as_ref().is_some_and(|g| g.is_match(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_patterns_include_then_exclude() {
+        let inc = compile_patterns(&["app_*".into(), "public".into()]).unwrap();
+        let exc = compile_patterns(&["app_tmp*".into()]).unwrap();
+        assert!(schema_selected("public", &inc, &exc));
+        assert!(schema_selected("app_core", &inc, &exc));
+        assert!(!schema_selected("app_tmp1", &inc, &exc));
+        assert!(!schema_selected("audit", &inc, &exc));
+        assert!(schema_selected("audit", &None, &None));
+        assert!(compile_patterns(&["a[".into()]).is_err());
+    }
+
+    #[test]
+    fn exact_counts_parse() {
+        assert_eq!(ExactCounts::parse("all"), ExactCounts::All);
+        assert_eq!(
+            ExactCounts::parse("dot_tools, audit.log"),
+            ExactCounts::Tables(vec!["public.dot_tools".into(), "audit.log".into()])
+        );
+        assert_eq!(ExactCounts::parse(""), ExactCounts::None);
+    }
+}

@@ -1,0 +1,154 @@
+//! Arguments shared by several subcommands (store location, connection, timeouts) and the
+//! one place a SNAP argument is turned into a snapshot.
+
+use crate::catalog::{self, CaptureOptions, ConnectTarget, SessionLimits};
+use crate::model::{CatalogSnapshot, ContentHash};
+use crate::store::{self, Resolved, Store};
+use anyhow::Context as _;
+use clap::Args;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// Snapshot store directory.
+    #[arg(long, global = true, env = "DRIFTGATE_STORE", default_value = "snapshots")]
+    pub store: PathBuf,
+}
+
+impl StoreArgs {
+    pub fn open(&self) -> anyhow::Result<Store> {
+        Ok(Store::open(&self.store)?)
+    }
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConnectArgs {
+    /// Connection URL (postgresql://…) or libpq key=value string; else DATABASE_URL, else
+    /// PGHOST/PGPORT/PGUSER/PGDATABASE/PGPASSWORD and ~/.pgpass.
+    #[arg(long, hide_env_values = true)]
+    pub dsn: Option<String>,
+    /// Give up connecting after this long (e.g. 10s).
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    pub connect_timeout: Duration,
+    /// Longest any one catalog statement may run.
+    #[arg(long, value_parser = parse_duration, default_value = "300s")]
+    pub statement_timeout: Duration,
+    /// Longest to wait for a lock held by another session before failing with its name.
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    pub lock_timeout: Duration,
+    /// Refuse to read a database whose name does not match this SQL LIKE pattern
+    /// (e.g. directus_gov_test_%).
+    #[arg(long, value_name = "PATTERN")]
+    pub expect_database: Option<String>,
+}
+
+impl ConnectArgs {
+    pub fn target(&self) -> anyhow::Result<ConnectTarget> {
+        Ok(ConnectTarget::resolve(self.dsn.as_deref())?)
+    }
+
+    pub fn limits(&self) -> SessionLimits {
+        SessionLimits {
+            connect_timeout: self.connect_timeout,
+            statement_timeout: self.statement_timeout,
+            lock_timeout: self.lock_timeout,
+            ..SessionLimits::default()
+        }
+    }
+
+    pub fn capture_options(&self) -> CaptureOptions {
+        CaptureOptions {
+            limits: self.limits(),
+            expect_database: self.expect_database.clone(),
+            ..CaptureOptions::default()
+        }
+    }
+}
+
+/// `5s`, `500ms`, `2m`, `1h`, or a plain number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (try 5s, 500ms, 2m)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" | "sec" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86400.0,
+        _ => return Err(format!("unknown unit {unit:?} in {s:?} (use ms, s, m, h or d)")),
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("{s:?} is not a valid duration"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// A loaded snapshot and, when it came from the store, its id.
+pub struct LoadedSnapshot {
+    pub id: Option<ContentHash>,
+    pub snapshot: CatalogSnapshot,
+}
+
+/// Turn a SNAP argument into a snapshot: `live` captures now (nothing is stored), otherwise
+/// a ref, an id or unique prefix, or a snapshot file.
+pub async fn load_snapshot(
+    spec: &str,
+    store_args: &StoreArgs,
+    connect: &ConnectArgs,
+    capture: CaptureOptions,
+) -> anyhow::Result<LoadedSnapshot> {
+    if spec == "live" {
+        let target = connect.target()?;
+        let snapshot = catalog::capture(&target, &capture)
+            .await
+            .with_context(|| format!("capturing live snapshot of {}", target.describe()))?;
+        return Ok(LoadedSnapshot { id: None, snapshot });
+    }
+    let store = match Store::open(&store_args.store) {
+        Ok(s) => Some(s),
+        Err(store::StoreError::NotAStore { .. }) if std::path::Path::new(spec).is_file() => None,
+        Err(e) => return Err(e.into()),
+    };
+    let resolved = match &store {
+        Some(s) => s.resolve(spec)?,
+        None => Resolved::File(PathBuf::from(spec)),
+    };
+    match resolved {
+        Resolved::Stored(id) => {
+            let snapshot = store
+                .expect("a stored snapshot implies a store")
+                .load_snapshot(&id)
+                .with_context(|| format!("reading snapshot {}", id.short()))?;
+            Ok(LoadedSnapshot {
+                id: Some(id),
+                snapshot,
+            })
+        }
+        Resolved::File(path) => Ok(LoadedSnapshot {
+            id: None,
+            snapshot: store::read_bundle(&path)?,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("5s").unwrap(), Duration::from_secs(5));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("7").unwrap(), Duration::from_secs(7));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+    }
+}

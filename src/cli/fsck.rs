@@ -1,0 +1,31 @@
+//! `driftgate fsck`: check every byte of the store; exit 2 naming each bad file.
+
+use super::Context;
+use crate::exit;
+use clap::Args;
+use std::io::Write;
+
+#[derive(Args, Debug)]
+pub struct FsckCmd {}
+
+impl FsckCmd {
+    pub fn run(self, ctx: &Context) -> anyhow::Result<u8> {
+        let store = ctx.store.open()?;
+        let report = store.fsck()?;
+        let mut err = std::io::stderr().lock();
+        for p in &report.problems {
+            writeln!(err, "driftgate: fsck: {p}")?;
+        }
+        writeln!(
+            std::io::stdout(),
+            "{}: {} pack(s), {} blob(s), {} snapshot(s), {} ref(s) checked, {} problem(s)",
+            if report.is_clean() { "ok" } else { "CORRUPT" },
+            report.packs,
+            report.blobs,
+            report.snapshots,
+            report.refs,
+            report.problems.len()
+        )?;
+        Ok(if report.is_clean() { exit::OK } else { exit::ERROR })
+    }
+}

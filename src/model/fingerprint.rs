@@ -1,0 +1,274 @@
+//! The catalog tree (git-like: root → per-schema trees → objects) and scoped fingerprints.
+//!
+//! The tree is what the store persists and what makes a re-snapshot of an unchanged catalog
+//! cost nothing: equal schemas have equal tree hashes. Fingerprint scopes (`catalog`,
+//! `schema:NAME`, `triggers:TABLE`, one object by key, …) hash the relevant slice of it.
+
+use super::canonical::{canonical_bytes, hash_of, ContentHash};
+use super::key::{quote_ident, ObjectKey, ObjectKind};
+use super::object::CatalogObject;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+pub const CATALOG_FORMAT: &str = "driftgate.catalog/v1";
+pub const TREE_FORMAT: &str = "driftgate.tree/v1";
+
+/// The objects of one schema, by key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaTree {
+    pub format: String,
+    pub objects: BTreeMap<ObjectKey, ContentHash>,
+}
+
+impl SchemaTree {
+    pub fn hash(&self) -> ContentHash {
+        hash_of(self)
+    }
+}
+
+/// The root: database-wide objects (schemas, extensions, event triggers) and one tree per schema.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogRoot {
+    pub format: String,
+    pub globals: BTreeMap<ObjectKey, ContentHash>,
+    pub schemas: BTreeMap<String, ContentHash>,
+}
+
+/// A whole catalog as hashes: the root, each schema tree, each object's hash and bytes.
+#[derive(Clone, Debug)]
+pub struct CatalogTree {
+    pub root: CatalogRoot,
+    pub schemas: BTreeMap<String, SchemaTree>,
+    /// Every object's hash, by key.
+    pub object_hashes: BTreeMap<ObjectKey, ContentHash>,
+}
+
+impl CatalogTree {
+    pub fn build<'a>(objects: impl IntoIterator<Item = &'a CatalogObject>) -> Self {
+        let mut globals = BTreeMap::new();
+        let mut schemas: BTreeMap<String, SchemaTree> = BTreeMap::new();
+        let mut object_hashes = BTreeMap::new();
+        for obj in objects {
+            let hash = ContentHash::of(&canonical_bytes(obj));
+            object_hashes.insert(obj.key.clone(), hash);
+            match obj.schema() {
+                None => {
+                    globals.insert(obj.key.clone(), hash);
+                }
+                Some(schema) => {
+                    schemas
+                        .entry(schema.to_string())
+                        .or_insert_with(|| SchemaTree {
+                            format: TREE_FORMAT.to_string(),
+                            objects: BTreeMap::new(),
+                        })
+                        .objects
+                        .insert(obj.key.clone(), hash);
+                }
+            }
+        }
+        let root = CatalogRoot {
+            format: CATALOG_FORMAT.to_string(),
+            globals,
+            schemas: schemas
+                .iter()
+                .map(|(name, tree)| (name.clone(), tree.hash()))
+                .collect(),
+        };
+        CatalogTree {
+            root,
+            schemas,
+            object_hashes,
+        }
+    }
+
+    pub fn root_hash(&self) -> ContentHash {
+        hash_of(&self.root)
+    }
+}
+
+/// A fingerprint scope, as given to `--scope`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// The whole catalog (the root hash).
+    Catalog,
+    /// Everything in one schema, including the schema object itself.
+    Schema(String),
+    /// One object by key.
+    Object(ObjectKey),
+    /// The set of objects of one kind on one table: `triggers:`, `constraints:`,
+    /// `indexes:`, `policies:` followed by a table name (`public.t`, or `t` for `public.t`).
+    TableSet { kind: ObjectKind, table: String },
+}
+
+impl Scope {
+    pub fn parse(s: &str) -> Result<Scope, String> {
+        if s == "catalog" {
+            return Ok(Scope::Catalog);
+        }
+        let (prefix, rest) = s.split_once(':').ok_or_else(|| {
+            format!("scope {s:?} is not `catalog`, `schema:NAME`, `triggers:TABLE`, `constraints:TABLE`, `indexes:TABLE`, `policies:TABLE` or `KIND:KEY`")
+        })?;
+        if rest.is_empty() {
+            return Err(format!("scope {s:?} names nothing after the colon"));
+        }
+        let set_kind = match prefix {
+            "triggers" => Some(ObjectKind::Trigger),
+            "constraints" => Some(ObjectKind::Constraint),
+            "indexes" => Some(ObjectKind::Index),
+            "policies" => Some(ObjectKind::Policy),
+            _ => None,
+        };
+        if let Some(kind) = set_kind {
+            return Ok(Scope::TableSet {
+                kind,
+                table: normalize_table_name(rest),
+            });
+        }
+        if prefix == "schema" {
+            return Ok(Scope::Schema(unquote_ident(rest)));
+        }
+        ObjectKey::parse(s).map(Scope::Object)
+    }
+
+    /// The hash of this scope's slice of the catalog. `None` when an object scope names an
+    /// object the snapshot does not have (a set scope of an absent table is the empty set).
+    pub fn hash(&self, tree: &CatalogTree, objects: &BTreeMap<ObjectKey, CatalogObject>) -> Option<ContentHash> {
+        match self {
+            Scope::Catalog => Some(tree.root_hash()),
+            Scope::Schema(name) => {
+                let schema_key = ObjectKey::new(ObjectKind::Schema, &quote_ident(name));
+                let members = tree.schemas.get(name).cloned().unwrap_or_default();
+                #[derive(Serialize)]
+                struct SchemaScope<'a> {
+                    schema: Option<&'a ContentHash>,
+                    objects: &'a BTreeMap<ObjectKey, ContentHash>,
+                }
+                Some(hash_of(&SchemaScope {
+                    schema: tree.object_hashes.get(&schema_key),
+                    objects: &members.objects,
+                }))
+            }
+            Scope::Object(key) => tree.object_hashes.get(key).copied(),
+            Scope::TableSet { kind, table } => {
+                let set: BTreeMap<&ObjectKey, &ContentHash> = objects
+                    .values()
+                    .filter(|o| o.kind() == *kind && o.table() == Some(table.as_str()))
+                    .filter_map(|o| tree.object_hashes.get_key_value(&o.key))
+                    .collect();
+                Some(hash_of(&set))
+            }
+        }
+    }
+
+    /// The keys this scope covers, for telling the user what differs.
+    pub fn covers(&self, obj: &CatalogObject) -> bool {
+        match self {
+            Scope::Catalog => true,
+            Scope::Schema(name) => {
+                obj.schema() == Some(name.as_str())
+                    || obj.key == ObjectKey::new(ObjectKind::Schema, &quote_ident(name))
+            }
+            Scope::Object(key) => &obj.key == key,
+            Scope::TableSet { kind, table } => {
+                obj.kind() == *kind && obj.table() == Some(table.as_str())
+            }
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Catalog => f.write_str("catalog"),
+            Scope::Schema(name) => write!(f, "schema:{}", quote_ident(name)),
+            Scope::Object(key) => write!(f, "{key}"),
+            Scope::TableSet { kind, table } => {
+                let prefix = match kind {
+                    ObjectKind::Trigger => "triggers",
+                    ObjectKind::Constraint => "constraints",
+                    ObjectKind::Index => "indexes",
+                    _ => "policies",
+                };
+                write!(f, "{prefix}:{table}")
+            }
+        }
+    }
+}
+
+/// `dot_tools` → `public.dot_tools`; an already qualified (possibly quoted) name is kept.
+pub fn normalize_table_name(name: &str) -> String {
+    let parts = split_qualified(name);
+    match parts.as_slice() {
+        [table] => format!("public.{}", quote_ident(table)),
+        [schema, table] => format!("{}.{}", quote_ident(schema), quote_ident(table)),
+        _ => name.to_string(),
+    }
+}
+
+/// Split `a.b` / `"a.x"."b"` into unquoted parts, honouring double quotes.
+pub fn split_qualified(name: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut chars = name.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            '.' if !quoted => parts.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    parts.push(cur);
+    parts
+}
+
+fn unquote_ident(s: &str) -> String {
+    split_qualified(s).join(".")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_parse() {
+        assert_eq!(Scope::parse("catalog").unwrap(), Scope::Catalog);
+        assert_eq!(
+            Scope::parse("triggers:dot_tools").unwrap(),
+            Scope::TableSet {
+                kind: ObjectKind::Trigger,
+                table: "public.dot_tools".into()
+            }
+        );
+        assert_eq!(
+            Scope::parse("constraints:\"My Schema\".t").unwrap(),
+            Scope::TableSet {
+                kind: ObjectKind::Constraint,
+                table: "\"My Schema\".t".into()
+            }
+        );
+        assert_eq!(
+            Scope::parse("schema:public").unwrap(),
+            Scope::Schema("public".into())
+        );
+        assert!(matches!(
+            Scope::parse("function:public.f()").unwrap(),
+            Scope::Object(_)
+        ));
+        assert!(Scope::parse("bogus").is_err());
+        assert!(Scope::parse("widget:x").is_err());
+        assert!(Scope::parse("triggers:").is_err());
+    }
+
+    #[test]
+    fn split_qualified_honours_quotes() {
+        assert_eq!(split_qualified("a.b"), vec!["a", "b"]);
+        assert_eq!(split_qualified("\"a.x\".\"b\"\"c\""), vec!["a.x", "b\"c"]);
+    }
+}

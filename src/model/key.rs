@@ -1,0 +1,228 @@
+//! Object kinds and OID-free object keys (`KIND:NAME`, e.g. `trigger:public.dot_tools.trg_x`).
+//!
+//! Names are schema-qualified; a part that is not a plain lower-case identifier is
+//! double-quoted the way PostgreSQL's `quote_ident` does, so a key is never ambiguous even
+//! when a name holds dots, quotes or spaces. Routine keys carry the identity argument types
+//! exactly as `oid::regprocedure::text` prints them with `search_path = pg_catalog`.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Every kind of object a snapshot holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectKind {
+    Schema,
+    Extension,
+    Type,
+    Table,
+    Constraint,
+    Index,
+    View,
+    Matview,
+    Sequence,
+    Function,
+    Procedure,
+    Aggregate,
+    Trigger,
+    EventTrigger,
+    Policy,
+}
+
+impl ObjectKind {
+    pub const ALL: [ObjectKind; 15] = [
+        ObjectKind::Schema,
+        ObjectKind::Extension,
+        ObjectKind::Type,
+        ObjectKind::Table,
+        ObjectKind::Constraint,
+        ObjectKind::Index,
+        ObjectKind::View,
+        ObjectKind::Matview,
+        ObjectKind::Sequence,
+        ObjectKind::Function,
+        ObjectKind::Procedure,
+        ObjectKind::Aggregate,
+        ObjectKind::Trigger,
+        ObjectKind::EventTrigger,
+        ObjectKind::Policy,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectKind::Schema => "schema",
+            ObjectKind::Extension => "extension",
+            ObjectKind::Type => "type",
+            ObjectKind::Table => "table",
+            ObjectKind::Constraint => "constraint",
+            ObjectKind::Index => "index",
+            ObjectKind::View => "view",
+            ObjectKind::Matview => "matview",
+            ObjectKind::Sequence => "sequence",
+            ObjectKind::Function => "function",
+            ObjectKind::Procedure => "procedure",
+            ObjectKind::Aggregate => "aggregate",
+            ObjectKind::Trigger => "trigger",
+            ObjectKind::EventTrigger => "event_trigger",
+            ObjectKind::Policy => "policy",
+        }
+    }
+
+    /// Routines (functions, procedures, aggregates) share one definition shape.
+    pub fn is_routine(self) -> bool {
+        matches!(
+            self,
+            ObjectKind::Function | ObjectKind::Procedure | ObjectKind::Aggregate
+        )
+    }
+}
+
+impl fmt::Display for ObjectKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ObjectKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ObjectKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = ObjectKind::ALL.iter().map(|k| k.as_str()).collect();
+                format!("unknown object kind {s:?} (expected one of: {})", names.join(", "))
+            })
+    }
+}
+
+/// `KIND:NAME`. Ordered by bytes, so sorting keys never depends on a collation.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ObjectKey(String);
+
+impl ObjectKey {
+    pub fn new(kind: ObjectKind, name: &str) -> Self {
+        ObjectKey(format!("{}:{}", kind.as_str(), name))
+    }
+
+    /// `kind:schema.name` with each part quoted when needed.
+    pub fn qualified(kind: ObjectKind, schema: &str, name: &str) -> Self {
+        Self::new(kind, &qualify(schema, name))
+    }
+
+    /// `kind:schema.table.name`, for objects that live on a table (constraints, triggers, policies).
+    pub fn on_table(kind: ObjectKind, schema: &str, table: &str, name: &str) -> Self {
+        Self::new(
+            kind,
+            &format!("{}.{}", qualify(schema, table), quote_ident(name)),
+        )
+    }
+
+    /// `function:schema.name(argtype,argtype)` (also `procedure:`, `aggregate:`).
+    pub fn routine(kind: ObjectKind, schema: &str, name: &str, arg_types: &[String]) -> Self {
+        Self::new(kind, &routine_signature(schema, name, arg_types))
+    }
+
+    /// Parse and validate a key given by a user (a `--scope`, a policy rule).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let (kind, name) = s
+            .split_once(':')
+            .ok_or_else(|| format!("object key {s:?} has no KIND: prefix"))?;
+        let kind: ObjectKind = kind.parse()?;
+        if name.is_empty() {
+            return Err(format!("object key {s:?} has an empty name"));
+        }
+        Ok(ObjectKey::new(kind, name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn kind(&self) -> ObjectKind {
+        let prefix = self.0.split(':').next().unwrap_or_default();
+        prefix
+            .parse()
+            .expect("ObjectKey is only built with a valid kind prefix")
+    }
+
+    /// The part after `KIND:`.
+    pub fn name(&self) -> &str {
+        self.0.split_once(':').map(|(_, n)| n).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `schema.name(argtype,argtype)`: how routines are named in keys and wherever a trigger or
+/// event trigger names its function. Argument types are `format_type` output with
+/// `search_path = pg_catalog` (so user types are schema-qualified).
+pub fn routine_signature(schema: &str, name: &str, arg_types: &[String]) -> String {
+    format!("{}({})", qualify(schema, name), arg_types.join(","))
+}
+
+/// `schema.name`, each part quoted when needed.
+pub fn qualify(schema: &str, name: &str) -> String {
+    format!("{}.{}", quote_ident(schema), quote_ident(name))
+}
+
+/// Quote an identifier unless it is a plain lower-case name (`[a-z_][a-z0-9_$]*`).
+///
+/// Unlike PostgreSQL's `quote_ident` this does not quote reserved words: keys are
+/// identifiers for driftgate, not SQL to run, and the rule must not depend on a server's
+/// keyword list.
+pub fn quote_ident(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_names_stay_bare_and_others_are_quoted() {
+        assert_eq!(quote_ident("dot_tools"), "dot_tools");
+        assert_eq!(quote_ident("DotTools"), "\"DotTools\"");
+        assert_eq!(quote_ident("a.b"), "\"a.b\"");
+        assert_eq!(quote_ident("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(quote_ident("1abc"), "\"1abc\"");
+        assert_eq!(quote_ident(""), "\"\"");
+    }
+
+    #[test]
+    fn keys_carry_their_kind() {
+        let k = ObjectKey::on_table(ObjectKind::Trigger, "public", "dot_tools", "trg_x");
+        assert_eq!(k.as_str(), "trigger:public.dot_tools.trg_x");
+        assert_eq!(k.kind(), ObjectKind::Trigger);
+        assert_eq!(k.name(), "public.dot_tools.trg_x");
+        let e = ObjectKey::new(ObjectKind::EventTrigger, "trg_ddl_guard");
+        assert_eq!(e.kind(), ObjectKind::EventTrigger);
+    }
+
+    #[test]
+    fn parse_rejects_unknown_kinds_and_empty_names() {
+        assert!(ObjectKey::parse("function:public.f()").is_ok());
+        assert!(ObjectKey::parse("widget:x").is_err());
+        assert!(ObjectKey::parse("table:").is_err());
+        assert!(ObjectKey::parse("nocolon").is_err());
+    }
+}

@@ -1,0 +1,15 @@
+//! The snapshot model: catalog objects, their OID-free keys, canonical JSON and hashing.
+//!
+//! Nothing here does I/O. `catalog/` builds these values from PostgreSQL, `store/` persists
+//! them, and `diff/`, `graph/` and `gate/` compute on them.
+
+pub mod canonical;
+pub mod fingerprint;
+pub mod key;
+pub mod object;
+pub mod snapshot;
+
+pub use canonical::{canonical_bytes, ContentHash};
+pub use key::{qualify, quote_ident, routine_signature, ObjectKey, ObjectKind};
+pub use object::*;
+pub use snapshot::{CatalogSnapshot, RowCount, SnapshotMeta, SourceInfo};

@@ -1,0 +1,129 @@
+//! A whole catalog snapshot: metadata, the objects by key, and row counts.
+//!
+//! The catalog (objects) and the counts are hashed apart from the metadata, so two snapshots
+//! of an identical catalog taken at different times share one catalog hash.
+
+use super::canonical::{hash_of, ContentHash};
+use super::fingerprint::CatalogTree;
+use super::key::{ObjectKey, ObjectKind};
+use super::object::CatalogObject;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const SNAPSHOT_FORMAT: &str = "driftgate.snapshot/v1";
+
+/// Where a snapshot was taken from. Never holds a password.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    pub database: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+}
+
+impl SourceInfo {
+    pub fn describe(&self) -> String {
+        let mut s = String::new();
+        if let Some(user) = &self.user {
+            s.push_str(user);
+            s.push('@');
+        }
+        if let Some(host) = &self.host {
+            s.push_str(host);
+            if let Some(port) = self.port {
+                s.push_str(&format!(":{port}"));
+            }
+            s.push('/');
+        }
+        s.push_str(&self.database);
+        s
+    }
+}
+
+/// What was asked for and seen when the snapshot was taken; not part of the catalog hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotMeta {
+    pub format: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub source: SourceInfo,
+    pub server_version: String,
+    pub server_version_num: u32,
+    pub driftgate_version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include_schemas: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude_schemas: Vec<String>,
+    /// Milliseconds spent reading the catalog.
+    pub capture_ms: u64,
+}
+
+/// Row counts of one table: the planner estimate always, the exact count when asked for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowCount {
+    /// `pg_class.reltuples` rounded; -1 when the table was never vacuumed or analyzed.
+    pub estimate: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exact: Option<i64>,
+    /// Why an exact count that was asked for could not be taken (e.g. permission denied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exact_error: Option<String>,
+}
+
+/// Table name (as in its `table:` key, without the prefix) → counts.
+pub type RowCounts = BTreeMap<String, RowCount>;
+
+/// The stored, hashed record that names a snapshot: its id is the hash of this record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotRecord {
+    #[serde(flatten)]
+    pub meta: SnapshotMeta,
+    /// Root hash of the catalog tree (the `catalog` fingerprint).
+    pub catalog: ContentHash,
+    /// Hash of the canonical row-count map.
+    pub counts: ContentHash,
+    pub object_count: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CatalogSnapshot {
+    pub meta: SnapshotMeta,
+    pub objects: BTreeMap<ObjectKey, CatalogObject>,
+    pub counts: RowCounts,
+}
+
+impl CatalogSnapshot {
+    pub fn tree(&self) -> CatalogTree {
+        CatalogTree::build(self.objects.values())
+    }
+
+    pub fn catalog_hash(&self) -> ContentHash {
+        self.tree().root_hash()
+    }
+
+    pub fn counts_hash(&self) -> ContentHash {
+        hash_of(&self.counts)
+    }
+
+    pub fn record(&self) -> SnapshotRecord {
+        SnapshotRecord {
+            meta: self.meta.clone(),
+            catalog: self.catalog_hash(),
+            counts: self.counts_hash(),
+            object_count: self.objects.len(),
+        }
+    }
+
+    pub fn objects_of(&self, kind: ObjectKind) -> impl Iterator<Item = &CatalogObject> {
+        self.objects.values().filter(move |o| o.kind() == kind)
+    }
+
+    pub fn get(&self, key: &ObjectKey) -> Option<&CatalogObject> {
+        self.objects.get(key)
+    }
+}

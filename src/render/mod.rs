@@ -1,0 +1,13 @@
+//! Renderers: turn results into text for people (tables) or programs (JSON). Each writes to
+//! an injected `io::Write`, so output is testable and a closed pipe is just an error to
+//! report, never a panic.
+
+pub mod table;
+
+use std::io::Write;
+
+/// Write pretty JSON followed by a newline.
+pub fn write_json<W: Write, T: serde::Serialize + ?Sized>(out: &mut W, value: &T) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::other)?;
+    writeln!(out)
+}

@@ -1,0 +1,124 @@
+//! `fsck`: read every byte of the store and check it against its hash.
+
+use super::{pack, Store, StoreError};
+use crate::model::ContentHash;
+use std::collections::HashSet;
+use std::fs;
+
+#[derive(Debug, Default)]
+pub struct FsckReport {
+    pub packs: usize,
+    pub blobs: usize,
+    pub snapshots: usize,
+    pub refs: usize,
+    /// Each problem names the file it is in.
+    pub problems: Vec<String>,
+}
+
+impl FsckReport {
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+impl Store {
+    pub fn fsck(&self) -> Result<FsckReport, StoreError> {
+        let mut report = FsckReport::default();
+        let mut present: HashSet<ContentHash> = HashSet::new();
+        let packs_dir = self.root().join("packs");
+        for id in self.pack_ids()? {
+            report.packs += 1;
+            let (pack_path, idx_path) = pack::pack_paths(&packs_dir, &id);
+            let pack_bytes = match fs::read(&pack_path) {
+                Ok(b) => b,
+                Err(e) => {
+                    report.problems.push(StoreError::io(&pack_path, e).to_string());
+                    continue;
+                }
+            };
+            if ContentHash::of(&pack_bytes).to_hex() != id {
+                report.problems.push(format!(
+                    "{}: pack contents do not match its name (a byte changed)",
+                    pack_path.display()
+                ));
+            }
+            let walked = match pack::verify_pack(&pack_path, &pack_bytes) {
+                Ok(entries) => entries,
+                Err(e) => {
+                    report.problems.push(e.to_string());
+                    continue;
+                }
+            };
+            match fs::read(&idx_path)
+                .map_err(|e| StoreError::io(&idx_path, e))
+                .and_then(|b| pack::parse_idx(&idx_path, &b))
+            {
+                Ok(mut idx) => {
+                    let mut walked_sorted = walked.clone();
+                    walked_sorted.sort_by_key(|e| e.hash);
+                    idx.sort_by_key(|e| e.hash);
+                    let same = idx.len() == walked_sorted.len()
+                        && idx.iter().zip(&walked_sorted).all(|(a, b)| {
+                            a.hash == b.hash && a.offset == b.offset && a.len == b.len
+                        });
+                    if !same {
+                        report.problems.push(format!(
+                            "{}: index does not match its pack",
+                            idx_path.display()
+                        ));
+                    }
+                }
+                Err(e) => report.problems.push(e.to_string()),
+            }
+            report.blobs += walked.len();
+            present.extend(walked.iter().map(|e| e.hash));
+        }
+
+        for id in self.snapshot_ids()? {
+            report.snapshots += 1;
+            let record = match self.read_record(&id) {
+                Ok(r) => r,
+                Err(e) => {
+                    report.problems.push(e.to_string());
+                    continue;
+                }
+            };
+            let tree = self.load_tree(&record);
+            match tree {
+                Err(e) => report
+                    .problems
+                    .push(format!("snapshot {}: {e}", id.short())),
+                Ok((root, schemas)) => {
+                    let missing = root
+                        .globals
+                        .values()
+                        .chain(schemas.values().flat_map(|t| t.objects.values()))
+                        .chain(std::iter::once(&record.counts))
+                        .filter(|h| !present.contains(h))
+                        .count();
+                    if missing > 0 {
+                        report.problems.push(format!(
+                            "snapshot {}: {missing} object(s) it names are missing from the store",
+                            id.short()
+                        ));
+                    }
+                }
+            }
+        }
+
+        match self.list_refs() {
+            Ok(refs) => {
+                for (name, id) in refs {
+                    report.refs += 1;
+                    if let Err(e) = self.read_record(&id) {
+                        report
+                            .problems
+                            .push(format!("ref {name}: points at {}: {e}", id.short()));
+                    }
+                }
+            }
+            Err(e) => report.problems.push(e.to_string()),
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,534 @@
+//! The content-addressed snapshot store (git-like, BLAKE3). The only module that touches
+//! the filesystem.
+//!
+//! Layout under the store root (default `./snapshots`):
+//! - `STORE` — format marker.
+//! - `packs/<id>.pack` + `.idx` — blobs: catalog objects, schema trees, catalog roots, count
+//!   maps, each canonical JSON named by its hash (see [`pack`]).
+//! - `snapshots/<id>.json` — snapshot records; the id is the hash of the file.
+//! - `refs/<name>` — a snapshot id; `logs/<name>` — the history of the ref.
+//!
+//! Writes are atomic (temp file, fsync, rename) and ordered blobs → record → ref, so a crash
+//! leaves at worst unreferenced blobs. Every read verifies the hash of what it read.
+
+pub mod atomic;
+pub mod fsck;
+pub mod pack;
+pub mod refs;
+
+use crate::model::fingerprint::{CatalogRoot, CatalogTree, SchemaTree};
+use crate::model::snapshot::{RowCounts, SnapshotRecord};
+use crate::model::{canonical_bytes, CatalogObject, CatalogSnapshot, ContentHash, ObjectKey};
+use atomic::write_atomic;
+use pack::IdxEntry;
+use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+pub const STORE_FORMAT: &str = "driftgate.store/v1";
+pub const BUNDLE_FORMAT: &str = "driftgate.bundle/v1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: hash mismatch (expected {expected}, found {actual}): the store is corrupt; run `driftgate fsck`")]
+    HashMismatch {
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
+    #[error("{path}: corrupt: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+    #[error("no driftgate store at {path} (take a snapshot to create one, or pass --store DIR / set DRIFTGATE_STORE)")]
+    NotAStore { path: PathBuf },
+    #[error("{path} is not a driftgate store: {reason}")]
+    Foreign { path: PathBuf, reason: String },
+    #[error("unknown snapshot {spec:?}: not a ref, a snapshot id or prefix, or a snapshot file{hint}")]
+    UnknownSnapshot { spec: String, hint: String },
+    #[error("snapshot prefix {prefix:?} is ambiguous: it matches {}", candidates.join(", "))]
+    AmbiguousPrefix {
+        prefix: String,
+        candidates: Vec<String>,
+    },
+    #[error("invalid ref name {name:?}: {reason}")]
+    BadRefName { name: String, reason: String },
+    #[error("blob {hash} is missing from the store (needed by {needed_by}); run `driftgate fsck`")]
+    MissingBlob { hash: String, needed_by: String },
+    #[error("ref {name:?} is locked by another driftgate ({lock}); if no driftgate is running, remove the lock file")]
+    RefLocked { name: String, lock: PathBuf },
+    #[error("{path}: {reason}")]
+    BadFile { path: PathBuf, reason: String },
+}
+
+impl StoreError {
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// What a snapshot write added to the store.
+#[derive(Clone, Debug, Default)]
+pub struct WriteStats {
+    pub new_blobs: usize,
+    pub bytes_written: u64,
+}
+
+struct BlobIndex {
+    packs: Vec<(PathBuf, File)>,
+    entries: HashMap<ContentHash, (usize, IdxEntry)>,
+}
+
+pub struct Store {
+    root: PathBuf,
+    index: OnceLock<Result<BlobIndex, String>>,
+}
+
+impl Store {
+    /// Open an existing store for reading.
+    pub fn open(root: &Path) -> Result<Store, StoreError> {
+        let marker = root.join("STORE");
+        match fs::read(&marker) {
+            Ok(bytes) => check_marker(root, &bytes)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(if root.exists() && fs::read_dir(root).map(|mut d| d.next().is_some()).unwrap_or(false) {
+                    StoreError::Foreign {
+                        path: root.to_path_buf(),
+                        reason: "the directory exists but has no STORE marker".into(),
+                    }
+                } else {
+                    StoreError::NotAStore {
+                        path: root.to_path_buf(),
+                    }
+                })
+            }
+            Err(e) => return Err(StoreError::io(&marker, e)),
+        }
+        Ok(Store {
+            root: root.to_path_buf(),
+            index: OnceLock::new(),
+        })
+    }
+
+    /// Check that `root` is a store or could become one, without creating anything.
+    pub fn check_writable(root: &Path) -> Result<(), StoreError> {
+        match Store::open(root) {
+            Ok(_) | Err(StoreError::NotAStore { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Open a store, creating it if the directory is absent or empty.
+    pub fn open_or_init(root: &Path) -> Result<Store, StoreError> {
+        match Store::open(root) {
+            Err(StoreError::NotAStore { .. }) => {
+                for dir in ["packs", "snapshots", "refs", "logs"] {
+                    fs::create_dir_all(root.join(dir)).map_err(|e| StoreError::io(&root.join(dir), e))?;
+                }
+                let marker = format!("{{\"format\":\"{STORE_FORMAT}\"}}\n");
+                write_atomic(&root.join("STORE"), marker.as_bytes())?;
+                Store::open(root)
+            }
+            other => other,
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn packs_dir(&self) -> PathBuf {
+        self.root.join("packs")
+    }
+
+    fn records_dir(&self) -> PathBuf {
+        self.root.join("snapshots")
+    }
+
+    fn index(&self) -> Result<&BlobIndex, StoreError> {
+        let loaded = self.index.get_or_init(|| self.load_index().map_err(|e| e.to_string()));
+        loaded.as_ref().map_err(|reason| StoreError::Corrupt {
+            path: self.packs_dir(),
+            reason: reason.clone(),
+        })
+    }
+
+    fn load_index(&self) -> Result<BlobIndex, StoreError> {
+        let mut packs = Vec::new();
+        let mut entries = HashMap::new();
+        for id in self.pack_ids()? {
+            let (pack_path, idx_path) = pack::pack_paths(&self.packs_dir(), &id);
+            let idx_bytes = fs::read(&idx_path).map_err(|e| StoreError::io(&idx_path, e))?;
+            let file = File::open(&pack_path).map_err(|e| StoreError::io(&pack_path, e))?;
+            let pack_no = packs.len();
+            for entry in pack::parse_idx(&idx_path, &idx_bytes)? {
+                entries.entry(entry.hash).or_insert((pack_no, entry));
+            }
+            packs.push((pack_path, file));
+        }
+        Ok(BlobIndex { packs, entries })
+    }
+
+    /// Ids of every complete pack (one with its index written), sorted.
+    pub fn pack_ids(&self) -> Result<Vec<String>, StoreError> {
+        let dir = self.packs_dir();
+        let mut ids = Vec::new();
+        let rd = match fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ids),
+            Err(e) => return Err(StoreError::io(&dir, e)),
+        };
+        for entry in rd {
+            let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
+            let name = entry.file_name().to_string_lossy().to_string();
+            if let Some(id) = name.strip_suffix(".idx") {
+                ids.push(id.to_string());
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    pub fn has_blob(&self, hash: &ContentHash) -> Result<bool, StoreError> {
+        Ok(self.index()?.entries.contains_key(hash))
+    }
+
+    pub fn get_blob(&self, hash: &ContentHash, needed_by: &str) -> Result<Vec<u8>, StoreError> {
+        let index = self.index()?;
+        let (pack_no, entry) = index.entries.get(hash).ok_or_else(|| StoreError::MissingBlob {
+            hash: hash.to_hex(),
+            needed_by: needed_by.to_string(),
+        })?;
+        let (path, file) = &index.packs[*pack_no];
+        pack::read_blob(path, file, entry)
+    }
+
+    fn get_json<T: DeserializeOwned>(&self, hash: &ContentHash, needed_by: &str) -> Result<T, StoreError> {
+        let bytes = self.get_blob(hash, needed_by)?;
+        let index = self.index()?;
+        let path = &index.packs[index.entries[hash].0].0;
+        serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
+            path: path.clone(),
+            reason: format!("blob {} ({needed_by}) is not valid: {e}", hash.short()),
+        })
+    }
+
+    /// Store a snapshot: only the blobs the store lacks, then the record. Returns the id.
+    pub fn write_snapshot(&mut self, snap: &CatalogSnapshot) -> Result<(ContentHash, WriteStats), StoreError> {
+        let tree = CatalogTree::build(snap.objects.values());
+        let root_hash = tree.root_hash();
+        let mut blobs: Vec<(ContentHash, Vec<u8>)> = Vec::new();
+        {
+            let index = self.index()?;
+            let have = |h: &ContentHash| index.entries.contains_key(h);
+            if !have(&root_hash) {
+                blobs.push((root_hash, canonical_bytes(&tree.root)));
+                for (key, hash) in &tree.root.globals {
+                    if !have(hash) {
+                        blobs.push((*hash, canonical_bytes(&snap.objects[key])));
+                    }
+                }
+                for (name, schema_tree) in &tree.schemas {
+                    let tree_hash = tree.root.schemas[name];
+                    if have(&tree_hash) {
+                        continue;
+                    }
+                    blobs.push((tree_hash, canonical_bytes(schema_tree)));
+                    for (key, hash) in &schema_tree.objects {
+                        if !have(hash) {
+                            blobs.push((*hash, canonical_bytes(&snap.objects[key])));
+                        }
+                    }
+                }
+            }
+            let counts_bytes = canonical_bytes(&snap.counts);
+            let counts_hash = ContentHash::of(&counts_bytes);
+            if !have(&counts_hash) {
+                blobs.push((counts_hash, counts_bytes));
+            }
+        }
+        blobs.sort_by_key(|b| b.0);
+        blobs.dedup_by(|a, b| a.0 == b.0);
+
+        let mut stats = WriteStats {
+            new_blobs: blobs.len(),
+            bytes_written: 0,
+        };
+        if !blobs.is_empty() {
+            let (pack_bytes, idx_bytes) = pack::build_pack(&blobs);
+            let pack_id = ContentHash::of(&pack_bytes).to_hex();
+            let (pack_path, idx_path) = pack::pack_paths(&self.packs_dir(), &pack_id);
+            // The pack before its index: a pack is only visible once its index exists.
+            write_atomic(&pack_path, &pack_bytes)?;
+            write_atomic(&idx_path, &idx_bytes)?;
+            stats.bytes_written += (pack_bytes.len() + idx_bytes.len()) as u64;
+            self.index = OnceLock::new();
+        }
+
+        let record = SnapshotRecord {
+            meta: snap.meta.clone(),
+            catalog: root_hash,
+            counts: snap.counts_hash(),
+            object_count: snap.objects.len(),
+        };
+        let record_bytes = canonical_bytes(&record);
+        let id = ContentHash::of(&record_bytes);
+        let record_path = self.records_dir().join(format!("{}.json", id.to_hex()));
+        if !record_path.exists() {
+            write_atomic(&record_path, &record_bytes)?;
+            stats.bytes_written += record_bytes.len() as u64;
+        }
+        Ok((id, stats))
+    }
+
+    pub fn read_record(&self, id: &ContentHash) -> Result<SnapshotRecord, StoreError> {
+        let path = self.records_dir().join(format!("{}.json", id.to_hex()));
+        let bytes = fs::read(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                StoreError::UnknownSnapshot {
+                    spec: id.to_hex(),
+                    hint: String::new(),
+                }
+            } else {
+                StoreError::io(&path, e)
+            }
+        })?;
+        let actual = ContentHash::of(&bytes);
+        if actual != *id {
+            return Err(StoreError::HashMismatch {
+                path,
+                expected: id.to_hex(),
+                actual: actual.to_hex(),
+            });
+        }
+        parse_record(&path, &bytes)
+    }
+
+    /// Every snapshot record in the store, oldest first.
+    pub fn list_snapshots(&self) -> Result<Vec<(ContentHash, SnapshotRecord)>, StoreError> {
+        let mut out = Vec::new();
+        for id in self.snapshot_ids()? {
+            out.push((id, self.read_record(&id)?));
+        }
+        out.sort_by(|a, b| a.1.meta.created_at.cmp(&b.1.meta.created_at).then(a.0.cmp(&b.0)));
+        Ok(out)
+    }
+
+    pub fn snapshot_ids(&self) -> Result<Vec<ContentHash>, StoreError> {
+        let dir = self.records_dir();
+        let mut ids = Vec::new();
+        let rd = match fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ids),
+            Err(e) => return Err(StoreError::io(&dir, e)),
+        };
+        for entry in rd {
+            let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
+            let name = entry.file_name().to_string_lossy().to_string();
+            if let Some(hash) = name.strip_suffix(".json").and_then(ContentHash::from_hex) {
+                ids.push(hash);
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// The catalog tree of a snapshot (root and schema trees, no objects).
+    pub fn load_tree(&self, record: &SnapshotRecord) -> Result<(CatalogRoot, BTreeMap<String, SchemaTree>), StoreError> {
+        let root: CatalogRoot = self.get_json(&record.catalog, "catalog root")?;
+        let mut schemas = BTreeMap::new();
+        for (name, hash) in &root.schemas {
+            let tree: SchemaTree = self.get_json(hash, &format!("schema tree {name}"))?;
+            schemas.insert(name.clone(), tree);
+        }
+        Ok((root, schemas))
+    }
+
+    /// Load one object by its hash.
+    pub fn load_object(&self, key: &ObjectKey, hash: &ContentHash) -> Result<CatalogObject, StoreError> {
+        self.get_json(hash, key.as_str())
+    }
+
+    /// Load a whole snapshot: record, every object and the counts.
+    pub fn load_snapshot(&self, id: &ContentHash) -> Result<CatalogSnapshot, StoreError> {
+        let record = self.read_record(id)?;
+        let (root, schemas) = self.load_tree(&record)?;
+        let mut objects = BTreeMap::new();
+        let all = root
+            .globals
+            .iter()
+            .chain(schemas.values().flat_map(|t| t.objects.iter()));
+        for (key, hash) in all {
+            objects.insert(key.clone(), self.load_object(key, hash)?);
+        }
+        let counts: RowCounts = self.get_json(&record.counts, "row counts")?;
+        Ok(CatalogSnapshot {
+            meta: record.meta,
+            objects,
+            counts,
+        })
+    }
+
+    /// Resolve a SNAP argument (other than `live`): a ref, a snapshot id or unique prefix
+    /// (4+ hex digits), or a path to a snapshot bundle file.
+    pub fn resolve(&self, spec: &str) -> Result<Resolved, StoreError> {
+        if refs::validate_ref_name(spec).is_ok() {
+            if let Some(id) = self.read_ref(spec)? {
+                return Ok(Resolved::Stored(id));
+            }
+        }
+        if spec.len() >= 4 && spec.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let lower = spec.to_ascii_lowercase();
+            let matches: Vec<ContentHash> = self
+                .snapshot_ids()?
+                .into_iter()
+                .filter(|id| id.to_hex().starts_with(&lower))
+                .collect();
+            match matches.len() {
+                0 => {}
+                1 => return Ok(Resolved::Stored(matches[0])),
+                _ => {
+                    return Err(StoreError::AmbiguousPrefix {
+                        prefix: spec.to_string(),
+                        candidates: matches.iter().map(|m| m.short()).collect(),
+                    })
+                }
+            }
+        }
+        let path = Path::new(spec);
+        if path.is_file() {
+            return Ok(Resolved::File(path.to_path_buf()));
+        }
+        let refs = self.list_refs().unwrap_or_default();
+        let hint = if refs.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<&str> = refs.iter().map(|(n, _)| n.as_str()).take(10).collect();
+            format!(" (refs here: {})", names.join(", "))
+        };
+        Err(StoreError::UnknownSnapshot {
+            spec: spec.to_string(),
+            hint,
+        })
+    }
+}
+
+/// Where a SNAP argument points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resolved {
+    Stored(ContentHash),
+    File(PathBuf),
+}
+
+fn check_marker(root: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| StoreError::Foreign {
+        path: root.to_path_buf(),
+        reason: "its STORE marker is not JSON".into(),
+    })?;
+    match v.get("format").and_then(|f| f.as_str()) {
+        Some(STORE_FORMAT) => Ok(()),
+        Some(other) => Err(StoreError::Foreign {
+            path: root.to_path_buf(),
+            reason: format!("store format {other:?} is not supported by this driftgate (it reads {STORE_FORMAT})"),
+        }),
+        None => Err(StoreError::Foreign {
+            path: root.to_path_buf(),
+            reason: "its STORE marker names no format".into(),
+        }),
+    }
+}
+
+fn parse_record(path: &Path, bytes: &[u8]) -> Result<SnapshotRecord, StoreError> {
+    let record: SnapshotRecord = serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        path: path.to_path_buf(),
+        reason: format!("not a snapshot record: {e}"),
+    })?;
+    if record.meta.format != crate::model::snapshot::SNAPSHOT_FORMAT {
+        return Err(StoreError::BadFile {
+            path: path.to_path_buf(),
+            reason: format!(
+                "unknown snapshot format {:?} (this driftgate reads {})",
+                record.meta.format,
+                crate::model::snapshot::SNAPSHOT_FORMAT
+            ),
+        });
+    }
+    Ok(record)
+}
+
+/// A self-contained snapshot file (`driftgate export`), readable with no store.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Bundle {
+    pub format: String,
+    pub snapshot: SnapshotRecord,
+    pub objects: Vec<CatalogObject>,
+    pub counts: RowCounts,
+}
+
+pub fn bundle_bytes(snap: &CatalogSnapshot) -> Vec<u8> {
+    let bundle = Bundle {
+        format: BUNDLE_FORMAT.to_string(),
+        snapshot: snap.record(),
+        objects: snap.objects.values().cloned().collect(),
+        counts: snap.counts.clone(),
+    };
+    let mut bytes = serde_json::to_vec_pretty(&serde_json::to_value(&bundle).expect("bundle serializes"))
+        .expect("bundle serializes");
+    bytes.push(b'\n');
+    bytes
+}
+
+/// Read a bundle file and check it: format, and the catalog hash recomputed from its
+/// objects must equal the one it claims, so a hand-edited file is refused.
+pub fn read_bundle(path: &Path) -> Result<CatalogSnapshot, StoreError> {
+    let bytes = fs::read(path).map_err(|e| StoreError::io(path, e))?;
+    let bad = |reason: String| StoreError::BadFile {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        bad(format!("not JSON (line {}, column {}): {e}", e.line(), e.column()))
+    })?;
+    match value.get("format").and_then(|f| f.as_str()) {
+        Some(BUNDLE_FORMAT) => {}
+        Some(other) => return Err(bad(format!("unknown snapshot file format {other:?} (this driftgate reads {BUNDLE_FORMAT})"))),
+        None => return Err(bad("not a driftgate snapshot file (no \"format\" field)".into())),
+    }
+    let bundle: Bundle = serde_json::from_value(value).map_err(|e| bad(format!("malformed snapshot file: {e}")))?;
+    let mut objects = BTreeMap::new();
+    for obj in bundle.objects {
+        let key = obj.key.clone();
+        if key.kind() != obj.kind() {
+            return Err(bad(format!("object {key} has kind {} but its key says {}", obj.kind(), key.kind())));
+        }
+        if objects.insert(key.clone(), obj).is_some() {
+            return Err(bad(format!("object {key} appears twice")));
+        }
+    }
+    let snap = CatalogSnapshot {
+        meta: bundle.snapshot.meta.clone(),
+        objects,
+        counts: bundle.counts,
+    };
+    let actual = snap.catalog_hash();
+    if actual != bundle.snapshot.catalog {
+        return Err(bad(format!(
+            "catalog hash mismatch: the file claims {} but its objects hash to {} (edited or truncated?)",
+            bundle.snapshot.catalog.short(),
+            actual.short()
+        )));
+    }
+    if snap.counts_hash() != bundle.snapshot.counts {
+        return Err(bad("row-count hash mismatch: the counts were edited".into()));
+    }
+    Ok(snap)
+}

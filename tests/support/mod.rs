@@ -318,6 +318,8 @@ fn start_cluster() -> Cluster {
 }
 
 /// Stop the server and remove its directory once this test process is gone.
+// The watchdog must outlive this process, so it is deliberately never waited on.
+#[allow(clippy::zombie_processes)]
 fn spawn_watchdog(bin_dir: &Path, run_as: Option<&str>, data: &Path, base: &Path) {
     let pg_ctl = bin_dir.join("pg_ctl");
     let stop = match run_as {

@@ -288,7 +288,8 @@ mod tests {
 
     #[test]
     fn debug_and_describe_hide_the_password() {
-        let t = ConnectTarget::resolve(Some("postgresql://u:s3cr3t-pw@db.example:6543/app")).unwrap();
+        let t =
+            ConnectTarget::resolve(Some("postgresql://u:s3cr3t-pw@db.example:6543/app")).unwrap();
         assert_eq!(t.describe(), "u@db.example:6543/app");
         assert!(!format!("{t:?}").contains("s3cr3t-pw"));
         let kv = ConnectTarget::resolve(Some("host=h user=u password=s3cr3t-pw dbname=d")).unwrap();
@@ -298,7 +299,8 @@ mod tests {
 
     #[test]
     fn a_bad_url_error_does_not_echo_it() {
-        let err = ConnectTarget::resolve(Some("postgresql://u:s3cr3t-pw@h:notaport/d")).unwrap_err();
+        let err =
+            ConnectTarget::resolve(Some("postgresql://u:s3cr3t-pw@h:notaport/d")).unwrap_err();
         assert!(!err.to_string().contains("s3cr3t-pw"), "{err}");
     }
 }

@@ -19,7 +19,11 @@ pub async fn read_counts(
             for name in names {
                 match tables.iter().find(|t| &t.name == name) {
                     Some(t) => out.push(t),
-                    None => return Err(CatalogError::UnknownCountTable { table: name.clone() }),
+                    None => {
+                        return Err(CatalogError::UnknownCountTable {
+                            table: name.clone(),
+                        })
+                    }
                 }
             }
             out
@@ -39,7 +43,9 @@ pub async fn read_counts(
         })
         .collect();
     for t in wanted {
-        let entry = counts.get_mut(&t.name).expect("every table has a count entry");
+        let entry = counts
+            .get_mut(&t.name)
+            .expect("every table has a count entry");
         if !t.can_select {
             // Asking would abort the transaction; say why there is no count instead of 0.
             entry.exact_error = Some("permission denied (no SELECT privilege)".into());

@@ -29,7 +29,9 @@ pub enum CatalogError {
     Connect { target: String, reason: String },
     #[error("refusing to read {target}: the transaction is not read-only (transaction_read_only = {value}); driftgate never reads outside a READ ONLY transaction")]
     NotReadOnly { target: String, value: String },
-    #[error("refusing to read database {actual:?}: it does not match --expect-database {pattern:?}")]
+    #[error(
+        "refusing to read database {actual:?}: it does not match --expect-database {pattern:?}"
+    )]
     WrongDatabase { actual: String, pattern: String },
     #[error("PostgreSQL {version} is not supported (driftgate reads PostgreSQL 13 to 18)")]
     UnsupportedVersion { version: String },
@@ -95,7 +97,10 @@ pub struct CaptureOptions {
 pub fn describe_sqlx_error(e: &sqlx::Error) -> String {
     match e {
         sqlx::Error::Database(db) => {
-            let code = db.code().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default();
+            let code = db
+                .code()
+                .map(|c| format!(" (SQLSTATE {c})"))
+                .unwrap_or_default();
             format!("{}{code}", db.message())
         }
         sqlx::Error::Io(io) => format!("network error: {io}"),

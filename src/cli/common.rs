@@ -12,7 +12,12 @@ use std::time::Duration;
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
     /// Snapshot store directory.
-    #[arg(long, global = true, env = "DRIFTGATE_STORE", default_value = "snapshots")]
+    #[arg(
+        long,
+        global = true,
+        env = "DRIFTGATE_STORE",
+        default_value = "snapshots"
+    )]
     pub store: PathBuf,
 }
 
@@ -82,7 +87,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "m" | "min" => n * 60.0,
         "h" => n * 3600.0,
         "d" => n * 86400.0,
-        _ => return Err(format!("unknown unit {unit:?} in {s:?} (use ms, s, m, h or d)")),
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?} in {s:?} (use ms, s, m, h or d)"
+            ))
+        }
     };
     if !secs.is_finite() || secs < 0.0 {
         return Err(format!("{s:?} is not a valid duration"));

@@ -22,7 +22,13 @@ pub struct ExportCmd {
 
 impl ExportCmd {
     pub async fn run(self, ctx: &Context) -> anyhow::Result<u8> {
-        let loaded = load_snapshot(&self.snap, &ctx.store, &self.connect, self.connect.capture_options()).await?;
+        let loaded = load_snapshot(
+            &self.snap,
+            &ctx.store,
+            &self.connect,
+            self.connect.capture_options(),
+        )
+        .await?;
         let bytes = bundle_bytes(&loaded.snapshot);
         match &self.output {
             Some(path) => {

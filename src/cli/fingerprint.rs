@@ -22,7 +22,13 @@ pub struct FingerprintCmd {
 impl FingerprintCmd {
     pub async fn run(self, ctx: &Context) -> anyhow::Result<u8> {
         let scopes = parse_scopes(&self.scope)?;
-        let loaded = load_snapshot(&self.snap, &ctx.store, &self.connect, self.connect.capture_options()).await?;
+        let loaded = load_snapshot(
+            &self.snap,
+            &ctx.store,
+            &self.connect,
+            self.connect.capture_options(),
+        )
+        .await?;
         let snap = &loaded.snapshot;
         let tree = snap.tree();
         let mut out = std::io::stdout().lock();

@@ -26,6 +26,10 @@ impl FsckCmd {
             report.refs,
             report.problems.len()
         )?;
-        Ok(if report.is_clean() { exit::OK } else { exit::ERROR })
+        Ok(if report.is_clean() {
+            exit::OK
+        } else {
+            exit::ERROR
+        })
     }
 }

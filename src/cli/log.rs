@@ -85,7 +85,10 @@ impl LogCmd {
                         out,
                         "{}",
                         table::render(
-                            &["CREATED", "SNAPSHOT", "CATALOG", "OBJECTS", "SOURCE", "REFS", "LABEL"],
+                            &[
+                                "CREATED", "SNAPSHOT", "CATALOG", "OBJECTS", "SOURCE", "REFS",
+                                "LABEL"
+                            ],
                             rows
                         )
                     )?,

@@ -40,7 +40,13 @@ impl ShowCmd {
             }
         }
         let want_objects = self.kind.is_empty() || !kinds.is_empty();
-        let loaded = load_snapshot(&self.snap, &ctx.store, &self.connect, self.connect.capture_options()).await?;
+        let loaded = load_snapshot(
+            &self.snap,
+            &ctx.store,
+            &self.connect,
+            self.connect.capture_options(),
+        )
+        .await?;
         let snap = &loaded.snapshot;
         let tree = snap.tree();
 
@@ -77,21 +83,35 @@ impl ShowCmd {
                         let detail = if s("kind") == "count" {
                             match (e["exact"].as_i64(), e["exact_error"].as_str()) {
                                 (Some(n), _) => format!("exact {n}, estimate {}", e["estimate"]),
-                                (None, Some(err)) => format!("estimate {}, exact: {err}", e["estimate"]),
+                                (None, Some(err)) => {
+                                    format!("estimate {}, exact: {err}", e["estimate"])
+                                }
                                 _ => format!("estimate {}", e["estimate"]),
                             }
                         } else {
                             String::new()
                         };
-                        vec![s("kind"), table::cell(&s("key")), s("hash")[..12].to_string(), detail]
+                        vec![
+                            s("kind"),
+                            table::cell(&s("key")),
+                            s("hash")[..12].to_string(),
+                            detail,
+                        ]
                     })
                     .collect();
-                writeln!(out, "{}", table::render(&["KIND", "KEY", "HASH", "DETAIL"], rows))?;
+                writeln!(
+                    out,
+                    "{}",
+                    table::render(&["KIND", "KEY", "HASH", "DETAIL"], rows)
+                )?;
                 ctx.note(format!(
                     "{} objects, catalog {}{}",
                     snap.objects.len(),
                     tree.root_hash().short(),
-                    loaded.id.map(|id| format!(", snapshot {}", id.short())).unwrap_or_default()
+                    loaded
+                        .id
+                        .map(|id| format!(", snapshot {}", id.short()))
+                        .unwrap_or_default()
                 ));
             }
         }

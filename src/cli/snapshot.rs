@@ -54,7 +54,11 @@ impl SnapshotCmd {
         let mut store = Store::open_or_init(&ctx.store.store)?;
         let (id, stats) = store.write_snapshot(&snap)?;
         if let Some(name) = &self.ref_name {
-            store.update_ref(name, &id, &format!("snapshot of {}", snap.meta.source.describe()))?;
+            store.update_ref(
+                name,
+                &id,
+                &format!("snapshot of {}", snap.meta.source.describe()),
+            )?;
         }
         writeln!(std::io::stdout(), "{id}")?;
         ctx.note(format!(

@@ -134,7 +134,11 @@ impl Scope {
 
     /// The hash of this scope's slice of the catalog. `None` when an object scope names an
     /// object the snapshot does not have (a set scope of an absent table is the empty set).
-    pub fn hash(&self, tree: &CatalogTree, objects: &BTreeMap<ObjectKey, CatalogObject>) -> Option<ContentHash> {
+    pub fn hash(
+        &self,
+        tree: &CatalogTree,
+        objects: &BTreeMap<ObjectKey, CatalogObject>,
+    ) -> Option<ContentHash> {
         match self {
             Scope::Catalog => Some(tree.root_hash()),
             Scope::Schema(name) => {

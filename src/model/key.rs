@@ -93,7 +93,10 @@ impl FromStr for ObjectKind {
             .find(|k| k.as_str() == s)
             .ok_or_else(|| {
                 let names: Vec<&str> = ObjectKind::ALL.iter().map(|k| k.as_str()).collect();
-                format!("unknown object kind {s:?} (expected one of: {})", names.join(", "))
+                format!(
+                    "unknown object kind {s:?} (expected one of: {})",
+                    names.join(", ")
+                )
             })
     }
 }

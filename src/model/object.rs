@@ -456,7 +456,10 @@ mod tests {
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(text.contains(r#""kind":"trigger""#), "{text}");
         assert!(text.contains(r#""key":"trigger:public.t.trg""#), "{text}");
-        assert!(!text.contains("owner"), "absent options are omitted: {text}");
+        assert!(
+            !text.contains("owner"),
+            "absent options are omitted: {text}"
+        );
         let back: CatalogObject = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(back, obj);
         assert_eq!(back.kind(), ObjectKind::Trigger);

@@ -7,7 +7,10 @@ pub mod table;
 use std::io::Write;
 
 /// Write pretty JSON followed by a newline.
-pub fn write_json<W: Write, T: serde::Serialize + ?Sized>(out: &mut W, value: &T) -> std::io::Result<()> {
+pub fn write_json<W: Write, T: serde::Serialize + ?Sized>(
+    out: &mut W,
+    value: &T,
+) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::other)?;
     writeln!(out)
 }

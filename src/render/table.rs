@@ -39,7 +39,10 @@ mod tests {
 
     #[test]
     fn tables_have_a_header_row() {
-        let t = render(&["KIND", "KEY"], vec![vec!["table".into(), "table:public.t".into()]]);
+        let t = render(
+            &["KIND", "KEY"],
+            vec![vec!["table".into(), "table:public.t".into()]],
+        );
         assert!(t.lines().next().unwrap().contains("KIND"));
         assert!(t.contains("table:public.t"));
     }

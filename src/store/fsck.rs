@@ -32,7 +32,9 @@ impl Store {
             let pack_bytes = match fs::read(&pack_path) {
                 Ok(b) => b,
                 Err(e) => {
-                    report.problems.push(StoreError::io(&pack_path, e).to_string());
+                    report
+                        .problems
+                        .push(StoreError::io(&pack_path, e).to_string());
                     continue;
                 }
             };

@@ -50,7 +50,9 @@ pub enum StoreError {
     NotAStore { path: PathBuf },
     #[error("{path} is not a driftgate store: {reason}")]
     Foreign { path: PathBuf, reason: String },
-    #[error("unknown snapshot {spec:?}: not a ref, a snapshot id or prefix, or a snapshot file{hint}")]
+    #[error(
+        "unknown snapshot {spec:?}: not a ref, a snapshot id or prefix, or a snapshot file{hint}"
+    )]
     UnknownSnapshot { spec: String, hint: String },
     #[error("snapshot prefix {prefix:?} is ambiguous: it matches {}", candidates.join(", "))]
     AmbiguousPrefix {
@@ -100,16 +102,22 @@ impl Store {
         match fs::read(&marker) {
             Ok(bytes) => check_marker(root, &bytes)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(if root.exists() && fs::read_dir(root).map(|mut d| d.next().is_some()).unwrap_or(false) {
-                    StoreError::Foreign {
-                        path: root.to_path_buf(),
-                        reason: "the directory exists but has no STORE marker".into(),
-                    }
-                } else {
-                    StoreError::NotAStore {
-                        path: root.to_path_buf(),
-                    }
-                })
+                return Err(
+                    if root.exists()
+                        && fs::read_dir(root)
+                            .map(|mut d| d.next().is_some())
+                            .unwrap_or(false)
+                    {
+                        StoreError::Foreign {
+                            path: root.to_path_buf(),
+                            reason: "the directory exists but has no STORE marker".into(),
+                        }
+                    } else {
+                        StoreError::NotAStore {
+                            path: root.to_path_buf(),
+                        }
+                    },
+                )
             }
             Err(e) => return Err(StoreError::io(&marker, e)),
         }
@@ -132,7 +140,8 @@ impl Store {
         match Store::open(root) {
             Err(StoreError::NotAStore { .. }) => {
                 for dir in ["packs", "snapshots", "refs", "logs"] {
-                    fs::create_dir_all(root.join(dir)).map_err(|e| StoreError::io(&root.join(dir), e))?;
+                    fs::create_dir_all(root.join(dir))
+                        .map_err(|e| StoreError::io(&root.join(dir), e))?;
                 }
                 let marker = format!("{{\"format\":\"{STORE_FORMAT}\"}}\n");
                 write_atomic(&root.join("STORE"), marker.as_bytes())?;
@@ -155,7 +164,9 @@ impl Store {
     }
 
     fn index(&self) -> Result<&BlobIndex, StoreError> {
-        let loaded = self.index.get_or_init(|| self.load_index().map_err(|e| e.to_string()));
+        let loaded = self
+            .index
+            .get_or_init(|| self.load_index().map_err(|e| e.to_string()));
         loaded.as_ref().map_err(|reason| StoreError::Corrupt {
             path: self.packs_dir(),
             reason: reason.clone(),
@@ -204,15 +215,22 @@ impl Store {
 
     pub fn get_blob(&self, hash: &ContentHash, needed_by: &str) -> Result<Vec<u8>, StoreError> {
         let index = self.index()?;
-        let (pack_no, entry) = index.entries.get(hash).ok_or_else(|| StoreError::MissingBlob {
-            hash: hash.to_hex(),
-            needed_by: needed_by.to_string(),
-        })?;
+        let (pack_no, entry) = index
+            .entries
+            .get(hash)
+            .ok_or_else(|| StoreError::MissingBlob {
+                hash: hash.to_hex(),
+                needed_by: needed_by.to_string(),
+            })?;
         let (path, file) = &index.packs[*pack_no];
         pack::read_blob(path, file, entry)
     }
 
-    fn get_json<T: DeserializeOwned>(&self, hash: &ContentHash, needed_by: &str) -> Result<T, StoreError> {
+    fn get_json<T: DeserializeOwned>(
+        &self,
+        hash: &ContentHash,
+        needed_by: &str,
+    ) -> Result<T, StoreError> {
         let bytes = self.get_blob(hash, needed_by)?;
         let index = self.index()?;
         let path = &index.packs[index.entries[hash].0].0;
@@ -223,7 +241,10 @@ impl Store {
     }
 
     /// Store a snapshot: only the blobs the store lacks, then the record. Returns the id.
-    pub fn write_snapshot(&mut self, snap: &CatalogSnapshot) -> Result<(ContentHash, WriteStats), StoreError> {
+    pub fn write_snapshot(
+        &mut self,
+        snap: &CatalogSnapshot,
+    ) -> Result<(ContentHash, WriteStats), StoreError> {
         let tree = CatalogTree::build(snap.objects.values());
         let root_hash = tree.root_hash();
         let mut blobs: Vec<(ContentHash, Vec<u8>)> = Vec::new();
@@ -319,7 +340,12 @@ impl Store {
         for id in self.snapshot_ids()? {
             out.push((id, self.read_record(&id)?));
         }
-        out.sort_by(|a, b| a.1.meta.created_at.cmp(&b.1.meta.created_at).then(a.0.cmp(&b.0)));
+        out.sort_by(|a, b| {
+            a.1.meta
+                .created_at
+                .cmp(&b.1.meta.created_at)
+                .then(a.0.cmp(&b.0))
+        });
         Ok(out)
     }
 
@@ -343,7 +369,10 @@ impl Store {
     }
 
     /// The catalog tree of a snapshot (root and schema trees, no objects).
-    pub fn load_tree(&self, record: &SnapshotRecord) -> Result<(CatalogRoot, BTreeMap<String, SchemaTree>), StoreError> {
+    pub fn load_tree(
+        &self,
+        record: &SnapshotRecord,
+    ) -> Result<(CatalogRoot, BTreeMap<String, SchemaTree>), StoreError> {
         let root: CatalogRoot = self.get_json(&record.catalog, "catalog root")?;
         let mut schemas = BTreeMap::new();
         for (name, hash) in &root.schemas {
@@ -354,7 +383,11 @@ impl Store {
     }
 
     /// Load one object by its hash.
-    pub fn load_object(&self, key: &ObjectKey, hash: &ContentHash) -> Result<CatalogObject, StoreError> {
+    pub fn load_object(
+        &self,
+        key: &ObjectKey,
+        hash: &ContentHash,
+    ) -> Result<CatalogObject, StoreError> {
         self.get_json(hash, key.as_str())
     }
 
@@ -448,10 +481,11 @@ fn check_marker(root: &Path, bytes: &[u8]) -> Result<(), StoreError> {
 }
 
 fn parse_record(path: &Path, bytes: &[u8]) -> Result<SnapshotRecord, StoreError> {
-    let record: SnapshotRecord = serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
-        path: path.to_path_buf(),
-        reason: format!("not a snapshot record: {e}"),
-    })?;
+    let record: SnapshotRecord =
+        serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+            path: path.to_path_buf(),
+            reason: format!("not a snapshot record: {e}"),
+        })?;
     if record.meta.format != crate::model::snapshot::SNAPSHOT_FORMAT {
         return Err(StoreError::BadFile {
             path: path.to_path_buf(),
@@ -481,8 +515,9 @@ pub fn bundle_bytes(snap: &CatalogSnapshot) -> Vec<u8> {
         objects: snap.objects.values().cloned().collect(),
         counts: snap.counts.clone(),
     };
-    let mut bytes = serde_json::to_vec_pretty(&serde_json::to_value(&bundle).expect("bundle serializes"))
-        .expect("bundle serializes");
+    let mut bytes =
+        serde_json::to_vec_pretty(&serde_json::to_value(&bundle).expect("bundle serializes"))
+            .expect("bundle serializes");
     bytes.push(b'\n');
     bytes
 }
@@ -496,19 +531,36 @@ pub fn read_bundle(path: &Path) -> Result<CatalogSnapshot, StoreError> {
         reason,
     };
     let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-        bad(format!("not JSON (line {}, column {}): {e}", e.line(), e.column()))
+        bad(format!(
+            "not JSON (line {}, column {}): {e}",
+            e.line(),
+            e.column()
+        ))
     })?;
     match value.get("format").and_then(|f| f.as_str()) {
         Some(BUNDLE_FORMAT) => {}
-        Some(other) => return Err(bad(format!("unknown snapshot file format {other:?} (this driftgate reads {BUNDLE_FORMAT})"))),
-        None => return Err(bad("not a driftgate snapshot file (no \"format\" field)".into())),
+        Some(other) => {
+            return Err(bad(format!(
+                "unknown snapshot file format {other:?} (this driftgate reads {BUNDLE_FORMAT})"
+            )))
+        }
+        None => {
+            return Err(bad(
+                "not a driftgate snapshot file (no \"format\" field)".into()
+            ))
+        }
     }
-    let bundle: Bundle = serde_json::from_value(value).map_err(|e| bad(format!("malformed snapshot file: {e}")))?;
+    let bundle: Bundle =
+        serde_json::from_value(value).map_err(|e| bad(format!("malformed snapshot file: {e}")))?;
     let mut objects = BTreeMap::new();
     for obj in bundle.objects {
         let key = obj.key.clone();
         if key.kind() != obj.kind() {
-            return Err(bad(format!("object {key} has kind {} but its key says {}", obj.kind(), key.kind())));
+            return Err(bad(format!(
+                "object {key} has kind {} but its key says {}",
+                obj.kind(),
+                key.kind()
+            )));
         }
         if objects.insert(key.clone(), obj).is_some() {
             return Err(bad(format!("object {key} appears twice")));

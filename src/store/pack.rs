@@ -64,7 +64,9 @@ pub fn parse_idx(path: &Path, bytes: &[u8]) -> Result<Vec<IdxEntry>, StoreError>
         reason: reason.to_string(),
     };
     if bytes.len() < IDX_MAGIC.len() + 8 + 32 || !bytes.starts_with(IDX_MAGIC) {
-        return Err(corrupt("not a driftgate pack index (bad header or truncated)"));
+        return Err(corrupt(
+            "not a driftgate pack index (bad header or truncated)",
+        ));
     }
     let (body, sum) = bytes.split_at(bytes.len() - 32);
     if blake3::hash(body).as_bytes() != sum {
@@ -145,7 +147,12 @@ pub fn verify_pack(path: &Path, bytes: &[u8]) -> Result<Vec<IdxEntry>, StoreErro
         let end = start
             .checked_add(len)
             .filter(|&e| e < bytes.len() && bytes[e] == b'\n')
-            .ok_or_else(|| corrupt(format!("blob {} at offset {pos} is truncated", hash.short())))?;
+            .ok_or_else(|| {
+                corrupt(format!(
+                    "blob {} at offset {pos} is truncated",
+                    hash.short()
+                ))
+            })?;
         let actual = ContentHash::of(&bytes[start..end]);
         if actual != hash {
             return Err(StoreError::HashMismatch {

@@ -88,7 +88,12 @@ impl Store {
         let path = self.ref_path(name);
         let text = match fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
                 return Ok(None)
             }
             Err(e) if path.is_dir() => {
@@ -106,7 +111,12 @@ impl Store {
     }
 
     /// Point `name` at `id` (which must be a stored snapshot) and append to its history.
-    pub fn update_ref(&self, name: &str, id: &ContentHash, message: &str) -> Result<(), StoreError> {
+    pub fn update_ref(
+        &self,
+        name: &str,
+        id: &ContentHash,
+        message: &str,
+    ) -> Result<(), StoreError> {
         validate_ref_name(name)?;
         self.read_record(id)?;
         let path = self.ref_path(name);
@@ -118,7 +128,8 @@ impl Store {
         if path.is_dir() {
             return Err(StoreError::BadRefName {
                 name: name.to_string(),
-                reason: "other refs live under it (a ref and a ref directory cannot share a name)".into(),
+                reason: "other refs live under it (a ref and a ref directory cannot share a name)"
+                    .into(),
             });
         }
         let lock_path = dir.join(format!(
@@ -145,7 +156,8 @@ impl Store {
             .append(true)
             .open(&log_path)
             .map_err(|e| StoreError::io(&log_path, e))?;
-        f.write_all(&line).map_err(|e| StoreError::io(&log_path, e))?;
+        f.write_all(&line)
+            .map_err(|e| StoreError::io(&log_path, e))?;
         f.sync_all().map_err(|e| StoreError::io(&log_path, e))?;
         Ok(())
     }
@@ -153,7 +165,11 @@ impl Store {
     fn take_lock(&self, name: &str, lock_path: PathBuf) -> Result<RefLock, StoreError> {
         // Other driftgate processes hold a ref lock for milliseconds; wait up to ~10 s.
         for _ in 0..1000 {
-            match OpenOptions::new().write(true).create_new(true).open(&lock_path) {
+            match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&lock_path)
+            {
                 Ok(_) => return Ok(RefLock { path: lock_path }),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     std::thread::sleep(std::time::Duration::from_millis(10))
@@ -185,7 +201,11 @@ impl Store {
                     stack.push(path);
                     continue;
                 }
-                let rel = path.strip_prefix(&base).unwrap().to_string_lossy().to_string();
+                let rel = path
+                    .strip_prefix(&base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .to_string();
                 if rel.ends_with(".lock") || rel.contains("/.tmp-") || rel.starts_with(".tmp-") {
                     continue;
                 }
@@ -230,8 +250,17 @@ mod tests {
             assert!(validate_ref_name(ok).is_ok(), "{ok}");
         }
         for bad in [
-            "", "../../x", "/etc/passwd", "a//b", ".hidden", "a/.b", "x.lock", "live", "sp ace",
-            "new\nline", "a..b",
+            "",
+            "../../x",
+            "/etc/passwd",
+            "a//b",
+            ".hidden",
+            "a/.b",
+            "x.lock",
+            "live",
+            "sp ace",
+            "new\nline",
+            "a..b",
         ] {
             assert!(validate_ref_name(bad).is_err(), "{bad:?} should be refused");
         }

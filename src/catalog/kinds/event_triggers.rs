@@ -2,7 +2,10 @@
 
 use super::{arg_types_of, comment_of, ext_member, fetch};
 use crate::catalog::{CatalogError, ServerCaps};
-use crate::model::{quote_ident, routine_signature, CatalogObject, EventTriggerDef, ObjectDef, ObjectKey, ObjectKind};
+use crate::model::{
+    quote_ident, routine_signature, CatalogObject, EventTriggerDef, ObjectDef, ObjectKey,
+    ObjectKind,
+};
 
 #[derive(sqlx::FromRow)]
 struct Row {

@@ -3,7 +3,9 @@
 
 use super::{comment_of, ext_member, fetch_in_schemas, sorted};
 use crate::catalog::{CatalogError, ServerCaps};
-use crate::model::{qualify, quote_ident, CatalogObject, ObjectDef, ObjectKey, ObjectKind, SequenceDef};
+use crate::model::{
+    qualify, quote_ident, CatalogObject, ObjectDef, ObjectKey, ObjectKind, SequenceDef,
+};
 use sqlx::postgres::types::Oid;
 
 #[derive(sqlx::FromRow)]
@@ -56,7 +58,9 @@ pub async fn read_sequences(
         .into_iter()
         .map(|r| {
             let owned_by = match (&r.owned_schema, &r.owned_table, &r.owned_column) {
-                (Some(s), Some(t), Some(c)) => Some(format!("{}.{}", qualify(s, t), quote_ident(c))),
+                (Some(s), Some(t), Some(c)) => {
+                    Some(format!("{}.{}", qualify(s, t), quote_ident(c)))
+                }
                 _ => None,
             };
             CatalogObject {

@@ -1,4 +1,8 @@
 //! Tables (`table:schema.name`): ordinary, partitioned and foreign, with their columns.
+//!
+//! `pg_get_expr(expr, relid)` takes a brief ACCESS SHARE lock on `relid` to name columns, so
+//! defaults that reference no column (nearly all: `now()`, `nextval(…)`, constants) and
+//! partition bounds are deparsed with relid 0, which locks nothing.
 
 use super::{comment_of, ext_member, fetch_in_schemas, sorted};
 use crate::catalog::{CatalogError, ServerCaps};
@@ -62,7 +66,7 @@ pub async fn read_tables(
            c.relpersistence::text AS persistence, pg_get_userbyid(c.relowner)::text AS owner, \
            c.relacl::text[] AS acl, {comment} AS comment, \
            CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key, \
-           CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound, \
+           CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, 0) END AS partition_bound, \
            ARRAY(SELECT format('%s\x1f%s', pn.nspname, pc.relname) FROM pg_inherits i \
                  JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
                  WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS parents, \
@@ -80,7 +84,8 @@ pub async fn read_tables(
 
     let col_sql = "SELECT a.attrelid AS table_oid, a.attname::text AS name, \
            format_type(a.atttypid, a.atttypmod) AS data_type, a.attnotnull AS not_null, \
-           pg_get_expr(ad.adbin, ad.adrelid) AS default_expr, \
+           CASE WHEN ad.adbin::text LIKE '%{VAR %' THEN pg_get_expr(ad.adbin, ad.adrelid) \
+                ELSE pg_get_expr(ad.adbin, 0) END AS default_expr, \
            a.attidentity::text AS identity, a.attgenerated::text AS generated, \
            CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 \
                 THEN format('%I.%I', cn.nspname, co.collname) END AS collation, \

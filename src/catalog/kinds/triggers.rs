@@ -5,7 +5,9 @@
 
 use super::{arg_types_of, comment_of, fetch_in_schemas};
 use crate::catalog::{CatalogError, ServerCaps};
-use crate::model::{qualify, routine_signature, CatalogObject, ObjectDef, ObjectKey, ObjectKind, TriggerDef};
+use crate::model::{
+    qualify, routine_signature, CatalogObject, ObjectDef, ObjectKey, ObjectKind, TriggerDef,
+};
 use crate::sqltext;
 use sqlx::postgres::types::Oid;
 
@@ -107,7 +109,12 @@ fn trigger_object(r: Row) -> CatalogObject {
             timing: timing.to_string(),
             events,
             update_columns,
-            level: if t & TRIGGER_TYPE_ROW != 0 { "row" } else { "statement" }.to_string(),
+            level: if t & TRIGGER_TYPE_ROW != 0 {
+                "row"
+            } else {
+                "statement"
+            }
+            .to_string(),
             function: routine_signature(&r.fn_schema, &r.fn_name, &r.fn_args),
             arguments: split_args(&r.args, r.nargs),
             when: sqltext::trigger_when_clause(&r.definition),

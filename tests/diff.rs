@@ -504,10 +504,44 @@ fn an_unreachable_database_blocks_fail_closed_with_exit_2() {
     assert_eq!(r.code, 2, "{r:?}");
     assert_eq!(json(&r)["verdict"], "BLOCK");
 
-    // diff and verify are not gates: a plain error, exit 2.
+    // verify is not a gate: a plain error, exit 2.
     let r = driftgate(store.path(), &["verify", "entry", "--dsn", &dead]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("cannot connect"), "{r:?}");
+
+    // A corrupt store fails closed too.
+    let pack = files_under(store.path())
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "pack"))
+        .expect("a pack file");
+    let mut bytes = std::fs::read(&pack).unwrap();
+    let at = bytes
+        .windows(b"fn_birth_gate".len())
+        .position(|w| w == b"fn_birth_gate")
+        .expect("the function is in the pack");
+    bytes[at] ^= 0x01;
+    std::fs::write(&pack, &bytes).unwrap();
+    let r = driftgate(
+        store.path(),
+        &[
+            "gate", "entry", "live", "--dsn", &db.dsn, "--format", "json",
+        ],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    let g = json(&r);
+    assert_eq!(g["verdict"], "BLOCK");
+    let error = g["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("base: ") && error.contains("hash mismatch"),
+        "{error}"
+    );
+
+    let r = driftgate(store.path(), &["diff", "entry", "entry"]);
+    assert_eq!(
+        r.code, 2,
+        "diff is not a gate: a plain error, exit 2: {r:?}"
+    );
+    assert!(r.stderr.contains("hash mismatch"), "{r:?}");
 }
 
 #[test]

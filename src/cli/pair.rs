@@ -5,18 +5,33 @@
 use super::common::{load_snapshot, ConnectArgs, LoadedSnapshot};
 use super::Context;
 use crate::catalog::{CatalogError, ExactCounts};
-use crate::model::CatalogSnapshot;
+use crate::model::fingerprint::CatalogTree;
+use crate::model::{CatalogSnapshot, ContentHash};
 use crate::render::diff::SideInfo;
+use std::sync::OnceLock;
 
 /// One loaded side and the SNAP argument it came from.
 pub struct Side {
     pub spec: String,
     pub loaded: LoadedSnapshot,
+    /// Hashing every object is the costly part of a comparison: built at most once, and
+    /// only when a scope or the catalog hash is asked for.
+    tree: OnceLock<CatalogTree>,
+    /// Known without hashing for a stored snapshot (its record holds it).
+    catalog: OnceLock<ContentHash>,
 }
 
 impl Side {
     pub fn snapshot(&self) -> &CatalogSnapshot {
         &self.loaded.snapshot
+    }
+
+    pub fn tree(&self) -> &CatalogTree {
+        self.tree.get_or_init(|| self.snapshot().tree())
+    }
+
+    pub fn catalog_hash(&self) -> ContentHash {
+        *self.catalog.get_or_init(|| self.tree().root_hash())
     }
 
     /// The snapshot id when stored, else the argument as given (`live`, a file).
@@ -32,7 +47,7 @@ impl Side {
         SideInfo {
             spec: self.spec.clone(),
             id: self.loaded.id.map(|id| id.to_hex()),
-            catalog: s.catalog_hash().to_hex(),
+            catalog: self.catalog_hash().to_hex(),
             source: s.meta.source.describe(),
             created_at: s.meta.created_at.clone(),
             server_version: s.meta.server_version.clone(),
@@ -60,10 +75,22 @@ pub async fn load_sides(
         let spec = spec.to_string();
         let like = like.cloned();
         async move {
-            load_side(&spec, ctx, connect, like.as_ref(), exact_counts)
+            let loaded = load_side(&spec, ctx, connect, like.as_ref(), exact_counts)
                 .await
-                .map(|loaded| Side { spec, loaded })
-                .map_err(|error| SideError { which, error })
+                .map_err(|error| SideError { which, error })?;
+            let catalog = OnceLock::new();
+            if let Some(id) = loaded.id {
+                // The record was just read and verified; a failure here is not worth failing on.
+                if let Ok(record) = ctx.store.open().and_then(|s| Ok(s.read_record(&id)?)) {
+                    let _ = catalog.set(record.catalog);
+                }
+            }
+            Ok(Side {
+                spec,
+                loaded,
+                tree: OnceLock::new(),
+                catalog,
+            })
         }
     };
     if base == "live" && head != "live" {

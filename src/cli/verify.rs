@@ -47,12 +47,12 @@ impl VerifyCmd {
                     e.error.context(format!("cannot read the {which} snapshot"))
                 })?;
         let (a, b) = (reference.snapshot(), other.snapshot());
-        let (tree_a, tree_b) = (a.tree(), b.tree());
+        let (tree_a, tree_b) = (reference.tree(), other.tree());
         let mut rows = Vec::new();
         for scope in &scopes {
             let (ha, hb) = (
-                scope.hash(&tree_a, &a.objects),
-                scope.hash(&tree_b, &b.objects),
+                scope.hash(tree_a, &a.objects),
+                scope.hash(tree_b, &b.objects),
             );
             if ha.is_none() && hb.is_none() {
                 anyhow::bail!(

@@ -30,11 +30,16 @@ pub fn main_entry() -> ExitCode {
     cli::main()
 }
 
-/// Now as RFC 3339 UTC with second precision.
+/// Now as RFC 3339 UTC with millisecond precision (so snapshots taken within one second
+/// still sort in the order they were taken).
 pub fn now_rfc3339() -> String {
-    let now = time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .expect("zero nanoseconds is always valid");
-    now.format(&time::format_description::well_known::Rfc3339)
-        .expect("RFC 3339 formatting of a UTC time cannot fail")
+    let now = time::OffsetDateTime::now_utc();
+    let now = now
+        .replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000)
+        .expect("a truncated nanosecond is always valid");
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    now.format(&format)
+        .expect("formatting a UTC time cannot fail")
 }

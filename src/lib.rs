@@ -7,12 +7,17 @@
 //! - [`store`] is the content-addressed BLAKE3 store (the only code that touches the
 //!   filesystem, apart from writing reports the user asked for).
 //! - [`sqltext`] tokenizes SQL with PostgreSQL's own scanner (body hashes, WHEN clauses).
+//! - [`diff`] compares two snapshots: added/removed/changed objects, field-level, text diffs
+//!   of definitions, row-count drift kept apart.
+//! - [`gate`] weighs a diff by a policy into the `gate_drift` verdict (PASS/WARN/BLOCK).
 //! - [`render`] turns results into tables, JSON and other formats.
 //! - [`cli`] is the command layer: clap definitions and one module per subcommand.
 
 pub mod catalog;
 pub mod cli;
+pub mod diff;
 pub mod exit;
+pub mod gate;
 pub mod model;
 pub mod render;
 pub mod sqltext;

@@ -2,12 +2,16 @@
 //! messages and exit codes. `anyhow` lives here and nowhere below.
 
 mod common;
+mod diff;
 mod export;
 mod fingerprint;
 mod fsck;
+mod gate;
 mod log;
+mod pair;
 mod show;
 mod snapshot;
+mod verify;
 
 pub use common::{ConnectArgs, StoreArgs};
 
@@ -49,6 +53,12 @@ pub enum Command {
     Fingerprint(fingerprint::FingerprintCmd),
     /// Write a snapshot as one self-contained JSON file, readable with no store.
     Export(export::ExportCmd),
+    /// Added, removed and changed objects between two snapshots (field-level, text diffs).
+    Diff(diff::DiffCmd),
+    /// Live (or --against SNAP) vs REF, per scope: IDENTICAL or DRIFT (the entry == exit proof).
+    Verify(verify::VerifyCmd),
+    /// The gate_drift verdict (PASS, WARN, BLOCK) of head against base under a policy.
+    Gate(gate::GateCmd),
 }
 
 /// Parse the command line, run, and map the outcome to an exit code.
@@ -88,6 +98,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Fsck(cmd) => cmd.run(&ctx),
         Command::Fingerprint(cmd) => cmd.run(&ctx).await,
         Command::Export(cmd) => cmd.run(&ctx).await,
+        Command::Diff(cmd) => cmd.run(&ctx).await,
+        Command::Verify(cmd) => cmd.run(&ctx).await,
+        Command::Gate(cmd) => cmd.run(&ctx).await,
     }
 }
 

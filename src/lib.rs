@@ -13,6 +13,7 @@
 pub mod catalog;
 pub mod cli;
 pub mod exit;
+pub mod graph;
 pub mod model;
 pub mod render;
 pub mod sqltext;

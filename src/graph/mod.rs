@@ -1,0 +1,17 @@
+//! The trigger fan-out graph: what an INSERT, UPDATE, DELETE or TRUNCATE on a table sets off,
+//! in which order, computed offline from a snapshot.
+//!
+//! - [`firing`]: PostgreSQL's firing order of one table's triggers for one event.
+//! - [`body`]: what each routine writes, calls and notifies (PL/pgSQL and SQL bodies parsed
+//!   with `pg_query`), and the `NEW` fields it assigns and reads.
+//! - [`fanout`]: the petgraph walk table → trigger → function → table …, with cycles
+//!   (event-aware), ordering hazards and `--depth`.
+//!
+//! Pure: model values in, model values out; the renderers live in `render/`.
+
+pub mod body;
+pub mod firing;
+pub mod index;
+pub mod sqlfacts;
+
+pub use firing::{firing_order, FiringEntry, FiringPhase};

@@ -5,6 +5,7 @@ mod common;
 mod export;
 mod fingerprint;
 mod fsck;
+mod graph;
 mod log;
 mod show;
 mod snapshot;
@@ -49,6 +50,8 @@ pub enum Command {
     Fingerprint(fingerprint::FingerprintCmd),
     /// Write a snapshot as one self-contained JSON file, readable with no store.
     Export(export::ExportCmd),
+    /// Trigger fan-out: what an INSERT/UPDATE/DELETE/TRUNCATE on a table sets off, in order.
+    Graph(graph::GraphCmd),
 }
 
 /// Parse the command line, run, and map the outcome to an exit code.
@@ -88,6 +91,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Fsck(cmd) => cmd.run(&ctx),
         Command::Fingerprint(cmd) => cmd.run(&ctx).await,
         Command::Export(cmd) => cmd.run(&ctx).await,
+        Command::Graph(cmd) => cmd.run(&ctx).await,
     }
 }
 

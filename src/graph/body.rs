@@ -551,86 +551,8 @@ fn string_literal(expr: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::testkit::{routine, snapshot_with, table};
     use crate::model::{ObjectDef, ObjectKind};
-
-    /// A plpgsql function object in an otherwise empty snapshot index.
-    pub(crate) fn routine(
-        name: &str,
-        language: &str,
-        config: &[&str],
-        body: &str,
-    ) -> CatalogObject {
-        let definition = format!(
-            "CREATE OR REPLACE FUNCTION public.{name}()\n RETURNS trigger\n LANGUAGE {language}\n{}AS $function$\n{body}\n$function$\n",
-            config.iter().map(|c| format!(" SET {}\n", c.replacen('=', " TO ", 1))).collect::<String>()
-        );
-        CatalogObject {
-            key: ObjectKey::new(ObjectKind::Function, &format!("public.{name}()")),
-            owner: Some("alice".into()),
-            acl: None,
-            comment: None,
-            def: ObjectDef::Function(RoutineDef {
-                schema: "public".into(),
-                name: name.into(),
-                identity_args: String::new(),
-                arguments: String::new(),
-                result: Some("trigger".into()),
-                language: language.into(),
-                volatility: "volatile".into(),
-                strict: false,
-                security_definer: false,
-                leakproof: false,
-                parallel: "unsafe".into(),
-                config: config.iter().map(|c| c.to_string()).collect(),
-                definition: Some(definition),
-                source: body.into(),
-                body_hash: String::new(),
-                token_hash: String::new(),
-                aggregate: None,
-            }),
-        }
-    }
-
-    fn snapshot_with(objects: Vec<CatalogObject>) -> crate::model::CatalogSnapshot {
-        crate::model::CatalogSnapshot {
-            meta: crate::model::SnapshotMeta {
-                format: String::new(),
-                created_at: String::new(),
-                source: Default::default(),
-                server_version: String::new(),
-                server_version_num: 170000,
-                driftgate_version: String::new(),
-                label: None,
-                include_schemas: vec![],
-                exclude_schemas: vec![],
-                capture_ms: 0,
-            },
-            objects: objects.into_iter().map(|o| (o.key.clone(), o)).collect(),
-            counts: Default::default(),
-        }
-    }
-
-    fn table(schema: &str, name: &str) -> CatalogObject {
-        CatalogObject {
-            key: ObjectKey::qualified(ObjectKind::Table, schema, name),
-            owner: None,
-            acl: None,
-            comment: None,
-            def: ObjectDef::Table(crate::model::TableDef {
-                schema: schema.into(),
-                name: name.into(),
-                relkind: "table".into(),
-                persistence: "permanent".into(),
-                columns: Default::default(),
-                partition_key: None,
-                partition_bound: None,
-                parents: vec![],
-                rls_enabled: false,
-                rls_forced: false,
-                options: vec![],
-            }),
-        }
-    }
 
     fn analyse_one(f: CatalogObject, mut others: Vec<CatalogObject>) -> BodyFacts {
         others.push(f.clone());

@@ -67,6 +67,8 @@ pub struct FiringEntry {
     /// The trigger function, as the name part of its `function:` key.
     pub function: String,
     pub phase: FiringPhase,
+    /// Every event the trigger fires on (`insert`, `update`, …), not only the walked one.
+    pub events: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub arguments: Vec<String>,
     /// `UPDATE OF` columns: the trigger fires on UPDATE only when one of them is set.
@@ -94,6 +96,7 @@ impl FiringEntry {
             level: t.level.clone(),
             function: t.function.clone(),
             phase: FiringPhase::of(t),
+            events: t.events.clone(),
             arguments: t.arguments.clone(),
             update_columns: t.update_columns.clone(),
             when: t.when.clone(),
@@ -102,6 +105,21 @@ impl FiringEntry {
             deferrable: t.deferrable,
             initially_deferred: t.initially_deferred,
         }
+    }
+
+    /// `INSERT OR UPDATE OF status, tier`: the trigger's events as in its definition.
+    pub fn events_clause(&self) -> String {
+        self.events
+            .iter()
+            .map(|e| {
+                if e == "update" && !self.update_columns.is_empty() {
+                    format!("UPDATE OF {}", self.update_columns.join(", "))
+                } else {
+                    e.to_uppercase()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" OR ")
     }
 
     /// Whether the trigger fires in an ordinary session (`session_replication_role =
@@ -263,5 +281,12 @@ pub(crate) mod tests {
         assert!(e.fires_for_columns(Some(&["tier".to_string()])));
         assert!(!e.fires_for_columns(Some(&["name".to_string()])));
         assert!(!e.fires_normally());
+        assert_eq!(e.events_clause(), "UPDATE OF status, tier");
+        let mut both = trigger("both", "before", &["insert", "update"]);
+        both.update_columns = vec!["script_path".into()];
+        assert_eq!(
+            order_triggers([&both], "insert")[0].events_clause(),
+            "INSERT OR UPDATE OF script_path"
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! an injected `io::Write`, so output is testable and a closed pipe is just an error to
 //! report, never a panic.
 
+pub mod graph;
 pub mod table;
 
 use std::io::Write;
@@ -11,6 +12,7 @@ pub fn write_json<W: Write, T: serde::Serialize + ?Sized>(
     out: &mut W,
     value: &T,
 ) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::other)?;
+    // `From` keeps an I/O error (a closed pipe) as itself, so the CLI can tell it apart.
+    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
     writeln!(out)
 }

@@ -47,6 +47,7 @@ pub struct GraphCmd {
     /// The table (or view) whose fan-out to show: `dot_tools`, `gov.dot_tools`. Without
     /// it: every table ranked by fan-out over all events.
     pub table: Option<String>,
+    /// The event on TABLE whose fan-out to walk (without TABLE every event is counted).
     #[arg(long, value_enum, default_value_t = Event::Insert)]
     pub event: Event,
     /// With `--event update`: the columns the UPDATE sets, so `UPDATE OF` triggers fire

@@ -189,11 +189,22 @@ pub fn database_fanout(snapshot: &CatalogSnapshot, opts: &WalkOptions) -> Databa
     }
     let mut hazards = b.hazards.clone();
     hazards.sort();
+    // Every routine that could not be read, reached or not: a call hidden in dynamic SQL
+    // may still reach it.
+    let mut unanalysable = b.unanalysable.clone();
+    for (key, facts) in b.analyses.iter() {
+        if let Some(problem) = facts.status.problem() {
+            unanalysable.insert(Unanalysable {
+                function: key.name().to_string(),
+                problem,
+            });
+        }
+    }
     DatabaseFanout {
         tables: ranks,
         cycles: cycles.into_iter().collect(),
         hazards,
-        unanalysable: b.unanalysable.iter().cloned().collect(),
+        unanalysable: unanalysable.into_iter().collect(),
         graph: b.graph,
     }
 }
@@ -690,5 +701,15 @@ mod tests {
             .count();
         assert_eq!(db.tables[0].triggers, triggers);
         assert_eq!(db.tables[0].cycles, single.cycles.len());
+    }
+
+    #[test]
+    fn unreached_unanalysable_routines_are_still_reported() {
+        let mut objects = objects();
+        objects.push(func("fn_lonely", "BEGIN INSRT INTO a VALUES (1); END"));
+        let snap = snapshot_with(objects);
+        let db = database_fanout(&snap, &WalkOptions::default());
+        assert_eq!(db.unanalysable.len(), 1, "{:?}", db.unanalysable);
+        assert_eq!(db.unanalysable[0].function, "public.fn_lonely()");
     }
 }

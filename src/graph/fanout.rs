@@ -370,6 +370,9 @@ pub struct Fanout {
     pub unanalysable: Vec<Unanalysable>,
     /// Some state was left unexpanded because of `--depth`.
     pub depth_limited: bool,
+    /// The walk stopped early: the call graph multiplies paths beyond a sane budget.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub depth: Option<usize>,
     #[serde(skip)]
@@ -743,6 +746,7 @@ struct Walker<'a, 's> {
     cycles: BTreeSet<Cycle>,
     unanalysable: BTreeSet<Unanalysable>,
     depth_limited: bool,
+    truncated: bool,
     function_visits: usize,
     hazard_finder: HazardFinder,
 }
@@ -775,6 +779,7 @@ pub fn fanout(
         cycles: BTreeSet::new(),
         unanalysable: BTreeSet::new(),
         depth_limited: false,
+        truncated: false,
         function_visits: 0,
         hazard_finder: HazardFinder::default(),
     };
@@ -797,6 +802,7 @@ pub fn fanout(
         cycles: w.cycles.into_iter().collect(),
         unanalysable: w.unanalysable.into_iter().collect(),
         depth_limited: w.depth_limited,
+        truncated: w.truncated,
         depth: opts.depth,
         tree,
     })
@@ -1082,7 +1088,7 @@ impl Walker<'_, '_> {
         }
         self.function_visits += 1;
         if self.function_visits > FUNCTION_VISIT_BUDGET {
-            self.depth_limited = true;
+            self.truncated = true;
             return visit;
         }
         self.call_path.push(key.clone());

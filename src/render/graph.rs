@@ -36,6 +36,12 @@ pub fn write_tree<W: Write>(out: &mut W, f: &Fanout) -> io::Result<()> {
                 .map_or_else(|| "limit".to_string(), |d| d.to_string())
         )?;
     }
+    if f.truncated {
+        writeln!(
+            out,
+            "\n(the walk stopped early: the call graph multiplies paths beyond its budget)"
+        )?;
+    }
     writeln!(out)?;
     if f.hazards.is_empty() {
         writeln!(out, "Hazards: none")?;

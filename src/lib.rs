@@ -7,6 +7,8 @@
 //! - [`store`] is the content-addressed BLAKE3 store (the only code that touches the
 //!   filesystem, apart from writing reports the user asked for).
 //! - [`sqltext`] tokenizes SQL with PostgreSQL's own scanner (body hashes, WHEN clauses).
+//! - [`graph`] builds the trigger fan-out graph offline: firing order, what each routine
+//!   writes, calls and notifies (bodies parsed with `pg_query`), cycles and ordering hazards.
 //! - [`render`] turns results into tables, JSON and other formats.
 //! - [`cli`] is the command layer: clap definitions and one module per subcommand.
 

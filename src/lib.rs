@@ -7,6 +7,9 @@
 //! - [`store`] is the content-addressed BLAKE3 store (the only code that touches the
 //!   filesystem, apart from writing reports the user asked for).
 //! - [`sqltext`] tokenizes SQL with PostgreSQL's own scanner (body hashes, WHEN clauses).
+//! - [`diff`] compares two snapshots: added/removed/changed objects, field-level, text diffs
+//!   of definitions, row-count drift kept apart.
+//! - [`gate`] weighs a diff by a policy into the `gate_drift` verdict (PASS/WARN/BLOCK).
 //! - [`graph`] builds the trigger fan-out graph offline: firing order, what each routine
 //!   writes, calls and notifies (bodies parsed with `pg_query`), cycles and ordering hazards.
 //! - [`render`] turns results into tables, JSON and other formats.
@@ -14,7 +17,9 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod diff;
 pub mod exit;
+pub mod gate;
 pub mod graph;
 pub mod model;
 pub mod render;
@@ -28,11 +33,16 @@ pub fn main_entry() -> ExitCode {
     cli::main()
 }
 
-/// Now as RFC 3339 UTC with second precision.
+/// Now as RFC 3339 UTC with millisecond precision (so snapshots taken within one second
+/// still sort in the order they were taken).
 pub fn now_rfc3339() -> String {
-    let now = time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .expect("zero nanoseconds is always valid");
-    now.format(&time::format_description::well_known::Rfc3339)
-        .expect("RFC 3339 formatting of a UTC time cannot fail")
+    let now = time::OffsetDateTime::now_utc();
+    let now = now
+        .replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000)
+        .expect("a truncated nanosecond is always valid");
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    now.format(&format)
+        .expect("formatting a UTC time cannot fail")
 }

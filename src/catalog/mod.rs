@@ -268,6 +268,7 @@ async fn read_catalog(
     add(kinds::read_policies(conn, &caps, &nsp).await?);
 
     let counts = counts::read_counts(conn, &table_rows, &opts.exact_counts).await?;
+    tracing::debug!(objects = objects.len(), "catalog read");
 
     sqlx::raw_sql("COMMIT")
         .execute(&mut *conn)

@@ -2,13 +2,17 @@
 //! messages and exit codes. `anyhow` lives here and nowhere below.
 
 mod common;
+mod diff;
 mod export;
 mod fingerprint;
 mod fsck;
+mod gate;
 mod graph;
 mod log;
+mod pair;
 mod show;
 mod snapshot;
+mod verify;
 
 pub use common::{ConnectArgs, StoreArgs};
 
@@ -50,6 +54,12 @@ pub enum Command {
     Fingerprint(fingerprint::FingerprintCmd),
     /// Write a snapshot as one self-contained JSON file, readable with no store.
     Export(export::ExportCmd),
+    /// Added, removed and changed objects between two snapshots (field-level, text diffs).
+    Diff(diff::DiffCmd),
+    /// Live (or --against SNAP) vs REF, per scope: IDENTICAL or DRIFT (the entry == exit proof).
+    Verify(verify::VerifyCmd),
+    /// The gate_drift verdict (PASS, WARN, BLOCK) of head against base under a policy.
+    Gate(gate::GateCmd),
     /// Trigger fan-out: what an INSERT/UPDATE/DELETE/TRUNCATE on a table sets off, in order.
     Graph(graph::GraphCmd),
 }
@@ -91,6 +101,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Fsck(cmd) => cmd.run(&ctx),
         Command::Fingerprint(cmd) => cmd.run(&ctx).await,
         Command::Export(cmd) => cmd.run(&ctx).await,
+        Command::Diff(cmd) => cmd.run(&ctx).await,
+        Command::Verify(cmd) => cmd.run(&ctx).await,
+        Command::Gate(cmd) => cmd.run(&ctx).await,
         Command::Graph(cmd) => cmd.run(&ctx).await,
     }
 }

@@ -91,19 +91,23 @@ impl ShowCmd {
                         } else {
                             String::new()
                         };
-                        vec![
+                        let mut row = vec![
                             s("kind"),
                             table::cell(&s("key")),
                             s("hash")[..12].to_string(),
-                            detail,
-                        ]
+                        ];
+                        if want_counts {
+                            row.push(detail);
+                        }
+                        row
                     })
                     .collect();
-                writeln!(
-                    out,
-                    "{}",
-                    table::render(&["KIND", "KEY", "HASH", "DETAIL"], rows)
-                )?;
+                let header: &[&str] = if want_counts {
+                    &["KIND", "KEY", "HASH", "COUNTS"]
+                } else {
+                    &["KIND", "KEY", "HASH"]
+                };
+                writeln!(out, "{}", table::render(header, rows))?;
                 ctx.note(format!(
                     "{} objects, catalog {}{}",
                     snap.objects.len(),

@@ -67,7 +67,7 @@ impl SnapshotCmd {
             snap.meta.source.describe(),
             snap.meta.server_version,
             snap.objects.len(),
-            snap.catalog_hash().short(),
+            stats.catalog.map(|c| c.short()).unwrap_or_default(),
             stats.new_blobs,
             stats.bytes_written,
             snap.meta.capture_ms,

@@ -2,7 +2,10 @@
 //! an injected `io::Write`, so output is testable and a closed pipe is just an error to
 //! report, never a panic.
 
+pub mod diff;
+pub mod gate;
 pub mod graph;
+pub mod markdown;
 pub mod table;
 
 use std::io::Write;

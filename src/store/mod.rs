@@ -83,6 +83,8 @@ impl StoreError {
 pub struct WriteStats {
     pub new_blobs: usize,
     pub bytes_written: u64,
+    /// The catalog hash of what was written (computed once, while writing).
+    pub catalog: Option<ContentHash>,
 }
 
 struct BlobIndex {
@@ -245,7 +247,12 @@ impl Store {
         &mut self,
         snap: &CatalogSnapshot,
     ) -> Result<(ContentHash, WriteStats), StoreError> {
+        let started = std::time::Instant::now();
         let tree = CatalogTree::build(snap.objects.values());
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "catalog tree built"
+        );
         let root_hash = tree.root_hash();
         let mut blobs: Vec<(ContentHash, Vec<u8>)> = Vec::new();
         {
@@ -283,7 +290,13 @@ impl Store {
         let mut stats = WriteStats {
             new_blobs: blobs.len(),
             bytes_written: 0,
+            catalog: Some(root_hash),
         };
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            new_blobs = blobs.len(),
+            "missing blobs selected"
+        );
         if !blobs.is_empty() {
             let (pack_bytes, idx_bytes) = pack::build_pack(&blobs);
             let pack_id = ContentHash::of(&pack_bytes).to_hex();

@@ -269,6 +269,7 @@ fn start_cluster() -> Cluster {
         data.join("postgresql.auto.conf"),
         format!(
             "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n\
+             password_encryption = 'scram-sha-256'\n\
              log_line_prefix = '%m [%p] %a '\n{extra_conf}\n"
         ),
     )

@@ -1,0 +1,50 @@
+//! `driftgate diff A B`: added, removed and changed objects, field-level, with text diffs
+//! of changed definitions and row-count drift apart. Exit 0 no drift, 1 drift, 2 error.
+
+use super::common::ConnectArgs;
+use super::pair::load_sides;
+use super::Context;
+use crate::diff;
+use crate::exit;
+use crate::render::diff::{write_diff_json, write_diff_markdown, write_diff_table, DiffDocument};
+use clap::{Args, ValueEnum};
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffCmd {
+    /// Base: a ref, snapshot id or prefix, snapshot file, or `live`.
+    pub base: String,
+    /// Head: a ref, snapshot id or prefix, snapshot file, or `live`.
+    pub head: String,
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+impl DiffCmd {
+    pub async fn run(self, ctx: &Context) -> anyhow::Result<u8> {
+        let (base, head) = load_sides(&self.base, &self.head, ctx, &self.connect, true)
+            .await
+            .map_err(|e| {
+                e.error
+                    .context(format!("cannot read the {} snapshot", e.which))
+            })?;
+        let d = diff::diff(base.snapshot(), head.snapshot());
+        let (base_info, head_info) = (base.info(), head.info());
+        let doc = DiffDocument::new(&base_info, &head_info, &d);
+        let mut out = std::io::stdout().lock();
+        match self.format {
+            DiffFormat::Table => write_diff_table(&mut out, &doc)?,
+            DiffFormat::Json => write_diff_json(&mut out, &doc)?,
+            DiffFormat::Markdown => write_diff_markdown(&mut out, &doc)?,
+        }
+        Ok(if d.has_drift() { exit::DRIFT } else { exit::OK })
+    }
+}

@@ -1,0 +1,97 @@
+//! `driftgate gate A B`: the `gate_drift` verdict. Fail-closed: when a side cannot be read
+//! or the policy is broken, a BLOCK verdict with the reason is still printed (in the format
+//! asked for) and the exit code is 2.
+
+use super::common::ConnectArgs;
+use super::pair::load_sides;
+use super::Context;
+use crate::diff;
+use crate::exit;
+use crate::gate::{GateReport, Policy, Verdict};
+use crate::render::gate::{write_gate_json, write_gate_table};
+use clap::{Args, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GateFormat {
+    Table,
+    Json,
+}
+
+/// The lowest verdict that makes the exit code 1.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Warn,
+    Block,
+}
+
+#[derive(Args, Debug)]
+pub struct GateCmd {
+    /// Base (the accepted state): a ref, snapshot id or prefix, snapshot file, or `live`.
+    pub base: String,
+    /// Head (the state to judge): a ref, snapshot id or prefix, snapshot file, or `live`.
+    pub head: String,
+    /// Policy file (TOML: rules, count tolerances, ignore lists). Without one: catalog
+    /// changes block, whitespace-only changes and exact-count drift warn.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = GateFormat::Table)]
+    pub format: GateFormat,
+    /// Exit 1 on WARN too (default: only on BLOCK).
+    #[arg(long, value_enum, default_value_t = FailOn::Block)]
+    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+impl GateCmd {
+    pub async fn run(self, ctx: &Context) -> anyhow::Result<u8> {
+        let policy = match &self.policy {
+            None => Policy::default(),
+            Some(path) => match read_policy(path) {
+                Ok(p) => p,
+                Err(reason) => return self.fail_closed(&self.base, &self.head, "policy", &reason),
+            },
+        };
+        let (base, head) = match load_sides(&self.base, &self.head, ctx, &self.connect, true).await
+        {
+            Ok(pair) => pair,
+            Err(e) => {
+                return self.fail_closed(&self.base, &self.head, e.which, &format!("{:#}", e.error))
+            }
+        };
+        let d = diff::diff(base.snapshot(), head.snapshot());
+        let report = GateReport::evaluate(&d, &policy, &base.label(), &head.label());
+        self.print(&report)?;
+        Ok(match (report.verdict, self.fail_on) {
+            (Verdict::Block, _) | (Verdict::Warn, FailOn::Warn) => exit::DRIFT,
+            _ => exit::OK,
+        })
+    }
+
+    fn print(&self, report: &GateReport) -> std::io::Result<()> {
+        let mut out = std::io::stdout().lock();
+        match self.format {
+            GateFormat::Json => write_gate_json(&mut out, report),
+            GateFormat::Table => write_gate_table(&mut out, report),
+        }
+    }
+
+    /// Print the BLOCK verdict with the reason, say it on stderr too, exit 2.
+    fn fail_closed(&self, base: &str, head: &str, what: &str, reason: &str) -> anyhow::Result<u8> {
+        let report = GateReport::fail_closed(base, head, what, reason);
+        self.print(&report)?;
+        let _ = writeln!(
+            std::io::stderr(),
+            "driftgate: error: gate failed closed (BLOCK): {what}: {reason}"
+        );
+        Ok(exit::ERROR)
+    }
+}
+
+fn read_policy(path: &std::path::Path) -> Result<Policy, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read policy file {}: {e}", path.display()))?;
+    Policy::parse(&text, &path.display().to_string()).map_err(|e| format!("invalid policy: {e}"))
+}

@@ -1,0 +1,518 @@
+//! Snapshot × snapshot → [`Diff`]: added, removed and changed objects with their changed
+//! fields and text diffs of changed definitions, plus row-count drift kept apart.
+//!
+//! Pure: no I/O. Objects equal on both sides are skipped with one structural comparison
+//! (cheaper than hashing them), so the cost of a diff grows with what changed, not with the
+//! size of the catalog.
+
+pub mod counts;
+pub mod fields;
+pub mod text;
+
+pub use counts::{CountChange, CountDelta};
+pub use fields::FieldChange;
+pub use text::DefinitionDiff;
+
+use crate::model::canonical::hash_of;
+use crate::model::{CatalogObject, CatalogSnapshot, ContentHash, ObjectKey, ObjectKind};
+use serde::Serialize;
+use std::cmp::Ordering;
+use std::fmt;
+
+/// What happened to one object between base and head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeType {
+    Added,
+    Removed,
+    Changed,
+    /// A routine whose body differs only in whitespace or comments: same token stream, same
+    /// literals and identifiers, nothing else changed.
+    WhitespaceOnly,
+}
+
+impl ChangeType {
+    pub const ALL: [ChangeType; 4] = [
+        ChangeType::Added,
+        ChangeType::Removed,
+        ChangeType::Changed,
+        ChangeType::WhitespaceOnly,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeType::Added => "added",
+            ChangeType::Removed => "removed",
+            ChangeType::Changed => "changed",
+            ChangeType::WhitespaceOnly => "whitespace-only",
+        }
+    }
+}
+
+impl fmt::Display for ChangeType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One added, removed or changed object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ObjectChange {
+    pub kind: ObjectKind,
+    pub key: ObjectKey,
+    pub change: ChangeType,
+    /// The schema the object lives in (absent for database-wide objects); policies ignore
+    /// schemas by it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Changed fields, for `changed` and `whitespace-only`. Fields derived from another
+    /// changed field are left out: a routine's `body_hash`/`token_hash` when its `source`
+    /// changed, its `source` when its `definition` (which contains it) changed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldChange>,
+    /// Unified diffs of changed definitions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub definitions: Vec<DefinitionDiff>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_hash: Option<ContentHash>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head_hash: Option<ContentHash>,
+}
+
+impl ObjectChange {
+    /// Changed field paths, in order.
+    pub fn field_paths(&self) -> Vec<String> {
+        self.fields.iter().map(|f| f.path.clone()).collect()
+    }
+}
+
+/// Everything that differs between two snapshots.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Diff {
+    /// Catalog changes, sorted by key.
+    pub changes: Vec<ObjectChange>,
+    /// Row-count changes of tables on both sides, sorted by table.
+    pub counts: Vec<CountChange>,
+}
+
+/// How many of each change a diff holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DiffSummary {
+    pub added: usize,
+    pub removed: usize,
+    /// Real changes, whitespace-only ones not included.
+    pub changed: usize,
+    pub whitespace_only: usize,
+    /// Tables whose exact count moved.
+    pub count_drift: usize,
+}
+
+impl Diff {
+    /// Drift: any catalog change, or an exact count that moved. Estimates alone are not.
+    pub fn has_drift(&self) -> bool {
+        !self.changes.is_empty() || self.counts.iter().any(CountChange::exact_drift)
+    }
+
+    pub fn summary(&self) -> DiffSummary {
+        let mut s = DiffSummary::default();
+        for c in &self.changes {
+            match c.change {
+                ChangeType::Added => s.added += 1,
+                ChangeType::Removed => s.removed += 1,
+                ChangeType::Changed => s.changed += 1,
+                ChangeType::WhitespaceOnly => s.whitespace_only += 1,
+            }
+        }
+        s.count_drift = self.counts.iter().filter(|c| c.exact_drift()).count();
+        s
+    }
+}
+
+/// Compare two snapshots.
+pub fn diff(base: &CatalogSnapshot, head: &CatalogSnapshot) -> Diff {
+    let mut changes = Vec::new();
+    let mut a = base.objects.iter().peekable();
+    let mut b = head.objects.iter().peekable();
+    // Both maps are sorted by key: one merge walk, no lookups.
+    loop {
+        let order = match (a.peek(), b.peek()) {
+            (None, None) => break,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some((ka, _)), Some((kb, _))) => ka.cmp(kb),
+        };
+        match order {
+            Ordering::Less => {
+                let (_, old) = a.next().expect("peeked");
+                changes.push(one_sided(old, ChangeType::Removed));
+            }
+            Ordering::Greater => {
+                let (_, new) = b.next().expect("peeked");
+                changes.push(one_sided(new, ChangeType::Added));
+            }
+            Ordering::Equal => {
+                let (_, old) = a.next().expect("peeked");
+                let (_, new) = b.next().expect("peeked");
+                if old != new {
+                    changes.push(changed(old, new));
+                }
+            }
+        }
+    }
+    Diff {
+        changes,
+        counts: counts::diff_counts(&base.counts, &head.counts),
+    }
+}
+
+fn one_sided(obj: &CatalogObject, change: ChangeType) -> ObjectChange {
+    let hash = Some(hash_of(obj));
+    let (base_hash, head_hash) = match change {
+        ChangeType::Removed => (hash, None),
+        _ => (None, hash),
+    };
+    ObjectChange {
+        kind: obj.kind(),
+        key: obj.key.clone(),
+        change,
+        schema: obj.schema().map(str::to_string),
+        fields: Vec::new(),
+        definitions: Vec::new(),
+        base_hash,
+        head_hash,
+    }
+}
+
+/// Fields a whitespace-only routine change may touch: the body bytes and what prints them.
+const BODY_TEXT_FIELDS: [&str; 3] = ["definition", "source", "body_hash"];
+
+fn changed(old: &CatalogObject, new: &CatalogObject) -> ObjectChange {
+    let old_json = serde_json::to_value(old).expect("model values always serialize");
+    let new_json = serde_json::to_value(new).expect("model values always serialize");
+    let mut fields = fields::changed_fields(&old_json, &new_json);
+
+    let change = match (old.as_routine(), new.as_routine()) {
+        (Some(o), Some(n))
+            if o.token_hash == n.token_hash
+                && fields
+                    .iter()
+                    .all(|f| BODY_TEXT_FIELDS.contains(&f.path.as_str())) =>
+        {
+            ChangeType::WhitespaceOnly
+        }
+        _ => ChangeType::Changed,
+    };
+
+    if old.kind().is_routine() {
+        let has = |fields: &[FieldChange], p: &str| fields.iter().any(|f| f.path == p);
+        if has(&fields, "source") {
+            fields.retain(|f| f.path != "body_hash" && f.path != "token_hash");
+        }
+        if has(&fields, "definition") {
+            fields.retain(|f| f.path != "source");
+        }
+    }
+
+    let key = old.key.as_str();
+    let mut definitions = Vec::new();
+    for f in &fields {
+        let text_field = f.path == "definition" || (f.path == "source" && old.kind().is_routine());
+        if let (true, Some(o), Some(n)) = (
+            text_field,
+            f.old.as_ref().and_then(|v| v.as_str()),
+            f.new.as_ref().and_then(|v| v.as_str()),
+        ) {
+            definitions.push(DefinitionDiff {
+                field: f.path.clone(),
+                unified: text::unified(key, o, n),
+            });
+        }
+    }
+
+    ObjectChange {
+        kind: old.kind(),
+        key: old.key.clone(),
+        change,
+        schema: new.schema().map(str::to_string),
+        fields,
+        definitions,
+        base_hash: Some(hash_of(old)),
+        head_hash: Some(hash_of(new)),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::model::snapshot::{RowCount, SnapshotMeta, SNAPSHOT_FORMAT};
+    use crate::model::{Column, ObjectDef, RoutineDef, SourceInfo, TableDef, TriggerDef};
+    use crate::sqltext::{exact_hash, token_hash};
+    use std::collections::BTreeMap;
+
+    pub fn snapshot(objects: Vec<CatalogObject>) -> CatalogSnapshot {
+        CatalogSnapshot {
+            meta: SnapshotMeta {
+                format: SNAPSHOT_FORMAT.into(),
+                created_at: "2025-01-01T00:00:00Z".into(),
+                source: SourceInfo {
+                    database: "gov".into(),
+                    ..SourceInfo::default()
+                },
+                server_version: "17.0".into(),
+                server_version_num: 170000,
+                driftgate_version: "0.1.0".into(),
+                label: None,
+                include_schemas: vec![],
+                exclude_schemas: vec![],
+                capture_ms: 1,
+            },
+            objects: objects.into_iter().map(|o| (o.key.clone(), o)).collect(),
+            counts: BTreeMap::new(),
+        }
+    }
+
+    pub fn function(name: &str, body: &str) -> CatalogObject {
+        CatalogObject {
+            key: ObjectKey::routine(ObjectKind::Function, "public", name, &[]),
+            owner: Some("postgres".into()),
+            acl: None,
+            comment: None,
+            def: ObjectDef::Function(RoutineDef {
+                schema: "public".into(),
+                name: name.into(),
+                identity_args: String::new(),
+                arguments: String::new(),
+                result: Some("trigger".into()),
+                language: "plpgsql".into(),
+                volatility: "volatile".into(),
+                strict: false,
+                security_definer: false,
+                leakproof: false,
+                parallel: "unsafe".into(),
+                config: vec![],
+                definition: Some(format!(
+                    "CREATE OR REPLACE FUNCTION public.{name}()\n RETURNS trigger\n LANGUAGE plpgsql\nAS $function${body}$function$\n"
+                )),
+                source: body.into(),
+                body_hash: exact_hash(body),
+                token_hash: token_hash("plpgsql", body),
+                aggregate: None,
+            }),
+        }
+    }
+
+    pub fn table(name: &str, columns: &[(&str, Option<&str>)]) -> CatalogObject {
+        let columns = columns
+            .iter()
+            .enumerate()
+            .map(|(i, (c, default))| {
+                (
+                    c.to_string(),
+                    Column {
+                        ordinal: i as u32 + 1,
+                        data_type: "text".into(),
+                        not_null: false,
+                        default: default.map(str::to_string),
+                        identity: None,
+                        generated: None,
+                        collation: None,
+                        comment: None,
+                        acl: None,
+                    },
+                )
+            })
+            .collect();
+        CatalogObject {
+            key: ObjectKey::qualified(ObjectKind::Table, "public", name),
+            owner: Some("postgres".into()),
+            acl: None,
+            comment: None,
+            def: ObjectDef::Table(TableDef {
+                schema: "public".into(),
+                name: name.into(),
+                relkind: "table".into(),
+                persistence: "permanent".into(),
+                columns,
+                partition_key: None,
+                partition_bound: None,
+                parents: vec![],
+                rls_enabled: false,
+                rls_forced: false,
+                options: vec![],
+            }),
+        }
+    }
+
+    pub fn trigger(table: &str, name: &str, enabled: &str) -> CatalogObject {
+        CatalogObject {
+            key: ObjectKey::on_table(ObjectKind::Trigger, "public", table, name),
+            owner: None,
+            acl: None,
+            comment: None,
+            def: ObjectDef::Trigger(TriggerDef {
+                schema: "public".into(),
+                table: format!("public.{table}"),
+                name: name.into(),
+                timing: "before".into(),
+                events: vec!["insert".into()],
+                update_columns: vec![],
+                level: "row".into(),
+                function: "public.f()".into(),
+                arguments: vec![],
+                when: None,
+                enabled: enabled.into(),
+                constraint_trigger: false,
+                deferrable: false,
+                initially_deferred: false,
+                old_table: None,
+                new_table: None,
+                definition: format!("CREATE TRIGGER {name} BEFORE INSERT ON public.{table} FOR EACH ROW EXECUTE FUNCTION f()"),
+            }),
+        }
+    }
+
+    const BODY: &str = "\nBEGIN\n    IF NEW.code IS NULL THEN\n        NEW.code := 'DOT-' || NEW.id;\n    END IF;\n    RETURN NEW;\nEND ";
+
+    #[test]
+    fn identical_snapshots_have_no_drift() {
+        let s = snapshot(vec![function("f", BODY), table("t", &[("a", None)])]);
+        let d = diff(&s, &s.clone());
+        assert!(!d.has_drift());
+        assert!(d.changes.is_empty());
+    }
+
+    #[test]
+    fn a_changed_literal_is_a_real_change_with_the_line_in_the_text_diff() {
+        let base = snapshot(vec![function("f", BODY)]);
+        let head = snapshot(vec![function("f", &BODY.replace("'DOT-'", "'DOT_'"))]);
+        let d = diff(&base, &head);
+        assert_eq!(d.changes.len(), 1);
+        let c = &d.changes[0];
+        assert_eq!(c.change, ChangeType::Changed);
+        assert_eq!(c.key.as_str(), "function:public.f()");
+        assert_eq!(
+            c.field_paths(),
+            vec!["definition"],
+            "derived fields are folded into definition"
+        );
+        assert_eq!(c.definitions.len(), 1);
+        let u = &c.definitions[0].unified;
+        assert!(
+            u.contains("\n-        NEW.code := 'DOT-' || NEW.id;\n"),
+            "{u}"
+        );
+        assert!(
+            u.contains("\n+        NEW.code := 'DOT_' || NEW.id;\n"),
+            "{u}"
+        );
+        assert_ne!(c.base_hash, c.head_hash);
+        assert!(d.has_drift());
+    }
+
+    #[test]
+    fn reindenting_a_body_is_whitespace_only() {
+        let base = snapshot(vec![function("f", BODY)]);
+        let reindented = BODY
+            .replace("    ", "  ")
+            .replace("END IF;", "END IF; -- done");
+        let head = snapshot(vec![function("f", &reindented)]);
+        let d = diff(&base, &head);
+        assert_eq!(d.changes.len(), 1);
+        assert_eq!(d.changes[0].change, ChangeType::WhitespaceOnly);
+        assert_eq!(d.summary().whitespace_only, 1);
+        assert_eq!(d.summary().changed, 0);
+        assert!(
+            d.has_drift(),
+            "whitespace-only is still drift; the policy decides its weight"
+        );
+    }
+
+    #[test]
+    fn whitespace_in_the_body_plus_another_field_is_a_real_change() {
+        let base = snapshot(vec![function("f", BODY)]);
+        let mut f = function("f", &BODY.replace("    ", "  "));
+        if let ObjectDef::Function(r) = &mut f.def {
+            r.security_definer = true;
+        }
+        let d = diff(&base, &snapshot(vec![f]));
+        assert_eq!(d.changes[0].change, ChangeType::Changed);
+        assert_eq!(
+            d.changes[0].field_paths(),
+            vec!["definition", "security_definer"]
+        );
+    }
+
+    #[test]
+    fn table_columns_are_diffed_field_by_field() {
+        let base = snapshot(vec![table(
+            "t",
+            &[("status", Some("'draft'::text")), ("old", None)],
+        )]);
+        let head = snapshot(vec![table(
+            "t",
+            &[("status", Some("'new'::text")), ("old", None)],
+        )]);
+        let d = diff(&base, &head);
+        assert_eq!(d.changes[0].field_paths(), vec!["columns.status.default"]);
+        assert!(d.changes[0].definitions.is_empty());
+    }
+
+    #[test]
+    fn added_removed_and_disabled_trigger() {
+        let base = snapshot(vec![
+            trigger("t", "a", "origin"),
+            trigger("t", "b", "origin"),
+        ]);
+        let head = snapshot(vec![
+            trigger("t", "b", "disabled"),
+            trigger("t", "c", "origin"),
+        ]);
+        let d = diff(&base, &head);
+        let got: Vec<(String, ChangeType)> = d
+            .changes
+            .iter()
+            .map(|c| (c.key.to_string(), c.change))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("trigger:public.t.a".to_string(), ChangeType::Removed),
+                ("trigger:public.t.b".to_string(), ChangeType::Changed),
+                ("trigger:public.t.c".to_string(), ChangeType::Added),
+            ]
+        );
+        assert_eq!(d.changes[1].field_paths(), vec!["enabled"]);
+        assert_eq!(d.changes[1].schema.as_deref(), Some("public"));
+        assert!(d.changes[0].base_hash.is_some() && d.changes[0].head_hash.is_none());
+        assert!(d.changes[2].base_hash.is_none() && d.changes[2].head_hash.is_some());
+        let s = d.summary();
+        assert_eq!((s.added, s.removed, s.changed), (1, 1, 1));
+    }
+
+    #[test]
+    fn counts_are_kept_apart_from_catalog_changes() {
+        let mut base = snapshot(vec![table("t", &[])]);
+        let mut head = base.clone();
+        base.counts.insert(
+            "public.t".into(),
+            RowCount {
+                estimate: 309,
+                exact: Some(309),
+                exact_error: None,
+            },
+        );
+        head.counts.insert(
+            "public.t".into(),
+            RowCount {
+                estimate: 309,
+                exact: Some(310),
+                exact_error: None,
+            },
+        );
+        let d = diff(&base, &head);
+        assert!(d.changes.is_empty());
+        assert_eq!(d.counts.len(), 1);
+        assert!(d.has_drift());
+        assert_eq!(d.summary().count_drift, 1);
+    }
+}

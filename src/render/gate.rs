@@ -1,0 +1,92 @@
+//! Gate output: the `driftgate.gate/v1` JSON of DESIGN.md, or a table for people.
+
+use super::table::{self, cell};
+use super::write_json;
+use crate::gate::GateReport;
+use std::io::{self, Write};
+
+pub fn write_gate_json<W: Write>(out: &mut W, report: &GateReport) -> io::Result<()> {
+    write_json(out, report)
+}
+
+pub fn write_gate_table<W: Write>(out: &mut W, report: &GateReport) -> io::Result<()> {
+    writeln!(out, "gate_drift: {}", report.verdict)?;
+    writeln!(out, "base  {}", cell(&report.base))?;
+    writeln!(out, "head  {}", cell(&report.head))?;
+    if let Some(e) = &report.error {
+        writeln!(out, "fail-closed: {}", cell(e))?;
+        return Ok(());
+    }
+    writeln!(out)?;
+    if report.findings.is_empty() {
+        writeln!(out, "no findings")?;
+    } else {
+        let rows = report
+            .findings
+            .iter()
+            .map(|f| {
+                let fields = match &f.detail {
+                    Some(d) if f.fields.is_empty() || f.count.is_some() => d.clone(),
+                    _ => f.fields.join(", "),
+                };
+                vec![
+                    f.severity.to_string(),
+                    f.change.clone(),
+                    cell(&f.key),
+                    cell(&fields),
+                    cell(&f.rule),
+                ]
+            })
+            .collect();
+        writeln!(
+            out,
+            "{}",
+            table::render(&["SEVERITY", "CHANGE", "KEY", "FIELDS", "RULE"], rows)
+        )?;
+    }
+    let s = &report.summary;
+    writeln!(
+        out,
+        "{} added, {} removed, {} changed, {} whitespace-only, {} count; {} ignored by policy",
+        s.added, s.removed, s.changed, s.whitespace_only, s.count, s.ignored
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::tests::{function, snapshot};
+    use crate::gate::Policy;
+
+    #[test]
+    fn table_shows_verdict_findings_and_rules() {
+        let d = crate::diff::diff(
+            &snapshot(vec![function("f", "BEGIN RETURN 1; END")]),
+            &snapshot(vec![function("f", "BEGIN RETURN 2; END")]),
+        );
+        let r = GateReport::evaluate(&d, &Policy::default(), "entry", "live");
+        let mut out = Vec::new();
+        write_gate_table(&mut out, &r).unwrap();
+        let t = String::from_utf8(out).unwrap();
+        assert!(t.starts_with("gate_drift: BLOCK\n"), "{t}");
+        assert!(
+            t.contains("block")
+                && t.contains("function:public.f()")
+                && t.contains("catalog-change"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn fail_closed_table_names_the_reason() {
+        let r = GateReport::fail_closed("entry", "live", "head", "cannot connect\nretry");
+        let mut out = Vec::new();
+        write_gate_table(&mut out, &r).unwrap();
+        let t = String::from_utf8(out).unwrap();
+        assert!(t.contains("gate_drift: BLOCK"), "{t}");
+        assert!(
+            t.contains("fail-closed: head: cannot connect\\nretry"),
+            "{t}"
+        );
+    }
+}

@@ -78,6 +78,7 @@ impl GraphCmd {
         let snap = &loaded.snapshot;
         let opts = WalkOptions {
             depth: self.depth.map(|d| d as usize),
+            database_graph: self.format != GraphFormat::Tree,
         };
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         match &self.table {

@@ -10,8 +10,8 @@
 
 use super::body::{BodyFacts, TableWrite};
 use super::fanout::{
-    cascades, skip_reason, Analyses, Cycle, EdgeKind, FanoutGraph, GraphEdge, GraphNode, Hazard,
-    HazardFinder, NodeKind, Unanalysable, WalkOptions,
+    cascades, skip_reason, Analyses, Cascade, Cycle, EdgeKind, FanoutGraph, GraphEdge, GraphNode,
+    Hazard, HazardFinder, NodeKind, Unanalysable, WalkOptions,
 };
 use super::firing::{order_triggers, FiringEntry, EVENTS};
 use super::index::SnapshotIndex;
@@ -117,6 +117,8 @@ struct Builder<'a, 's> {
     drawn: HashSet<ObjectKey>,
     unanalysable: BTreeSet<Unanalysable>,
     hazard_finder: HazardFinder,
+    /// Build the union graph (`WalkOptions::database_graph`).
+    draw: bool,
 }
 
 /// Rank every table that has triggers or that foreign-key actions cascade from.
@@ -139,6 +141,7 @@ pub fn database_fanout(snapshot: &CatalogSnapshot, opts: &WalkOptions) -> Databa
         drawn: HashSet::new(),
         unanalysable: BTreeSet::new(),
         hazard_finder: HazardFinder::default(),
+        draw: opts.database_graph,
     };
     let mut roots: BTreeSet<&str> = index.tables_with_triggers().into_iter().collect();
     roots.extend(index.referenced_tables());
@@ -248,7 +251,9 @@ impl Builder<'_, '_> {
         let event = self.states[s].event;
         let columns = self.states[s].columns.clone();
         let in_snapshot = self.index.has_relation(&table);
-        self.graph_node(table_node(&table, !in_snapshot));
+        if self.draw {
+            self.graph_node(table_node(&table, !in_snapshot));
+        }
         if !in_snapshot {
             return;
         }
@@ -263,37 +268,9 @@ impl Builder<'_, '_> {
             let trigger_id = format!("trigger:{table}.{}", quote_ident(&entry.trigger));
             let fn_key = ObjectKey::new(ObjectKind::Function, &entry.function);
             let skipped = skip_reason(entry, event, columns.as_deref());
-            self.graph_node(GraphNode {
-                id: trigger_id.clone(),
-                kind: NodeKind::Trigger,
-                name: entry.trigger.clone(),
-                table: Some(table.clone()),
-                missing: false,
-                problem: None,
-            });
-            self.graph.edge(GraphEdge {
-                from: format!("table:{table}"),
-                to: trigger_id.clone(),
-                kind: EdgeKind::Fires,
-                event: Some(event.to_string()),
-                order: Some(entry.order),
-                phase: Some(entry.phase),
-                timing: Some(entry.timing.clone()),
-                level: Some(entry.level.clone()),
-                when: entry.when.clone(),
-                update_columns: entry.update_columns.clone(),
-                enabled: (entry.enabled != "origin").then(|| entry.enabled.clone()),
-                skipped: skipped.clone(),
-                ..GraphEdge::default()
-            });
-            self.draw_function(&fn_key);
-            self.graph.edge(GraphEdge {
-                from: trigger_id.clone(),
-                to: fn_key.to_string(),
-                kind: EdgeKind::Calls,
-                arguments: entry.arguments.clone(),
-                ..GraphEdge::default()
-            });
+            if self.draw {
+                self.draw_trigger(&table, event, entry, &trigger_id, &fn_key, &skipped);
+            }
             if skipped.is_some() {
                 continue;
             }
@@ -334,17 +311,9 @@ impl Builder<'_, '_> {
             self.states[s].hazards.push(id);
         }
         for c in cascades {
-            self.graph_node(table_node(&c.child, !self.index.has_relation(&c.child)));
-            self.graph.edge(GraphEdge {
-                from: format!("table:{table}"),
-                to: format!("table:{}", c.child),
-                kind: EdgeKind::Cascade,
-                event: Some(event.to_string()),
-                action: Some(c.action.clone()),
-                constraint: Some(c.constraint.clone()),
-                columns: c.child_columns.clone(),
-                ..GraphEdge::default()
-            });
+            if self.draw {
+                self.draw_cascade(&table, event, &c);
+            }
             let step = format!(
                 "{} ON {} {}",
                 c.constraint,
@@ -354,6 +323,64 @@ impl Builder<'_, '_> {
             let target = self.state(&c.child, c.child_event, c.child_columns);
             self.states[s].succ.push((target, vec![step]));
         }
+    }
+
+    fn draw_cascade(&mut self, table: &str, event: &str, c: &Cascade) {
+        self.graph_node(table_node(&c.child, !self.index.has_relation(&c.child)));
+        self.graph.edge(GraphEdge {
+            from: format!("table:{table}"),
+            to: format!("table:{}", c.child),
+            kind: EdgeKind::Cascade,
+            event: Some(event.to_string()),
+            action: Some(c.action.clone()),
+            constraint: Some(c.constraint.clone()),
+            columns: c.child_columns.clone(),
+            ..GraphEdge::default()
+        });
+    }
+
+    fn draw_trigger(
+        &mut self,
+        table: &str,
+        event: &str,
+        entry: &FiringEntry,
+        trigger_id: &str,
+        fn_key: &ObjectKey,
+        skipped: &Option<String>,
+    ) {
+        let table = table.to_string();
+        let trigger_id = trigger_id.to_string();
+        self.graph_node(GraphNode {
+            id: trigger_id.clone(),
+            kind: NodeKind::Trigger,
+            name: entry.trigger.clone(),
+            table: Some(table.clone()),
+            missing: false,
+            problem: None,
+        });
+        self.graph.edge(GraphEdge {
+            from: format!("table:{table}"),
+            to: trigger_id.clone(),
+            kind: EdgeKind::Fires,
+            event: Some(event.to_string()),
+            order: Some(entry.order),
+            phase: Some(entry.phase),
+            timing: Some(entry.timing.clone()),
+            level: Some(entry.level.clone()),
+            when: entry.when.clone(),
+            update_columns: entry.update_columns.clone(),
+            enabled: (entry.enabled != "origin").then(|| entry.enabled.clone()),
+            skipped: skipped.clone(),
+            ..GraphEdge::default()
+        });
+        self.draw_function(fn_key);
+        self.graph.edge(GraphEdge {
+            from: trigger_id.clone(),
+            to: fn_key.to_string(),
+            kind: EdgeKind::Calls,
+            arguments: entry.arguments.clone(),
+            ..GraphEdge::default()
+        });
     }
 
     fn graph_node(&mut self, node: GraphNode) {
@@ -496,16 +523,20 @@ impl Builder<'_, '_> {
         }
     }
 
-    /// Routines that call each other in a loop (from the drawn call edges).
+    /// Routines that call each other in a loop, from every analysed body.
     fn call_cycles(&self) -> Vec<Cycle> {
         let mut g: DiGraph<&str, ()> = DiGraph::new();
         let mut ids = HashMap::new();
-        for n in self.graph.nodes().filter(|n| n.kind == NodeKind::Function) {
-            ids.insert(n.id.as_str(), g.add_node(n.name.as_str()));
+        let mut facts: Vec<(&ObjectKey, &BodyFacts)> = self.analyses.iter().collect();
+        facts.sort_by(|a, b| a.0.cmp(b.0));
+        for (key, _) in &facts {
+            ids.insert(*key, g.add_node(key.name()));
         }
-        for e in self.graph.edges().filter(|e| e.kind == EdgeKind::Calls) {
-            if let (Some(&a), Some(&b)) = (ids.get(e.from.as_str()), ids.get(e.to.as_str())) {
-                g.update_edge(a, b, ());
+        for (key, f) in &facts {
+            for callee in &f.calls {
+                if let Some(&b) = ids.get(callee) {
+                    g.update_edge(ids[key], b, ());
+                }
             }
         }
         petgraph::algo::tarjan_scc(&g)
@@ -658,7 +689,11 @@ mod tests {
     #[test]
     fn tables_are_ranked_and_cycles_found_once() {
         let snap = snapshot_with(objects());
-        let db = database_fanout(&snap, &WalkOptions::default());
+        let opts = WalkOptions {
+            database_graph: true,
+            ..WalkOptions::default()
+        };
+        let db = database_fanout(&snap, &opts);
         let order: Vec<&str> = db.tables.iter().map(|r| r.table.as_str()).collect();
         assert_eq!(order, ["public.a", "public.b", "public.c"]);
         let a = &db.tables[0];
@@ -682,7 +717,13 @@ mod tests {
     #[test]
     fn depth_bounds_the_counts() {
         let snap = snapshot_with(objects());
-        let db = database_fanout(&snap, &WalkOptions { depth: Some(1) });
+        let db = database_fanout(
+            &snap,
+            &WalkOptions {
+                depth: Some(1),
+                ..WalkOptions::default()
+            },
+        );
         let a = db.tables.iter().find(|r| r.table == "public.a").unwrap();
         assert_eq!((a.triggers, a.tables), (1, 1));
     }
@@ -711,5 +752,36 @@ mod tests {
         let db = database_fanout(&snap, &WalkOptions::default());
         assert_eq!(db.unanalysable.len(), 1, "{:?}", db.unanalysable);
         assert_eq!(db.unanalysable[0].function, "public.fn_lonely()");
+    }
+
+    #[test]
+    fn the_union_graph_is_only_drawn_when_asked_for() {
+        let snap = snapshot_with(objects());
+        let bare = database_fanout(&snap, &WalkOptions::default());
+        assert_eq!(bare.graph.nodes().count(), 0);
+        let drawn = database_fanout(
+            &snap,
+            &WalkOptions {
+                database_graph: true,
+                ..WalkOptions::default()
+            },
+        );
+        assert_eq!(bare.tables, drawn.tables);
+        assert!(drawn.graph.node_by_id("trigger:public.c.tc").is_some());
+    }
+
+    #[test]
+    fn routines_calling_each_other_are_a_call_cycle() {
+        let mut objects = objects();
+        objects.push(func("ping", "BEGIN PERFORM pong(); END"));
+        objects.push(func("pong", "BEGIN PERFORM ping(); END"));
+        let snap = snapshot_with(objects);
+        let db = database_fanout(&snap, &WalkOptions::default());
+        let calls: Vec<&Cycle> = db.cycles.iter().filter(|c| c.kind == "call").collect();
+        assert_eq!(calls.len(), 1, "{:?}", db.cycles);
+        assert_eq!(
+            calls[0].path,
+            ["public.ping()", "public.pong()", "public.ping()"]
+        );
     }
 }

@@ -385,6 +385,9 @@ pub struct WalkOptions {
     /// How many levels of tables to expand (1: only the walked table's triggers); None:
     /// until every state is expanded.
     pub depth: Option<usize>,
+    /// Whole-database mode: also build the union graph (for DOT, Mermaid, JSON). The
+    /// ranking alone does not need it, and on a large catalog it is most of the work.
+    pub database_graph: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -1210,7 +1213,17 @@ mod tests {
         depth: Option<usize>,
     ) -> Fanout {
         let snap = snapshot_with(objects);
-        table_fanout(&snap, table, event, columns, &WalkOptions { depth }).unwrap()
+        table_fanout(
+            &snap,
+            table,
+            event,
+            columns,
+            &WalkOptions {
+                depth,
+                ..WalkOptions::default()
+            },
+        )
+        .unwrap()
     }
 
     fn has_edge(f: &Fanout, from: &str, to: &str, kind: EdgeKind) -> bool {

@@ -10,6 +10,8 @@
 //! - [`diff`] compares two snapshots: added/removed/changed objects, field-level, text diffs
 //!   of definitions, row-count drift kept apart.
 //! - [`gate`] weighs a diff by a policy into the `gate_drift` verdict (PASS/WARN/BLOCK).
+//! - [`graph`] builds the trigger fan-out graph offline: firing order, what each routine
+//!   writes, calls and notifies (bodies parsed with `pg_query`), cycles and ordering hazards.
 //! - [`render`] turns results into tables, JSON and other formats.
 //! - [`cli`] is the command layer: clap definitions and one module per subcommand.
 
@@ -18,6 +20,7 @@ pub mod cli;
 pub mod diff;
 pub mod exit;
 pub mod gate;
+pub mod graph;
 pub mod model;
 pub mod render;
 pub mod sqltext;

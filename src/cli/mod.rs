@@ -7,6 +7,7 @@ mod export;
 mod fingerprint;
 mod fsck;
 mod gate;
+mod graph;
 mod log;
 mod pair;
 mod show;
@@ -59,6 +60,8 @@ pub enum Command {
     Verify(verify::VerifyCmd),
     /// The gate_drift verdict (PASS, WARN, BLOCK) of head against base under a policy.
     Gate(gate::GateCmd),
+    /// Trigger fan-out: what an INSERT/UPDATE/DELETE/TRUNCATE on a table sets off, in order.
+    Graph(graph::GraphCmd),
 }
 
 /// Parse the command line, run, and map the outcome to an exit code.
@@ -101,6 +104,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Diff(cmd) => cmd.run(&ctx).await,
         Command::Verify(cmd) => cmd.run(&ctx).await,
         Command::Gate(cmd) => cmd.run(&ctx).await,
+        Command::Graph(cmd) => cmd.run(&ctx).await,
     }
 }
 

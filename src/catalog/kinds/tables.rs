@@ -58,7 +58,7 @@ pub struct TableRow {
 
 pub async fn read_tables(
     conn: &mut sqlx::PgConnection,
-    _caps: &ServerCaps,
+    caps: &ServerCaps,
     nsp: &[Oid],
 ) -> Result<(Vec<CatalogObject>, Vec<TableRow>), CatalogError> {
     let sql = format!(
@@ -155,8 +155,8 @@ pub async fn read_tables(
         options.sort();
         objects.push(CatalogObject {
             key: ObjectKey::new(ObjectKind::Table, &qualified),
+            acl: sorted(caps.relation_acl(&r.owner, r.acl)),
             owner: Some(r.owner),
-            acl: sorted(r.acl),
             comment: r.comment,
             def: ObjectDef::Table(TableDef {
                 relkind: match r.relkind.as_str() {

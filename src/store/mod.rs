@@ -105,22 +105,22 @@ impl Store {
         match fs::read(&marker) {
             Ok(bytes) => check_marker(root, &bytes)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(
-                    if root.exists()
-                        && fs::read_dir(root)
-                            .map(|mut d| d.next().is_some())
-                            .unwrap_or(false)
-                    {
-                        StoreError::Foreign {
-                            path: root.to_path_buf(),
-                            reason: "the directory exists but has no STORE marker".into(),
-                        }
-                    } else {
-                        StoreError::NotAStore {
-                            path: root.to_path_buf(),
-                        }
-                    },
-                )
+                let foreign = root.exists() && !holds_only_a_store_being_created(root);
+                if marker.exists() {
+                    // Another process created the store while we looked (a marker is never
+                    // removed, so this cannot loop).
+                    return Store::open(root);
+                }
+                return Err(if foreign {
+                    StoreError::Foreign {
+                        path: root.to_path_buf(),
+                        reason: "the directory exists but has no STORE marker".into(),
+                    }
+                } else {
+                    StoreError::NotAStore {
+                        path: root.to_path_buf(),
+                    }
+                });
             }
             Err(e) => return Err(StoreError::io(&marker, e)),
         }
@@ -138,11 +138,13 @@ impl Store {
         }
     }
 
-    /// Open a store, creating it if the directory is absent or empty.
+    /// Open a store, creating it if the directory is absent or empty. Several processes
+    /// may create one store at once: each writes the same marker atomically, and a
+    /// directory holding nothing but a store being created is not mistaken for a foreign one.
     pub fn open_or_init(root: &Path) -> Result<Store, StoreError> {
         match Store::open(root) {
             Err(StoreError::NotAStore { .. }) => {
-                for dir in ["packs", "snapshots", "refs", "logs"] {
+                for dir in STORE_DIRS {
                     fs::create_dir_all(root.join(dir))
                         .map_err(|e| StoreError::io(&root.join(dir), e))?;
                 }
@@ -204,7 +206,12 @@ impl Store {
         for entry in rd {
             let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
             let name = entry.file_name().to_string_lossy().to_string();
-            if let Some(id) = name.strip_suffix(".idx") {
+            // A pack's id is its hash; anything else (another writer's `.tmp-…` file
+            // mid-rename) is not a pack.
+            if let Some(id) = name
+                .strip_suffix(".idx")
+                .filter(|id| ContentHash::from_hex(id).is_some())
+            {
                 ids.push(id.to_string());
             }
         }
@@ -408,6 +415,22 @@ impl Store {
 pub enum Resolved {
     Stored(ContentHash),
     File(PathBuf),
+}
+
+/// The directories a store holds besides its marker.
+const STORE_DIRS: [&str; 4] = ["packs", "snapshots", "refs", "logs"];
+
+/// A directory with no marker yet that holds only what [`Store::open_or_init`] creates
+/// before the marker (another process is creating the store), or nothing.
+fn holds_only_a_store_being_created(root: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(root) else {
+        return false;
+    };
+    entries.flatten().all(|e| {
+        let name = e.file_name().to_string_lossy().to_string();
+        let empty_dir = fs::read_dir(e.path()).is_ok_and(|mut d| d.next().is_none());
+        (STORE_DIRS.contains(&name.as_str()) && empty_dir) || name.starts_with(".tmp-")
+    })
 }
 
 fn check_marker(root: &Path, bytes: &[u8]) -> Result<(), StoreError> {

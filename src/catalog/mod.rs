@@ -11,6 +11,7 @@ pub mod connect;
 mod counts;
 mod kinds;
 mod plan;
+mod stamp;
 mod version;
 
 pub use connect::{ConnectTarget, SessionLimits};
@@ -49,6 +50,8 @@ pub enum CatalogError {
     SessionLost { what: String, reason: String },
     #[error("reading the catalog failed while {what}: {reason}")]
     Query { what: String, reason: String },
+    #[error("the catalog kept changing while it was read ({attempts} attempts; DDL committed to {catalogs} each time); nothing was stored. Retry when the DDL is done")]
+    CatalogKeptChanging { attempts: usize, catalogs: String },
     #[error("--exact-counts names {table:?}, which is not a table in the snapshot (tables are named like public.dot_tools)")]
     UnknownCountTable { table: String },
     #[error("invalid schema pattern {pattern:?}: {reason}")]
@@ -148,8 +151,24 @@ pub(crate) fn query_error(what: &str, e: sqlx::Error) -> CatalogError {
     }
 }
 
-/// Receives each catalog object as soon as it is read.
-pub type ObjectSink<'a> = dyn FnMut(CatalogObject) + Send + 'a;
+/// What the catalog reader hands its sink.
+// Events are moved straight into the sink and never stored: boxing the object would only
+// add an allocation per catalog object.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum SinkEvent {
+    /// One object, as soon as it is read.
+    Object(CatalogObject),
+    /// DDL committed while the catalog was read: forget every object handed over so far;
+    /// the read starts again on a new snapshot.
+    Restart,
+}
+
+/// Receives the catalog as it is read.
+pub type ObjectSink<'a> = dyn FnMut(SinkEvent) + Send + 'a;
+
+/// Reads thrown away because DDL committed during them, before giving up.
+const MAX_ATTEMPTS: usize = 3;
 
 /// Take a snapshot of the catalog at `target`, held in memory.
 pub async fn capture(
@@ -157,8 +176,11 @@ pub async fn capture(
     opts: &CaptureOptions,
 ) -> Result<CatalogSnapshot, CatalogError> {
     let mut objects: BTreeMap<ObjectKey, CatalogObject> = BTreeMap::new();
-    let (meta, counts) = capture_with(target, opts, &mut |o: CatalogObject| {
-        objects.insert(o.key.clone(), o);
+    let (meta, counts) = capture_with(target, opts, &mut |event| match event {
+        SinkEvent::Object(o) => {
+            objects.insert(o.key.clone(), o);
+        }
+        SinkEvent::Restart => objects.clear(),
     })
     .await?;
     Ok(CatalogSnapshot {
@@ -169,8 +191,9 @@ pub async fn capture(
 }
 
 /// Take a snapshot, handing every object to `sink` as it is read (nothing is kept here), and
-/// return the metadata and row counts. On error, `sink` may have seen part of the catalog:
-/// callers must discard what they gathered.
+/// return the metadata and row counts. When DDL commits during the read, `sink` is told to
+/// [`SinkEvent::Restart`] and the catalog is read again. On error, `sink` may have seen part
+/// of the catalog: callers must discard what they gathered.
 pub async fn capture_with(
     target: &ConnectTarget,
     opts: &CaptureOptions,
@@ -179,12 +202,26 @@ pub async fn capture_with(
     let include = compile_patterns(&opts.include_schemas)?;
     let exclude = compile_patterns(&opts.exclude_schemas)?;
     let started = Instant::now();
-    let mut conn = connect::connect(target, &opts.limits).await?;
     let sink = std::sync::Mutex::new(sink);
-    let result = read_catalog(&mut conn, target, opts, &include, &exclude, &sink).await;
-    match result {
-        Ok((counts, caps)) => {
-            let _ = conn.close().await;
+    let mut changed = Vec::new();
+    for attempt in 1..=MAX_ATTEMPTS {
+        if attempt > 1 {
+            (sink.lock().expect("sink lock"))(SinkEvent::Restart);
+        }
+        let mut conn = connect::connect(target, &opts.limits).await?;
+        let result = read_catalog(&mut conn, target, opts, &include, &exclude, &sink).await;
+        let (counts, caps, before) = match result {
+            Ok(read) => read,
+            Err(e) => return Err(fail(conn, target, opts, e).await),
+        };
+        // A fresh snapshot now that every read is done: what the catalog caches could have
+        // shown the deparse functions is no newer than this.
+        let after = match stamp::catalog_stamp(&mut conn).await {
+            Ok(after) => after,
+            Err(e) => return Err(fail(conn, target, opts, e).await),
+        };
+        let _ = conn.close().await;
+        if after == before {
             let meta = SnapshotMeta {
                 format: crate::model::snapshot::SNAPSHOT_FORMAT.to_string(),
                 created_at: crate::now_rfc3339(),
@@ -197,9 +234,30 @@ pub async fn capture_with(
                 exclude_schemas: opts.exclude_schemas.clone(),
                 capture_ms: started.elapsed().as_millis() as u64,
             };
-            Ok((meta, counts))
+            return Ok((meta, counts));
         }
-        Err(CatalogError::LockTimeout { what, .. }) => {
+        changed = stamp::changed_catalogs(&before, &after);
+        tracing::info!(
+            attempt,
+            catalogs = %changed.join(", "),
+            "DDL committed while the catalog was read; reading it again"
+        );
+    }
+    Err(CatalogError::CatalogKeptChanging {
+        attempts: MAX_ATTEMPTS,
+        catalogs: changed.join(", "),
+    })
+}
+
+/// End a failed read: its session goes, and a lock timeout learns who holds the lock.
+async fn fail(
+    conn: sqlx::PgConnection,
+    target: &ConnectTarget,
+    opts: &CaptureOptions,
+    error: CatalogError,
+) -> CatalogError {
+    match error {
+        CatalogError::LockTimeout { what, .. } => {
             // The failing statement may have been on a helper session, and a query dropped
             // mid-flight leaves its session unusable: ask a fresh session who holds the lock.
             let _ = conn.close().await;
@@ -212,17 +270,17 @@ pub async fn capture_with(
                 Err(_) => None,
             }
             .unwrap_or_else(|| "another session holds a conflicting lock".into());
-            Err(CatalogError::LockTimeout {
+            CatalogError::LockTimeout {
                 what,
                 timeout_ms: opts.limits.lock_timeout.as_millis(),
                 holders,
-            })
+            }
         }
-        Err(e) => {
+        other => {
             // Ending the session ends its transaction; no ROLLBACK round trip on a session
             // that may be mid-statement.
             drop(conn);
-            Err(e)
+            other
         }
     }
 }
@@ -236,7 +294,7 @@ async fn read_catalog(
     include: &Option<globset::GlobSet>,
     exclude: &Option<globset::GlobSet>,
     sink: &SharedSink<'_, '_>,
-) -> Result<(RowCounts, ServerCaps), CatalogError> {
+) -> Result<(RowCounts, ServerCaps, Vec<String>), CatalogError> {
     sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut *conn)
         .await
@@ -250,7 +308,7 @@ async fn read_catalog(
     .await
     .map_err(|e| query_error("checking the session", e))?;
     let read_only: String = row.get("ro");
-    if read_only != "on" || std::env::var_os("DRIFTGATE_TEST_PRETEND_WRITABLE").is_some() {
+    if read_only != "on" {
         return Err(CatalogError::NotReadOnly {
             target: target.describe(),
             value: read_only,
@@ -258,6 +316,7 @@ async fn read_catalog(
     }
     let database: String = row.get("db");
     let caps = ServerCaps::new(row.get::<i32, _>("vnum") as u32, row.get("version"))?;
+    let stamp = stamp::catalog_stamp(conn).await?;
 
     if let Some(pattern) = &opts.expect_database {
         let ok: bool = sqlx::query_scalar("SELECT current_database() LIKE $1")
@@ -311,7 +370,7 @@ async fn read_catalog(
     {
         let mut sink = sink.lock().expect("sink lock");
         for o in schema_objects {
-            sink(o);
+            sink(SinkEvent::Object(o));
         }
     }
     let table_rows: Vec<kinds::TableRow> = outputs?.into_iter().flatten().collect();
@@ -323,7 +382,7 @@ async fn read_catalog(
         .execute(&mut *conn)
         .await
         .map_err(|e| query_error("ending the read-only transaction", e))?;
-    Ok((counts, caps))
+    Ok((counts, caps, stamp))
 }
 
 fn compile_patterns(patterns: &[String]) -> Result<Option<globset::GlobSet>, CatalogError> {

@@ -10,6 +10,7 @@
 use super::kinds::{self, TableRow};
 use super::{
     connect, query_error, CatalogError, ConnectTarget, ObjectSink, ServerCaps, SessionLimits,
+    SinkEvent,
 };
 use crate::model::CatalogObject;
 use sqlx::postgres::types::Oid;
@@ -164,7 +165,7 @@ pub async fn work(
         // No await while the sink is held: the lock is never contended across tasks.
         let mut sink = sink.lock().expect("sink lock");
         for o in objects {
-            sink(o);
+            sink(SinkEvent::Object(o));
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::common::ConnectArgs;
 use super::Context;
-use crate::catalog::{self, ExactCounts};
+use crate::catalog::{self, ExactCounts, SinkEvent};
 use crate::exit;
 use crate::store::writer::SnapshotWriter;
 use crate::store::{refs::validate_ref_name, Store, StoreError};
@@ -56,9 +56,12 @@ impl SnapshotCmd {
             Err(e) => return Err(e.into()),
         };
         let mut writer = SnapshotWriter::new(&ctx.store.store, existing.as_ref())?;
-        let (meta, counts) = catalog::capture_with(&target, &opts, &mut |obj| writer.add(&obj))
-            .await
-            .with_context(|| format!("snapshot of {}", target.describe()))?;
+        let (meta, counts) = catalog::capture_with(&target, &opts, &mut |event| match event {
+            SinkEvent::Object(obj) => writer.add(&obj),
+            SinkEvent::Restart => writer.restart(),
+        })
+        .await
+        .with_context(|| format!("snapshot of {}", target.describe()))?;
         let source = meta.source.describe();
         let version = meta.server_version.clone();
         let capture_ms = meta.capture_ms;

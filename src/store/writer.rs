@@ -69,6 +69,13 @@ impl<'a> SnapshotWriter<'a> {
             .push((obj.key.clone(), obj.schema().map(str::to_string), hash));
     }
 
+    /// Forget every object added so far (the catalog is being read again).
+    pub fn restart(&mut self) {
+        self.pack = PackBuilder::new();
+        self.in_pack.clear();
+        self.entries.clear();
+    }
+
     /// Write the trees, counts, pack and snapshot record (creating the store if needed).
     pub fn finish(mut self, meta: SnapshotMeta, counts: &RowCounts) -> Result<Written, StoreError> {
         let object_count = self.entries.len();

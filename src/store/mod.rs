@@ -451,7 +451,8 @@ fn check_marker(root: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     }
 }
 
-fn parse_record(path: &Path, bytes: &[u8]) -> Result<SnapshotRecord, StoreError> {
+/// Decode the bytes of a snapshot record read from `path` and check its format.
+pub fn parse_record(path: &Path, bytes: &[u8]) -> Result<SnapshotRecord, StoreError> {
     let record: SnapshotRecord =
         serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
             path: path.to_path_buf(),
@@ -497,11 +498,16 @@ pub fn bundle_bytes(snap: &CatalogSnapshot) -> Vec<u8> {
 /// objects must equal the one it claims, so a hand-edited file is refused.
 pub fn read_bundle(path: &Path) -> Result<CatalogSnapshot, StoreError> {
     let bytes = fs::read(path).map_err(|e| StoreError::io(path, e))?;
+    parse_bundle(path, &bytes)
+}
+
+/// Check and decode the bytes of a bundle file read from `path` (named in every error).
+pub fn parse_bundle(path: &Path, bytes: &[u8]) -> Result<CatalogSnapshot, StoreError> {
     let bad = |reason: String| StoreError::BadFile {
         path: path.to_path_buf(),
         reason,
     };
-    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         bad(format!(
             "not JSON (line {}, column {}): {e}",
             e.line(),
@@ -521,8 +527,27 @@ pub fn read_bundle(path: &Path) -> Result<CatalogSnapshot, StoreError> {
             ))
         }
     }
-    let bundle: Bundle =
-        serde_json::from_value(value).map_err(|e| bad(format!("malformed snapshot file: {e}")))?;
+    let bundle: Bundle = match serde_json::from_value(value) {
+        Ok(b) => b,
+        // Decode again from the bytes for the line and column of the problem.
+        Err(e) => {
+            return Err(bad(match serde_json::from_slice::<Bundle>(bytes) {
+                Err(located) => format!(
+                    "malformed snapshot file (line {}, column {}): {located}",
+                    located.line(),
+                    located.column()
+                ),
+                Ok(_) => format!("malformed snapshot file: {e}"),
+            }))
+        }
+    };
+    let format = &bundle.snapshot.meta.format;
+    if format != crate::model::snapshot::SNAPSHOT_FORMAT {
+        return Err(bad(format!(
+            "unknown snapshot format {format:?} (this driftgate reads {})",
+            crate::model::snapshot::SNAPSHOT_FORMAT
+        )));
+    }
     let mut objects = BTreeMap::new();
     for obj in bundle.objects {
         let key = obj.key.clone();

@@ -2,7 +2,7 @@
 //! one place a SNAP argument is turned into a snapshot.
 
 use crate::catalog::{self, CaptureOptions, ConnectTarget, SessionLimits};
-use crate::model::{CatalogSnapshot, ContentHash};
+use crate::model::{CatalogSnapshot, ContentHash, ObjectKind};
 use crate::store::{self, Resolved, Store};
 use anyhow::Context as _;
 use clap::Args;
@@ -117,12 +117,33 @@ pub async fn load_snapshot(
     connect: &ConnectArgs,
     capture: CaptureOptions,
 ) -> anyhow::Result<LoadedSnapshot> {
+    load_snapshot_kinds(spec, store_args, connect, capture, None).await
+}
+
+/// [`load_snapshot`] keeping only objects of `kinds` (all when `None`); from the store, the
+/// other objects are never read.
+pub async fn load_snapshot_kinds(
+    spec: &str,
+    store_args: &StoreArgs,
+    connect: &ConnectArgs,
+    capture: CaptureOptions,
+    kinds: Option<&[ObjectKind]>,
+) -> anyhow::Result<LoadedSnapshot> {
+    let keep = |mut loaded: LoadedSnapshot| {
+        if let Some(kinds) = kinds {
+            loaded
+                .snapshot
+                .objects
+                .retain(|k, _| kinds.contains(&k.kind()));
+        }
+        loaded
+    };
     if spec == "live" {
         let target = connect.target()?;
         let snapshot = catalog::capture(&target, &capture)
             .await
             .with_context(|| format!("capturing live snapshot of {}", target.describe()))?;
-        return Ok(LoadedSnapshot { id: None, snapshot });
+        return Ok(keep(LoadedSnapshot { id: None, snapshot }));
     }
     let store = match Store::open(&store_args.store) {
         Ok(s) => Some(s),
@@ -137,17 +158,17 @@ pub async fn load_snapshot(
         Resolved::Stored(id) => {
             let snapshot = store
                 .expect("a stored snapshot implies a store")
-                .load_snapshot(&id)
+                .load_snapshot_kinds(&id, kinds)
                 .with_context(|| format!("reading snapshot {}", id.short()))?;
             Ok(LoadedSnapshot {
                 id: Some(id),
                 snapshot,
             })
         }
-        Resolved::File(path) => Ok(LoadedSnapshot {
+        Resolved::File(path) => Ok(keep(LoadedSnapshot {
             id: None,
             snapshot: store::read_bundle(&path)?,
-        }),
+        })),
     }
 }
 

@@ -3,7 +3,7 @@
 //! asked for) and the exit code is 2.
 
 use super::common::ConnectArgs;
-use super::pair::load_sides;
+use super::pair::load_sides_with;
 use super::Context;
 use crate::diff;
 use crate::exit;
@@ -54,13 +54,18 @@ impl GateCmd {
                 Err(reason) => return self.fail_closed(&self.base, &self.head, "policy", &reason),
             },
         };
-        let (base, head) = match load_sides(&self.base, &self.head, ctx, &self.connect, true).await
-        {
-            Ok(pair) => pair,
-            Err(e) => {
-                return self.fail_closed(&self.base, &self.head, e.which, &format!("{:#}", e.error))
-            }
-        };
+        let (base, head) =
+            match load_sides_with(&self.base, &self.head, ctx, &self.connect, true, true).await {
+                Ok(pair) => pair,
+                Err(e) => {
+                    return self.fail_closed(
+                        &self.base,
+                        &self.head,
+                        e.which,
+                        &format!("{:#}", e.error),
+                    )
+                }
+            };
         let d = diff::diff(base.snapshot(), head.snapshot());
         let report = GateReport::evaluate(&d, &policy, &base.label(), &head.label());
         self.print(&report)?;

@@ -13,6 +13,7 @@
 
 pub mod atomic;
 pub mod fsck;
+mod load;
 pub mod pack;
 pub mod refs;
 pub mod writer;
@@ -88,9 +89,9 @@ pub struct WriteStats {
     pub catalog: Option<ContentHash>,
 }
 
-struct BlobIndex {
-    packs: Vec<(PathBuf, File)>,
-    entries: HashMap<ContentHash, (usize, IdxEntry)>,
+pub(crate) struct BlobIndex {
+    pub(crate) packs: Vec<(PathBuf, File)>,
+    pub(crate) entries: HashMap<ContentHash, (usize, IdxEntry)>,
 }
 
 pub struct Store {
@@ -166,7 +167,7 @@ impl Store {
         self.root.join("snapshots")
     }
 
-    fn index(&self) -> Result<&BlobIndex, StoreError> {
+    pub(crate) fn index(&self) -> Result<&BlobIndex, StoreError> {
         let loaded = self
             .index
             .get_or_init(|| self.load_index().map_err(|e| e.to_string()));
@@ -229,7 +230,7 @@ impl Store {
         pack::read_blob(path, file, entry)
     }
 
-    fn get_json<T: DeserializeOwned>(
+    pub(crate) fn get_json<T: DeserializeOwned>(
         &self,
         hash: &ContentHash,
         needed_by: &str,
@@ -337,26 +338,6 @@ impl Store {
         hash: &ContentHash,
     ) -> Result<CatalogObject, StoreError> {
         self.get_json(hash, key.as_str())
-    }
-
-    /// Load a whole snapshot: record, every object and the counts.
-    pub fn load_snapshot(&self, id: &ContentHash) -> Result<CatalogSnapshot, StoreError> {
-        let record = self.read_record(id)?;
-        let (root, schemas) = self.load_tree(&record)?;
-        let mut objects = BTreeMap::new();
-        let all = root
-            .globals
-            .iter()
-            .chain(schemas.values().flat_map(|t| t.objects.iter()));
-        for (key, hash) in all {
-            objects.insert(key.clone(), self.load_object(key, hash)?);
-        }
-        let counts: RowCounts = self.get_json(&record.counts, "row counts")?;
-        Ok(CatalogSnapshot {
-            meta: record.meta,
-            objects,
-            counts,
-        })
     }
 
     /// Resolve a SNAP argument (other than `live`): a ref, a snapshot id or unique prefix

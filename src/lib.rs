@@ -43,3 +43,10 @@ pub fn now_rfc3339() -> String {
     now.format(&format)
         .expect("formatting a UTC time cannot fail")
 }
+
+/// Seconds since the Unix epoch of an RFC 3339 time (as written by [`now_rfc3339`]).
+pub fn unix_time(rfc3339: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
+}

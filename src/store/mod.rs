@@ -8,11 +8,14 @@
 //! - `snapshots/<id>.json` — snapshot records; the id is the hash of the file.
 //! - `refs/<name>` — a snapshot id; `logs/<name>` — the history of the ref.
 //!
+//! [`gc`] drops what no ref or kept history needs.
+//!
 //! Writes are atomic (temp file, fsync, rename) and ordered blobs → record → ref, so a crash
 //! leaves at worst unreferenced blobs. Every read verifies the hash of what it read.
 
 pub mod atomic;
 pub mod fsck;
+pub mod gc;
 pub mod pack;
 pub mod refs;
 

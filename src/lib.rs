@@ -11,11 +11,15 @@
 //!   of definitions, row-count drift kept apart.
 //! - [`gate`] weighs a diff by a policy into the `gate_drift` verdict (PASS/WARN/BLOCK).
 //! - [`render`] turns results into tables, JSON and other formats.
+//! - [`check`] is the nightly job without its I/O: the `driftgate.toml` config, per-target
+//!   outcomes, the aggregate exit code, and the report, Markdown and Prometheus renderings.
 //! - [`cli`] is the command layer: clap definitions and one module per subcommand.
 
 pub mod catalog;
+pub mod check;
 pub mod cli;
 pub mod diff;
+pub mod duration;
 pub mod exit;
 pub mod gate;
 pub mod model;

@@ -120,6 +120,8 @@ impl CheckCmd {
         let mut code = run.exit_code();
         if let Some(e) = &run.error {
             eprintln!("driftgate: error: check could not run (BLOCK): {e}");
+            // Fail-closed: the verdict is printed even when nothing could be checked.
+            let _ = writeln!(std::io::stdout(), "gate_drift: BLOCK (check could not run)");
         }
         for t in &run.targets {
             if let Some(e) = &t.error {

@@ -10,6 +10,8 @@
 //! - [`diff`] compares two snapshots: added/removed/changed objects, field-level, text diffs
 //!   of definitions, row-count drift kept apart.
 //! - [`gate`] weighs a diff by a policy into the `gate_drift` verdict (PASS/WARN/BLOCK).
+//! - [`graph`] builds the trigger fan-out graph offline: firing order, what each routine
+//!   writes, calls and notifies (bodies parsed with `pg_query`), cycles and ordering hazards.
 //! - [`render`] turns results into tables, JSON and other formats.
 //! - [`check`] is the nightly job without its I/O: the `driftgate.toml` config, per-target
 //!   outcomes, the aggregate exit code, and the report, Markdown and Prometheus renderings.
@@ -22,6 +24,7 @@ pub mod diff;
 pub mod duration;
 pub mod exit;
 pub mod gate;
+pub mod graph;
 pub mod model;
 pub mod render;
 pub mod sqltext;

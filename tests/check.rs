@@ -679,7 +679,10 @@ fn a_broken_config_fails_closed_naming_the_line() {
         ],
     );
     assert_eq!(r.code, 2, "{r:?}");
-    assert_eq!(r.stdout, "gate_drift: BLOCK (check could not run)\n", "{r:?}");
+    assert_eq!(
+        r.stdout, "gate_drift: BLOCK (check could not run)\n",
+        "{r:?}"
+    );
     assert!(r.stderr.contains("driftgate.toml:4:"), "{r:?}");
     assert!(r.stderr.contains("exact_count"), "{r:?}");
     let v = json_file(&report);

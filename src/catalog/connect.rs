@@ -128,6 +128,9 @@ impl ConnectTarget {
                     ms(limits.idle_in_transaction_timeout),
                 ),
                 ("search_path", "pg_catalog".to_string()),
+                // JIT-compiling catalog queries costs more than running them (0.45 s of
+                // compilation for a 30 ms query on a 10,000-table catalog).
+                ("jit", "off".to_string()),
                 ("TimeZone", "UTC".to_string()),
                 ("DateStyle", "ISO".to_string()),
                 ("IntervalStyle", "postgres".to_string()),

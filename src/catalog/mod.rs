@@ -10,12 +10,14 @@
 pub mod connect;
 mod counts;
 mod kinds;
+mod plan;
 pub mod service;
 mod version;
 
 pub use connect::{ConnectTarget, SessionLimits};
 pub use version::ServerCaps;
 
+use crate::model::snapshot::RowCounts;
 use crate::model::{CatalogObject, CatalogSnapshot, ObjectKey, SnapshotMeta};
 use sqlx::postgres::types::Oid;
 use sqlx::{Connection, Row};
@@ -84,7 +86,7 @@ impl ExactCounts {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct CaptureOptions {
     pub limits: SessionLimits,
     pub exact_counts: ExactCounts,
@@ -94,6 +96,8 @@ pub struct CaptureOptions {
     /// SQL LIKE pattern the database name must match.
     pub expect_database: Option<String>,
     pub label: Option<String>,
+    /// Sessions reading in parallel on one shared snapshot (1 = a single session).
+    pub jobs: usize,
 }
 
 /// Turn a sqlx error into a message fit for a person, never containing a password.
@@ -147,43 +151,70 @@ pub(crate) fn query_error(what: &str, e: sqlx::Error) -> CatalogError {
     }
 }
 
-/// Take a snapshot of the catalog at `target`.
+/// Receives each catalog object as soon as it is read.
+pub type ObjectSink<'a> = dyn FnMut(CatalogObject) + Send + 'a;
+
+/// Take a snapshot of the catalog at `target`, held in memory.
 pub async fn capture(
     target: &ConnectTarget,
     opts: &CaptureOptions,
 ) -> Result<CatalogSnapshot, CatalogError> {
+    let mut objects: BTreeMap<ObjectKey, CatalogObject> = BTreeMap::new();
+    let (meta, counts) = capture_with(target, opts, &mut |o: CatalogObject| {
+        objects.insert(o.key.clone(), o);
+    })
+    .await?;
+    Ok(CatalogSnapshot {
+        meta,
+        objects,
+        counts,
+    })
+}
+
+/// Take a snapshot, handing every object to `sink` as it is read (nothing is kept here), and
+/// return the metadata and row counts. On error, `sink` may have seen part of the catalog:
+/// callers must discard what they gathered.
+pub async fn capture_with(
+    target: &ConnectTarget,
+    opts: &CaptureOptions,
+    sink: &mut ObjectSink<'_>,
+) -> Result<(SnapshotMeta, RowCounts), CatalogError> {
     let include = compile_patterns(&opts.include_schemas)?;
     let exclude = compile_patterns(&opts.exclude_schemas)?;
     let started = Instant::now();
     let mut conn = connect::connect(target, &opts.limits).await?;
-    let result = read_catalog(&mut conn, target, opts, &include, &exclude).await;
+    let sink = std::sync::Mutex::new(sink);
+    let result = read_catalog(&mut conn, target, opts, &include, &exclude, &sink).await;
     match result {
-        Ok((objects, counts, caps)) => {
+        Ok((counts, caps)) => {
             let _ = conn.close().await;
-            Ok(CatalogSnapshot {
-                meta: SnapshotMeta {
-                    format: crate::model::snapshot::SNAPSHOT_FORMAT.to_string(),
-                    created_at: crate::now_rfc3339(),
-                    source: target.source_info(),
-                    server_version: caps.version,
-                    server_version_num: caps.version_num,
-                    driftgate_version: env!("CARGO_PKG_VERSION").to_string(),
-                    label: opts.label.clone(),
-                    include_schemas: opts.include_schemas.clone(),
-                    exclude_schemas: opts.exclude_schemas.clone(),
-                    capture_ms: started.elapsed().as_millis() as u64,
-                },
-                objects,
-                counts,
-            })
+            let meta = SnapshotMeta {
+                format: crate::model::snapshot::SNAPSHOT_FORMAT.to_string(),
+                created_at: crate::now_rfc3339(),
+                source: target.source_info(),
+                server_version: caps.version,
+                server_version_num: caps.version_num,
+                driftgate_version: env!("CARGO_PKG_VERSION").to_string(),
+                label: opts.label.clone(),
+                include_schemas: opts.include_schemas.clone(),
+                exclude_schemas: opts.exclude_schemas.clone(),
+                capture_ms: started.elapsed().as_millis() as u64,
+            };
+            Ok((meta, counts))
         }
         Err(CatalogError::LockTimeout { what, .. }) => {
-            // The transaction is aborted; end it and ask the server who holds the lock.
-            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
-            let holders = counts::describe_lock_holders(&mut conn)
-                .await
-                .unwrap_or_else(|| "another session holds a conflicting lock".into());
+            // The failing statement may have been on a helper session, and a query dropped
+            // mid-flight leaves its session unusable: ask a fresh session who holds the lock.
             let _ = conn.close().await;
+            let holders = match connect::connect(target, &opts.limits).await {
+                Ok(mut probe) => {
+                    let found = counts::describe_lock_holders(&mut probe).await;
+                    let _ = probe.close().await;
+                    found
+                }
+                Err(_) => None,
+            }
+            .unwrap_or_else(|| "another session holds a conflicting lock".into());
             Err(CatalogError::LockTimeout {
                 what,
                 timeout_ms: opts.limits.lock_timeout.as_millis(),
@@ -191,18 +222,15 @@ pub async fn capture(
             })
         }
         Err(e) => {
-            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut conn).await;
-            let _ = conn.close().await;
+            // Ending the session ends its transaction; no ROLLBACK round trip on a session
+            // that may be mid-statement.
+            drop(conn);
             Err(e)
         }
     }
 }
 
-type CaptureResult = (
-    BTreeMap<ObjectKey, CatalogObject>,
-    crate::model::snapshot::RowCounts,
-    ServerCaps,
-);
+type SharedSink<'s, 'a> = std::sync::Mutex<&'s mut ObjectSink<'a>>;
 
 async fn read_catalog(
     conn: &mut sqlx::PgConnection,
@@ -210,7 +238,8 @@ async fn read_catalog(
     opts: &CaptureOptions,
     include: &Option<globset::GlobSet>,
     exclude: &Option<globset::GlobSet>,
-) -> Result<CaptureResult, CatalogError> {
+    sink: &SharedSink<'_, '_>,
+) -> Result<(RowCounts, ServerCaps), CatalogError> {
     sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut *conn)
         .await
@@ -250,33 +279,54 @@ async fn read_catalog(
     let (schema_objects, schema_oids) =
         kinds::read_schemas(conn, &caps, |name| schema_selected(name, include, exclude)).await?;
     let nsp: Vec<Oid> = schema_oids;
-    let mut objects: BTreeMap<ObjectKey, CatalogObject> = BTreeMap::new();
-    let mut add = |list: Vec<CatalogObject>| {
-        for o in list {
-            objects.insert(o.key.clone(), o);
+
+    // Extra sessions share this transaction's snapshot; a standby cannot export one, so
+    // there the read stays on this one session.
+    let mut jobs = opts.jobs.max(1);
+    let mut helpers = Vec::new();
+    if jobs > 1 {
+        let exported: Option<String> = sqlx::query_scalar(
+            "SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_export_snapshot() END",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| query_error("exporting the snapshot for parallel reads", e))?;
+        match exported {
+            Some(id) => {
+                helpers = futures_util::future::try_join_all(
+                    (1..jobs).map(|_| plan::helper_session(target, &opts.limits, &id)),
+                )
+                .await?;
+            }
+            None => jobs = 1,
         }
-    };
-    add(schema_objects);
-    add(kinds::read_extensions(conn, &caps).await?);
-    add(kinds::read_types(conn, &caps, &nsp).await?);
-    let (tables, table_rows) = kinds::read_tables(conn, &caps, &nsp).await?;
-    add(tables);
-    add(kinds::read_constraints(conn, &caps, &nsp).await?);
-    add(kinds::read_indexes(conn, &caps, &nsp).await?);
-    add(kinds::read_views(conn, &caps, &nsp).await?);
-    add(kinds::read_sequences(conn, &caps, &nsp).await?);
-    add(kinds::read_routines(conn, &caps, &nsp).await?);
-    add(kinds::read_triggers(conn, &caps, &nsp).await?);
-    add(kinds::read_event_triggers(conn, &caps).await?);
-    add(kinds::read_policies(conn, &caps, &nsp).await?);
+    }
+    let queue = std::sync::Mutex::new(std::collections::VecDeque::from(plan::plan(&nsp, jobs)));
+    let mut workers = vec![plan::work(&mut *conn, &caps, &queue, sink)];
+    for helper in helpers.iter_mut() {
+        workers.push(plan::work(helper, &caps, &queue, sink));
+    }
+    let outputs = futures_util::future::try_join_all(workers).await;
+    for helper in helpers {
+        let _ = helper.close().await;
+    }
+
+    {
+        let mut sink = sink.lock().expect("sink lock");
+        for o in schema_objects {
+            sink(o);
+        }
+    }
+    let table_rows: Vec<kinds::TableRow> = outputs?.into_iter().flatten().collect();
 
     let counts = counts::read_counts(conn, &table_rows, &opts.exact_counts).await?;
+    tracing::debug!(tables = table_rows.len(), "catalog read");
 
     sqlx::raw_sql("COMMIT")
         .execute(&mut *conn)
         .await
         .map_err(|e| query_error("ending the read-only transaction", e))?;
-    Ok((objects, counts, caps))
+    Ok((counts, caps))
 }
 
 fn compile_patterns(patterns: &[String]) -> Result<Option<globset::GlobSet>, CatalogError> {
@@ -298,6 +348,20 @@ fn compile_patterns(patterns: &[String]) -> Result<Option<globset::GlobSet>, Cat
         pattern: patterns.join(","),
         reason: e.to_string(),
     })
+}
+
+impl Default for CaptureOptions {
+    fn default() -> Self {
+        CaptureOptions {
+            limits: SessionLimits::default(),
+            exact_counts: ExactCounts::None,
+            include_schemas: Vec::new(),
+            exclude_schemas: Vec::new(),
+            expect_database: None,
+            label: None,
+            jobs: 2,
+        }
+    }
 }
 
 fn schema_selected(

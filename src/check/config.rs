@@ -7,7 +7,7 @@
 //! store = "snapshots"            # optional; relative to this file; default ./snapshots
 //! concurrency = 4                # optional: targets read at the same time
 //! statement_timeout = "300s"     # optional defaults for every target (also connect_timeout,
-//!                                # lock_timeout)
+//!                                # lock_timeout, jobs)
 //! policy = "gate-policy.toml"    # the gate policy as a file (relative to this file), or inline:
 //! [policy]                       # the tables of a policy file, under `policy.`
 //! [[policy.rules]]
@@ -24,6 +24,7 @@
 //! expect_database = "directus"   # optional guard: SQL LIKE pattern
 //! include_schemas = ["public"]   # optional globs; also exclude_schemas
 //! lock_timeout = "5s"            # optional, overrides the default above
+//! jobs = 2                       # optional: sessions per target (1-16; also top level)
 //! ```
 
 use crate::catalog::{CaptureOptions, ExactCounts, SessionLimits};
@@ -102,6 +103,8 @@ pub struct TargetConfig {
     pub include_schemas: Vec<String>,
     pub exclude_schemas: Vec<String>,
     pub limits: SessionLimits,
+    /// Sessions reading this target's catalog in parallel (on one shared snapshot).
+    pub jobs: usize,
     /// Line of the target's `name`, for messages.
     pub line: usize,
 }
@@ -120,6 +123,7 @@ impl TargetConfig {
             exclude_schemas: self.exclude_schemas.clone(),
             expect_database: self.expect_database.clone(),
             label: None,
+            jobs: self.jobs,
         }
     }
 }
@@ -191,6 +195,17 @@ impl CheckConfig {
                 }
             }
         };
+        let jobs_of = |j: &Option<Spanned<i64>>, default: usize| match j {
+            None => Ok(default),
+            Some(j) => match usize::try_from(*j.get_ref()) {
+                Ok(n) if (1..=16).contains(&n) => Ok(n),
+                _ => Err(err_at(
+                    j.span().start,
+                    format!("jobs must be between 1 and 16 (got {})", j.get_ref()),
+                )),
+            },
+        };
+        let default_jobs = jobs_of(&raw.jobs, CaptureOptions::default().jobs)?;
         let defaults = SessionLimits::default();
         let default_limits = SessionLimits {
             connect_timeout: raw
@@ -253,6 +268,7 @@ impl CheckConfig {
                     b
                 }
             };
+            let jobs = jobs_of(&t.jobs, default_jobs)?;
             targets.push(TargetConfig {
                 name,
                 connection,
@@ -271,6 +287,7 @@ impl CheckConfig {
                     lock_timeout: t.lock_timeout.map_or(default_limits.lock_timeout, |d| d.0),
                     ..default_limits.clone()
                 },
+                jobs,
                 line,
             });
         }
@@ -394,6 +411,8 @@ struct RawConfig {
     statement_timeout: Option<DurationValue>,
     #[serde(default)]
     lock_timeout: Option<DurationValue>,
+    #[serde(default)]
+    jobs: Option<Spanned<i64>>,
     #[serde(default, rename = "target")]
     targets: Vec<RawTarget>,
 }
@@ -424,6 +443,8 @@ struct RawTarget {
     statement_timeout: Option<DurationValue>,
     #[serde(default)]
     lock_timeout: Option<DurationValue>,
+    #[serde(default)]
+    jobs: Option<Spanned<i64>>,
 }
 
 /// `policy = "FILE"` or a `[policy]` table, deserialized as the gate's own [`Policy`] so its
@@ -552,6 +573,7 @@ name = "clone"
 service = "clone"
 exact_counts = "all"
 lock_timeout = "2s"
+jobs = 1
 
 [[target]]
 name = "env"
@@ -585,6 +607,8 @@ name = "env"
         assert_eq!(clone.latest_ref(), "clone/latest");
         assert_eq!(clone.exact_counts, ExactCounts::All);
         assert_eq!(clone.limits.lock_timeout, Duration::from_secs(2));
+        assert_eq!(clone.jobs, 1);
+        assert_eq!(prod.jobs, CaptureOptions::default().jobs);
         assert_eq!(c.targets[2].connection, Connection::Environment);
     }
 
@@ -666,6 +690,12 @@ name = "env"
                 "not a duration",
             ),
             ("concurrency = 0\n", 1, "between 1 and 64"),
+            ("jobs = 17\n", 1, "between 1 and 16"),
+            (
+                "[[target]]\nname = \"a\"\njobs = 0\n",
+                3,
+                "between 1 and 16",
+            ),
             ("policy = 3\n", 1, "policy file name or a [policy] table"),
             (
                 "[[target]]\nname = \"a\"\nbaseline = \"b\"\n[[target]]\nname = \"b\"\n",

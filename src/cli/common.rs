@@ -48,6 +48,9 @@ pub struct ConnectArgs {
     /// (e.g. directus_gov_test_%).
     #[arg(long, value_name = "PATTERN")]
     pub expect_database: Option<String>,
+    /// Sessions reading the catalog in parallel on one shared snapshot (1 = a single session).
+    #[arg(long, short = 'j', default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub jobs: u16,
 }
 
 impl ConnectArgs {
@@ -68,6 +71,7 @@ impl ConnectArgs {
         CaptureOptions {
             limits: self.limits(),
             expect_database: self.expect_database.clone(),
+            jobs: self.jobs as usize,
             ..CaptureOptions::default()
         }
     }

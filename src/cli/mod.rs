@@ -11,6 +11,7 @@ mod fingerprint;
 mod fsck;
 mod gate;
 mod gc;
+mod graph;
 mod log;
 mod pair;
 mod show;
@@ -74,6 +75,8 @@ pub enum Command {
     Verify(verify::VerifyCmd),
     /// The gate_drift verdict (PASS, WARN, BLOCK) of head against base under a policy.
     Gate(gate::GateCmd),
+    /// Trigger fan-out: what an INSERT/UPDATE/DELETE/TRUNCATE on a table sets off, in order.
+    Graph(graph::GraphCmd),
     /// Nightly: snapshot every target of driftgate.toml, gate it against its baseline, report.
     Check(check::CheckCmd),
     /// Accept a target's current state (or a stored snapshot) as its baseline.
@@ -135,6 +138,7 @@ pub async fn run(cli: Cli, store_explicit: bool) -> anyhow::Result<u8> {
         Command::Diff(cmd) => cmd.run(&ctx).await,
         Command::Verify(cmd) => cmd.run(&ctx).await,
         Command::Gate(cmd) => cmd.run(&ctx).await,
+        Command::Graph(cmd) => cmd.run(&ctx).await,
         Command::Check(cmd) => cmd.run(&ctx).await,
         Command::Baseline(cmd) => cmd.run(&ctx).await,
         Command::Gc(cmd) => cmd.run(&ctx),

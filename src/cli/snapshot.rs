@@ -4,7 +4,8 @@ use super::common::ConnectArgs;
 use super::Context;
 use crate::catalog::{self, ExactCounts};
 use crate::exit;
-use crate::store::{refs::validate_ref_name, Store};
+use crate::store::writer::SnapshotWriter;
+use crate::store::{refs::validate_ref_name, Store, StoreError};
 use anyhow::Context as _;
 use clap::Args;
 use std::io::Write;
@@ -48,29 +49,32 @@ impl SnapshotCmd {
         opts.exclude_schemas = self.exclude_schema.clone();
         opts.label = self.label.clone();
 
-        let snap = catalog::capture(&target, &opts)
+        // Hash and keep only what the store lacks, as the catalog streams in.
+        let existing = match Store::open(&ctx.store.store) {
+            Ok(store) => Some(store),
+            Err(StoreError::NotAStore { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let mut writer = SnapshotWriter::new(&ctx.store.store, existing.as_ref())?;
+        let (meta, counts) = catalog::capture_with(&target, &opts, &mut |obj| writer.add(&obj))
             .await
             .with_context(|| format!("snapshot of {}", target.describe()))?;
-        let mut store = Store::open_or_init(&ctx.store.store)?;
-        let (id, stats) = store.write_snapshot(&snap)?;
+        let source = meta.source.describe();
+        let version = meta.server_version.clone();
+        let capture_ms = meta.capture_ms;
+        let written = writer.finish(meta, &counts)?;
+        let store = Store::open(&ctx.store.store)?;
         if let Some(name) = &self.ref_name {
-            store.update_ref(
-                name,
-                &id,
-                &format!("snapshot of {}", snap.meta.source.describe()),
-            )?;
+            store.update_ref(name, &written.id, &format!("snapshot of {source}"))?;
         }
-        writeln!(std::io::stdout(), "{id}")?;
+        writeln!(std::io::stdout(), "{}", written.id)?;
         ctx.note(format!(
-            "stored snapshot {} of {} (PostgreSQL {}): {} objects, catalog {}, {} new blob(s), {} bytes written, {} ms{}",
-            id.short(),
-            snap.meta.source.describe(),
-            snap.meta.server_version,
-            snap.objects.len(),
-            snap.catalog_hash().short(),
-            stats.new_blobs,
-            stats.bytes_written,
-            snap.meta.capture_ms,
+            "stored snapshot {} of {source} (PostgreSQL {version}): {} objects, catalog {}, {} new blob(s), {} bytes written, {capture_ms} ms{}",
+            written.id.short(),
+            written.object_count,
+            written.catalog.short(),
+            written.stats.new_blobs,
+            written.stats.bytes_written,
             self.ref_name
                 .as_ref()
                 .map(|r| format!(", ref {r}"))

@@ -45,26 +45,65 @@ pub struct CatalogTree {
 }
 
 impl CatalogTree {
+    /// Hash every object (on several threads for large catalogs) and assemble the tree.
     pub fn build<'a>(objects: impl IntoIterator<Item = &'a CatalogObject>) -> Self {
+        let objects: Vec<&CatalogObject> = objects.into_iter().collect();
+        let hash_all = |chunk: &[&CatalogObject]| -> Vec<ContentHash> {
+            chunk
+                .iter()
+                .map(|o| ContentHash::of(&canonical_bytes(*o)))
+                .collect()
+        };
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(8);
+        let hashes: Vec<ContentHash> = if objects.len() < 4096 || threads < 2 {
+            hash_all(&objects)
+        } else {
+            let size = objects.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = objects
+                    .chunks(size)
+                    .map(|chunk| scope.spawn(move || hash_all(chunk)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().expect("hashing never panics"))
+                    .collect()
+            })
+        };
+        Self::from_hashes(
+            objects
+                .iter()
+                .zip(hashes)
+                .map(|(o, h)| (o.key.clone(), o.schema().map(str::to_string), h)),
+        )
+    }
+
+    /// Assemble the tree from each object's key, schema (`None` for database-wide objects)
+    /// and hash.
+    pub fn from_hashes(
+        entries: impl IntoIterator<Item = (ObjectKey, Option<String>, ContentHash)>,
+    ) -> Self {
         let mut globals = BTreeMap::new();
         let mut schemas: BTreeMap<String, SchemaTree> = BTreeMap::new();
         let mut object_hashes = BTreeMap::new();
-        for obj in objects {
-            let hash = ContentHash::of(&canonical_bytes(obj));
-            object_hashes.insert(obj.key.clone(), hash);
-            match obj.schema() {
+        for (key, schema, hash) in entries {
+            object_hashes.insert(key.clone(), hash);
+            match schema {
                 None => {
-                    globals.insert(obj.key.clone(), hash);
+                    globals.insert(key, hash);
                 }
                 Some(schema) => {
                     schemas
-                        .entry(schema.to_string())
+                        .entry(schema)
                         .or_insert_with(|| SchemaTree {
                             format: TREE_FORMAT.to_string(),
                             objects: BTreeMap::new(),
                         })
                         .objects
-                        .insert(obj.key.clone(), hash);
+                        .insert(key, hash);
                 }
             }
         }

@@ -4,6 +4,7 @@
 
 pub mod diff;
 pub mod gate;
+pub mod graph;
 pub mod markdown;
 pub mod table;
 
@@ -14,6 +15,7 @@ pub fn write_json<W: Write, T: serde::Serialize + ?Sized>(
     out: &mut W,
     value: &T,
 ) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::other)?;
+    // `From` keeps an I/O error (a closed pipe) as itself, so the CLI can tell it apart.
+    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
     writeln!(out)
 }

@@ -18,10 +18,11 @@ pub mod fsck;
 pub mod gc;
 pub mod pack;
 pub mod refs;
+pub mod writer;
 
-use crate::model::fingerprint::{CatalogRoot, CatalogTree, SchemaTree};
+use crate::model::fingerprint::{CatalogRoot, SchemaTree};
 use crate::model::snapshot::{RowCounts, SnapshotRecord};
-use crate::model::{canonical_bytes, CatalogObject, CatalogSnapshot, ContentHash, ObjectKey};
+use crate::model::{CatalogObject, CatalogSnapshot, ContentHash, ObjectKey};
 use atomic::write_atomic;
 use pack::IdxEntry;
 use serde::de::DeserializeOwned;
@@ -86,6 +87,8 @@ impl StoreError {
 pub struct WriteStats {
     pub new_blobs: usize,
     pub bytes_written: u64,
+    /// The catalog hash of what was written (computed once, while writing).
+    pub catalog: Option<ContentHash>,
 }
 
 struct BlobIndex {
@@ -158,11 +161,11 @@ impl Store {
         &self.root
     }
 
-    fn packs_dir(&self) -> PathBuf {
+    pub(crate) fn packs_dir(&self) -> PathBuf {
         self.root.join("packs")
     }
 
-    fn records_dir(&self) -> PathBuf {
+    pub(crate) fn records_dir(&self) -> PathBuf {
         self.root.join("snapshots")
     }
 
@@ -243,75 +246,20 @@ impl Store {
         })
     }
 
-    /// Store a snapshot: only the blobs the store lacks, then the record. Returns the id.
+    /// Store a snapshot held in memory: only the blobs the store lacks, then the record.
+    /// Returns the id. (`snapshot` streams through [`writer::SnapshotWriter`] instead.)
     pub fn write_snapshot(
         &mut self,
         snap: &CatalogSnapshot,
     ) -> Result<(ContentHash, WriteStats), StoreError> {
-        let tree = CatalogTree::build(snap.objects.values());
-        let root_hash = tree.root_hash();
-        let mut blobs: Vec<(ContentHash, Vec<u8>)> = Vec::new();
-        {
-            let index = self.index()?;
-            let have = |h: &ContentHash| index.entries.contains_key(h);
-            if !have(&root_hash) {
-                blobs.push((root_hash, canonical_bytes(&tree.root)));
-                for (key, hash) in &tree.root.globals {
-                    if !have(hash) {
-                        blobs.push((*hash, canonical_bytes(&snap.objects[key])));
-                    }
-                }
-                for (name, schema_tree) in &tree.schemas {
-                    let tree_hash = tree.root.schemas[name];
-                    if have(&tree_hash) {
-                        continue;
-                    }
-                    blobs.push((tree_hash, canonical_bytes(schema_tree)));
-                    for (key, hash) in &schema_tree.objects {
-                        if !have(hash) {
-                            blobs.push((*hash, canonical_bytes(&snap.objects[key])));
-                        }
-                    }
-                }
-            }
-            let counts_bytes = canonical_bytes(&snap.counts);
-            let counts_hash = ContentHash::of(&counts_bytes);
-            if !have(&counts_hash) {
-                blobs.push((counts_hash, counts_bytes));
-            }
+        let mut writer = writer::SnapshotWriter::new(&self.root, Some(self))?;
+        for obj in snap.objects.values() {
+            writer.add(obj);
         }
-        blobs.sort_by_key(|b| b.0);
-        blobs.dedup_by(|a, b| a.0 == b.0);
-
-        let mut stats = WriteStats {
-            new_blobs: blobs.len(),
-            bytes_written: 0,
-        };
-        if !blobs.is_empty() {
-            let (pack_bytes, idx_bytes) = pack::build_pack(&blobs);
-            let pack_id = ContentHash::of(&pack_bytes).to_hex();
-            let (pack_path, idx_path) = pack::pack_paths(&self.packs_dir(), &pack_id);
-            // The pack before its index: a pack is only visible once its index exists.
-            write_atomic(&pack_path, &pack_bytes)?;
-            write_atomic(&idx_path, &idx_bytes)?;
-            stats.bytes_written += (pack_bytes.len() + idx_bytes.len()) as u64;
-            self.index = OnceLock::new();
-        }
-
-        let record = SnapshotRecord {
-            meta: snap.meta.clone(),
-            catalog: root_hash,
-            counts: snap.counts_hash(),
-            object_count: snap.objects.len(),
-        };
-        let record_bytes = canonical_bytes(&record);
-        let id = ContentHash::of(&record_bytes);
-        let record_path = self.records_dir().join(format!("{}.json", id.to_hex()));
-        if !record_path.exists() {
-            write_atomic(&record_path, &record_bytes)?;
-            stats.bytes_written += record_bytes.len() as u64;
-        }
-        Ok((id, stats))
+        let written = writer.finish(snap.meta.clone(), &snap.counts)?;
+        // Blobs written since the index was loaded must become visible to this handle.
+        self.index = OnceLock::new();
+        Ok((written.id, written.stats))
     }
 
     pub fn read_record(&self, id: &ContentHash) -> Result<SnapshotRecord, StoreError> {

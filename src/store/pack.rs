@@ -26,35 +26,71 @@ pub struct IdxEntry {
     pub len: u64,
 }
 
-/// Serialize blobs into pack bytes and index bytes.
-pub fn build_pack(blobs: &[(ContentHash, Vec<u8>)]) -> (Vec<u8>, Vec<u8>) {
-    let mut pack = Vec::with_capacity(blobs.iter().map(|(_, b)| b.len() + 80).sum::<usize>() + 8);
-    pack.extend_from_slice(PACK_MAGIC);
-    let mut entries = Vec::with_capacity(blobs.len());
-    for (hash, bytes) in blobs {
-        let offset = pack.len() as u64;
-        pack.extend_from_slice(format!("{} {}\n", hash.to_hex(), bytes.len()).as_bytes());
-        pack.extend_from_slice(bytes);
-        pack.push(b'\n');
-        entries.push(IdxEntry {
-            hash: *hash,
+/// Builds a pack in memory, one blob at a time, so a snapshot write holds only the blobs the
+/// store lacks, never the whole catalog twice.
+#[derive(Default)]
+pub struct PackBuilder {
+    pack: Vec<u8>,
+    entries: Vec<IdxEntry>,
+}
+
+impl PackBuilder {
+    pub fn new() -> Self {
+        let mut pack = Vec::new();
+        pack.extend_from_slice(PACK_MAGIC);
+        PackBuilder {
+            pack,
+            entries: Vec::new(),
+        }
+    }
+
+    pub fn add(&mut self, hash: ContentHash, bytes: &[u8]) {
+        let offset = self.pack.len() as u64;
+        self.pack
+            .extend_from_slice(format!("{} {}\n", hash.to_hex(), bytes.len()).as_bytes());
+        self.pack.extend_from_slice(bytes);
+        self.pack.push(b'\n');
+        self.entries.push(IdxEntry {
+            hash,
             offset,
             len: bytes.len() as u64,
         });
     }
-    entries.sort_by_key(|e| e.hash);
-    entries.dedup_by(|a, b| a.hash == b.hash);
-    let mut idx = Vec::with_capacity(IDX_MAGIC.len() + 8 + entries.len() * IDX_ENTRY + 32);
-    idx.extend_from_slice(IDX_MAGIC);
-    idx.extend_from_slice(&(entries.len() as u64).to_le_bytes());
-    for e in &entries {
-        idx.extend_from_slice(&e.hash.0);
-        idx.extend_from_slice(&e.offset.to_le_bytes());
-        idx.extend_from_slice(&e.len.to_le_bytes());
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
-    let sum = blake3::hash(&idx);
-    idx.extend_from_slice(sum.as_bytes());
-    (pack, idx)
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The pack bytes and its index bytes.
+    pub fn finish(self) -> (Vec<u8>, Vec<u8>) {
+        let mut entries = self.entries;
+        entries.sort_by_key(|e| e.hash);
+        entries.dedup_by(|a, b| a.hash == b.hash);
+        let mut idx = Vec::with_capacity(IDX_MAGIC.len() + 8 + entries.len() * IDX_ENTRY + 32);
+        idx.extend_from_slice(IDX_MAGIC);
+        idx.extend_from_slice(&(entries.len() as u64).to_le_bytes());
+        for e in &entries {
+            idx.extend_from_slice(&e.hash.0);
+            idx.extend_from_slice(&e.offset.to_le_bytes());
+            idx.extend_from_slice(&e.len.to_le_bytes());
+        }
+        let sum = blake3::hash(&idx);
+        idx.extend_from_slice(sum.as_bytes());
+        (self.pack, idx)
+    }
+}
+
+/// Serialize blobs into pack bytes and index bytes.
+pub fn build_pack(blobs: &[(ContentHash, Vec<u8>)]) -> (Vec<u8>, Vec<u8>) {
+    let mut builder = PackBuilder::new();
+    for (hash, bytes) in blobs {
+        builder.add(*hash, bytes);
+    }
+    builder.finish()
 }
 
 /// Parse and check an index file.

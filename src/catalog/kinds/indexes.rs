@@ -36,8 +36,8 @@ pub async fn read_indexes(
          JOIN pg_class tc ON tc.oid = i.indrelid \
          JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
          WHERE tc.relkind IN ('r', 'p', 'm', 'f') AND n.oid = ANY($1) \
-           AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid \
-                           AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')) \
+           AND i.indexrelid NOT IN (SELECT con.conindid FROM pg_constraint con \
+                                    WHERE con.contype IN ('p', 'u', 'x')) \
            AND NOT {ext}",
         comment = comment_of("pg_class", "ic.oid"),
         ext = ext_member("pg_class", "tc.oid"),

@@ -56,7 +56,7 @@ pub async fn read_types(
          LEFT JOIN pg_type bt ON bt.oid = t.typbasetype \
          WHERE n.oid = ANY($1) AND t.typtype IN ('e', 'c', 'd', 'r', 'b') \
            AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c') \
-           AND NOT EXISTS (SELECT 1 FROM pg_type el WHERE el.typarray = t.oid) \
+           AND NOT (t.typelem <> 0 AND EXISTS (SELECT 1 FROM pg_type el WHERE el.oid = t.typelem AND el.typarray = t.oid)) \
            AND NOT {ext}",
         comment = comment_of("pg_type", "t.oid"),
         ext = ext_member("pg_type", "t.oid"),

@@ -1,0 +1,831 @@
+//! Body analysis: what a routine writes, calls and notifies, its dynamic SQL, and the `NEW`
+//! fields it assigns and reads, from PostgreSQL's own parsers (`pg_query`), never regexes.
+//!
+//! PL/pgSQL: `parse_plpgsql` on the full `CREATE FUNCTION` text gives the statement tree;
+//! every SQL statement and expression in it is collected, and all of them are parsed with
+//! one `pg_query::parse` call (one per routine, not one per expression: the batch is what
+//! keeps ten thousand functions fast). Only when the batch fails is each piece parsed on its
+//! own, to name the piece that failed. SQL-language bodies are parsed directly. Unqualified
+//! names resolve along the routine's `search_path` setting, else `public`.
+
+use super::index::SnapshotIndex;
+use super::sqlfacts::{RawNotify, SqlFacts, WriteOp};
+use crate::model::{CatalogObject, ObjectKey, RoutineDef};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// Whether a body could be read, and how much of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum BodyStatus {
+    Analysed,
+    /// Parsed, but some embedded statements could not be (listed): facts may be missing.
+    Partial {
+        failed: Vec<String>,
+    },
+    /// The body did not parse at all: nothing is known about what it does.
+    Unanalysable {
+        reason: String,
+    },
+    /// A language driftgate does not read (C, internal, PL/Python …): opaque.
+    NotAnalysed {
+        language: String,
+    },
+}
+
+impl BodyStatus {
+    pub fn is_complete(&self) -> bool {
+        matches!(self, BodyStatus::Analysed)
+    }
+
+    /// One line for people; `None` when the body was fully analysed.
+    pub fn problem(&self) -> Option<String> {
+        match self {
+            BodyStatus::Analysed => None,
+            BodyStatus::Partial { failed } => {
+                Some(format!("partly unanalysable: {}", failed.join("; ")))
+            }
+            BodyStatus::Unanalysable { reason } => Some(format!("unanalysable: {reason}")),
+            BodyStatus::NotAnalysed { language } => {
+                Some(format!("language {language} is not analysed (opaque)"))
+            }
+        }
+    }
+}
+
+/// A table a routine writes, resolved.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct TableWrite {
+    /// Qualified as in a `table:` key.
+    pub table: String,
+    pub op: WriteOp,
+    /// The columns an UPDATE sets, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
+    /// `on_conflict`, `merge`, `copy` or `execute` (a literal EXECUTE string).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<&'static str>,
+    /// False when no relation of that name is in the snapshot (temporary table, excluded
+    /// schema): the write is shown but cannot be followed.
+    pub in_snapshot: bool,
+}
+
+/// A notification channel; `None` when the channel is computed at run time (opaque).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Notify {
+    pub channel: Option<String>,
+}
+
+/// `EXECUTE expr`, `FOR … IN EXECUTE`, `OPEN … FOR EXECUTE`, `RETURN QUERY EXECUTE`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct DynamicSql {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// The expression that builds the statement, as written.
+    pub expression: String,
+    /// The statement was a plain string literal and was analysed like static SQL.
+    pub literal: bool,
+}
+
+/// Everything known about one routine's body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BodyFacts {
+    pub routine: ObjectKey,
+    pub status: BodyStatus,
+    pub writes: Vec<TableWrite>,
+    /// Routines in the snapshot it calls (every overload of an ambiguous name).
+    pub calls: Vec<ObjectKey>,
+    pub notifies: Vec<Notify>,
+    pub dynamic: Vec<DynamicSql>,
+    /// `NEW` fields assigned (`NEW.col := …`, `SELECT … INTO NEW.col`); `*` for `NEW := …`.
+    pub new_assigned: BTreeSet<String>,
+    /// `NEW` fields read; `*` for a whole-row use such as `to_jsonb(NEW)`.
+    pub new_read: BTreeSet<String>,
+}
+
+impl BodyFacts {
+    fn empty(routine: ObjectKey, status: BodyStatus) -> Self {
+        BodyFacts {
+            routine,
+            status,
+            writes: Vec::new(),
+            calls: Vec::new(),
+            notifies: Vec::new(),
+            dynamic: Vec::new(),
+            new_assigned: BTreeSet::new(),
+            new_read: BTreeSet::new(),
+        }
+    }
+}
+
+/// The schemas a routine's unqualified names resolve in: its `SET search_path`, else
+/// `public`. `$user` is the routine's owner; `pg_temp` is skipped (temporary objects are
+/// never in a snapshot).
+pub fn search_path(routine: &RoutineDef, owner: Option<&str>) -> Vec<String> {
+    let Some(setting) = routine
+        .config
+        .iter()
+        .find_map(|c| c.strip_prefix("search_path="))
+    else {
+        return vec!["public".to_string()];
+    };
+    let mut path = Vec::new();
+    for item in split_path(setting) {
+        match item.as_str() {
+            "" => {}
+            "$user" => path.extend(owner.map(str::to_string)),
+            s if s == "pg_temp" || s.starts_with("pg_temp_") => {}
+            _ => path.push(item),
+        }
+    }
+    path
+}
+
+/// `public, "My Schema"` → `["public", "My Schema"]`.
+fn split_path(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur).trim().to_string()),
+            c if c.is_whitespace() && !quoted && cur.is_empty() => {}
+            c => cur.push(c),
+        }
+    }
+    out.push(cur.trim().to_string());
+    out
+}
+
+/// Analyse one routine object of the snapshot.
+pub fn analyse(index: &SnapshotIndex<'_>, obj: &CatalogObject) -> BodyFacts {
+    let Some(routine) = obj.as_routine() else {
+        return BodyFacts::empty(
+            obj.key.clone(),
+            BodyStatus::Unanalysable {
+                reason: "not a routine".into(),
+            },
+        );
+    };
+    let raw = match routine.language.as_str() {
+        "plpgsql" => match &routine.definition {
+            Some(def) => plpgsql_facts(def),
+            None => Err("no definition was captured".to_string()),
+        },
+        "sql" => sql_facts(routine),
+        _ if routine.aggregate.is_some() => Ok(RawBody::default()),
+        other => {
+            return BodyFacts::empty(
+                obj.key.clone(),
+                BodyStatus::NotAnalysed {
+                    language: other.to_string(),
+                },
+            )
+        }
+    };
+    match raw {
+        Ok(raw) => resolve(
+            index,
+            &obj.key,
+            &search_path(routine, obj.owner.as_deref()),
+            raw,
+        ),
+        Err(reason) => BodyFacts::empty(obj.key.clone(), BodyStatus::Unanalysable { reason }),
+    }
+}
+
+/// Facts with names still as written.
+#[derive(Default, Debug)]
+struct RawBody {
+    sql: SqlFacts,
+    dynamic: Vec<DynamicSql>,
+    new_assigned: BTreeSet<String>,
+    failed: Vec<String>,
+    /// Writes found in literal EXECUTE strings.
+    literal_exec: SqlFacts,
+}
+
+fn resolve(index: &SnapshotIndex<'_>, key: &ObjectKey, path: &[String], raw: RawBody) -> BodyFacts {
+    let mut writes = BTreeSet::new();
+    let default_schema = path.first().map(String::as_str).unwrap_or("public");
+    let sources = [(&raw.sql, None), (&raw.literal_exec, Some("execute"))];
+    for (facts, via_exec) in sources {
+        for w in &facts.writes {
+            let resolved = index.resolve_relation(w.schema.as_deref(), &w.name, path);
+            let in_snapshot = resolved.is_some();
+            let table = resolved.unwrap_or_else(|| {
+                crate::model::qualify(w.schema.as_deref().unwrap_or(default_schema), &w.name)
+            });
+            writes.insert(TableWrite {
+                table,
+                op: w.op,
+                columns: w.columns.clone(),
+                via: w.via.or(via_exec),
+                in_snapshot,
+            });
+        }
+    }
+    let mut calls = BTreeSet::new();
+    for parts in raw.sql.calls.iter().chain(&raw.literal_exec.calls) {
+        calls.extend(index.resolve_routine(parts, path).into_iter().cloned());
+    }
+    let notifies: BTreeSet<Notify> = raw
+        .sql
+        .notifies
+        .iter()
+        .chain(&raw.literal_exec.notifies)
+        .map(|RawNotify { channel }| Notify {
+            channel: channel.clone(),
+        })
+        .collect();
+    let mut dynamic = raw.dynamic;
+    dynamic.sort();
+    dynamic.dedup();
+    let status = if raw.failed.is_empty() {
+        BodyStatus::Analysed
+    } else {
+        BodyStatus::Partial { failed: raw.failed }
+    };
+    BodyFacts {
+        routine: key.clone(),
+        status,
+        writes: writes.into_iter().collect(),
+        calls: calls.into_iter().collect(),
+        notifies: notifies.into_iter().collect(),
+        dynamic,
+        new_assigned: raw.new_assigned,
+        new_read: raw.sql.new_reads,
+    }
+}
+
+/// SQL-language bodies: the source holds the statements; a SQL-standard body (`BEGIN
+/// ATOMIC … END`, `RETURN …`) is only valid inside its `CREATE FUNCTION`.
+fn sql_facts(routine: &RoutineDef) -> Result<RawBody, String> {
+    let src = routine.source.trim_start();
+    let head: String = src
+        .chars()
+        .take(12)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let standard = head.starts_with("BEGIN ATOMIC") || head.starts_with("RETURN");
+    let text = match (&routine.definition, standard) {
+        (Some(def), true) => def.as_str(),
+        _ => routine.source.as_str(),
+    };
+    let parsed = pg_query::parse(text).map_err(|e| e.to_string())?;
+    let mut raw = RawBody::default();
+    raw.sql.add_parse_result(&parsed.protobuf);
+    Ok(raw)
+}
+
+/// One SQL text to parse, with the line of the PL/pgSQL statement it came from.
+struct Piece {
+    sql: String,
+    line: Option<u32>,
+    /// Parsed into the literal-EXECUTE facts rather than the static ones.
+    literal_exec: bool,
+}
+
+fn plpgsql_facts(definition: &str) -> Result<RawBody, String> {
+    let tree = pg_query::parse_plpgsql(definition).map_err(|e| e.to_string())?;
+    let mut walk = PlWalk::default();
+    for func in tree.as_array().into_iter().flatten() {
+        let f = &func["PLpgSQL_function"];
+        walk.datums = f["datums"].as_array().cloned().unwrap_or_default();
+        walk.new_varno = f["new_varno"].as_i64();
+        walk.walk(&f["action"], None);
+        let datums = std::mem::take(&mut walk.datums);
+        for d in &datums {
+            walk.walk(d, None);
+        }
+    }
+    let mut raw = RawBody {
+        dynamic: walk.dynamic,
+        new_assigned: walk.assigned,
+        ..RawBody::default()
+    };
+    let (exec, stat): (Vec<Piece>, Vec<Piece>) =
+        walk.pieces.into_iter().partition(|p| p.literal_exec);
+    parse_batch(&stat, &mut raw.sql, &mut raw.failed);
+    parse_batch(&exec, &mut raw.literal_exec, &mut raw.failed);
+    Ok(raw)
+}
+
+/// Parse all pieces with one call; on failure, one by one to name the culprits.
+fn parse_batch(pieces: &[Piece], facts: &mut SqlFacts, failed: &mut Vec<String>) {
+    if pieces.is_empty() {
+        return;
+    }
+    // A newline before each `;` ends any trailing `--` comment of the piece before it.
+    let joined = pieces
+        .iter()
+        .map(|p| p.sql.as_str())
+        .collect::<Vec<_>>()
+        .join("\n;\n");
+    if let Ok(parsed) = pg_query::parse(&joined) {
+        facts.add_parse_result(&parsed.protobuf);
+        return;
+    }
+    for p in pieces {
+        match pg_query::parse(&p.sql) {
+            Ok(parsed) => facts.add_parse_result(&parsed.protobuf),
+            Err(e) => failed.push(match p.line {
+                Some(l) => format!("line {l}: {e}"),
+                None => e.to_string(),
+            }),
+        }
+    }
+}
+
+#[derive(Default)]
+struct PlWalk {
+    datums: Vec<Value>,
+    new_varno: Option<i64>,
+    pieces: Vec<Piece>,
+    dynamic: Vec<DynamicSql>,
+    assigned: BTreeSet<String>,
+}
+
+// PLpgSQL_expr.parseMode (RawParseMode in parser/parser.h).
+const RAW_PARSE_DEFAULT: i64 = 0;
+const RAW_PARSE_PLPGSQL_EXPR: i64 = 2;
+const RAW_PARSE_PLPGSQL_ASSIGN1: i64 = 3;
+const RAW_PARSE_PLPGSQL_ASSIGN3: i64 = 5;
+
+impl PlWalk {
+    fn walk(&mut self, v: &Value, line: Option<u32>) {
+        match v {
+            Value::Object(m) => {
+                let line = m
+                    .get("lineno")
+                    .and_then(Value::as_u64)
+                    .and_then(|l| u32::try_from(l).ok())
+                    .or(line);
+                for (k, child) in m {
+                    let child_line = child
+                        .get("lineno")
+                        .and_then(Value::as_u64)
+                        .and_then(|l| u32::try_from(l).ok())
+                        .or(line);
+                    match k.as_str() {
+                        "PLpgSQL_expr" => {
+                            self.expr(child, line);
+                            continue;
+                        }
+                        "PLpgSQL_stmt_assign" => {
+                            if let Some(varno) = child["varno"].as_i64() {
+                                self.assign_datum(varno);
+                            }
+                        }
+                        "PLpgSQL_stmt_execsql" | "PLpgSQL_stmt_dynexecute"
+                            if child["into"] == true =>
+                        {
+                            self.assign_target(&child["target"]);
+                        }
+                        "PLpgSQL_stmt_return" => {
+                            let q = child["expr"]["PLpgSQL_expr"]["query"]
+                                .as_str()
+                                .unwrap_or("");
+                            // `RETURN NEW` hands the row back; it does not read its fields.
+                            if matches!(
+                                q.trim().to_ascii_lowercase().as_str(),
+                                "new" | "old" | "null"
+                            ) {
+                                continue;
+                            }
+                        }
+                        _ => {}
+                    }
+                    match k.as_str() {
+                        "PLpgSQL_stmt_dynexecute" | "PLpgSQL_stmt_dynfors" => {
+                            self.dynamic_sql(&child["query"], child_line);
+                        }
+                        "PLpgSQL_stmt_open" | "PLpgSQL_stmt_return_query"
+                            if child.get("dynquery").is_some() =>
+                        {
+                            self.dynamic_sql(&child["dynquery"], child_line);
+                        }
+                        _ => {}
+                    }
+                    self.walk(child, line);
+                }
+            }
+            Value::Array(a) => {
+                for x in a {
+                    self.walk(x, line);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn expr(&mut self, e: &Value, line: Option<u32>) {
+        let Some(q) = e["query"].as_str() else { return };
+        let mode = e["parseMode"].as_i64().unwrap_or(RAW_PARSE_DEFAULT);
+        let sql = match mode {
+            RAW_PARSE_DEFAULT => q.to_string(),
+            RAW_PARSE_PLPGSQL_EXPR => format!("SELECT {q}"),
+            RAW_PARSE_PLPGSQL_ASSIGN1..=RAW_PARSE_PLPGSQL_ASSIGN3 => match assignment_value(q) {
+                Some(rhs) => format!("SELECT {rhs}"),
+                None => return,
+            },
+            _ => return, // a type name
+        };
+        self.pieces.push(Piece {
+            sql,
+            line,
+            literal_exec: false,
+        });
+    }
+
+    fn dynamic_sql(&mut self, query: &Value, line: Option<u32>) {
+        let Some(text) = query["PLpgSQL_expr"]["query"].as_str() else {
+            return;
+        };
+        let literal = string_literal(text);
+        if let Some(sql) = &literal {
+            self.pieces.push(Piece {
+                sql: sql.clone(),
+                line,
+                literal_exec: true,
+            });
+        }
+        self.dynamic.push(DynamicSql {
+            line,
+            expression: text.trim().to_string(),
+            literal: literal.is_some(),
+        });
+    }
+
+    /// `PLpgSQL_stmt_assign.varno`: a `NEW` field, or `NEW` itself.
+    fn assign_datum(&mut self, varno: i64) {
+        if Some(varno) == self.new_varno {
+            self.assigned.insert("*".to_string());
+            return;
+        }
+        let Some(d) = usize::try_from(varno).ok().and_then(|i| self.datums.get(i)) else {
+            return;
+        };
+        let field = &d["PLpgSQL_recfield"];
+        if field["recparentno"].as_i64().is_some()
+            && field["recparentno"].as_i64() == self.new_varno
+        {
+            if let Some(name) = field["fieldname"].as_str() {
+                self.assigned.insert(name.to_string());
+            }
+        }
+    }
+
+    /// `INTO` targets: a row of variables, a record, or a record field.
+    fn assign_target(&mut self, target: &Value) {
+        if let Some(fields) = target["PLpgSQL_row"]["fields"].as_array() {
+            for f in fields {
+                if let Some(varno) = f["varno"].as_i64() {
+                    self.assign_datum(varno);
+                }
+            }
+        } else if let Some(dno) = target["PLpgSQL_rec"]["dno"].as_i64() {
+            self.assign_datum(dno);
+        } else if target["PLpgSQL_recfield"].is_object() {
+            let f = &target["PLpgSQL_recfield"];
+            if f["recparentno"].as_i64() == self.new_varno {
+                if let Some(name) = f["fieldname"].as_str() {
+                    self.assigned.insert(name.to_string());
+                }
+            }
+        }
+    }
+}
+
+/// The value part of a PL/pgSQL assignment `target := value` (or `target = value`). The
+/// target is a variable, possibly with fields and subscripts, so the first `:=` or `=`
+/// outside brackets and quoted names ends it.
+fn assignment_value(q: &str) -> Option<&str> {
+    let b = q.as_bytes();
+    let mut depth = 0i32;
+    let mut quoted = false;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if quoted {
+            quoted = c != b'"';
+        } else {
+            match c {
+                b'"' => quoted = true,
+                b'[' | b'(' => depth += 1,
+                b']' | b')' => depth -= 1,
+                b':' if depth == 0 && b.get(i + 1) == Some(&b'=') => return Some(&q[i + 2..]),
+                b'=' if depth == 0 => return Some(&q[i + 1..]),
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `'TRUNCATE t'` → `TRUNCATE t`; anything but one plain string literal → None.
+fn string_literal(expr: &str) -> Option<String> {
+    let inner = expr.trim().strip_prefix('\'')?.strip_suffix('\'')?;
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\'' {
+            // Only a doubled quote may appear inside; anything else means concatenation.
+            if chars.next() != Some('\'') {
+                return None;
+            }
+        }
+        out.push(c);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::testkit::{routine, snapshot_with, table};
+    use crate::model::{ObjectDef, ObjectKind};
+
+    fn analyse_one(f: CatalogObject, mut others: Vec<CatalogObject>) -> BodyFacts {
+        others.push(f.clone());
+        let snap = snapshot_with(others);
+        let index = SnapshotIndex::new(&snap);
+        analyse(&index, &f)
+    }
+
+    fn writes(b: &BodyFacts) -> Vec<String> {
+        b.writes
+            .iter()
+            .map(|w| {
+                let mut s = format!("{} {}", w.op.event(), w.table);
+                if let Some(c) = &w.columns {
+                    s.push_str(&format!(" ({})", c.join(",")));
+                }
+                if let Some(v) = w.via {
+                    s.push_str(&format!(" via {v}"));
+                }
+                s
+            })
+            .collect()
+    }
+
+    #[test]
+    fn plpgsql_writes_calls_notifies_and_new_fields() {
+        let f = routine(
+            "fn_x",
+            "plpgsql",
+            &[],
+            "DECLARE v_ok boolean := helper(1);\nBEGIN\n\
+               IF NEW.code IS NULL THEN NEW.code := 'DOT-' || lpad(NEW.id::text, 4, '0'); END IF;\n\
+               UPDATE dot_counts SET n = n + 1 WHERE status = NEW.status;\n\
+               INSERT INTO audit.log (c) VALUES (NEW.code) ON CONFLICT (c) DO UPDATE SET n = 2;\n\
+               IF NEW.status = 'active' THEN\n\
+                 PERFORM pg_notify('context_pack_event', json_build_object('c', NEW.code)::text);\n\
+               END IF;\n\
+               PERFORM pg_notify(TG_ARGV[0], 'x');\n\
+               RETURN NEW;\nEND",
+        );
+        let helper = routine("helper", "plpgsql", &[], "BEGIN RETURN 1; END");
+        let b = analyse_one(
+            f,
+            vec![helper, table("public", "dot_counts"), table("audit", "log")],
+        );
+        assert_eq!(b.status, BodyStatus::Analysed);
+        assert_eq!(
+            writes(&b),
+            [
+                "insert audit.log",
+                "update audit.log (n) via on_conflict",
+                "update public.dot_counts (n)"
+            ]
+        );
+        assert_eq!(
+            b.calls,
+            vec![ObjectKey::new(ObjectKind::Function, "public.helper()")]
+        );
+        assert_eq!(
+            b.notifies,
+            vec![
+                Notify { channel: None },
+                Notify {
+                    channel: Some("context_pack_event".into())
+                }
+            ]
+        );
+        assert_eq!(b.new_assigned, set(&["code"]));
+        assert_eq!(b.new_read, set(&["code", "id", "status"]));
+        assert!(b.dynamic.is_empty());
+    }
+
+    fn set(items: &[&str]) -> BTreeSet<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn search_path_setting_resolves_unqualified_names() {
+        let f = routine(
+            "fn_y",
+            "plpgsql",
+            &["search_path=gov, public, pg_temp"],
+            "BEGIN INSERT INTO birth_registry VALUES (1); DELETE FROM only_public; PERFORM gov_helper(); RETURN NULL; END",
+        );
+        let mut helper = routine("gov_helper", "plpgsql", &[], "BEGIN RETURN 1; END");
+        helper.key = ObjectKey::new(ObjectKind::Function, "gov.gov_helper()");
+        if let ObjectDef::Function(r) = &mut helper.def {
+            r.schema = "gov".into();
+        }
+        let b = analyse_one(
+            f,
+            vec![
+                helper,
+                table("gov", "birth_registry"),
+                table("public", "birth_registry"),
+                table("public", "only_public"),
+            ],
+        );
+        assert_eq!(
+            writes(&b),
+            ["insert gov.birth_registry", "delete public.only_public"]
+        );
+        assert_eq!(
+            b.calls,
+            vec![ObjectKey::new(ObjectKind::Function, "gov.gov_helper()")]
+        );
+        assert!(b.writes.iter().all(|w| w.in_snapshot));
+    }
+
+    #[test]
+    fn unknown_tables_default_to_the_first_schema_and_are_marked() {
+        let f = routine(
+            "fn_z",
+            "plpgsql",
+            &[],
+            "BEGIN INSERT INTO tmp_x VALUES (1); RETURN NULL; END",
+        );
+        let b = analyse_one(f, vec![]);
+        assert_eq!(writes(&b), ["insert public.tmp_x"]);
+        assert!(!b.writes[0].in_snapshot);
+    }
+
+    #[test]
+    fn dynamic_sql_is_opaque_unless_a_plain_literal() {
+        let f = routine(
+            "fn_dyn",
+            "plpgsql",
+            &[],
+            "DECLARE r record;\nBEGIN\n\
+               EXECUTE 'DELETE FROM ' || quote_ident(TG_ARGV[0]);\n\
+               EXECUTE 'TRUNCATE public.t_lit';\n\
+               FOR r IN EXECUTE format('SELECT * FROM %I', TG_TABLE_NAME) LOOP END LOOP;\n\
+               RETURN NULL;\nEND",
+        );
+        let b = analyse_one(f, vec![table("public", "t_lit")]);
+        assert_eq!(b.dynamic.len(), 3, "{:?}", b.dynamic);
+        assert_eq!(b.dynamic.iter().filter(|d| d.literal).count(), 1);
+        assert!(b.dynamic.iter().all(|d| d.line.is_some()));
+        assert_eq!(writes(&b), ["truncate public.t_lit via execute"]);
+    }
+
+    #[test]
+    fn select_into_new_fields_and_whole_row_assignment_count_as_assigned() {
+        let f = routine(
+            "fn_into",
+            "plpgsql",
+            &[],
+            "BEGIN SELECT max(x), 2 INTO NEW.code, NEW.\"Tier\" FROM t; NEW := NEW; RETURN NEW; END",
+        );
+        let b = analyse_one(f, vec![]);
+        assert_eq!(b.new_assigned, set(&["*", "Tier", "code"]));
+        assert!(
+            b.new_read.is_empty() || b.new_read == set(&["*"]),
+            "{:?}",
+            b.new_read
+        );
+    }
+
+    #[test]
+    fn return_new_is_not_a_read_but_to_jsonb_new_is() {
+        let f = routine("fn_ret", "plpgsql", &[], "BEGIN RETURN NEW; END");
+        assert!(analyse_one(f, vec![]).new_read.is_empty());
+        let g = routine(
+            "fn_json",
+            "plpgsql",
+            &[],
+            "BEGIN PERFORM pg_notify('c', to_jsonb(NEW)::text); RETURN NEW; END",
+        );
+        assert_eq!(analyse_one(g, vec![]).new_read, set(&["*"]));
+    }
+
+    #[test]
+    fn a_body_that_does_not_parse_is_unanalysable_not_dropped() {
+        let f = routine(
+            "fn_bad",
+            "plpgsql",
+            &[],
+            "BEGIN INSRT INTO t VALUES (1); RETURN NULL; END",
+        );
+        let b = analyse_one(f, vec![]);
+        assert!(
+            matches!(b.status, BodyStatus::Unanalysable { .. }),
+            "{:?}",
+            b.status
+        );
+        assert!(b.status.problem().unwrap().contains("unanalysable"));
+    }
+
+    #[test]
+    fn sql_language_bodies_with_several_statements() {
+        let mut f = routine(
+            "sp_rebuild",
+            "sql",
+            &[],
+            "DELETE FROM dot_counts;\nINSERT INTO dot_counts (status, n) SELECT status, count(*) FROM dot_tools GROUP BY status;\nCALL other_proc();",
+        );
+        f.def = match f.def {
+            ObjectDef::Function(r) => ObjectDef::Procedure(r),
+            d => d,
+        };
+        let mut p = routine("other_proc", "sql", &[], "SELECT 1");
+        p.key = ObjectKey::new(ObjectKind::Procedure, "public.other_proc()");
+        let b = analyse_one(f, vec![p, table("public", "dot_counts")]);
+        assert_eq!(
+            writes(&b),
+            ["insert public.dot_counts", "delete public.dot_counts"]
+        );
+        assert_eq!(
+            b.calls,
+            vec![ObjectKey::new(ObjectKind::Procedure, "public.other_proc()")]
+        );
+    }
+
+    #[test]
+    fn sql_standard_bodies_are_read_from_the_definition() {
+        let mut f = routine(
+            "fn_atomic",
+            "sql",
+            &[],
+            "BEGIN ATOMIC\n INSERT INTO t VALUES (1);\nEND",
+        );
+        if let ObjectDef::Function(r) = &mut f.def {
+            r.definition = Some(
+                "CREATE OR REPLACE FUNCTION public.fn_atomic()\n RETURNS void\n LANGUAGE sql\nBEGIN ATOMIC\n INSERT INTO t VALUES (1);\nEND\n".into(),
+            );
+        }
+        let b = analyse_one(f, vec![table("public", "t")]);
+        assert_eq!(b.status, BodyStatus::Analysed);
+        assert_eq!(writes(&b), ["insert public.t"]);
+    }
+
+    #[test]
+    fn other_languages_are_opaque() {
+        let f = routine("fn_py", "plpython3u", &[], "return 1");
+        assert!(matches!(
+            analyse_one(f, vec![]).status,
+            BodyStatus::NotAnalysed { .. }
+        ));
+    }
+
+    #[test]
+    fn search_path_parsing() {
+        let mut r = match routine("f", "plpgsql", &[], "").def {
+            ObjectDef::Function(r) => r,
+            _ => unreachable!(),
+        };
+        assert_eq!(search_path(&r, None), ["public"]);
+        r.config = vec!["search_path=\"$user\", \"My Schema\", pg_temp, public".into()];
+        assert_eq!(
+            search_path(&r, Some("alice")),
+            ["alice", "My Schema", "public"]
+        );
+        r.config = vec!["search_path=\"\"".into()];
+        assert!(search_path(&r, None).is_empty());
+    }
+
+    #[test]
+    fn assignment_value_splits_at_the_first_top_level_assignment() {
+        assert_eq!(assignment_value("v := a = b"), Some(" a = b"));
+        assert_eq!(assignment_value("v = f(x)"), Some(" f(x)"));
+        assert_eq!(assignment_value("arr[i = 1] := 2"), Some(" 2"));
+        assert_eq!(assignment_value("NEW.\"a:=b\" := 3"), Some(" 3"));
+        assert_eq!(assignment_value("nothing"), None);
+    }
+
+    #[test]
+    fn string_literals_only_when_plain() {
+        assert_eq!(
+            string_literal(" 'TRUNCATE t' ").as_deref(),
+            Some("TRUNCATE t")
+        );
+        assert_eq!(string_literal("'it''s'").as_deref(), Some("it's"));
+        assert_eq!(string_literal("'a' || 'b'"), None);
+        assert_eq!(string_literal("format('x')"), None);
+    }
+}

@@ -1,0 +1,142 @@
+//! Look-ups over one snapshot that the analysis and the walk need many times: relations and
+//! routines by name, triggers by table, foreign keys by the table they reference.
+
+use crate::model::{
+    qualify, CatalogObject, CatalogSnapshot, ConstraintDef, ObjectKey, ObjectKind, TriggerDef,
+};
+use std::collections::{HashMap, HashSet};
+
+pub struct SnapshotIndex<'s> {
+    pub snapshot: &'s CatalogSnapshot,
+    /// Qualified names (as in keys) of tables, views and materialized views.
+    relations: HashSet<String>,
+    /// `(schema, name)` unquoted, as the parser reports names → every overload.
+    routines: HashMap<(String, String), Vec<&'s ObjectKey>>,
+    triggers: HashMap<&'s str, Vec<&'s TriggerDef>>,
+    foreign_keys: HashMap<&'s str, Vec<&'s ConstraintDef>>,
+}
+
+impl<'s> SnapshotIndex<'s> {
+    pub fn new(snapshot: &'s CatalogSnapshot) -> Self {
+        let mut relations = HashSet::new();
+        let mut routines: HashMap<(String, String), Vec<&ObjectKey>> = HashMap::new();
+        let mut triggers: HashMap<&str, Vec<&TriggerDef>> = HashMap::new();
+        let mut foreign_keys: HashMap<&str, Vec<&ConstraintDef>> = HashMap::new();
+        for obj in snapshot.objects.values() {
+            match obj.kind() {
+                ObjectKind::Table | ObjectKind::View | ObjectKind::Matview => {
+                    relations.insert(obj.key.name().to_string());
+                }
+                k if k.is_routine() => {
+                    if let Some(r) = obj.as_routine() {
+                        routines
+                            .entry((r.schema.clone(), r.name.clone()))
+                            .or_default()
+                            .push(&obj.key);
+                    }
+                }
+                ObjectKind::Trigger => {
+                    if let Some(t) = obj.as_trigger() {
+                        triggers.entry(t.table.as_str()).or_default().push(t);
+                    }
+                }
+                ObjectKind::Constraint => {
+                    if let Some(c) = obj.as_constraint() {
+                        if let Some(fk) = &c.foreign_key {
+                            foreign_keys
+                                .entry(fk.references.as_str())
+                                .or_default()
+                                .push(c);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        SnapshotIndex {
+            snapshot,
+            relations,
+            routines,
+            triggers,
+            foreign_keys,
+        }
+    }
+
+    pub fn has_relation(&self, qualified: &str) -> bool {
+        self.relations.contains(qualified)
+    }
+
+    /// Every relation with triggers, sorted by bytes.
+    pub fn tables_with_triggers(&self) -> Vec<&'s str> {
+        let mut v: Vec<&str> = self.triggers.keys().copied().collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Every relation some foreign key references, sorted by bytes.
+    pub fn referenced_tables(&self) -> Vec<&'s str> {
+        let mut v: Vec<&str> = self.foreign_keys.keys().copied().collect();
+        v.sort_unstable();
+        v
+    }
+
+    pub fn triggers_on(&self, table: &str) -> &[&'s TriggerDef] {
+        self.triggers
+            .get(table)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    pub fn foreign_keys_to(&self, table: &str) -> &[&'s ConstraintDef] {
+        self.foreign_keys
+            .get(table)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// A routine's object, by key.
+    pub fn routine(&self, key: &ObjectKey) -> Option<&'s CatalogObject> {
+        self.snapshot
+            .objects
+            .get(key)
+            .filter(|o| o.as_routine().is_some())
+    }
+
+    /// `[schema.]name` of a relation, resolved along `search_path`; `None` when no schema on
+    /// the path has it (a temporary table, an excluded schema, a typo).
+    pub fn resolve_relation(
+        &self,
+        schema: Option<&str>,
+        name: &str,
+        search_path: &[String],
+    ) -> Option<String> {
+        match schema {
+            Some(s) => Some(qualify(s, name)).filter(|q| self.has_relation(q)),
+            None => search_path
+                .iter()
+                .map(|s| qualify(s, name))
+                .find(|q| self.has_relation(q)),
+        }
+    }
+
+    /// A function or procedure call (`f`, `s.f`, `db.s.f`), resolved along `search_path`:
+    /// every overload in the first schema that has one. Built-ins are not in the snapshot
+    /// and resolve to nothing.
+    pub fn resolve_routine(&self, parts: &[String], search_path: &[String]) -> Vec<&'s ObjectKey> {
+        let lookup = |schema: &str, name: &str| {
+            self.routines
+                .get(&(schema.to_string(), name.to_string()))
+                .cloned()
+                .unwrap_or_default()
+        };
+        match parts {
+            [name] => search_path
+                .iter()
+                .map(|s| lookup(s, name))
+                .find(|v| !v.is_empty())
+                .unwrap_or_default(),
+            [.., schema, name] => lookup(schema, name),
+            [] => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,621 @@
+//! Trigger fan-out for people (an indented tree with the numbered firing order), for Graphviz
+//! (DOT) and for GitHub Markdown (Mermaid), plus the whole-database ranking table.
+//!
+//! Identifiers come from the catalog and can hold anything a quoted PostgreSQL name can:
+//! quotes, newlines, `<script>`, `-->`, `|`, backticks. Each format escapes them its own way:
+//! control characters made visible in the tree, backslash escapes inside DOT's quoted IDs,
+//! numeric entity codes in Mermaid labels, whose node IDs are generated and never a name.
+
+use super::table::{self, cell};
+use crate::graph::body::{DynamicSql, Notify};
+use crate::graph::database::DatabaseFanout;
+use crate::graph::fanout::{
+    CascadeVisit, EdgeKind, Fanout, FanoutGraph, FunctionVisit, GraphEdge, GraphNode, NodeKind,
+    TableVisit, TriggerVisit, VisitOutcome, WriteVisit,
+};
+use crate::graph::FiringEntry;
+use std::io::{self, Write};
+
+const DYNAMIC_EXPR_MAX: usize = 100;
+
+// ---------------------------------------------------------------------------------------
+// Tree
+
+/// The fan-out tree of one table and event, then hazards, cycles and opaque routines.
+pub fn write_tree<W: Write>(out: &mut W, f: &Fanout) -> io::Result<()> {
+    let mut lines = Vec::new();
+    table_lines(&mut lines, &f.tree, "", true);
+    for l in lines {
+        writeln!(out, "{l}")?;
+    }
+    if f.depth_limited {
+        writeln!(
+            out,
+            "\n(some tables were not expanded: --depth {} reached)",
+            f.depth
+                .map_or_else(|| "limit".to_string(), |d| d.to_string())
+        )?;
+    }
+    if f.truncated {
+        writeln!(
+            out,
+            "\n(the walk stopped early: the call graph multiplies paths beyond its budget)"
+        )?;
+    }
+    writeln!(out)?;
+    if f.hazards.is_empty() {
+        writeln!(out, "Hazards: none")?;
+    } else {
+        writeln!(out, "Hazards:")?;
+        for h in &f.hazards {
+            writeln!(out, "  ! {}", cell(&h.describe()))?;
+        }
+    }
+    if f.cycles.is_empty() {
+        writeln!(out, "Cycles: none")?;
+    } else {
+        writeln!(out, "Cycles:")?;
+        for c in &f.cycles {
+            writeln!(out, "  ⟲ {} cycle: {}", c.kind, cell(&c.path.join(" → ")))?;
+        }
+    }
+    if !f.unanalysable.is_empty() {
+        writeln!(out, "Opaque routines:")?;
+        for u in &f.unanalysable {
+            writeln!(out, "  ? {}: {}", cell(&u.function), cell(&u.problem))?;
+        }
+    }
+    Ok(())
+}
+
+fn state(t: &TableVisit) -> String {
+    let cols = match &t.columns {
+        Some(c) if t.event == "update" => format!(" OF {}", c.join(", ")),
+        _ => String::new(),
+    };
+    format!("{}{cols} on {}", t.event.to_uppercase(), cell(&t.table))
+}
+
+/// Why a table state has nothing under it, if it has nothing under it.
+fn leaf_note(t: &TableVisit) -> Option<&'static str> {
+    match t.outcome {
+        VisitOutcome::ShownAbove => Some("fan-out shown above"),
+        VisitOutcome::Cycle => Some("CYCLE: already being expanded above"),
+        VisitOutcome::DepthLimit => Some("not expanded: --depth reached"),
+        VisitOutcome::Missing => Some("not in the snapshot, cannot be followed"),
+        VisitOutcome::Expanded if t.triggers.is_empty() && t.cascades.is_empty() => {
+            Some("no triggers")
+        }
+        VisitOutcome::Expanded => None,
+    }
+}
+
+enum Item<'a> {
+    Trigger(&'a TriggerVisit),
+    Cascade(&'a CascadeVisit),
+}
+
+/// The lines of one table state. `root` prints the header line; nested states are
+/// introduced by the line of the write or cascade that reaches them.
+fn table_lines(lines: &mut Vec<String>, t: &TableVisit, prefix: &str, root: bool) {
+    if root {
+        let firing = t.triggers.iter().filter(|x| x.skipped.is_none()).count();
+        let mut head = format!(
+            "{}: {} trigger{}",
+            state(t),
+            t.triggers.len(),
+            plural(t.triggers.len())
+        );
+        if firing != t.triggers.len() {
+            head.push_str(&format!(" ({firing} fire)"));
+        }
+        if !t.cascades.is_empty() {
+            head.push_str(&format!(
+                ", {} cascade{}",
+                t.cascades.len(),
+                plural(t.cascades.len())
+            ));
+        }
+        if let Some(note) = leaf_note(t) {
+            head.push_str(&format!(" ({note})"));
+        }
+        lines.push(head);
+    }
+    let items: Vec<Item> = t
+        .triggers
+        .iter()
+        .map(Item::Trigger)
+        .chain(t.cascades.iter().map(Item::Cascade))
+        .collect();
+    let n = items.len();
+    for (i, item) in items.into_iter().enumerate() {
+        let last = i + 1 == n;
+        let (branch, cont) = if last {
+            ("└─ ", "   ")
+        } else {
+            ("├─ ", "│  ")
+        };
+        let child_prefix = format!("{prefix}{cont}");
+        match item {
+            Item::Trigger(tv) => {
+                lines.push(format!(
+                    "{prefix}{branch}{}",
+                    trigger_line(&tv.entry, tv.skipped.as_deref())
+                ));
+                if let Some(when) = &tv.entry.when {
+                    lines.push(format!("{child_prefix}   WHEN {}", cell(when)));
+                }
+                if let Some(fv) = &tv.function {
+                    function_lines(lines, fv, &format!("{child_prefix}   "));
+                }
+            }
+            Item::Cascade(c) => {
+                let mut line = format!(
+                    "{prefix}{branch}{} {}: {} {}",
+                    cell(&c.constraint),
+                    c.action.to_uppercase().replace('_', " "),
+                    state(&c.child),
+                    leaf_note(&c.child)
+                        .map(|n| format!("({n})"))
+                        .unwrap_or_default()
+                );
+                truncate_trailing(&mut line);
+                lines.push(line);
+                table_lines(lines, &c.child, &child_prefix, false);
+            }
+        }
+    }
+}
+
+fn truncate_trailing(s: &mut String) {
+    let trimmed = s.trim_end().len();
+    s.truncate(trimmed);
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn trigger_line(e: &FiringEntry, skipped: Option<&str>) -> String {
+    let mut s = format!(
+        "{}. {} {} → {}",
+        e.order,
+        e.phase.label(),
+        cell(&e.trigger),
+        cell(&e.function)
+    );
+    if !e.arguments.is_empty() {
+        let args: Vec<String> = e
+            .arguments
+            .iter()
+            .map(|a| format!("'{}'", cell(a)))
+            .collect();
+        s.push_str(&format!(" args ({})", args.join(", ")));
+    }
+    let mut tags = Vec::new();
+    if e.events.len() > 1 || !e.update_columns.is_empty() {
+        tags.push(format!("on {}", cell(&e.events_clause())));
+    }
+    if e.constraint_trigger {
+        let mut t = "constraint trigger".to_string();
+        if e.deferrable {
+            t.push_str(", deferrable");
+        }
+        if e.initially_deferred {
+            t.push_str(", initially deferred");
+        }
+        tags.push(t);
+    }
+    if e.enabled == "always" {
+        tags.push("enabled always".into());
+    }
+    if !tags.is_empty() {
+        s.push_str(&format!(" [{}]", tags.join("; ")));
+    }
+    if let Some(why) = skipped {
+        s.push_str(&format!(" — does not fire: {}", cell(why)));
+    }
+    s
+}
+
+fn function_lines(lines: &mut Vec<String>, f: &FunctionVisit, prefix: &str) {
+    if f.missing {
+        lines.push(format!(
+            "{prefix}? {} is not in the snapshot",
+            cell(&f.name)
+        ));
+    }
+    if let Some(p) = &f.problem {
+        lines.push(format!("{prefix}? {}", cell(p)));
+    }
+    if f.recursion {
+        lines.push(format!(
+            "{prefix}⟲ recursion: {} is already being called",
+            cell(&f.name)
+        ));
+        return;
+    }
+    if !f.assigns.is_empty() {
+        let cols: Vec<String> = f
+            .assigns
+            .iter()
+            .map(|c| format!("NEW.{}", cell(c)))
+            .collect();
+        lines.push(format!("{prefix}assigns {}", cols.join(", ")));
+    }
+    for w in &f.writes {
+        write_lines(lines, w, prefix);
+    }
+    for n in &f.notifies {
+        lines.push(format!("{prefix}{}", notify_text(n)));
+    }
+    for d in &f.dynamic {
+        lines.push(format!("{prefix}{}", dynamic_text(d)));
+    }
+    for c in &f.calls {
+        lines.push(format!("{prefix}calls {}", cell(&c.name)));
+        function_lines(lines, c, &format!("{prefix}   "));
+    }
+}
+
+fn write_lines(lines: &mut Vec<String>, w: &WriteVisit, prefix: &str) {
+    let mut s = format!(
+        "{prefix}writes {} {}",
+        w.write.op.event().to_uppercase(),
+        cell(&w.write.table)
+    );
+    if let Some(cols) = &w.write.columns {
+        s.push_str(&format!(
+            " SET {}",
+            cols.iter().map(|c| cell(c)).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    match w.write.via {
+        Some("on_conflict") => s.push_str(" (ON CONFLICT DO UPDATE)"),
+        Some("execute") => s.push_str(" (literal EXECUTE)"),
+        Some(v) => s.push_str(&format!(" (via {v})")),
+        None => {}
+    }
+    match leaf_note(&w.target) {
+        Some(note) => s.push_str(&format!(" — {note}")),
+        None => {
+            let n = w.target.triggers.len();
+            s.push_str(&format!(" → fires {n} trigger{}", plural(n)));
+            if !w.target.cascades.is_empty() {
+                s.push_str(&format!(
+                    ", {} cascade{}",
+                    w.target.cascades.len(),
+                    plural(w.target.cascades.len())
+                ));
+            }
+        }
+    }
+    lines.push(s);
+    table_lines(lines, &w.target, &format!("{prefix}  "), false);
+}
+
+fn notify_text(n: &Notify) -> String {
+    match &n.channel {
+        Some(c) => format!("notifies {}", cell(c)),
+        None => "notifies a channel computed at run time (opaque)".to_string(),
+    }
+}
+
+fn dynamic_text(d: &DynamicSql) -> String {
+    let mut expr: String = cell(&d.expression);
+    if expr.chars().count() > DYNAMIC_EXPR_MAX {
+        expr = expr.chars().take(DYNAMIC_EXPR_MAX).collect::<String>() + "…";
+    }
+    let line = d.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+    if d.literal {
+        format!("EXECUTE of a literal, analysed{line}: {expr}")
+    } else {
+        format!("dynamic SQL (opaque){line}: EXECUTE {expr}")
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Whole database
+
+/// The ranking table, then the database's cycles, hazards and opaque routines.
+pub fn write_ranking<W: Write>(out: &mut W, db: &DatabaseFanout) -> io::Result<()> {
+    if db.tables.is_empty() {
+        writeln!(out, "No table has triggers or cascading foreign keys.")?;
+        return Ok(());
+    }
+    let rows = db
+        .tables
+        .iter()
+        .map(|r| {
+            vec![
+                r.rank.to_string(),
+                cell(&r.table),
+                r.events.join(","),
+                r.direct_triggers.to_string(),
+                r.triggers.to_string(),
+                r.tables.to_string(),
+                r.channels.to_string(),
+                r.cycles.to_string(),
+                r.hazards.to_string(),
+                r.opaque.to_string(),
+            ]
+        })
+        .collect();
+    writeln!(
+        out,
+        "{}",
+        table::render(
+            &[
+                "RANK",
+                "TABLE",
+                "EVENTS",
+                "OWN TRIGGERS",
+                "TRIGGERS REACHED",
+                "TABLES REACHED",
+                "CHANNELS",
+                "CYCLES",
+                "HAZARDS",
+                "OPAQUE"
+            ],
+            rows
+        )
+    )?;
+    for c in &db.cycles {
+        writeln!(out, "⟲ {} cycle: {}", c.kind, cell(&c.path.join(" → ")))?;
+    }
+    for h in &db.hazards {
+        writeln!(out, "! {}", cell(&h.describe()))?;
+    }
+    for u in &db.unanalysable {
+        writeln!(out, "? {}: {}", cell(&u.function), cell(&u.problem))?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Shared labels
+
+fn node_label(n: &GraphNode) -> String {
+    let mut s = n.name.clone();
+    match n.kind {
+        NodeKind::Trigger => {
+            if let Some(t) = &n.table {
+                s = format!("{s}\non {t}");
+            }
+        }
+        NodeKind::Function if n.problem.is_some() => s.push_str("\n(opaque: not fully analysed)"),
+        _ => {}
+    }
+    if n.missing {
+        s.push_str("\n(not in snapshot)");
+    }
+    s
+}
+
+fn edge_label(e: &GraphEdge) -> String {
+    let upper = |s: &Option<String>| {
+        s.as_deref()
+            .unwrap_or_default()
+            .to_uppercase()
+            .replace('_', " ")
+    };
+    let mut s = match e.kind {
+        EdgeKind::Fires => {
+            let mut l = format!(
+                "{} #{} {} {}",
+                upper(&e.event),
+                e.order.unwrap_or_default(),
+                upper(&e.timing),
+                upper(&e.level)
+            );
+            if !e.update_columns.is_empty() {
+                l.push_str(&format!(" OF {}", e.update_columns.join(", ")));
+            }
+            if e.when.is_some() {
+                l.push_str(" WHEN …");
+            }
+            if let Some(why) = &e.skipped {
+                l.push_str(&format!(" (does not fire: {why})"));
+            }
+            l
+        }
+        EdgeKind::Calls if !e.arguments.is_empty() => {
+            format!(
+                "args ({})",
+                e.arguments
+                    .iter()
+                    .map(|a| format!("'{a}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+        EdgeKind::Calls => "calls".to_string(),
+        EdgeKind::Writes => {
+            let mut l = e.op.map(|o| o.event().to_uppercase()).unwrap_or_default();
+            if let Some(c) = &e.columns {
+                l.push_str(&format!(" SET {}", c.join(", ")));
+            }
+            if let Some(v) = e.via {
+                l.push_str(&format!(" ({})", v.replace('_', " ")));
+            }
+            l
+        }
+        EdgeKind::Notifies if e.opaque => "NOTIFY (computed channel)".to_string(),
+        EdgeKind::Notifies => "NOTIFY".to_string(),
+        EdgeKind::Dynamic => "EXECUTE (opaque)".to_string(),
+        EdgeKind::Cascade => format!("ON {} {}", upper(&e.event), upper(&e.action)),
+    };
+    if e.kind == EdgeKind::Dynamic && !e.opaque {
+        s = "EXECUTE (literal)".to_string();
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------------------
+// DOT
+
+/// A DOT quoted string: backslashes and quotes escaped, line breaks as `\n`, other control
+/// characters dropped (Graphviz has no escape for them).
+fn dot_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A Graphviz digraph of the fan-out; `root` (a node id) is drawn bold.
+pub fn write_dot<W: Write>(
+    out: &mut W,
+    g: &FanoutGraph,
+    title: &str,
+    root: Option<&str>,
+) -> io::Result<()> {
+    writeln!(out, "digraph fanout {{")?;
+    writeln!(out, "  label={};", dot_quote(title))?;
+    writeln!(out, "  labelloc=t;")?;
+    writeln!(out, "  rankdir=LR;")?;
+    writeln!(out, "  node [fontname=\"Helvetica\", fontsize=10];")?;
+    writeln!(out, "  edge [fontname=\"Helvetica\", fontsize=9];")?;
+    for n in g.nodes() {
+        let shape = match n.kind {
+            NodeKind::Table => "box",
+            NodeKind::Trigger => "ellipse",
+            NodeKind::Function => "component",
+            NodeKind::Channel => "cds",
+            NodeKind::Dynamic => "octagon",
+        };
+        let mut attrs = vec![
+            format!("label={}", dot_quote(&node_label(n))),
+            format!("shape={shape}"),
+        ];
+        let mut styles = Vec::new();
+        if root == Some(n.id.as_str()) {
+            styles.push("bold");
+        }
+        if n.missing || n.problem.is_some() || n.kind == NodeKind::Dynamic {
+            styles.push("dashed");
+        }
+        if !styles.is_empty() {
+            attrs.push(format!("style={}", dot_quote(&styles.join(","))));
+        }
+        writeln!(out, "  {} [{}];", dot_quote(&n.id), attrs.join(", "))?;
+    }
+    for e in g.edges() {
+        let mut attrs = vec![format!("label={}", dot_quote(&edge_label(e)))];
+        if e.skipped.is_some() || e.opaque {
+            attrs.push("style=dashed".into());
+        }
+        if e.kind == EdgeKind::Cascade {
+            attrs.push("color=red".into());
+        }
+        writeln!(
+            out,
+            "  {} -> {} [{}];",
+            dot_quote(&e.from),
+            dot_quote(&e.to),
+            attrs.join(", ")
+        )?;
+    }
+    writeln!(out, "}}")
+}
+
+// ---------------------------------------------------------------------------------------
+// Mermaid
+
+/// Text inside a Mermaid `"…"` label: anything but letters, digits and a few harmless
+/// punctuation marks becomes a `#code;` entity, so no name can close the label, start a
+/// comment (`%%`), an edge (`-->`), a pipe label or HTML.
+fn mermaid_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_alphanumeric() || " _.,:()'=+/@$*?!".contains(c) {
+            out.push(c);
+        } else {
+            out.push_str(&format!("#{};", c as u32));
+        }
+    }
+    out
+}
+
+/// A Mermaid flowchart of the fan-out; node ids are generated (`n0`, `n1`, …).
+pub fn write_mermaid<W: Write>(out: &mut W, g: &FanoutGraph, root: Option<&str>) -> io::Result<()> {
+    writeln!(out, "flowchart LR")?;
+    let mut ids = std::collections::HashMap::new();
+    for (i, n) in g.nodes().enumerate() {
+        let id = format!("n{i}");
+        let label = mermaid_text(&node_label(n).replace('\n', " "));
+        let shaped = match n.kind {
+            NodeKind::Table => format!("[\"{label}\"]"),
+            NodeKind::Trigger => format!("([\"{label}\"])"),
+            NodeKind::Function => format!("[[\"{label}\"]]"),
+            NodeKind::Channel => format!(">\"{label}\"]"),
+            NodeKind::Dynamic => format!("{{{{\"{label}\"}}}}"),
+        };
+        writeln!(out, "  {id}{shaped}")?;
+        ids.insert(n.id.as_str(), id);
+    }
+    for e in g.edges() {
+        let (Some(a), Some(b)) = (ids.get(e.from.as_str()), ids.get(e.to.as_str())) else {
+            continue;
+        };
+        let arrow = if e.skipped.is_some() || e.opaque {
+            "-.->"
+        } else {
+            "-->"
+        };
+        writeln!(
+            out,
+            "  {a} {arrow}|\"{}\"| {b}",
+            mermaid_text(&edge_label(e))
+        )?;
+    }
+    if let Some(r) = root.and_then(|r| ids.get(r)) {
+        writeln!(out, "  style {r} stroke-width:3px")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_strings_cannot_break_out() {
+        assert_eq!(dot_quote("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
+        assert_eq!(dot_quote("x\\"), "\"x\\\\\"");
+        assert_eq!(dot_quote("<script>-->|`"), "\"<script>-->|`\"");
+    }
+
+    #[test]
+    fn mermaid_labels_are_entity_encoded() {
+        let m = mermaid_text("t\"]; click n0 call x()\n<script>--> | `%%");
+        // Drop the entities themselves, then nothing dangerous may remain.
+        let mut bare = String::new();
+        let mut rest = m.as_str();
+        while let Some(i) = rest.find('#') {
+            bare.push_str(&rest[..i]);
+            let end = rest[i..].find(';').expect("entities end with ;");
+            assert!(rest[i + 1..i + end].chars().all(|c| c.is_ascii_digit()));
+            rest = &rest[i + end + 1..];
+        }
+        bare.push_str(rest);
+        let m = bare;
+        for bad in ['"', ']', ';', '<', '>', '|', '`', '%', '\n', '[', '-'] {
+            assert!(!m.contains(bad), "{bad:?} survived in {m}");
+        }
+        assert_eq!(mermaid_text("public.dot_tools"), "public.dot_tools");
+    }
+}

@@ -226,6 +226,19 @@ fn three_targets_clean_drifted_and_unreachable_exit_2_with_report_metrics_and_ma
         .as_secs() as i64;
     assert!((now - last_success).abs() < 600, "{last_success} vs {now}");
     assert!(p.contains("# TYPE driftgate_gate_verdict gauge"), "{p}");
+    let leftovers: Vec<PathBuf> = files_under(dir.path())
+        .into_iter()
+        .filter(|f| {
+            f.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".tmp-")
+        })
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "reports are renamed into place: {leftovers:?}"
+    );
 
     // Markdown: the table, and the finding.
     let m = std::fs::read_to_string(&markdown).unwrap();

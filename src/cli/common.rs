@@ -9,6 +9,8 @@ use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::duration::parse_duration;
+
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
     /// Snapshot store directory.
@@ -73,34 +75,6 @@ impl ConnectArgs {
             ..CaptureOptions::default()
         }
     }
-}
-
-/// `5s`, `500ms`, `2m`, `1h`, or a plain number of seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
-        Some(i) => s.split_at(i),
-        None => (s, "s"),
-    };
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration (try 5s, 500ms, 2m)"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" | "sec" => n,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        "d" => n * 86400.0,
-        _ => {
-            return Err(format!(
-                "unknown unit {unit:?} in {s:?} (use ms, s, m, h or d)"
-            ))
-        }
-    };
-    if !secs.is_finite() || secs < 0.0 {
-        return Err(format!("{s:?} is not a valid duration"));
-    }
-    Ok(Duration::from_secs_f64(secs))
 }
 
 /// A loaded snapshot and, when it came from the store, its id.
@@ -172,17 +146,26 @@ pub async fn load_snapshot_kinds(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse() {
-        assert_eq!(parse_duration("5s").unwrap(), Duration::from_secs(5));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
-        assert_eq!(parse_duration("7").unwrap(), Duration::from_secs(7));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("5 parsecs").is_err());
+/// Capture, and when a table named for exact counts is gone, capture again without it: the
+/// diff then reports the table as removed instead of the whole snapshot failing.
+pub async fn capture_counting_what_exists(
+    target: &ConnectTarget,
+    mut opts: CaptureOptions,
+) -> Result<CatalogSnapshot, catalog::CatalogError> {
+    loop {
+        match catalog::capture(target, &opts).await {
+            Err(catalog::CatalogError::UnknownCountTable { table }) => match &mut opts.exact_counts
+            {
+                catalog::ExactCounts::Tables(list) if list.contains(&table) => {
+                    tracing::warn!("table {table} (exact_counts) is gone; counting the others");
+                    list.retain(|t| *t != table);
+                    if list.is_empty() {
+                        opts.exact_counts = catalog::ExactCounts::None;
+                    }
+                }
+                _ => return Err(catalog::CatalogError::UnknownCountTable { table }),
+            },
+            other => return other,
+        }
     }
 }

@@ -8,11 +8,14 @@
 //! - `snapshots/<id>.json` — snapshot records; the id is the hash of the file.
 //! - `refs/<name>` — a snapshot id; `logs/<name>` — the history of the ref.
 //!
+//! [`gc`] drops what no ref or kept history needs.
+//!
 //! Writes are atomic (temp file, fsync, rename) and ordered blobs → record → ref, so a crash
 //! leaves at worst unreferenced blobs. Every read verifies the hash of what it read.
 
 pub mod atomic;
 pub mod fsck;
+pub mod gc;
 mod load;
 pub mod pack;
 pub mod refs;
@@ -205,7 +208,8 @@ impl Store {
         for entry in rd {
             let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
             let name = entry.file_name().to_string_lossy().to_string();
-            if let Some(id) = name.strip_suffix(".idx") {
+            // Dot files are temp files of a write in progress (or one a crash left behind).
+            if let Some(id) = name.strip_suffix(".idx").filter(|_| !name.starts_with('.')) {
                 ids.push(id.to_string());
             }
         }
@@ -512,4 +516,20 @@ pub fn read_bundle(path: &Path) -> Result<CatalogSnapshot, StoreError> {
         return Err(bad("row-count hash mismatch: the counts were edited".into()));
     }
     Ok(snap)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a `.tmp-…idx` left by a crash mid-write was taken for a pack, and every
+    /// later read of the store failed on its missing `.pack`.
+    #[test]
+    fn a_leftover_temp_index_is_not_a_pack() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_or_init(dir.path()).unwrap();
+        std::fs::write(dir.path().join("packs/.tmp-1-0-abc.idx"), b"half").unwrap();
+        assert!(store.pack_ids().unwrap().is_empty());
+        assert!(!store.has_blob(&ContentHash([0; 32])).unwrap());
+    }
 }

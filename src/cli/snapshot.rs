@@ -4,8 +4,9 @@ use super::common::ConnectArgs;
 use super::Context;
 use crate::catalog::{self, ExactCounts};
 use crate::exit;
+use crate::model::CatalogObject;
 use crate::store::writer::SnapshotWriter;
-use crate::store::{refs::validate_ref_name, Store, StoreError};
+use crate::store::{refs::validate_ref_name, Store};
 use anyhow::Context as _;
 use clap::Args;
 use std::io::Write;
@@ -49,16 +50,25 @@ impl SnapshotCmd {
         opts.exclude_schemas = self.exclude_schema.clone();
         opts.label = self.label.clone();
 
-        // Hash and keep only what the store lacks, as the catalog streams in.
-        let existing = match Store::open(&ctx.store.store) {
-            Ok(store) => Some(store),
-            Err(StoreError::NotAStore { .. }) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let mut writer = SnapshotWriter::new(&ctx.store.store, existing.as_ref())?;
-        let (meta, counts) = catalog::capture_with(&target, &opts, &mut |obj| writer.add(&obj))
-            .await
-            .with_context(|| format!("snapshot of {}", target.describe()))?;
+        // Objects are hashed on their own thread as the catalog streams in, so the server
+        // sessions never wait for the client; only what the store lacks is kept.
+        let mut writer = SnapshotWriter::owned(&ctx.store.store)?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<CatalogObject>(4096);
+        let hasher = std::thread::spawn(move || {
+            for obj in rx {
+                writer.add(&obj);
+            }
+            writer
+        });
+        let captured = catalog::capture_with(&target, &opts, &mut |obj| {
+            // The hasher only stops when the channel closes, so a send cannot fail.
+            let _ = tx.send(obj);
+        })
+        .await;
+        drop(tx);
+        let writer = hasher.join().expect("the hashing thread does not panic");
+        let (meta, counts) =
+            captured.with_context(|| format!("snapshot of {}", target.describe()))?;
         let source = meta.source.describe();
         let version = meta.server_version.clone();
         let capture_ms = meta.capture_ms;

@@ -1,5 +1,6 @@
 -- A synthetic catalog for benchmarks. Run with psql variables `schemas` and `tables`
--- (default 100 x 100 = 10,000 tables):
+-- (default 100 x 100 = 10,000 tables), and `first` (default 1) to add schemas to an
+-- existing catalog (first=11 schemas=40 adds bench_011 … bench_050):
 --   psql -v schemas=100 -v tables=100 -f scripts/bench-catalog.sql
 -- Each table: 8 columns, a primary key, a unique and a check constraint, a foreign key to a
 -- sibling, an extra index, and a PL/pgSQL trigger function that writes a sibling table, fired
@@ -13,6 +14,10 @@
 \if :{?tables}
 \else
 \set tables 100
+\endif
+\if :{?first}
+\else
+\set first 1
 \endif
 SET client_min_messages = warning;
 
@@ -59,5 +64,5 @@ $f$, sch, t || '_audit_fn', sch, sib);
 END $proc$;
 
 SELECT format('CALL pg_temp.bench_make_schema(%s, %s)', s, :tables)
-FROM generate_series(1, :schemas) AS s \gexec
+FROM generate_series(:first, :first + :schemas - 1) AS s \gexec
 ANALYZE;

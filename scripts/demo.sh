@@ -29,6 +29,8 @@ DATABASE_URL=$(pg_dsn "$DB")
 run "entry snapshot (read-only; exact count of dot_tools)" \
     "$DG" snapshot --ref entry --exact-counts public.dot_tools --expect-database 'directus_gov_test_%'
 run "the 13 triggers of dot_tools, as stored" "$DG" show entry --kind trigger
+run "which table fans out most (whole database, from the stored snapshot)" "$DG" graph entry
+run "what an INSERT on dot_tools sets off, in firing order" "$DG" graph entry dot_tools --event insert
 run "catalog and trigger-set fingerprints" \
     "$DG" fingerprint entry --scope catalog --scope triggers:public.dot_tools --scope 'function:public.fn_birth_gate()'
 

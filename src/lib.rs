@@ -13,11 +13,15 @@
 //! - [`graph`] builds the trigger fan-out graph offline: firing order, what each routine
 //!   writes, calls and notifies (bodies parsed with `pg_query`), cycles and ordering hazards.
 //! - [`render`] turns results into tables, JSON and other formats.
+//! - [`check`] is the nightly job without its I/O: the `driftgate.toml` config, per-target
+//!   outcomes, the aggregate exit code, and the report, Markdown and Prometheus renderings.
 //! - [`cli`] is the command layer: clap definitions and one module per subcommand.
 
 pub mod catalog;
+pub mod check;
 pub mod cli;
 pub mod diff;
+pub mod duration;
 pub mod exit;
 pub mod gate;
 pub mod graph;
@@ -45,4 +49,11 @@ pub fn now_rfc3339() -> String {
     );
     now.format(&format)
         .expect("formatting a UTC time cannot fail")
+}
+
+/// Seconds since the Unix epoch of an RFC 3339 time (as written by [`now_rfc3339`]).
+pub fn unix_time(rfc3339: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
 }

@@ -402,3 +402,48 @@ fn broken_policy_files_block_naming_file_and_line() {
     }
     assert_eq!(store_state(&store), before, "nothing written");
 }
+
+#[test]
+fn broken_check_configs_block_naming_file_and_line_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let config = dir.path().join("driftgate.toml");
+    let dsn = format!("postgresql://postgres@127.0.0.1:{}/x", unused_port());
+    let target = format!("[[target]]\nname = \"prod\"\ndsn = \"{dsn}\"\n");
+    let cases: Vec<(String, &str)> = vec![
+        (format!("{target}lock_timeout = \"soon\"\n"), ":4:"),
+        (format!("{target}jobs = 0\n"), ":4:"),
+        ("[[target]]\nname = \"../../x\"\n".to_string(), ":2:"),
+        (format!("concurrency = \"many\"\n{target}"), ":1:"),
+        (
+            format!("{target}[policy]\n[[policy.rules]]\nseverity = \"fatal\"\n"),
+            ":6:",
+        ),
+        (format!("{target}\n[[target]\n"), ":5:"),
+        (format!("{target}exact_counts = 5\n"), ":4:"),
+    ];
+    for (text, where_) in cases {
+        std::fs::write(&config, &text).unwrap();
+        let r = driftgate(&store, &["check", "--config", config.to_str().unwrap()]);
+        assert_eq!(r.code, 2, "{text}: {r:?}");
+        assert!(r.stdout.contains("BLOCK"), "{text}: {r:?}");
+        assert!(
+            r.stderr.contains(&format!("driftgate.toml{where_}")),
+            "{text}: should name driftgate.toml{where_}: {r:?}"
+        );
+        assert!(
+            !r.stderr.contains("cannot connect"),
+            "refused before connecting: {r:?}"
+        );
+        assert!(!store.exists(), "{text}: nothing written");
+    }
+    // A policy file the config names that is not there.
+    std::fs::write(&config, format!("policy = \"gone.toml\"\n{target}")).unwrap();
+    let r = driftgate(&store, &["check", "--config", config.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stdout.contains("BLOCK") && r.stderr.contains("gone.toml"),
+        "{r:?}"
+    );
+    assert!(!store.exists(), "nothing written");
+}

@@ -536,7 +536,9 @@ fn an_unreachable_database_blocks_fail_closed_with_exit_2() {
         "{error}"
     );
 
-    let r = driftgate(store.path(), &["diff", "entry", "entry"]);
+    // Stored-vs-stored comparisons read only the objects whose hashes differ (fsck reads
+    // everything); against live, every stored object is read, so the corruption surfaces.
+    let r = driftgate(store.path(), &["diff", "entry", "live", "--dsn", &db.dsn]);
     assert_eq!(
         r.code, 2,
         "diff is not a gate: a plain error, exit 2: {r:?}"
@@ -608,4 +610,73 @@ fn stored_snapshots_compare_offline_and_verify_against_a_snapshot() {
         ],
     );
     assert_eq!(r.code, 2, "an object neither side has is an error: {r:?}");
+}
+
+#[test]
+fn a_renamed_trigger_that_moves_in_the_firing_order_is_reported() {
+    let db = fixture_db("firing_rename");
+    let store = tempfile::tempdir().unwrap();
+    let r = driftgate(
+        store.path(),
+        &["snapshot", "--dsn", &db.dsn, "--ref", "before"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    // trg_validate_dot_origin fires 5th of the BEFORE ROW triggers; renamed, it sorts first.
+    db.sql(
+        "ALTER TRIGGER trg_validate_dot_origin ON dot_tools RENAME TO trg_a_validate_dot_origin",
+    );
+    let r = driftgate(
+        store.path(),
+        &["snapshot", "--dsn", &db.dsn, "--ref", "after"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+
+    let r = driftgate(
+        store.path(),
+        &["diff", "before", "after", "--format", "json"],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let orders = doc["firing_order"].as_array().expect("firing_order array");
+    assert_eq!(orders.len(), 1, "only INSERT is affected: {orders:#?}");
+    let f = &orders[0];
+    assert_eq!(f["table"], "public.dot_tools");
+    assert_eq!(f["event"], "insert");
+    assert_eq!(f["before"][4], "trg_validate_dot_origin");
+    assert_eq!(f["after"][0], "trg_a_validate_dot_origin");
+    assert_eq!(
+        f["moved"].as_array().unwrap().len(),
+        5,
+        "the renamed trigger and the four it overtook: {f}"
+    );
+    assert_eq!(f["moved"][0], "trg_a_validate_dot_origin");
+
+    let r = driftgate(store.path(), &["diff", "before", "after"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains(
+            "firing order of INSERT on public.dot_tools changed (moved: trg_a_validate_dot_origin"
+        ),
+        "{r:?}"
+    );
+    let r = driftgate(
+        store.path(),
+        &["diff", "before", "after", "--format", "markdown"],
+    );
+    assert!(r.stdout.contains("| firing order |"), "{r:?}");
+
+    // A change that keeps the order (a disabled trigger) reports none.
+    db.sql(
+        "ALTER TRIGGER trg_a_validate_dot_origin ON dot_tools RENAME TO trg_validate_dot_origin; \
+            ALTER TABLE dot_tools DISABLE TRIGGER trg_refresh_orphan_dot;",
+    );
+    let r = driftgate(
+        store.path(),
+        &[
+            "diff", "before", "live", "--dsn", &db.dsn, "--format", "json",
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["firing_order"], serde_json::json!([]), "{doc}");
 }

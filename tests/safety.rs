@@ -149,16 +149,27 @@ fn enable_statement_log(db: &TestDb) {
 }
 
 /// Must-show 3: snapshot (with exact counts and parallel sessions), show, fingerprint,
-/// verify, diff, gate, graph and export against `live`: the server log holds nothing from
-/// driftgate but reads.
+/// verify, diff, gate, graph and export against `live`, `baseline accept` and `check`: the
+/// server log holds nothing from driftgate but reads.
 #[test]
 fn only_read_only_statements_reach_the_server() {
     let db = fixture_db("stmtlog");
     enable_statement_log(&db);
     let store = tempfile::tempdir().unwrap();
     let s = store.path();
-    let export = s.join("live.json");
+    let files = tempfile::tempdir().unwrap();
+    let export = files.path().join("live.json");
     let export = export.to_str().unwrap();
+    let config = files.path().join("driftgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[target]]\nname = \"gov\"\ndsn = \"{}\"\nexact_counts = \"all\"\njobs = 3\n",
+            db.dsn
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
     let runs: Vec<Vec<&str>> = vec![
         vec![
             "snapshot",
@@ -182,10 +193,14 @@ fn only_read_only_statements_reach_the_server() {
         vec!["gate", "base", "live"],
         vec!["graph", "live", "dot_tools"],
         vec!["export", "live", "-o", export],
+        vec!["baseline", "accept", "gov", "--config", config],
+        vec!["check", "--config", config],
     ];
     for args in &runs {
         let mut full = args.clone();
-        full.extend_from_slice(&["--dsn", &db.dsn]);
+        if !full.contains(&"--config") {
+            full.extend_from_slice(&["--dsn", &db.dsn]);
+        }
         let r = driftgate(s, &full);
         assert_eq!(r.code, 0, "{args:?}: {r:?}");
     }

@@ -1,7 +1,9 @@
 //! Connection settings: `--dsn` (URL or `key=value` conninfo), else `DATABASE_URL`, else the
 //! libpq environment (`PGHOST`, `PGPORT`, `PGUSER`, `PGDATABASE`, `PGPASSWORD`, `PGSSLMODE`)
-//! and `~/.pgpass`. Every session is made read-only and time-bounded at startup.
+//! and `~/.pgpass`; `service=NAME` and `PGSERVICE` read `pg_service.conf` (see [`super::service`]).
+//! Every session is made read-only and time-bounded at startup.
 
+use super::service::{self, ServiceFiles};
 use super::CatalogError;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::ConnectOptions;
@@ -45,11 +47,15 @@ impl fmt::Debug for ConnectTarget {
 }
 
 impl ConnectTarget {
-    /// Resolve the connection from an explicit DSN, else `DATABASE_URL`, else libpq variables.
+    /// Resolve the connection from an explicit DSN, else `DATABASE_URL`, else `PGSERVICE`,
+    /// else libpq variables.
     pub fn resolve(dsn: Option<&str>) -> Result<ConnectTarget, CatalogError> {
         let from_env = std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty());
         let options = match dsn.map(str::to_string).or(from_env) {
             Some(dsn) => parse_dsn(&dsn)?,
+            None if pgservice().is_some() => {
+                options_from_pairs(Vec::new(), &ServiceFiles::from_env(), pgservice())?
+            }
             None => {
                 let mut o = PgConnectOptions::new();
                 // libpq treats a PGHOST that starts with `/` as a socket directory.
@@ -62,6 +68,17 @@ impl ConnectTarget {
             }
         };
         Ok(ConnectTarget { options })
+    }
+
+    /// The connection a `pg_service.conf` service describes (like `--dsn service=NAME`).
+    pub fn from_service(name: &str) -> Result<ConnectTarget, CatalogError> {
+        Ok(ConnectTarget {
+            options: options_from_pairs(
+                vec![("service".into(), name.to_string())],
+                &ServiceFiles::from_env(),
+                None,
+            )?,
+        })
     }
 
     /// `user@host:port/database`, never the password.
@@ -136,16 +153,62 @@ fn parse_dsn(dsn: &str) -> Result<PgConnectOptions, CatalogError> {
             bad(format!("cannot parse the connection URL: {msg}"))
         });
     }
+    options_from_pairs(
+        parse_conninfo(dsn).map_err(bad)?,
+        &ServiceFiles::from_env(),
+        pgservice(),
+    )
+}
+
+fn pgservice() -> Option<String> {
+    std::env::var("PGSERVICE").ok().filter(|s| !s.is_empty())
+}
+
+/// Options from conninfo pairs. As in libpq, a service (`service=NAME`, else `PGSERVICE`)
+/// supplies what the pairs leave out, and the environment what both leave out.
+fn options_from_pairs(
+    pairs: Vec<(String, String)>,
+    files: &ServiceFiles,
+    env_service: Option<String>,
+) -> Result<PgConnectOptions, CatalogError> {
+    let bad = |reason: String| CatalogError::BadDsn(reason);
+    let service_name = pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "service")
+        .map(|(_, v)| v.clone())
+        .or(env_service);
+    // (key, value, where it came from when that was a service file)
+    let mut all: Vec<(String, String, Option<String>)> = Vec::new();
+    if let Some(name) = &service_name {
+        let svc = service::lookup(name, files).map_err(|reason| CatalogError::Service {
+            name: name.clone(),
+            reason,
+        })?;
+        for p in svc.params {
+            let origin = format!("{}:{}", svc.file.display(), p.line);
+            all.push((p.key, p.value, Some(origin)));
+        }
+    }
+    all.extend(
+        pairs
+            .into_iter()
+            .filter(|(k, _)| k != "service")
+            .map(|(k, v)| (k, v, None)),
+    );
     let mut o = PgConnectOptions::new_without_pgpass();
     let mut password_given = false;
-    for (key, value) in parse_conninfo(dsn).map_err(bad)? {
+    for (key, value, origin) in all {
+        let at = origin
+            .map(|o| format!(" (service file {o})"))
+            .unwrap_or_default();
         o = match key.as_str() {
             "host" | "hostaddr" if value.starts_with('/') => o.socket(&value),
             "host" | "hostaddr" => o.host(&value),
             "port" => o.port(
                 value
                     .parse()
-                    .map_err(|_| bad(format!("port {value:?} is not a number")))?,
+                    .map_err(|_| bad(format!("port {value:?} is not a number{at}")))?,
             ),
             "user" => o.username(&value),
             "password" => {
@@ -155,11 +218,11 @@ fn parse_dsn(dsn: &str) -> Result<PgConnectOptions, CatalogError> {
             "dbname" => o.database(&value),
             "sslmode" => o.ssl_mode(
                 PgSslMode::from_str(&value)
-                    .map_err(|_| bad(format!("unknown sslmode {value:?}")))?,
+                    .map_err(|_| bad(format!("unknown sslmode {value:?}{at}")))?,
             ),
             "sslrootcert" => o.ssl_root_cert(&value),
             "application_name" | "connect_timeout" | "options" => o,
-            other => return Err(bad(format!("unknown connection parameter {other:?}"))),
+            other => return Err(bad(format!("unknown connection parameter {other:?}{at}"))),
         };
     }
     if !password_given {
@@ -301,6 +364,50 @@ mod tests {
         let kv = ConnectTarget::resolve(Some("host=h user=u password=s3cr3t-pw dbname=d")).unwrap();
         assert!(!format!("{kv:?}").contains("s3cr3t-pw"));
         assert_eq!(kv.describe(), "u@h:5432/d");
+    }
+
+    #[test]
+    fn a_service_fills_in_what_the_dsn_leaves_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pg_service.conf");
+        std::fs::write(
+            &file,
+            "[prod]\nhost=db.internal\nport=6432\ndbname=directus\nuser=ro\npassword=s3rv1ce-pw\n\
+             [broken]\nhost=h\nsslcert=/x\n",
+        )
+        .unwrap();
+        let files = ServiceFiles {
+            user: Some(file.clone()),
+            system: dir.path().join("absent.conf"),
+        };
+        let pairs = |s: &str| parse_conninfo(s).unwrap();
+        let t = ConnectTarget {
+            options: options_from_pairs(pairs("service=prod port=7000"), &files, None).unwrap(),
+        };
+        assert_eq!(
+            t.describe(),
+            "ro@db.internal:7000/directus",
+            "explicit keys win"
+        );
+        assert!(!format!("{t:?}").contains("s3rv1ce-pw"));
+        let env = ConnectTarget {
+            options: options_from_pairs(pairs("dbname=other"), &files, Some("prod".into()))
+                .unwrap(),
+        };
+        assert_eq!(
+            env.describe(),
+            "ro@db.internal:6432/other",
+            "PGSERVICE applies too"
+        );
+
+        let e = options_from_pairs(pairs("service=nope"), &files, None).unwrap_err();
+        assert!(e.to_string().contains("\"nope\" not found"), "{e}");
+        let e = options_from_pairs(pairs("service=broken"), &files, None).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("sslcert") && msg.contains("pg_service.conf:9"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod connect;
 mod counts;
 mod kinds;
 mod plan;
+pub mod service;
 mod stamp;
 mod version;
 
@@ -28,6 +29,8 @@ use std::time::Instant;
 pub enum CatalogError {
     #[error("invalid connection string: {0}")]
     BadDsn(String),
+    #[error("connection service {name:?}: {reason}")]
+    Service { name: String, reason: String },
     #[error("cannot connect to {target}: {reason}")]
     Connect { target: String, reason: String },
     #[error("refusing to read {target}: the transaction is not read-only (transaction_read_only = {value}); driftgate never reads outside a READ ONLY transaction")]

@@ -2,7 +2,7 @@
 //! of changed definitions and row-count drift apart. Exit 0 no drift, 1 drift, 2 error.
 
 use super::common::ConnectArgs;
-use super::pair::load_sides;
+use super::pair::load_sides_with;
 use super::Context;
 use crate::diff;
 use crate::exit;
@@ -30,7 +30,7 @@ pub struct DiffCmd {
 
 impl DiffCmd {
     pub async fn run(self, ctx: &Context) -> anyhow::Result<u8> {
-        let (base, head) = load_sides(&self.base, &self.head, ctx, &self.connect, true)
+        let (base, head) = load_sides_with(&self.base, &self.head, ctx, &self.connect, true, true)
             .await
             .map_err(|e| {
                 e.error

@@ -3,7 +3,7 @@
 //! asked for) and the exit code is 2.
 
 use super::common::ConnectArgs;
-use super::pair::load_sides;
+use super::pair::load_sides_with;
 use super::Context;
 use crate::diff;
 use crate::exit;
@@ -32,8 +32,9 @@ pub struct GateCmd {
     pub base: String,
     /// Head (the state to judge): a ref, snapshot id or prefix, snapshot file, or `live`.
     pub head: String,
-    /// Policy file (TOML: rules, count tolerances, ignore lists). Without one: catalog
-    /// changes block, whitespace-only changes and exact-count drift warn.
+    /// Policy file (TOML: rules, count tolerances, ignore lists), or a driftgate.toml check
+    /// config (its policy is used). Without one: catalog changes block, whitespace-only
+    /// changes and exact-count drift warn.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = GateFormat::Table)]
@@ -54,13 +55,18 @@ impl GateCmd {
                 Err(reason) => return self.fail_closed(&self.base, &self.head, "policy", &reason),
             },
         };
-        let (base, head) = match load_sides(&self.base, &self.head, ctx, &self.connect, true).await
-        {
-            Ok(pair) => pair,
-            Err(e) => {
-                return self.fail_closed(&self.base, &self.head, e.which, &format!("{:#}", e.error))
-            }
-        };
+        let (base, head) =
+            match load_sides_with(&self.base, &self.head, ctx, &self.connect, true, true).await {
+                Ok(pair) => pair,
+                Err(e) => {
+                    return self.fail_closed(
+                        &self.base,
+                        &self.head,
+                        e.which,
+                        &format!("{:#}", e.error),
+                    )
+                }
+            };
         let d = diff::diff(base.snapshot(), head.snapshot());
         let report = GateReport::evaluate(&d, &policy, &base.label(), &head.label());
         self.print(&report)?;
@@ -93,5 +99,10 @@ impl GateCmd {
 fn read_policy(path: &std::path::Path) -> Result<Policy, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read policy file {}: {e}", path.display()))?;
+    if crate::check::config::looks_like_config(&text) {
+        let config = crate::check::config::CheckConfig::parse(&text, path)
+            .map_err(|e| format!("invalid config: {e}"))?;
+        return super::check::resolve_policy(&config).map_err(|e| format!("invalid policy: {e}"));
+    }
     Policy::parse(&text, &path.display().to_string()).map_err(|e| format!("invalid policy: {e}"))
 }

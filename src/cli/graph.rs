@@ -1,7 +1,7 @@
 //! `driftgate graph SNAP [TABLE]`: the trigger fan-out of one table and event (tree, DOT,
 //! Mermaid or JSON), or without TABLE every table ranked by fan-out.
 
-use super::common::{load_snapshot, ConnectArgs};
+use super::common::{load_snapshot_kinds, ConnectArgs};
 use super::Context;
 use crate::exit;
 use crate::graph::{self, WalkOptions};
@@ -68,11 +68,12 @@ impl GraphCmd {
         if !self.columns.is_empty() && self.event != Event::Update {
             anyhow::bail!("--columns only applies to --event update");
         }
-        let loaded = load_snapshot(
+        let loaded = load_snapshot_kinds(
             &self.snap,
             &ctx.store,
             &self.connect,
             self.connect.capture_options(),
+            Some(&graph::KINDS_USED),
         )
         .await?;
         let snap = &loaded.snapshot;

@@ -1,12 +1,16 @@
 //! The command layer: clap definitions, one module per subcommand, errors turned into
 //! messages and exit codes. `anyhow` lives here and nowhere below.
 
+mod baseline;
+mod check;
 mod common;
+mod completions;
 mod diff;
 mod export;
 mod fingerprint;
 mod fsck;
 mod gate;
+mod gc;
 mod graph;
 mod log;
 mod pair;
@@ -17,8 +21,9 @@ mod verify;
 pub use common::{ConnectArgs, StoreArgs};
 
 use crate::exit;
-use clap::{Parser, Subcommand};
-use std::io::Write;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -33,11 +38,21 @@ use std::process::ExitCode;
 pub struct Cli {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Print less on stderr (results on stdout are unchanged).
+    /// Print less on stderr (results on stdout are unchanged; no progress bars).
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Colour in terminal output: auto (a terminal, and NO_COLOR unset), always, never.
+    #[arg(long, value_enum, global = true, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Subcommand, Debug)]
@@ -62,11 +77,28 @@ pub enum Command {
     Gate(gate::GateCmd),
     /// Trigger fan-out: what an INSERT/UPDATE/DELETE/TRUNCATE on a table sets off, in order.
     Graph(graph::GraphCmd),
+    /// Nightly: snapshot every target of driftgate.toml, gate it against its baseline, report.
+    Check(check::CheckCmd),
+    /// Accept a target's current state (or a stored snapshot) as its baseline.
+    Baseline(baseline::BaselineCmd),
+    /// Drop snapshots no ref or kept history needs, and the objects only they used.
+    Gc(gc::GcCmd),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsCmd),
 }
 
 /// Parse the command line, run, and map the outcome to an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    // `check` and `baseline` take the store from driftgate.toml unless one was asked for.
+    let store_explicit = !matches!(
+        matches.value_source("store"),
+        None | Some(ValueSource::DefaultValue)
+    );
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     init_logging(cli.quiet);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -78,7 +110,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(exit::ERROR);
         }
     };
-    let result = runtime.block_on(run(cli));
+    let result = runtime.block_on(run(cli, store_explicit));
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) if is_broken_pipe(&e) => ExitCode::from(exit::OK),
@@ -89,10 +121,12 @@ pub fn main() -> ExitCode {
     }
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<u8> {
+pub async fn run(cli: Cli, store_explicit: bool) -> anyhow::Result<u8> {
     let ctx = Context {
         store: cli.store,
+        store_explicit,
         quiet: cli.quiet,
+        color: cli.color,
     };
     match cli.command {
         Command::Snapshot(cmd) => cmd.run(&ctx).await,
@@ -105,16 +139,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Verify(cmd) => cmd.run(&ctx).await,
         Command::Gate(cmd) => cmd.run(&ctx).await,
         Command::Graph(cmd) => cmd.run(&ctx).await,
+        Command::Check(cmd) => cmd.run(&ctx).await,
+        Command::Baseline(cmd) => cmd.run(&ctx).await,
+        Command::Gc(cmd) => cmd.run(&ctx),
+        Command::Completions(cmd) => cmd.run(),
     }
 }
 
 /// What every subcommand gets besides its own arguments.
 pub struct Context {
     pub store: StoreArgs,
+    /// `--store` or `DRIFTGATE_STORE` was given (not just the default).
+    pub store_explicit: bool,
     pub quiet: bool,
+    pub color: ColorWhen,
 }
 
 impl Context {
+    /// Whether to colour what goes to stdout.
+    pub fn color_stdout(&self) -> bool {
+        color_enabled(
+            self.color,
+            std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            std::io::stdout().is_terminal(),
+        )
+    }
+
+    /// A warning for people on stderr, unless `--quiet`.
+    pub fn warn(&self, msg: impl std::fmt::Display) {
+        self.note(format!("driftgate: warning: {msg}"));
+    }
+
     /// A note for people on stderr, unless `--quiet`.
     pub fn note(&self, msg: impl std::fmt::Display) {
         if !self.quiet {
@@ -134,9 +189,38 @@ fn init_logging(quiet: bool) {
         .try_init();
 }
 
+/// `--color` against `NO_COLOR` (https://no-color.org: a flag given on the command line wins)
+/// and whether the output is a terminal.
+fn color_enabled(when: ColorWhen, no_color: bool, terminal: bool) -> bool {
+    match when {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => terminal && !no_color,
+    }
+}
+
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn color_follows_the_flag_then_no_color_then_the_terminal() {
+        assert!(color_enabled(ColorWhen::Always, true, false));
+        assert!(!color_enabled(ColorWhen::Never, false, true));
+        assert!(color_enabled(ColorWhen::Auto, false, true));
+        assert!(!color_enabled(ColorWhen::Auto, true, true));
+        assert!(!color_enabled(ColorWhen::Auto, false, false));
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

@@ -5,7 +5,7 @@ use super::Context;
 use crate::catalog::{self, ExactCounts, SinkEvent};
 use crate::exit;
 use crate::store::writer::SnapshotWriter;
-use crate::store::{refs::validate_ref_name, Store, StoreError};
+use crate::store::{refs::validate_ref_name, Store};
 use anyhow::Context as _;
 use clap::Args;
 use std::io::Write;
@@ -49,19 +49,29 @@ impl SnapshotCmd {
         opts.exclude_schemas = self.exclude_schema.clone();
         opts.label = self.label.clone();
 
-        // Hash and keep only what the store lacks, as the catalog streams in.
-        let existing = match Store::open(&ctx.store.store) {
-            Ok(store) => Some(store),
-            Err(StoreError::NotAStore { .. }) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let mut writer = SnapshotWriter::new(&ctx.store.store, existing.as_ref())?;
-        let (meta, counts) = catalog::capture_with(&target, &opts, &mut |event| match event {
-            SinkEvent::Object(obj) => writer.add(&obj),
-            SinkEvent::Restart => writer.restart(),
+        // Objects are hashed on their own thread as the catalog streams in, so the server
+        // sessions never wait for the client; only what the store lacks is kept. A restart
+        // (DDL committed mid-read) travels the same channel, in order.
+        let mut writer = SnapshotWriter::owned(&ctx.store.store)?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<SinkEvent>(4096);
+        let hasher = std::thread::spawn(move || {
+            for event in rx {
+                match event {
+                    SinkEvent::Object(obj) => writer.add(&obj),
+                    SinkEvent::Restart => writer.restart(),
+                }
+            }
+            writer
+        });
+        let captured = catalog::capture_with(&target, &opts, &mut |event| {
+            // The hasher only stops when the channel closes, so a send cannot fail.
+            let _ = tx.send(event);
         })
-        .await
-        .with_context(|| format!("snapshot of {}", target.describe()))?;
+        .await;
+        drop(tx);
+        let writer = hasher.join().expect("the hashing thread does not panic");
+        let (meta, counts) =
+            captured.with_context(|| format!("snapshot of {}", target.describe()))?;
         let source = meta.source.describe();
         let version = meta.server_version.clone();
         let capture_ms = meta.capture_ms;

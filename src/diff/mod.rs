@@ -7,6 +7,7 @@
 
 pub mod counts;
 pub mod fields;
+pub mod firing;
 pub mod text;
 
 pub use counts::{CountChange, CountDelta};
@@ -93,6 +94,8 @@ pub struct Diff {
     pub changes: Vec<ObjectChange>,
     /// Row-count changes of tables on both sides, sorted by table.
     pub counts: Vec<CountChange>,
+    /// Tables whose triggers now fire in another sequence (by table, then event).
+    pub firing_order: Vec<firing::FiringOrderChange>,
 }
 
 /// How many of each change a diff holds.
@@ -159,9 +162,11 @@ pub fn diff(base: &CatalogSnapshot, head: &CatalogSnapshot) -> Diff {
             }
         }
     }
+    let firing_order = firing::firing_order_changes(base, head, &changes);
     Diff {
         changes,
         counts: counts::diff_counts(&base.counts, &head.counts),
+        firing_order,
     }
 }
 

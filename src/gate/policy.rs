@@ -23,7 +23,8 @@
 //! "public.audit_log" = "2.5%"
 //! ```
 //!
-//! `targets` (and `check`) tables belong to `driftgate check` and are not read here.
+//! The same tables can sit under `[policy]` in a `driftgate check` config
+//! ([`crate::check::config`]), which deserializes this [`Policy`] type in place.
 
 use crate::diff::ChangeType;
 use crate::model::fingerprint::normalize_table_name;
@@ -331,12 +332,6 @@ pub struct Policy {
     pub counts: Counts,
     #[serde(default)]
     pub ignore: Ignore,
-    /// Read by `driftgate check`, not by the gate.
-    #[serde(default, rename = "targets")]
-    _targets: Option<toml::Value>,
-    /// Read by `driftgate check`, not by the gate.
-    #[serde(default, rename = "check")]
-    _check: Option<toml::Value>,
 }
 
 /// A policy file that cannot be used, with where.
@@ -352,7 +347,7 @@ pub struct PolicyError {
 impl Policy {
     /// Parse policy text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Policy, PolicyError> {
-        let mut policy: Policy = toml::from_str(text).map_err(|e| {
+        let policy: Policy = toml::from_str(text).map_err(|e| {
             let (line, column) = e
                 .span()
                 .map(|span| line_column(text, span.start))
@@ -364,16 +359,22 @@ impl Policy {
                 message: e.message().trim().to_string(),
             }
         })?;
-        policy.counts.tables = std::mem::take(&mut policy.counts.tables)
+        Ok(policy.normalized())
+    }
+
+    /// Table names in count tolerances as in `table:` keys (`dot_tools` → `public.dot_tools`).
+    /// Every way of reading a policy ends here.
+    pub(crate) fn normalized(mut self) -> Policy {
+        self.counts.tables = std::mem::take(&mut self.counts.tables)
             .into_iter()
             .map(|(t, tol)| (normalize_table_name(&t), tol))
             .collect();
-        Ok(policy)
+        self
     }
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..text.floor_char_boundary_compat(offset)];
     let line = before.matches('\n').count() + 1;
@@ -434,9 +435,6 @@ default_tolerance = "1%"
 [counts.tables]
 dot_tools = 1
 "public.audit_log" = "2.5%"
-
-[[targets]]
-name = "prod"
 "#,
         )
         .unwrap();
@@ -494,6 +492,11 @@ name = "prod"
         assert!(e.to_string().starts_with("driftgate.toml:3:"), "{e}");
 
         let e = parse("\n\n[gate]\nx = 1\n").unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+
+        // Targets belong to a check config (`[[target]]` beside `[policy]`), not to a policy.
+        let e =
+            parse("[counts]\ndefault_tolerance = 1\n[[targets]]\nname = \"prod\"\n").unwrap_err();
         assert_eq!(e.line, 3, "{e}");
     }
 

@@ -11,6 +11,19 @@
 //!
 //! Pure: model values in, model values out; the renderers live in `render/`.
 
+/// The object kinds the graph reads; loading a snapshot for it can skip the rest (indexes,
+/// sequences, types, policies, …).
+pub const KINDS_USED: [crate::model::ObjectKind; 8] = [
+    crate::model::ObjectKind::Table,
+    crate::model::ObjectKind::View,
+    crate::model::ObjectKind::Matview,
+    crate::model::ObjectKind::Constraint,
+    crate::model::ObjectKind::Function,
+    crate::model::ObjectKind::Procedure,
+    crate::model::ObjectKind::Aggregate,
+    crate::model::ObjectKind::Trigger,
+];
+
 pub mod body;
 pub mod database;
 pub mod fanout;

@@ -17,11 +17,13 @@ impl ContentHash {
     }
 
     pub fn to_hex(&self) -> String {
-        let mut s = String::with_capacity(64);
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = Vec::with_capacity(64);
         for b in self.0 {
-            s.push_str(&format!("{b:02x}"));
+            out.push(DIGITS[(b >> 4) as usize]);
+            out.push(DIGITS[(b & 0x0f) as usize]);
         }
-        s
+        String::from_utf8(out).expect("hex digits are ASCII")
     }
 
     pub fn from_hex(s: &str) -> Option<Self> {

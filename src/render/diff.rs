@@ -3,6 +3,7 @@
 
 use super::table::{self, cell};
 use super::{markdown, write_json};
+use crate::diff::firing::FiringOrderChange;
 use crate::diff::{CountChange, CountDelta, Diff, DiffSummary, ObjectChange};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -50,6 +51,8 @@ pub struct DiffDocument<'a> {
     /// Row-count changes, apart from the catalog: estimates are reported, only exact counts
     /// are drift.
     pub counts: Vec<CountEntry<'a>>,
+    /// Tables whose triggers now fire in another sequence.
+    pub firing_order: &'a [FiringOrderChange],
 }
 
 #[derive(Serialize)]
@@ -76,6 +79,7 @@ impl<'a> DiffDocument<'a> {
                     drift: c.exact_drift(),
                 })
                 .collect(),
+            firing_order: &diff.firing_order,
         }
     }
 }
@@ -88,6 +92,20 @@ fn summary_line(s: &DiffSummary) -> String {
     format!(
         "{} added, {} removed, {} changed, {} whitespace-only; exact counts moved on {} table(s)",
         s.added, s.removed, s.changed, s.whitespace_only, s.count_drift
+    )
+}
+
+/// `firing order of INSERT on public.t changed (moved: trg_b)`.
+fn firing_line(f: &FiringOrderChange) -> String {
+    let moved = if f.moved.is_empty() {
+        String::new()
+    } else {
+        format!(" (moved: {})", f.moved.join(", "))
+    };
+    format!(
+        "firing order of {} on {} changed{moved}",
+        f.event.to_uppercase(),
+        f.table
     )
 }
 
@@ -123,6 +141,12 @@ pub fn write_diff_table<W: Write>(out: &mut W, doc: &DiffDocument) -> io::Result
                 write!(out, "{}", text_block(&d.unified))?;
             }
         }
+    }
+    for f in doc.firing_order {
+        writeln!(out)?;
+        writeln!(out, "{}", cell(&firing_line(f)))?;
+        writeln!(out, "  before: {}", cell(&f.before.join(", ")))?;
+        writeln!(out, "  after:  {}", cell(&f.after.join(", ")))?;
     }
     if !doc.counts.is_empty() {
         writeln!(out)?;
@@ -189,6 +213,20 @@ pub fn write_diff_markdown<W: Write>(out: &mut W, doc: &DiffDocument) -> io::Res
                 writeln!(out)?;
                 writeln!(out, "</details>")?;
             }
+        }
+    }
+    if !doc.firing_order.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "| firing order | before | after |")?;
+        writeln!(out, "|---|---|---|")?;
+        for f in doc.firing_order {
+            writeln!(
+                out,
+                "| {} | {} | {} |",
+                markdown::table_cell(&firing_line(f)),
+                markdown::table_cell(&markdown::code(&f.before.join(", "))),
+                markdown::table_cell(&markdown::code(&f.after.join(", ")))
+            )?;
         }
     }
     if !doc.counts.is_empty() {

@@ -52,6 +52,11 @@ pub fn token_hash(language: &str, body: &str) -> String {
 /// outer `WHEN ( … )`. Strings and quoted names inside the condition cannot confuse it: the
 /// parentheses are matched on scanner tokens.
 pub fn trigger_when_clause(triggerdef: &str) -> Option<String> {
+    // pg_get_triggerdef prints the keyword in upper case; without it there is nothing to find,
+    // and most triggers have no WHEN, so skip the scanner for them.
+    if !triggerdef.contains("WHEN") {
+        return None;
+    }
     let tokens = pg_query::scan(triggerdef).ok()?.tokens;
     let when_at = tokens
         .iter()

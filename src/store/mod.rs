@@ -8,11 +8,15 @@
 //! - `snapshots/<id>.json` — snapshot records; the id is the hash of the file.
 //! - `refs/<name>` — a snapshot id; `logs/<name>` — the history of the ref.
 //!
+//! [`gc`] drops what no ref or kept history needs.
+//!
 //! Writes are atomic (temp file, fsync, rename) and ordered blobs → record → ref, so a crash
 //! leaves at worst unreferenced blobs. Every read verifies the hash of what it read.
 
 pub mod atomic;
 pub mod fsck;
+pub mod gc;
+mod load;
 pub mod pack;
 pub mod refs;
 pub mod writer;
@@ -88,9 +92,9 @@ pub struct WriteStats {
     pub catalog: Option<ContentHash>,
 }
 
-struct BlobIndex {
-    packs: Vec<(PathBuf, File)>,
-    entries: HashMap<ContentHash, (usize, IdxEntry)>,
+pub(crate) struct BlobIndex {
+    pub(crate) packs: Vec<(PathBuf, File)>,
+    pub(crate) entries: HashMap<ContentHash, (usize, IdxEntry)>,
 }
 
 pub struct Store {
@@ -168,7 +172,7 @@ impl Store {
         self.root.join("snapshots")
     }
 
-    fn index(&self) -> Result<&BlobIndex, StoreError> {
+    pub(crate) fn index(&self) -> Result<&BlobIndex, StoreError> {
         let loaded = self
             .index
             .get_or_init(|| self.load_index().map_err(|e| e.to_string()));
@@ -206,8 +210,8 @@ impl Store {
         for entry in rd {
             let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
             let name = entry.file_name().to_string_lossy().to_string();
-            // A pack's id is its hash; anything else (another writer's `.tmp-…` file
-            // mid-rename) is not a pack.
+            // A pack's id is its hash; anything else (a temp file of a write in progress,
+            // or one a crash left behind) is not a pack.
             if let Some(id) = name
                 .strip_suffix(".idx")
                 .filter(|id| ContentHash::from_hex(id).is_some())
@@ -236,7 +240,7 @@ impl Store {
         pack::read_blob(path, file, entry)
     }
 
-    fn get_json<T: DeserializeOwned>(
+    pub(crate) fn get_json<T: DeserializeOwned>(
         &self,
         hash: &ContentHash,
         needed_by: &str,
@@ -344,26 +348,6 @@ impl Store {
         hash: &ContentHash,
     ) -> Result<CatalogObject, StoreError> {
         self.get_json(hash, key.as_str())
-    }
-
-    /// Load a whole snapshot: record, every object and the counts.
-    pub fn load_snapshot(&self, id: &ContentHash) -> Result<CatalogSnapshot, StoreError> {
-        let record = self.read_record(id)?;
-        let (root, schemas) = self.load_tree(&record)?;
-        let mut objects = BTreeMap::new();
-        let all = root
-            .globals
-            .iter()
-            .chain(schemas.values().flat_map(|t| t.objects.iter()));
-        for (key, hash) in all {
-            objects.insert(key.clone(), self.load_object(key, hash)?);
-        }
-        let counts: RowCounts = self.get_json(&record.counts, "row counts")?;
-        Ok(CatalogSnapshot {
-            meta: record.meta,
-            objects,
-            counts,
-        })
     }
 
     /// Resolve a SNAP argument (other than `live`): a ref, a snapshot id or unique prefix
@@ -579,4 +563,20 @@ pub fn parse_bundle(path: &Path, bytes: &[u8]) -> Result<CatalogSnapshot, StoreE
         return Err(bad("row-count hash mismatch: the counts were edited".into()));
     }
     Ok(snap)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a `.tmp-…idx` left by a crash mid-write was taken for a pack, and every
+    /// later read of the store failed on its missing `.pack`.
+    #[test]
+    fn a_leftover_temp_index_is_not_a_pack() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_or_init(dir.path()).unwrap();
+        std::fs::write(dir.path().join("packs/.tmp-1-0-abc.idx"), b"half").unwrap();
+        assert!(store.pack_ids().unwrap().is_empty());
+        assert!(!store.has_blob(&ContentHash([0; 32])).unwrap());
+    }
 }

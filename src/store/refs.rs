@@ -218,6 +218,61 @@ impl Store {
         Ok(out)
     }
 
+    /// Names of every ref that has a history (including refs that no longer exist), sorted.
+    pub fn reflog_names(&self) -> Result<Vec<String>, StoreError> {
+        let base = self.root().join("logs");
+        let mut out = Vec::new();
+        let mut stack = vec![base.clone()];
+        while let Some(dir) = stack.pop() {
+            let rd = match fs::read_dir(&dir) {
+                Ok(rd) => rd,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(StoreError::io(&dir, e)),
+            };
+            for entry in rd {
+                let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let rel = path
+                    .strip_prefix(&base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .to_string();
+                if validate_ref_name(&rel).is_ok() {
+                    out.push(rel);
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Replace a ref's history (for `gc`), under the ref's lock so no update is lost.
+    pub(super) fn rewrite_reflog(
+        &self,
+        name: &str,
+        entries: &[RefLogEntry],
+    ) -> Result<(), StoreError> {
+        validate_ref_name(name)?;
+        let path = self.ref_path(name);
+        let dir = path.parent().expect("ref paths have a parent");
+        fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+        let lock_path = dir.join(format!(
+            "{}.lock",
+            path.file_name().unwrap().to_string_lossy()
+        ));
+        let _lock = self.take_lock(name, lock_path)?;
+        let mut text = Vec::new();
+        for entry in entries {
+            text.extend(serde_json::to_vec(entry).expect("reflog entries serialize"));
+            text.push(b'\n');
+        }
+        write_atomic(&self.reflog_path(name), &text)
+    }
+
     /// The history of a ref, oldest first.
     pub fn reflog(&self, name: &str) -> Result<Vec<RefLogEntry>, StoreError> {
         validate_ref_name(name)?;

@@ -21,10 +21,28 @@ pub struct Written {
     pub stats: WriteStats,
 }
 
+/// The store a writer checks for blobs it already has.
+enum Existing<'a> {
+    /// The store does not exist yet.
+    None,
+    Borrowed(&'a Store),
+    Owned(Store),
+}
+
+impl Existing<'_> {
+    fn get(&self) -> Option<&Store> {
+        match self {
+            Existing::None => None,
+            Existing::Borrowed(s) => Some(s),
+            Existing::Owned(s) => Some(s),
+        }
+    }
+}
+
 pub struct SnapshotWriter<'a> {
     root: PathBuf,
-    /// The store as it was when the write began; `None` when it does not exist yet.
-    store: Option<&'a Store>,
+    /// The store as it was when the write began.
+    store: Existing<'a>,
     pack: PackBuilder,
     in_pack: HashSet<ContentHash>,
     entries: Vec<(ObjectKey, Option<String>, ContentHash)>,
@@ -34,7 +52,11 @@ impl<'a> SnapshotWriter<'a> {
     /// A writer into the store at `root`; `store` is that store opened, when it exists (its
     /// blob index is read now, so a corrupt store fails before any database work).
     pub fn new(root: &Path, store: Option<&'a Store>) -> Result<Self, StoreError> {
-        if let Some(s) = store {
+        Self::with(root, store.map_or(Existing::None, Existing::Borrowed))
+    }
+
+    fn with(root: &Path, store: Existing<'a>) -> Result<Self, StoreError> {
+        if let Some(s) = store.get() {
             s.has_blob(&ContentHash([0; 32]))?;
         }
         Ok(SnapshotWriter {
@@ -50,6 +72,7 @@ impl<'a> SnapshotWriter<'a> {
         self.in_pack.contains(hash)
             || self
                 .store
+                .get()
                 .is_some_and(|s| s.has_blob(hash).unwrap_or(false))
     }
 
@@ -92,7 +115,7 @@ impl<'a> SnapshotWriter<'a> {
         self.add_blob(counts_hash, &counts_bytes);
 
         let owned;
-        let store = match self.store {
+        let store = match self.store.get() {
             Some(s) => s,
             None => {
                 owned = Store::open_or_init(&self.root)?;
@@ -132,5 +155,18 @@ impl<'a> SnapshotWriter<'a> {
             object_count,
             stats,
         })
+    }
+}
+
+impl SnapshotWriter<'static> {
+    /// A writer that owns its store handle (or none, for a store that does not exist yet),
+    /// so it can hash on its own thread while the catalog is still being read.
+    pub fn owned(root: &Path) -> Result<Self, StoreError> {
+        let existing = match Store::open(root) {
+            Ok(store) => Existing::Owned(store),
+            Err(StoreError::NotAStore { .. }) => Existing::None,
+            Err(e) => return Err(e),
+        };
+        Self::with(root, existing)
     }
 }

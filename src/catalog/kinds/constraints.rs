@@ -53,8 +53,10 @@ pub async fn read_constraints(
            ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(attnum, i) \
                  JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.i) AS columns, \
            fn.nspname::text AS ref_schema, fc.relname::text AS ref_table, \
-           ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(attnum, i) \
-                 JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum ORDER BY k.i) AS ref_columns, \
+           CASE WHEN con.contype = 'f' THEN \
+             ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(attnum, i) \
+                   JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum ORDER BY k.i) \
+           ELSE '{{}}'::text[] END AS ref_columns, \
            con.confdeltype::text AS on_delete, con.confupdtype::text AS on_update, \
            con.confmatchtype::text AS match_type, {comment} AS comment \
          FROM pg_constraint con \

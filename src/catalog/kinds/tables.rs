@@ -94,8 +94,7 @@ pub async fn read_tables(
            a.attidentity::text AS identity, a.attgenerated::text AS generated, \
            CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 \
                 THEN format('%I.%I', cn.nspname, co.collname) END AS collation, \
-           (SELECT description FROM pg_description ds WHERE ds.classoid = 'pg_class'::regclass \
-              AND ds.objoid = a.attrelid AND ds.objsubid = a.attnum) AS comment, \
+           ds.description AS comment, \
            a.attacl::text[] AS acl \
          FROM pg_attribute a \
          JOIN pg_class c ON c.oid = a.attrelid \
@@ -103,6 +102,8 @@ pub async fn read_tables(
          LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
          LEFT JOIN pg_collation co ON co.oid = a.attcollation \
          LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace \
+         LEFT JOIN pg_description ds ON ds.objoid = a.attrelid AND ds.objsubid = a.attnum \
+              AND ds.classoid = 'pg_class'::regclass \
          WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') \
            AND c.relnamespace = ANY($1) \
          ORDER BY a.attrelid, a.attnum";

@@ -1,0 +1,490 @@
+//! The forms a check run is read in: the terminal summary (one row per target), the
+//! `driftgate.check/v1` JSON report, Markdown for `$GITHUB_STEP_SUMMARY` or a PR comment,
+//! GitHub Actions annotations, and the text of a desktop notification. Each writes to an
+//! injected `io::Write` or returns a value; none touches a file.
+
+use super::{CheckRun, TargetOutcome, CHECK_FORMAT};
+use crate::gate::{Finding, Severity, Verdict};
+use crate::render::markdown::{code, table_cell};
+use crate::render::table::{self, cell};
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// Findings listed per target in the terminal and Markdown, so a catalog rebuilt overnight
+/// does not bury the table (the JSON report has every one).
+const FINDINGS_SHOWN: usize = 25;
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    format: &'static str,
+    started_at: &'a str,
+    config: &'a str,
+    verdict: Verdict,
+    exit_code: u8,
+    targets: Vec<JsonTarget<'a>>,
+    /// Why the run could not check anything, else null.
+    error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonTarget<'a> {
+    name: &'a str,
+    verdict: Verdict,
+    /// The snapshot taken now (null when none could be taken).
+    snapshot: Option<String>,
+    /// The baseline snapshot (null when there is none).
+    baseline: Option<String>,
+    baseline_ref: &'a str,
+    source: Option<&'a str>,
+    summary: &'a crate::gate::GateSummary,
+    dims: &'a std::collections::BTreeMap<String, usize>,
+    findings: &'a [Finding],
+    /// Why the target could not be checked, else null.
+    error: Option<&'a str>,
+    snapshot_duration_seconds: f64,
+}
+
+/// The `driftgate.check/v1` report.
+pub fn write_json<W: Write>(out: &mut W, run: &CheckRun) -> io::Result<()> {
+    let report = JsonReport {
+        format: CHECK_FORMAT,
+        started_at: &run.started_at,
+        config: &run.config,
+        verdict: run.verdict(),
+        exit_code: run.exit_code(),
+        targets: run
+            .targets
+            .iter()
+            .map(|t| JsonTarget {
+                name: &t.name,
+                verdict: t.verdict,
+                snapshot: t.snapshot.map(|h| h.to_hex()),
+                baseline: t.baseline.map(|h| h.to_hex()),
+                baseline_ref: &t.baseline_ref,
+                source: t.source.as_deref(),
+                summary: &t.summary,
+                dims: &t.dims,
+                findings: &t.findings,
+                error: t.error.as_deref(),
+                snapshot_duration_seconds: millis(t.duration),
+            })
+            .collect(),
+        error: run.error.as_deref(),
+    };
+    crate::render::write_json(out, &report)
+}
+
+fn millis(d: std::time::Duration) -> f64 {
+    // Whole milliseconds, so the number prints the same way every time.
+    d.as_millis() as f64 / 1000.0
+}
+
+/// The first finding that weighs, and how many more: the DETAIL of a drifted row.
+fn detail(t: &TargetOutcome) -> String {
+    if let Some(e) = &t.error {
+        return format!("could not be checked: {e}");
+    }
+    let weighing: Vec<&Finding> = t
+        .findings
+        .iter()
+        .filter(|f| f.severity > Severity::Ignore)
+        .collect();
+    match weighing.split_first() {
+        None => String::new(),
+        Some((first, [])) => format!("{} {}", first.change, first.key),
+        Some((first, rest)) => format!("{} {} (+{} more)", first.change, first.key, rest.len()),
+    }
+}
+
+fn short(h: Option<crate::model::ContentHash>) -> String {
+    h.map(|h| h.short()).unwrap_or_default()
+}
+
+/// ANSI styling of a verdict, when colour is on.
+pub fn paint(verdict: Verdict, color: bool) -> String {
+    if !color {
+        return verdict.to_string();
+    }
+    let style = match verdict {
+        Verdict::Pass => "\x1b[32m",
+        Verdict::Warn => "\x1b[33m",
+        Verdict::Block => "\x1b[1;31m",
+    };
+    format!("{style}{verdict}\x1b[0m")
+}
+
+/// The terminal summary: one row per target, then the findings of the targets that did not
+/// pass, then the tally.
+pub fn write_table<W: Write>(out: &mut W, run: &CheckRun, color: bool) -> io::Result<()> {
+    let rows = run
+        .targets
+        .iter()
+        .map(|t| {
+            vec![
+                cell(&t.name),
+                paint(t.verdict, color),
+                short(t.snapshot),
+                short(t.baseline),
+                t.changes_text(),
+                cell(&detail(t)),
+            ]
+        })
+        .collect();
+    writeln!(
+        out,
+        "{}",
+        table::render(
+            &["TARGET", "VERDICT", "SNAPSHOT", "BASELINE", "CHANGES", "DETAIL"],
+            rows
+        )
+    )?;
+    for t in run.targets.iter().filter(|t| t.checked()) {
+        let weighing: Vec<&Finding> = t
+            .findings
+            .iter()
+            .filter(|f| f.severity > Severity::Ignore)
+            .collect();
+        if weighing.is_empty() {
+            continue;
+        }
+        writeln!(out, "\n{}: {}", cell(&t.name), paint(t.verdict, color))?;
+        for f in weighing.iter().take(FINDINGS_SHOWN) {
+            let what = match &f.detail {
+                Some(d) if f.fields.is_empty() || f.count.is_some() => d.clone(),
+                _ => f.fields.join(", "),
+            };
+            writeln!(
+                out,
+                "  {:<5}  {:<15}  {}{}  [{}]",
+                f.severity.as_str(),
+                f.change,
+                cell(&f.key),
+                if what.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", cell(&what))
+                },
+                cell(&f.rule)
+            )?;
+        }
+        if weighing.len() > FINDINGS_SHOWN {
+            writeln!(
+                out,
+                "  … and {} more (see --report)",
+                weighing.len() - FINDINGS_SHOWN
+            )?;
+        }
+    }
+    writeln!(out, "\n{}", run.tally_text())
+}
+
+fn badge(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "✅ PASS",
+        Verdict::Warn => "⚠️ WARN",
+        Verdict::Block => "⛔ BLOCK",
+    }
+}
+
+/// Markdown: a heading with the overall verdict, a table of targets, then the findings of
+/// every target that did not pass.
+pub fn write_markdown<W: Write>(out: &mut W, run: &CheckRun) -> io::Result<()> {
+    writeln!(out, "## driftgate check: {}\n", badge(run.verdict()))?;
+    if let Some(e) = &run.error {
+        return writeln!(out, "The check could not run: {}", table_cell(e));
+    }
+    writeln!(out, "{}\n", run.tally_text())?;
+    writeln!(
+        out,
+        "| Target | Verdict | Snapshot | Baseline | Changes | Detail |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|")?;
+    let opt_code = |s: String| if s.is_empty() { s } else { code(&s) };
+    for t in &run.targets {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            code(&t.name),
+            badge(t.verdict),
+            opt_code(short(t.snapshot)),
+            opt_code(short(t.baseline)),
+            table_cell(&t.changes_text()),
+            table_cell(&detail(t)),
+        )?;
+    }
+    for t in &run.targets {
+        if t.verdict == Verdict::Pass {
+            continue;
+        }
+        writeln!(out, "\n### {}: {}\n", code(&t.name), badge(t.verdict))?;
+        if let Some(e) = &t.error {
+            writeln!(out, "Could not be checked: {}", table_cell(e))?;
+            continue;
+        }
+        writeln!(out, "| Severity | Change | Key | Fields | Rule |")?;
+        writeln!(out, "|---|---|---|---|---|")?;
+        let weighing: Vec<&Finding> = t
+            .findings
+            .iter()
+            .filter(|f| f.severity > Severity::Ignore)
+            .collect();
+        for f in weighing.iter().take(FINDINGS_SHOWN) {
+            let fields = match &f.detail {
+                Some(d) if f.fields.is_empty() || f.count.is_some() => d.clone(),
+                _ => f.fields.join(", "),
+            };
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                f.severity,
+                table_cell(&f.change),
+                code(&f.key),
+                table_cell(&fields),
+                table_cell(&f.rule)
+            )?;
+        }
+        if weighing.len() > FINDINGS_SHOWN {
+            writeln!(
+                out,
+                "\n… and {} more findings (see the JSON report).",
+                weighing.len() - FINDINGS_SHOWN
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// GitHub Actions workflow commands: `::error` for a BLOCK, `::warning` for a WARN, one per
+/// target, so the run's page says which database drifted.
+pub fn github_annotations(run: &CheckRun) -> Vec<String> {
+    run.targets
+        .iter()
+        .filter_map(|t| {
+            let level = match t.verdict {
+                Verdict::Pass => return None,
+                Verdict::Warn => "warning",
+                Verdict::Block => "error",
+            };
+            let title = format!("gate_drift {} on {}", t.verdict, t.name);
+            let message = match &t.error {
+                Some(_) => detail(t),
+                None => {
+                    let keys: Vec<String> = t
+                        .findings
+                        .iter()
+                        .filter(|f| f.severity > Severity::Ignore)
+                        .take(10)
+                        .map(|f| format!("{} {} ({})", f.change, f.key, f.severity))
+                        .collect();
+                    format!("{}: {}", t.changes_text(), keys.join("; "))
+                }
+            };
+            Some(format!(
+                "::{level} title={}::{}",
+                escape_property(&title),
+                escape_data(&message)
+            ))
+        })
+        .collect()
+}
+
+/// Workflow command data: `%`, CR and LF escaped.
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Workflow command properties: also `:` and `,`.
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// The title and body of a desktop notification.
+pub fn notification(run: &CheckRun) -> (String, String) {
+    let t = run.tally();
+    let title = match run.verdict() {
+        Verdict::Pass => format!("driftgate: all {} targets PASS", run.targets.len()),
+        v => format!(
+            "driftgate: {v} ({} of {} targets)",
+            t.block + t.warn,
+            run.targets.len()
+        ),
+    };
+    let mut body: Vec<String> = run
+        .targets
+        .iter()
+        .filter(|t| t.verdict != Verdict::Pass)
+        .map(|t| {
+            let what = match &t.error {
+                Some(_) => detail(t),
+                None => t.changes_text(),
+            };
+            format!("{}: {} — {what}", t.name, t.verdict)
+        })
+        .collect();
+    body.push(run.tally_text());
+    (title, body.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{compared, run, warn_policy};
+    use super::*;
+    use crate::check::TargetOutcome;
+    use crate::gate::Policy;
+
+    fn sample() -> CheckRun {
+        let p = Policy::default();
+        run(
+            vec![
+                compared("clean", "BEGIN RETURN 1; END", "BEGIN RETURN 1; END", &p),
+                compared("drifted", "BEGIN RETURN 1; END", "BEGIN RETURN 2; END", &p),
+                compared(
+                    "warned",
+                    "BEGIN RETURN 1; END",
+                    "BEGIN RETURN 2; END",
+                    &warn_policy(),
+                ),
+                TargetOutcome::failed(
+                    "down",
+                    "down/baseline",
+                    "live",
+                    "cannot connect to u@h:1/d: refused | 100%\nreally",
+                ),
+            ],
+            false,
+        )
+    }
+
+    fn text(f: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
+        let mut out = Vec::new();
+        f(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn json_has_the_contract_fields_for_every_target() {
+        let v: serde_json::Value =
+            serde_json::from_str(&text(|o| write_json(o, &sample()))).unwrap();
+        assert_eq!(v["format"], "driftgate.check/v1");
+        assert_eq!(v["verdict"], "BLOCK");
+        assert_eq!(v["exit_code"], 2);
+        let targets = v["targets"].as_array().unwrap();
+        assert_eq!(targets.len(), 4);
+        for t in targets {
+            for field in [
+                "name", "verdict", "snapshot", "baseline", "summary", "findings", "error",
+            ] {
+                assert!(t.get(field).is_some(), "{field} missing from {t}");
+            }
+        }
+        assert_eq!(targets[0]["verdict"], "PASS");
+        assert!(targets[0]["error"].is_null());
+        assert_eq!(targets[0]["snapshot"], crate::check::tests::id(1).to_hex());
+        assert_eq!(targets[1]["findings"][0]["key"], "function:public.f()");
+        assert_eq!(targets[3]["verdict"], "BLOCK");
+        assert!(targets[3]["snapshot"].is_null());
+        assert!(targets[3]["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot connect"));
+        assert_eq!(targets[0]["snapshot_duration_seconds"], 1.5);
+    }
+
+    #[test]
+    fn the_table_has_one_row_per_target_and_lists_findings() {
+        let t = text(|o| write_table(o, &sample(), false));
+        let lines: Vec<&str> = t.lines().collect();
+        assert!(
+            lines[0].contains("TARGET") && lines[0].contains("VERDICT"),
+            "{t}"
+        );
+        for (i, (name, verdict)) in [
+            ("clean", "PASS"),
+            ("drifted", "BLOCK"),
+            ("warned", "WARN"),
+            ("down", "BLOCK"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let row = lines[2 + i];
+            assert!(row.contains(name) && row.contains(verdict), "{row}");
+        }
+        assert!(
+            lines[5].contains("could not be checked: cannot connect"),
+            "{t}"
+        );
+        assert!(
+            lines[5].contains("\\nreally"),
+            "a newline cannot forge a row: {t}"
+        );
+        assert!(t.contains("drifted: BLOCK\n  block  changed"), "{t}");
+        assert!(
+            t.trim_end()
+                .ends_with("4 targets: 1 PASS, 1 WARN, 2 BLOCK (1 could not be checked)"),
+            "{t}"
+        );
+        assert!(!t.contains('\x1b'));
+        let colored = text(|o| write_table(o, &sample(), true));
+        assert!(colored.contains("\x1b[1;31mBLOCK\x1b[0m"), "{colored}");
+        // The coloured table is aligned like the plain one.
+        let width = |s: &str| {
+            s.lines()
+                .nth(2)
+                .unwrap()
+                .replace("\x1b[32m", "")
+                .replace("\x1b[0m", "")
+                .len()
+        };
+        assert_eq!(width(&colored), width(&t));
+    }
+
+    #[test]
+    fn markdown_has_the_table_and_escapes_pipes() {
+        let m = text(|o| write_markdown(o, &sample()));
+        assert!(m.starts_with("## driftgate check: ⛔ BLOCK\n"), "{m}");
+        assert!(m.contains("| Target | Verdict | Snapshot | Baseline | Changes | Detail |\n|---|---|---|---|---|---|\n"), "{m}");
+        assert!(m.contains("| `clean` | ✅ PASS |"), "{m}");
+        assert!(m.contains("### `drifted`: ⛔ BLOCK"), "{m}");
+        assert!(
+            m.contains("| block | changed | `function:public.f()` |"),
+            "{m}"
+        );
+        assert!(
+            m.contains("refused \\| 100%"),
+            "a pipe cannot break the table: {m}"
+        );
+        assert!(
+            !m.contains("### `clean`"),
+            "passing targets list no findings"
+        );
+    }
+
+    #[test]
+    fn annotations_are_errors_and_warnings_with_escaped_text() {
+        let a = github_annotations(&sample());
+        assert_eq!(a.len(), 3, "{a:?}");
+        assert!(a[0].starts_with("::error title=gate_drift BLOCK on drifted::1 changed: changed function:public.f() (block)"), "{a:?}");
+        assert!(
+            a[1].starts_with("::warning title=gate_drift WARN on warned::"),
+            "{a:?}"
+        );
+        assert!(a[2].contains("100%25%0Areally"), "{a:?}");
+        assert!(!a[2].contains('\n'));
+        assert_eq!(escape_property("a: b, c"), "a%3A b%2C c");
+    }
+
+    #[test]
+    fn the_notification_names_what_did_not_pass() {
+        let (title, body) = notification(&sample());
+        assert_eq!(title, "driftgate: BLOCK (3 of 4 targets)");
+        assert!(body.contains("drifted: BLOCK — 1 changed"), "{body}");
+        assert!(
+            body.contains("down: BLOCK — could not be checked"),
+            "{body}"
+        );
+        assert!(!body.contains("clean"), "{body}");
+    }
+}

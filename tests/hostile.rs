@@ -305,19 +305,23 @@ fn markdown_outside_code(md: &str) -> Vec<String> {
     out
 }
 
-#[test]
-fn hostile_names_are_escaped_in_markdown() {
-    let (_db, store) = setup();
-    let md = run_ok(
-        store.path(),
-        &["diff", "base", "head", "--format", "markdown"],
-        1,
-    );
-    assert_no_forged_lines("markdown", &md);
-    let rendered = markdown_outside_code(&md);
+/// Markdown a hostile name must not break: no forged line, no raw HTML outside code (a
+/// backslash-escaped character is text), no extra table cell. Returns its table rows.
+fn assert_safe_markdown(md: &str, cells: &[usize]) -> usize {
+    assert_no_forged_lines("markdown", md);
     let mut rows = 0;
-    for line in &rendered {
-        let html = line
+    for line in markdown_outside_code(md) {
+        let mut unescaped = String::new();
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                chars.next();
+                unescaped.push('_');
+            } else {
+                unescaped.push(c);
+            }
+        }
+        let html = unescaped
             .replace("<details>", "")
             .replace("</details>", "")
             .replace("<summary>", "")
@@ -325,21 +329,60 @@ fn hostile_names_are_escaped_in_markdown() {
             .replace("<code>", "")
             .replace("</code>", "");
         assert!(
-            !html.contains('<') && !html.contains("-->"),
-            "raw HTML outside code: {line:?}\n{md}"
+            !html.contains('<') && !html.contains("-->") && !html.contains("]("),
+            "raw HTML or a link outside code: {line:?}\n{md}"
         );
         if line.starts_with('|') {
             rows += 1;
-            let cells = line.replace("\\|", "").matches('|').count();
+            let pipes = unescaped.matches('|').count();
             assert!(
-                cells == 4 || cells == 5,
+                cells.contains(&(pipes - 1)),
                 "a name split a table row: {line:?}\n{md}"
             );
         }
     }
-    assert!(rows >= 6, "{md}");
+    rows
+}
+
+#[test]
+fn hostile_names_are_escaped_in_markdown() {
+    let (db, store) = setup();
+    let s = store.path();
+    let md = run_ok(s, &["diff", "base", "head", "--format", "markdown"], 1);
+    assert!(assert_safe_markdown(&md, &[3, 4]) >= 6, "{md}");
     // The names are there, escaped, not lost.
     assert!(md.contains("INJECTED table 漢字"), "{md}");
+
+    // check's summary (for $GITHUB_STEP_SUMMARY) and its table on stdout.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("driftgate.toml");
+    std::fs::write(
+        &config,
+        format!("[[target]]\nname = \"h\"\ndsn = \"{}\"\n", db.dsn),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    run_ok(
+        s,
+        &["baseline", "accept", "h", "base", "--config", config],
+        0,
+    );
+    let summary = dir.path().join("summary.md");
+    let out = run_ok(
+        s,
+        &[
+            "check",
+            "--config",
+            config,
+            "--markdown",
+            summary.to_str().unwrap(),
+        ],
+        1,
+    );
+    assert_no_forged_lines("check", &out);
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(assert_safe_markdown(&md, &[5, 6]) >= 3, "{md}");
+    assert!(md.contains("INJECTED"), "{md}");
 }
 
 fn graphviz(dot: &str) -> String {

@@ -43,6 +43,8 @@ fn assert_untouched_and_fsck_clean(
     assert!(r.stdout.contains(" 0 problem(s)"), "{r:?}");
 }
 
+/// A snapshot that will wait on a lock for up to 100 s, logging at info level (so a re-read
+/// after concurrent DDL shows on stderr).
 fn parked_snapshot(store: &Path, dsn: &str, extra: &[&str]) -> std::thread::JoinHandle<Run> {
     let mut args = vec![
         "snapshot",
@@ -54,8 +56,12 @@ fn parked_snapshot(store: &Path, dsn: &str, extra: &[&str]) -> std::thread::Join
         "100s",
     ];
     args.extend_from_slice(extra);
-    driftgate_in_background(store, &args)
+    let mut cmd = driftgate_cmd(store, &args);
+    cmd.env("RUST_LOG", "driftgate=info");
+    std::thread::spawn(move || run_cmd(cmd))
 }
+
+const REREAD: &str = "DDL committed while the catalog was read; reading it again";
 
 #[test]
 fn a_backend_terminated_mid_snapshot_exits_2_and_stores_nothing() {
@@ -239,6 +245,7 @@ fn ddl_committed_mid_snapshot_yields_the_catalog_before_or_after_never_a_mix() {
     drop(holder);
     let r = run.join().unwrap();
     assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains(REREAD), "the DDL was noticed: {r:?}");
 
     let r = driftgate(s, &["snapshot", "--dsn", &db.dsn, "--ref", "after"]);
     assert_eq!(r.code, 0, "{r:?}");
@@ -262,6 +269,29 @@ fn ddl_committed_mid_snapshot_yields_the_catalog_before_or_after_never_a_mix() {
     .unwrap();
     let p = policy.iter().find(|p| p["name"] == "ddl_policy").unwrap();
     assert!(p["using"].as_str().unwrap().contains("a_renamed"), "{p:#}");
+}
+
+/// Other sessions' temporary tables come and go all day: a snapshot that reads while they
+/// do keeps its first read (temp objects are never part of a snapshot).
+#[test]
+fn temp_tables_of_other_sessions_mid_snapshot_do_not_force_a_reread() {
+    let db = fixture_db("temp_churn");
+    let store = tempfile::tempdir().unwrap();
+    let holder = db.lock_exclusive("dot_tools");
+    let run = parked_snapshot(store.path(), &db.dsn, &["--jobs", "1"]);
+    db.wait_for_driftgate_parked_on_a_lock();
+    db.sql(
+        "CREATE TEMP TABLE churn (a int PRIMARY KEY, b text DEFAULT 'x' CHECK (b <> ''));
+         CREATE TEMP VIEW churn_v AS SELECT a FROM churn;
+         CREATE INDEX ON churn (b);
+         DROP TABLE churn CASCADE;
+         CREATE TEMP TABLE churn2 (c serial);
+         CREATE FUNCTION pg_temp.churn_f() RETURNS int LANGUAGE sql AS 'SELECT 1';",
+    );
+    drop(holder);
+    let r = run.join().unwrap();
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stderr.contains(REREAD), "{r:?}");
 }
 
 /// Ten processes snapshot into one store (created by the first to get there) at once, all

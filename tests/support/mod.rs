@@ -1,6 +1,8 @@
 //! Test harness: a real throwaway PostgreSQL per test binary (initdb + pg_ctl in a temp dir,
 //! a free port on 127.0.0.1 and a unix socket), one fresh database per test, and a runner
-//! for the built `driftgate` binary.
+//! for the built `driftgate` binary. Also: private clusters for tests that stop the server
+//! or compare versions, the server's statement log parsed per session, helpers to park a
+//! snapshot on a held lock, and a wire proxy that rewrites SQL ([`proxy`]).
 //!
 //! Server binaries: `DRIFTGATE_TEST_PG_BIN`, else the newest `/usr/lib/postgresql/*/bin`,
 //! else the directory of `initdb` on PATH. No PostgreSQL means a failing test with a clear

@@ -319,7 +319,6 @@ async fn read_catalog(
     }
     let database: String = row.get("db");
     let caps = ServerCaps::new(row.get::<i32, _>("vnum") as u32, row.get("version"))?;
-    let stamp = stamp::catalog_stamp(conn).await?;
 
     if let Some(pattern) = &opts.expect_database {
         let ok: bool = sqlx::query_scalar("SELECT current_database() LIKE $1")
@@ -360,7 +359,12 @@ async fn read_catalog(
             None => jobs = 1,
         }
     }
-    let queue = std::sync::Mutex::new(std::collections::VecDeque::from(plan::plan(&nsp, jobs)));
+    let mut tasks = std::collections::VecDeque::from(plan::plan(&nsp, jobs));
+    tasks.push_front(plan::Task {
+        query: plan::KindQuery::Stamp,
+        nsp: Vec::new(),
+    });
+    let queue = std::sync::Mutex::new(tasks);
     let mut workers = vec![plan::work(&mut *conn, &caps, &queue, sink)];
     for helper in helpers.iter_mut() {
         workers.push(plan::work(helper, &caps, &queue, sink));
@@ -376,7 +380,13 @@ async fn read_catalog(
             sink(SinkEvent::Object(o));
         }
     }
-    let table_rows: Vec<kinds::TableRow> = outputs?.into_iter().flatten().collect();
+    let mut table_rows: Vec<kinds::TableRow> = Vec::new();
+    let mut stamp = None;
+    for output in outputs? {
+        table_rows.extend(output.table_rows);
+        stamp = stamp.or(output.stamp);
+    }
+    let stamp = stamp.expect("the stamp task is queued with the reads");
 
     let counts = counts::read_counts(conn, &table_rows, &opts.exact_counts).await?;
     tracing::debug!(tables = table_rows.len(), "catalog read");

@@ -145,17 +145,20 @@ impl Store {
     /// Open a store, creating it if the directory is absent or empty.
     pub fn open_or_init(root: &Path) -> Result<Store, StoreError> {
         match Store::open(root) {
-            Err(StoreError::NotAStore { .. }) => {
-                for dir in ["packs", "snapshots", "refs", "logs"] {
-                    fs::create_dir_all(root.join(dir))
-                        .map_err(|e| StoreError::io(&root.join(dir), e))?;
-                }
-                let marker = format!("{{\"format\":\"{STORE_FORMAT}\"}}\n");
-                write_atomic(&root.join("STORE"), marker.as_bytes())?;
-                Store::open(root)
-            }
+            Err(StoreError::NotAStore { .. }) => Store::init_here(root),
             other => other,
         }
+    }
+
+    /// Lay out a store at `root` and write its marker. Only for a directory that is absent,
+    /// empty, or was created by this process for the store it is writing.
+    pub(crate) fn init_here(root: &Path) -> Result<Store, StoreError> {
+        for dir in ["packs", "snapshots", "refs", "logs"] {
+            fs::create_dir_all(root.join(dir)).map_err(|e| StoreError::io(&root.join(dir), e))?;
+        }
+        let marker = format!("{{\"format\":\"{STORE_FORMAT}\"}}\n");
+        write_atomic(&root.join("STORE"), marker.as_bytes())?;
+        Store::open(root)
     }
 
     pub fn root(&self) -> &Path {

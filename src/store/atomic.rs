@@ -33,7 +33,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
 /// The temp file beside `path`. It ends in `.tmp`, not in `path`'s extension, so nothing
 /// that globs for one (`*.idx` in the store, `*.prom` in node-exporter's textfile
 /// directory) ever reads a half-written or crash-orphaned file.
-fn temp_path(dir: &Path, path: &Path) -> std::path::PathBuf {
+pub(crate) fn temp_path(dir: &Path, path: &Path) -> std::path::PathBuf {
     dir.join(format!(
         ".tmp-{}-{}-{}.tmp",
         std::process::id(),

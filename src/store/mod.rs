@@ -147,17 +147,20 @@ impl Store {
     /// directory holding nothing but a store being created is not mistaken for a foreign one.
     pub fn open_or_init(root: &Path) -> Result<Store, StoreError> {
         match Store::open(root) {
-            Err(StoreError::NotAStore { .. }) => {
-                for dir in STORE_DIRS {
-                    fs::create_dir_all(root.join(dir))
-                        .map_err(|e| StoreError::io(&root.join(dir), e))?;
-                }
-                let marker = format!("{{\"format\":\"{STORE_FORMAT}\"}}\n");
-                write_atomic(&root.join("STORE"), marker.as_bytes())?;
-                Store::open(root)
-            }
+            Err(StoreError::NotAStore { .. }) => Store::init_here(root),
             other => other,
         }
+    }
+
+    /// Lay out a store at `root` and write its marker. Only for a directory that is absent,
+    /// empty, or was created by this process for the store it is writing.
+    pub(crate) fn init_here(root: &Path) -> Result<Store, StoreError> {
+        for dir in STORE_DIRS {
+            fs::create_dir_all(root.join(dir)).map_err(|e| StoreError::io(&root.join(dir), e))?;
+        }
+        let marker = format!("{{\"format\":\"{STORE_FORMAT}\"}}\n");
+        write_atomic(&root.join("STORE"), marker.as_bytes())?;
+        Store::open(root)
     }
 
     pub fn root(&self) -> &Path {
@@ -404,16 +407,24 @@ pub enum Resolved {
 /// The directories a store holds besides its marker.
 const STORE_DIRS: [&str; 4] = ["packs", "snapshots", "refs", "logs"];
 
-/// A directory with no marker yet that holds only what [`Store::open_or_init`] creates
-/// before the marker (another process is creating the store), or nothing.
+/// A directory with no marker yet that holds only what a store's creation makes before the
+/// marker (another process is writing the first snapshot: store directories, its temp
+/// pack, temp files), or nothing.
 fn holds_only_a_store_being_created(root: &Path) -> bool {
+    let only_temp_files = |dir: &Path| {
+        fs::read_dir(dir).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .all(|e| e.file_name().to_string_lossy().starts_with(".tmp-"))
+        })
+    };
     let Ok(entries) = fs::read_dir(root) else {
         return false;
     };
     entries.flatten().all(|e| {
         let name = e.file_name().to_string_lossy().to_string();
-        let empty_dir = fs::read_dir(e.path()).is_ok_and(|mut d| d.next().is_none());
-        (STORE_DIRS.contains(&name.as_str()) && empty_dir) || name.starts_with(".tmp-")
+        (STORE_DIRS.contains(&name.as_str()) && only_temp_files(&e.path()))
+            || name.starts_with(".tmp-")
     })
 }
 

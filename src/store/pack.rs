@@ -67,20 +67,113 @@ impl PackBuilder {
 
     /// The pack bytes and its index bytes.
     pub fn finish(self) -> (Vec<u8>, Vec<u8>) {
-        let mut entries = self.entries;
-        entries.sort_by_key(|e| e.hash);
-        entries.dedup_by(|a, b| a.hash == b.hash);
-        let mut idx = Vec::with_capacity(IDX_MAGIC.len() + 8 + entries.len() * IDX_ENTRY + 32);
-        idx.extend_from_slice(IDX_MAGIC);
-        idx.extend_from_slice(&(entries.len() as u64).to_le_bytes());
-        for e in &entries {
-            idx.extend_from_slice(&e.hash.0);
-            idx.extend_from_slice(&e.offset.to_le_bytes());
-            idx.extend_from_slice(&e.len.to_le_bytes());
+        (self.pack, index_bytes(self.entries))
+    }
+}
+
+/// The index file of a pack's entries.
+fn index_bytes(mut entries: Vec<IdxEntry>) -> Vec<u8> {
+    entries.sort_by_key(|e| e.hash);
+    entries.dedup_by(|a, b| a.hash == b.hash);
+    let mut idx = Vec::with_capacity(IDX_MAGIC.len() + 8 + entries.len() * IDX_ENTRY + 32);
+    idx.extend_from_slice(IDX_MAGIC);
+    idx.extend_from_slice(&(entries.len() as u64).to_le_bytes());
+    for e in &entries {
+        idx.extend_from_slice(&e.hash.0);
+        idx.extend_from_slice(&e.offset.to_le_bytes());
+        idx.extend_from_slice(&e.len.to_le_bytes());
+    }
+    let sum = blake3::hash(&idx);
+    idx.extend_from_slice(sum.as_bytes());
+    idx
+}
+
+/// A pack written straight to a temp file as blobs arrive, so a first snapshot of a large
+/// catalog never holds all its blobs in memory. The pack is named by the hash of its bytes
+/// once complete; until [`PackFileWriter::finish`] only the temp file exists, and dropping
+/// the writer removes it.
+pub struct PackFileWriter {
+    tmp: PathBuf,
+    file: Option<std::io::BufWriter<File>>,
+    hasher: blake3::Hasher,
+    offset: u64,
+    entries: Vec<IdxEntry>,
+}
+
+impl PackFileWriter {
+    pub fn create(tmp: PathBuf) -> Result<Self, StoreError> {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| StoreError::io(&tmp, e))?;
+        let mut w = PackFileWriter {
+            tmp,
+            file: Some(std::io::BufWriter::with_capacity(1 << 20, file)),
+            hasher: blake3::Hasher::new(),
+            offset: 0,
+            entries: Vec::new(),
+        };
+        w.write(PACK_MAGIC)?;
+        Ok(w)
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        use std::io::Write;
+        let file = self.file.as_mut().expect("open until finished");
+        file.write_all(bytes)
+            .map_err(|e| StoreError::io(&self.tmp, e))?;
+        self.hasher.update(bytes);
+        self.offset += bytes.len() as u64;
+        Ok(())
+    }
+
+    pub fn add(&mut self, hash: ContentHash, bytes: &[u8]) -> Result<(), StoreError> {
+        let offset = self.offset;
+        self.write(format!("{} {}\n", hash.to_hex(), bytes.len()).as_bytes())?;
+        self.write(bytes)?;
+        self.write(b"\n")?;
+        self.entries.push(IdxEntry {
+            hash,
+            offset,
+            len: bytes.len() as u64,
+        });
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Sync the pack, move it to `packs_dir/<hash>.pack`, write its index. Returns the bytes
+    /// written.
+    pub fn finish(mut self, packs_dir: &Path) -> Result<u64, StoreError> {
+        let file = self.file.take().expect("open until finished");
+        let file = file
+            .into_inner()
+            .map_err(|e| StoreError::io(&self.tmp, e.into_error()))?;
+        file.sync_all().map_err(|e| StoreError::io(&self.tmp, e))?;
+        drop(file);
+        let id = self.hasher.finalize().to_hex().to_string();
+        let (pack_path, idx_path) = pack_paths(packs_dir, &id);
+        std::fs::rename(&self.tmp, &pack_path).map_err(|e| StoreError::io(&pack_path, e))?;
+        // The pack before its index: a pack is only visible once its index exists.
+        let idx = index_bytes(std::mem::take(&mut self.entries));
+        super::atomic::write_atomic(&idx_path, &idx)?;
+        Ok(self.offset + idx.len() as u64)
+    }
+}
+
+impl Drop for PackFileWriter {
+    fn drop(&mut self) {
+        if self.file.is_some() {
+            self.file = None;
+            let _ = std::fs::remove_file(&self.tmp);
         }
-        let sum = blake3::hash(&idx);
-        idx.extend_from_slice(sum.as_bytes());
-        (self.pack, idx)
     }
 }
 

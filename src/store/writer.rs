@@ -4,7 +4,7 @@
 //! ~100,000 objects, and writes a few hundred bytes.
 
 use super::atomic::write_atomic;
-use super::pack::{self, PackBuilder};
+use super::pack::PackFileWriter;
 use super::{Store, StoreError, WriteStats};
 use crate::model::fingerprint::CatalogTree;
 use crate::model::snapshot::{RowCounts, SnapshotMeta, SnapshotRecord};
@@ -43,9 +43,16 @@ pub struct SnapshotWriter<'a> {
     root: PathBuf,
     /// The store as it was when the write began.
     store: Existing<'a>,
-    pack: PackBuilder,
+    /// New blobs, streamed to a temp file in `packs/` (opened at the first new blob).
+    pack: Option<PackFileWriter>,
     in_pack: HashSet<ContentHash>,
     entries: Vec<(ObjectKey, Option<String>, ContentHash)>,
+    /// Directories this writer created for a store that did not exist, removed again if
+    /// the write is abandoned.
+    created: Vec<PathBuf>,
+    /// The first write error; the catalog keeps streaming in, and `finish` reports it.
+    error: Option<StoreError>,
+    finished: bool,
 }
 
 impl<'a> SnapshotWriter<'a> {
@@ -62,9 +69,12 @@ impl<'a> SnapshotWriter<'a> {
         Ok(SnapshotWriter {
             root: root.to_path_buf(),
             store,
-            pack: PackBuilder::new(),
+            pack: None,
             in_pack: HashSet::new(),
             entries: Vec::new(),
+            created: Vec::new(),
+            error: None,
+            finished: false,
         })
     }
 
@@ -77,10 +87,36 @@ impl<'a> SnapshotWriter<'a> {
     }
 
     fn add_blob(&mut self, hash: ContentHash, bytes: &[u8]) {
-        if !self.have(&hash) {
-            self.pack.add(hash, bytes);
-            self.in_pack.insert(hash);
+        if self.error.is_some() || self.have(&hash) {
+            return;
         }
+        if let Err(e) = self.pack_file().and_then(|p| p.add(hash, bytes)) {
+            self.error = Some(e);
+            return;
+        }
+        self.in_pack.insert(hash);
+    }
+
+    fn packs_dir(&self) -> PathBuf {
+        self.root.join("packs")
+    }
+
+    fn pack_file(&mut self) -> Result<&mut PackFileWriter, StoreError> {
+        if self.pack.is_none() {
+            for dir in [self.root.clone(), self.packs_dir()] {
+                match std::fs::create_dir(&dir) {
+                    Ok(()) => self.created.push(dir),
+                    // Already there, or made a moment ago by another process writing the
+                    // same new store: not ours to remove.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(StoreError::io(&dir, e)),
+                }
+            }
+            let packs = self.packs_dir();
+            let tmp = super::atomic::temp_path(&packs, &packs.join("new.pack"));
+            self.pack = Some(PackFileWriter::create(tmp)?);
+        }
+        Ok(self.pack.as_mut().expect("just opened"))
     }
 
     /// Hash one object, keep its bytes only if the store lacks them.
@@ -94,13 +130,25 @@ impl<'a> SnapshotWriter<'a> {
 
     /// Forget every object added so far (the catalog is being read again).
     pub fn restart(&mut self) {
-        self.pack = PackBuilder::new();
+        // Dropping the temp pack removes its file; the next new blob opens a fresh one.
+        self.pack = None;
         self.in_pack.clear();
         self.entries.clear();
+        self.error = None;
     }
 
     /// Write the trees, counts, pack and snapshot record (creating the store if needed).
     pub fn finish(mut self, meta: SnapshotMeta, counts: &RowCounts) -> Result<Written, StoreError> {
+        let result = self.finish_inner(meta, counts);
+        self.finished = result.is_ok();
+        result
+    }
+
+    fn finish_inner(
+        &mut self,
+        meta: SnapshotMeta,
+        counts: &RowCounts,
+    ) -> Result<Written, StoreError> {
         let object_count = self.entries.len();
         let tree = CatalogTree::from_hashes(std::mem::take(&mut self.entries));
         let catalog = tree.root_hash();
@@ -113,28 +161,28 @@ impl<'a> SnapshotWriter<'a> {
         let counts_bytes = canonical_bytes(counts);
         let counts_hash = ContentHash::of(&counts_bytes);
         self.add_blob(counts_hash, &counts_bytes);
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
 
         let owned;
+        let root = self.root.clone();
         let store = match self.store.get() {
             Some(s) => s,
             None => {
-                owned = Store::open_or_init(&self.root)?;
+                // There was no store when the write began (the directory was absent or
+                // empty); since then it holds only this writer's temp pack.
+                owned = Store::init_here(&root)?;
                 &owned
             }
         };
         let mut stats = WriteStats {
-            new_blobs: self.pack.len(),
+            new_blobs: self.pack.as_ref().map_or(0, |p| p.len()),
             bytes_written: 0,
             catalog: Some(catalog),
         };
-        if !self.pack.is_empty() {
-            let (pack_bytes, idx_bytes) = self.pack.finish();
-            let pack_id = ContentHash::of(&pack_bytes).to_hex();
-            let (pack_path, idx_path) = pack::pack_paths(&store.packs_dir(), &pack_id);
-            // The pack before its index: a pack is only visible once its index exists.
-            write_atomic(&pack_path, &pack_bytes)?;
-            write_atomic(&idx_path, &idx_bytes)?;
-            stats.bytes_written += (pack_bytes.len() + idx_bytes.len()) as u64;
+        if let Some(pack) = self.pack.take() {
+            stats.bytes_written += pack.finish(&store.packs_dir())?;
         }
         let record = SnapshotRecord {
             meta,
@@ -168,5 +216,52 @@ impl SnapshotWriter<'static> {
             Err(e) => return Err(e),
         };
         Self::with(root, existing)
+    }
+}
+
+impl Drop for SnapshotWriter<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            // Abandoned (the capture failed): the temp pack goes with its writer; then the
+            // directories made for a store that did not exist, if nothing else is in them.
+            self.pack = None;
+            for dir in self.created.iter().rev() {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::tests::{function, snapshot, table};
+
+    #[test]
+    fn a_restart_forgets_what_was_streamed_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("store");
+        let snap = snapshot(vec![function("kept", "BEGIN END"), table("t", &[])]);
+        let mut writer = SnapshotWriter::owned(&root).unwrap();
+        writer.add(&function("from_the_first_read", "BEGIN RETURN 1; END"));
+        writer.add(&table("dropped_meanwhile", &[]));
+        writer.restart();
+        for obj in snap.objects.values() {
+            writer.add(obj);
+        }
+        let written = writer.finish(snap.meta.clone(), &snap.counts).unwrap();
+        assert_eq!(written.catalog, snap.catalog_hash());
+        assert_eq!(written.object_count, 2);
+        let store = Store::open(&root).unwrap();
+        let report = store.fsck().unwrap();
+        assert!(report.is_clean(), "{:?}", report.problems);
+        // Objects, a schema tree, the root and the counts: nothing from the first read.
+        assert_eq!(report.blobs, 5, "{report:?}");
+        let leftovers: Vec<_> = std::fs::read_dir(root.join("packs"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 }

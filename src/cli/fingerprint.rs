@@ -34,7 +34,12 @@ impl FingerprintCmd {
         let mut out = std::io::stdout().lock();
         for scope in &scopes {
             match scope.hash(&tree, &snap.objects) {
-                Some(h) => writeln!(out, "{scope} {h}")?,
+                // A name may hold a newline: one scope is one line.
+                Some(h) => writeln!(
+                    out,
+                    "{} {h}",
+                    crate::render::table::cell(&scope.to_string())
+                )?,
                 None => anyhow::bail!("the snapshot has no object {scope}"),
             }
         }

@@ -2,9 +2,8 @@
 
 use super::common::ConnectArgs;
 use super::Context;
-use crate::catalog::{self, ExactCounts};
+use crate::catalog::{self, ExactCounts, SinkEvent};
 use crate::exit;
-use crate::model::CatalogObject;
 use crate::store::writer::SnapshotWriter;
 use crate::store::{refs::validate_ref_name, Store};
 use anyhow::Context as _;
@@ -51,18 +50,22 @@ impl SnapshotCmd {
         opts.label = self.label.clone();
 
         // Objects are hashed on their own thread as the catalog streams in, so the server
-        // sessions never wait for the client; only what the store lacks is kept.
+        // sessions never wait for the client; only what the store lacks is kept. A restart
+        // (DDL committed mid-read) travels the same channel, in order.
         let mut writer = SnapshotWriter::owned(&ctx.store.store)?;
-        let (tx, rx) = std::sync::mpsc::sync_channel::<CatalogObject>(4096);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<SinkEvent>(4096);
         let hasher = std::thread::spawn(move || {
-            for obj in rx {
-                writer.add(&obj);
+            for event in rx {
+                match event {
+                    SinkEvent::Object(obj) => writer.add(&obj),
+                    SinkEvent::Restart => writer.restart(),
+                }
             }
             writer
         });
-        let captured = catalog::capture_with(&target, &opts, &mut |obj| {
+        let captured = catalog::capture_with(&target, &opts, &mut |event| {
             // The hasher only stops when the channel closes, so a send cannot fail.
-            let _ = tx.send(obj);
+            let _ = tx.send(event);
         })
         .await;
         drop(tx);

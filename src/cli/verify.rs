@@ -75,8 +75,9 @@ impl VerifyCmd {
             drift |= !identical;
             writeln!(
                 out,
-                "{} {scope} {} {}",
+                "{} {} {} {}",
                 if identical { "IDENTICAL" } else { "DRIFT" },
+                cell(&scope.to_string()),
                 hex(ha),
                 hex(hb)
             )?;

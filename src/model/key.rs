@@ -102,9 +102,24 @@ impl FromStr for ObjectKind {
 }
 
 /// `KIND:NAME`. Ordered by bytes, so sorting keys never depends on a collation.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct ObjectKey(String);
+
+/// Keys read from a file (a snapshot file, a stored tree) are checked like keys a user
+/// types: an unknown kind is a decoding error naming it, never a panic later on
+/// ([`ObjectKey::kind`] relies on it; fuzzing found a hand-edited kind crashing it).
+impl<'de> Deserialize<'de> for ObjectKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let (kind, _) = s.split_once(':').ok_or_else(|| {
+            serde::de::Error::custom(format!("object key {s:?} has no KIND: prefix"))
+        })?;
+        kind.parse::<ObjectKind>()
+            .map_err(serde::de::Error::custom)?;
+        Ok(ObjectKey(s))
+    }
+}
 
 impl ObjectKey {
     pub fn new(kind: ObjectKind, name: &str) -> Self {
@@ -200,6 +215,24 @@ pub fn quote_ident(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_with_an_unknown_kind_do_not_decode() {
+        let ok: ObjectKey = serde_json::from_str("\"table:public.t\"").unwrap();
+        assert_eq!(ok.kind(), ObjectKind::Table);
+        for bad in ["\"tabel:public.t\"", "\"no prefix\"", "\":x\""] {
+            let err = serde_json::from_str::<ObjectKey>(bad)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("object kind") || err.contains("KIND:"),
+                "{err}"
+            );
+        }
+        let map: Result<std::collections::BTreeMap<ObjectKey, u8>, _> =
+            serde_json::from_str("{\"x:y\": 1}");
+        assert!(map.is_err());
+    }
 
     #[test]
     fn plain_names_stay_bare_and_others_are_quoted() {

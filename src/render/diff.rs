@@ -109,6 +109,32 @@ fn firing_line(f: &FiringOrderChange) -> String {
     )
 }
 
+/// The same for Markdown: names in code spans, so a table or trigger name can carry no
+/// HTML or Markdown into a PR comment (the hostile-identifier test caught `<script>` here).
+fn firing_line_markdown(f: &FiringOrderChange) -> String {
+    let moved = if f.moved.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = f.moved.iter().map(|m| markdown::code(m)).collect();
+        format!(" (moved: {})", names.join(", "))
+    };
+    format!(
+        "firing order of {} on {} changed{moved}",
+        f.event.to_uppercase(),
+        markdown::code(&f.table)
+    )
+}
+
+/// Trigger names in firing order as one code span, or `none` (an empty code span would
+/// show as two backticks).
+fn firing_names_markdown(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".into()
+    } else {
+        markdown::code(&names.join(", "))
+    }
+}
+
 fn delta_text(d: &Option<CountDelta>) -> String {
     match d {
         Some(d) => format!("{} → {} ({:+})", d.old, d.new, d.delta),
@@ -223,9 +249,9 @@ pub fn write_diff_markdown<W: Write>(out: &mut W, doc: &DiffDocument) -> io::Res
             writeln!(
                 out,
                 "| {} | {} | {} |",
-                markdown::table_cell(&firing_line(f)),
-                markdown::table_cell(&markdown::code(&f.before.join(", "))),
-                markdown::table_cell(&markdown::code(&f.after.join(", ")))
+                markdown::table_cell(&firing_line_markdown(f)),
+                markdown::table_cell(&firing_names_markdown(&f.before)),
+                markdown::table_cell(&firing_names_markdown(&f.after))
             )?;
         }
     }

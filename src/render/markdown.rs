@@ -19,6 +19,23 @@ pub fn table_cell(s: &str) -> String {
     super::table::cell(s).replace('|', "\\|")
 }
 
+/// Plain text in a table cell or a paragraph (an error message, a rule name, field paths):
+/// every character Markdown or HTML would act on is backslash-escaped, so text that holds a
+/// name can add no HTML, link, image or emphasis to a PR comment, and no cell to a table.
+pub fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in super::table::cell(s).chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '!' | '|' | '&' | '~' | '#'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A fenced block whose fence is longer than any backtick run in the text.
 pub fn fenced(lang: &str, text: &str) -> String {
     let fence = "`".repeat(longest_run(text, '`').max(2) + 1);
@@ -61,5 +78,9 @@ mod tests {
         assert_eq!(fenced("", "x"), "```\nx\n```\n");
         assert_eq!(table_cell("a|b\nc"), "a\\|b\\nc");
         assert_eq!(html("<b>&"), "&lt;b&gt;&amp;");
+        assert_eq!(
+            text("a <script> ![x](y) | *b*\n"),
+            "a \\<script\\> \\!\\[x\\](y) \\| \\*b\\*\\\\n"
+        );
     }
 }

@@ -109,22 +109,22 @@ impl Store {
         match fs::read(&marker) {
             Ok(bytes) => check_marker(root, &bytes)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(
-                    if root.exists()
-                        && fs::read_dir(root)
-                            .map(|mut d| d.next().is_some())
-                            .unwrap_or(false)
-                    {
-                        StoreError::Foreign {
-                            path: root.to_path_buf(),
-                            reason: "the directory exists but has no STORE marker".into(),
-                        }
-                    } else {
-                        StoreError::NotAStore {
-                            path: root.to_path_buf(),
-                        }
-                    },
-                )
+                let foreign = root.exists() && !holds_only_a_store_being_created(root);
+                if marker.exists() {
+                    // Another process created the store while we looked (a marker is never
+                    // removed, so this cannot loop).
+                    return Store::open(root);
+                }
+                return Err(if foreign {
+                    StoreError::Foreign {
+                        path: root.to_path_buf(),
+                        reason: "the directory exists but has no STORE marker".into(),
+                    }
+                } else {
+                    StoreError::NotAStore {
+                        path: root.to_path_buf(),
+                    }
+                });
             }
             Err(e) => return Err(StoreError::io(&marker, e)),
         }
@@ -142,7 +142,9 @@ impl Store {
         }
     }
 
-    /// Open a store, creating it if the directory is absent or empty.
+    /// Open a store, creating it if the directory is absent or empty. Several processes
+    /// may create one store at once: each writes the same marker atomically, and a
+    /// directory holding nothing but a store being created is not mistaken for a foreign one.
     pub fn open_or_init(root: &Path) -> Result<Store, StoreError> {
         match Store::open(root) {
             Err(StoreError::NotAStore { .. }) => Store::init_here(root),
@@ -153,7 +155,7 @@ impl Store {
     /// Lay out a store at `root` and write its marker. Only for a directory that is absent,
     /// empty, or was created by this process for the store it is writing.
     pub(crate) fn init_here(root: &Path) -> Result<Store, StoreError> {
-        for dir in ["packs", "snapshots", "refs", "logs"] {
+        for dir in STORE_DIRS {
             fs::create_dir_all(root.join(dir)).map_err(|e| StoreError::io(&root.join(dir), e))?;
         }
         let marker = format!("{{\"format\":\"{STORE_FORMAT}\"}}\n");
@@ -211,8 +213,12 @@ impl Store {
         for entry in rd {
             let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
             let name = entry.file_name().to_string_lossy().to_string();
-            // Dot files are temp files of a write in progress (or one a crash left behind).
-            if let Some(id) = name.strip_suffix(".idx").filter(|_| !name.starts_with('.')) {
+            // A pack's id is its hash; anything else (a temp file of a write in progress,
+            // or one a crash left behind) is not a pack.
+            if let Some(id) = name
+                .strip_suffix(".idx")
+                .filter(|id| ContentHash::from_hex(id).is_some())
+            {
                 ids.push(id.to_string());
             }
         }
@@ -398,6 +404,30 @@ pub enum Resolved {
     File(PathBuf),
 }
 
+/// The directories a store holds besides its marker.
+const STORE_DIRS: [&str; 4] = ["packs", "snapshots", "refs", "logs"];
+
+/// A directory with no marker yet that holds only what a store's creation makes before the
+/// marker (another process is writing the first snapshot: store directories, its temp
+/// pack, temp files), or nothing.
+fn holds_only_a_store_being_created(root: &Path) -> bool {
+    let only_temp_files = |dir: &Path| {
+        fs::read_dir(dir).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .all(|e| e.file_name().to_string_lossy().starts_with(".tmp-"))
+        })
+    };
+    let Ok(entries) = fs::read_dir(root) else {
+        return false;
+    };
+    entries.flatten().all(|e| {
+        let name = e.file_name().to_string_lossy().to_string();
+        (STORE_DIRS.contains(&name.as_str()) && only_temp_files(&e.path()))
+            || name.starts_with(".tmp-")
+    })
+}
+
 fn check_marker(root: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| StoreError::Foreign {
         path: root.to_path_buf(),
@@ -416,7 +446,8 @@ fn check_marker(root: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     }
 }
 
-fn parse_record(path: &Path, bytes: &[u8]) -> Result<SnapshotRecord, StoreError> {
+/// Decode the bytes of a snapshot record read from `path` and check its format.
+pub fn parse_record(path: &Path, bytes: &[u8]) -> Result<SnapshotRecord, StoreError> {
     let record: SnapshotRecord =
         serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
             path: path.to_path_buf(),
@@ -462,11 +493,16 @@ pub fn bundle_bytes(snap: &CatalogSnapshot) -> Vec<u8> {
 /// objects must equal the one it claims, so a hand-edited file is refused.
 pub fn read_bundle(path: &Path) -> Result<CatalogSnapshot, StoreError> {
     let bytes = fs::read(path).map_err(|e| StoreError::io(path, e))?;
+    parse_bundle(path, &bytes)
+}
+
+/// Check and decode the bytes of a bundle file read from `path` (named in every error).
+pub fn parse_bundle(path: &Path, bytes: &[u8]) -> Result<CatalogSnapshot, StoreError> {
     let bad = |reason: String| StoreError::BadFile {
         path: path.to_path_buf(),
         reason,
     };
-    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         bad(format!(
             "not JSON (line {}, column {}): {e}",
             e.line(),
@@ -486,8 +522,27 @@ pub fn read_bundle(path: &Path) -> Result<CatalogSnapshot, StoreError> {
             ))
         }
     }
-    let bundle: Bundle =
-        serde_json::from_value(value).map_err(|e| bad(format!("malformed snapshot file: {e}")))?;
+    let bundle: Bundle = match serde_json::from_value(value) {
+        Ok(b) => b,
+        // Decode again from the bytes for the line and column of the problem.
+        Err(e) => {
+            return Err(bad(match serde_json::from_slice::<Bundle>(bytes) {
+                Err(located) => format!(
+                    "malformed snapshot file (line {}, column {}): {located}",
+                    located.line(),
+                    located.column()
+                ),
+                Ok(_) => format!("malformed snapshot file: {e}"),
+            }))
+        }
+    };
+    let format = &bundle.snapshot.meta.format;
+    if format != crate::model::snapshot::SNAPSHOT_FORMAT {
+        return Err(bad(format!(
+            "unknown snapshot format {format:?} (this driftgate reads {})",
+            crate::model::snapshot::SNAPSHOT_FORMAT
+        )));
+    }
     let mut objects = BTreeMap::new();
     for obj in bundle.objects {
         let key = obj.key.clone();

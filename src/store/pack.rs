@@ -202,9 +202,12 @@ pub fn parse_idx(path: &Path, bytes: &[u8]) -> Result<Vec<IdxEntry>, StoreError>
         return Err(corrupt("pack index checksum does not match its contents"));
     }
     let count_at = IDX_MAGIC.len();
-    let count = u64::from_le_bytes(body[count_at..count_at + 8].try_into().unwrap()) as usize;
+    let count = u64::from_le_bytes(body[count_at..count_at + 8].try_into().unwrap());
     let rest = &body[count_at + 8..];
-    if rest.len() != count * IDX_ENTRY {
+    let expected = usize::try_from(count)
+        .ok()
+        .and_then(|n| n.checked_mul(IDX_ENTRY));
+    if expected != Some(rest.len()) {
         return Err(corrupt("pack index length does not match its entry count"));
     }
     Ok(rest
@@ -220,7 +223,30 @@ pub fn parse_idx(path: &Path, bytes: &[u8]) -> Result<Vec<IdxEntry>, StoreError>
 /// Read one blob at an index entry and verify its header and hash.
 pub fn read_blob(pack_path: &Path, file: &File, entry: &IdxEntry) -> Result<Vec<u8>, StoreError> {
     let header = format!("{} {}\n", entry.hash.to_hex(), entry.len);
-    let total = header.len() + entry.len as usize;
+    // The index is checksummed, not trusted: a blob must lie inside its pack before a
+    // buffer of its claimed size is allocated (fuzzing found a 2 TB allocation abort).
+    let pack_len = file
+        .metadata()
+        .map_err(|e| StoreError::io(pack_path, e))?
+        .len();
+    let end = entry
+        .offset
+        .checked_add(header.len() as u64)
+        .and_then(|n| n.checked_add(entry.len));
+    let total = match end {
+        Some(end) if end <= pack_len => (end - entry.offset) as usize,
+        _ => {
+            return Err(StoreError::Corrupt {
+                path: pack_path.to_path_buf(),
+                reason: format!(
+                "blob {} (offset {}, {} bytes) lies past the end of the pack ({pack_len} bytes)",
+                entry.hash.short(),
+                entry.offset,
+                entry.len
+            ),
+            })
+        }
+    };
     let mut buf = vec![0u8; total];
     file.read_exact_at(&mut buf, entry.offset)
         .map_err(|e| StoreError::io(pack_path, e))?;

@@ -104,9 +104,12 @@ impl<'a> SnapshotWriter<'a> {
     fn pack_file(&mut self) -> Result<&mut PackFileWriter, StoreError> {
         if self.pack.is_none() {
             for dir in [self.root.clone(), self.packs_dir()] {
-                if !dir.exists() {
-                    std::fs::create_dir(&dir).map_err(|e| StoreError::io(&dir, e))?;
-                    self.created.push(dir);
+                match std::fs::create_dir(&dir) {
+                    Ok(()) => self.created.push(dir),
+                    // Already there, or made a moment ago by another process writing the
+                    // same new store: not ours to remove.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(StoreError::io(&dir, e)),
                 }
             }
             let packs = self.packs_dir();
@@ -123,6 +126,15 @@ impl<'a> SnapshotWriter<'a> {
         self.add_blob(hash, &bytes);
         self.entries
             .push((obj.key.clone(), obj.schema().map(str::to_string), hash));
+    }
+
+    /// Forget every object added so far (the catalog is being read again).
+    pub fn restart(&mut self) {
+        // Dropping the temp pack removes its file; the next new blob opens a fresh one.
+        self.pack = None;
+        self.in_pack.clear();
+        self.entries.clear();
+        self.error = None;
     }
 
     /// Write the trees, counts, pack and snapshot record (creating the store if needed).
@@ -217,5 +229,39 @@ impl Drop for SnapshotWriter<'_> {
                 let _ = std::fs::remove_dir(dir);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::tests::{function, snapshot, table};
+
+    #[test]
+    fn a_restart_forgets_what_was_streamed_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("store");
+        let snap = snapshot(vec![function("kept", "BEGIN END"), table("t", &[])]);
+        let mut writer = SnapshotWriter::owned(&root).unwrap();
+        writer.add(&function("from_the_first_read", "BEGIN RETURN 1; END"));
+        writer.add(&table("dropped_meanwhile", &[]));
+        writer.restart();
+        for obj in snap.objects.values() {
+            writer.add(obj);
+        }
+        let written = writer.finish(snap.meta.clone(), &snap.counts).unwrap();
+        assert_eq!(written.catalog, snap.catalog_hash());
+        assert_eq!(written.object_count, 2);
+        let store = Store::open(&root).unwrap();
+        let report = store.fsck().unwrap();
+        assert!(report.is_clean(), "{:?}", report.problems);
+        // Objects, a schema tree, the root and the counts: nothing from the first read.
+        assert_eq!(report.blobs, 5, "{report:?}");
+        let leftovers: Vec<_> = std::fs::read_dir(root.join("packs"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 }

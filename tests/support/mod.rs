@@ -1,6 +1,8 @@
 //! Test harness: a real throwaway PostgreSQL per test binary (initdb + pg_ctl in a temp dir,
 //! a free port on 127.0.0.1 and a unix socket), one fresh database per test, and a runner
-//! for the built `driftgate` binary.
+//! for the built `driftgate` binary. Also: private clusters for tests that stop the server
+//! or compare versions, the server's statement log parsed per session, helpers to park a
+//! snapshot on a held lock, and a wire proxy that rewrites SQL ([`proxy`]).
 //!
 //! Server binaries: `DRIFTGATE_TEST_PG_BIN`, else the newest `/usr/lib/postgresql/*/bin`,
 //! else the directory of `initdb` on PATH. No PostgreSQL means a failing test with a clear
@@ -8,6 +10,8 @@
 //! missing), because PostgreSQL refuses to run as root. A watchdog process stops the server
 //! and removes its directory when the test binary exits.
 #![allow(dead_code)] // each test binary uses a different part of the harness
+
+pub mod proxy;
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -36,7 +40,16 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// The shared cluster of this test binary, started on first use.
 pub fn cluster() -> &'static Cluster {
-    CLUSTER.get_or_init(start_cluster)
+    CLUSTER.get_or_init(|| start_cluster(find_bin_dir()))
+}
+
+/// A cluster of its own, for a test that stops the server or needs another PostgreSQL
+/// version. `bin_dir` defaults to the one the shared cluster uses. It lives until the test
+/// binary exits (then its watchdog stops it and removes its directory), unless stopped.
+pub fn private_cluster(bin_dir: Option<PathBuf>) -> &'static Cluster {
+    Box::leak(Box::new(start_cluster(
+        bin_dir.unwrap_or_else(find_bin_dir),
+    )))
 }
 
 fn is_root() -> bool {
@@ -181,13 +194,36 @@ impl Cluster {
         format!("{clean}_{}_{n}", std::process::id())
     }
 
-    pub fn create_db(&self, hint: &str) -> TestDb {
+    pub fn create_db(&'static self, hint: &str) -> TestDb {
         let name = Self::unique_name(hint);
         self.sql("postgres", &format!("CREATE DATABASE \"{name}\""));
         TestDb {
             name: name.clone(),
             dsn: self.dsn(&name),
+            cluster: self,
         }
+    }
+
+    /// `pg_ctl stop` with a shutdown mode (`smart`, `fast`, `immediate`).
+    pub fn stop(&self, mode: &str) {
+        let out = self
+            .server_cmd("pg_ctl")
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", mode, "-w", "-t", "60", "stop"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("pg_ctl stop");
+        assert!(
+            out.status.success(),
+            "pg_ctl stop failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The server log so far.
+    pub fn log_text(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.log).unwrap_or_default()).into_owned()
     }
 }
 
@@ -211,8 +247,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start_cluster() -> Cluster {
-    let bin_dir = find_bin_dir();
+fn start_cluster(bin_dir: PathBuf) -> Cluster {
     let run_as = if is_root() {
         ensure_user("postgres");
         Some("postgres".to_string())
@@ -270,7 +305,7 @@ fn start_cluster() -> Cluster {
         format!(
             "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n\
              password_encryption = 'scram-sha-256'\n\
-             log_line_prefix = '%m [%p] %a '\n{extra_conf}\n"
+             log_line_prefix = '%m [%p] app=%a db=%d '\n{extra_conf}\n"
         ),
     )
     .unwrap();
@@ -349,16 +384,17 @@ fn spawn_watchdog(bin_dir: &Path, run_as: Option<&str>, data: &Path, base: &Path
         .expect("watchdog");
 }
 
-/// One database of the shared cluster.
+/// One database of a cluster (the shared one unless made with a private cluster).
 pub struct TestDb {
     pub name: String,
     pub dsn: String,
+    pub cluster: &'static Cluster,
 }
 
 impl TestDb {
     /// Run SQL (a script: several statements, `BEGIN … ROLLBACK` allowed); panic on error.
     pub fn sql(&self, sql: &str) -> String {
-        cluster().sql(&self.name, sql)
+        self.cluster.sql(&self.name, sql)
     }
 
     /// First column of the first row, trimmed.
@@ -375,14 +411,13 @@ impl TestDb {
     pub fn dsn_as(&self, user_info: &str) -> String {
         format!(
             "postgresql://{user_info}@127.0.0.1:{}/{}",
-            cluster().port,
-            self.name
+            self.cluster.port, self.name
         )
     }
 
     /// An open psql session that keeps running (e.g. to hold a lock) until dropped.
     pub fn session(&self) -> Session {
-        let child = Command::new(cluster().psql_path())
+        let child = Command::new(self.cluster.psql_path())
             .args(["-X", "-q", "-At", "-d", &self.dsn])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -395,6 +430,116 @@ impl TestDb {
 
 pub struct Session {
     child: Child,
+}
+
+impl TestDb {
+    /// A session holding ACCESS EXCLUSIVE on `table` (granted when this returns) until it
+    /// is dropped.
+    pub fn lock_exclusive(&self, table: &str) -> Session {
+        let mut holder = self.session();
+        holder.send(&format!(
+            "BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE;"
+        ));
+        wait_until(Duration::from_secs(20), "the lock to be held", || {
+            self.query(&format!(
+                "SELECT count(*) FROM pg_locks WHERE granted AND mode = 'AccessExclusiveLock' \
+                 AND relation = '{table}'::regclass"
+            )) == "1"
+        });
+        holder
+    }
+
+    /// Wait until a driftgate session of this database waits on a lock; its pid.
+    pub fn wait_for_driftgate_parked_on_a_lock(&self) -> String {
+        let mut pid = String::new();
+        wait_until(
+            Duration::from_secs(30),
+            "driftgate to wait on the lock",
+            || {
+                pid = self.query(&format!(
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = 'driftgate' \
+                     AND datname = '{}' AND wait_event_type = 'Lock'",
+                    self.name
+                ));
+                !pid.is_empty()
+            },
+        );
+        pid
+    }
+
+    /// Every SQL statement driftgate sessions sent to this database, in order, as the server
+    /// logged it (needs `log_statement = 'all'` for the database).
+    pub fn driftgate_statements(&self) -> Vec<LoggedStatement> {
+        logged_statements(&self.cluster.log_text())
+            .into_iter()
+            .filter(|s| s.application == "driftgate" && s.database == self.name)
+            .collect()
+    }
+}
+
+/// One statement from the server log.
+#[derive(Clone, Debug)]
+pub struct LoggedStatement {
+    pub pid: u32,
+    pub application: String,
+    pub database: String,
+    pub sql: String,
+}
+
+/// Statements in a server log written with `log_line_prefix = '%m [%p] app=%a db=%d '` and
+/// `log_statement = 'all'`: `statement: …` (simple protocol) and `execute NAME: …`
+/// (extended protocol) entries, with their continuation lines.
+pub fn logged_statements(log: &str) -> Vec<LoggedStatement> {
+    let mut entries: Vec<(u32, String, String, String, String)> = Vec::new();
+    for line in log.lines() {
+        let header = (|| {
+            // 2026-01-01 00:00:00.000 UTC [123] app=driftgate db=x LOG:  statement: …
+            let (_, rest) = line.split_once(" [")?;
+            if !line.as_bytes().first()?.is_ascii_digit() {
+                return None;
+            }
+            let (pid, rest) = rest.split_once("] app=")?;
+            let pid: u32 = pid.parse().ok()?;
+            let (app, rest) = rest.split_once(" db=")?;
+            let (db, rest) = rest.split_once(' ')?;
+            let (level, message) = rest.split_once(":  ")?;
+            Some((
+                pid,
+                app.to_string(),
+                db.to_string(),
+                level.to_string(),
+                message.to_string(),
+            ))
+        })();
+        match header {
+            Some(entry) => entries.push(entry),
+            None => {
+                if let Some(last) = entries.last_mut() {
+                    last.4.push('\n');
+                    last.4.push_str(line);
+                }
+            }
+        }
+    }
+    entries
+        .into_iter()
+        .filter(|e| e.3 == "LOG")
+        .filter_map(|(pid, application, database, _, message)| {
+            let sql = if let Some(sql) = message.strip_prefix("statement: ") {
+                sql.to_string()
+            } else if let Some(rest) = message.strip_prefix("execute ") {
+                rest.split_once(": ")?.1.to_string()
+            } else {
+                return None;
+            };
+            Some(LoggedStatement {
+                pid,
+                application,
+                database,
+                sql,
+            })
+        })
+        .collect()
 }
 
 impl Session {
@@ -420,7 +565,12 @@ pub fn empty_db(hint: &str) -> TestDb {
 
 /// A fresh database loaded from the seeds-shaped fixture SQL.
 pub fn fixture_db(hint: &str) -> TestDb {
-    let db = cluster().create_db(hint);
+    fixture_db_on(cluster(), hint)
+}
+
+/// A fresh database of `cluster` loaded from the fixture SQL.
+pub fn fixture_db_on(cluster: &'static Cluster, hint: &str) -> TestDb {
+    let db = cluster.create_db(hint);
     db.sql(&std::fs::read_to_string(FIXTURE).unwrap());
     db
 }
@@ -521,6 +671,31 @@ pub fn run_cmd(mut cmd: Command) -> Run {
         stderr: err_t.join().unwrap(),
         elapsed: start.elapsed(),
     }
+}
+
+/// Run driftgate on a thread (for a test that acts while it runs).
+pub fn driftgate_in_background(
+    store: impl AsRef<Path>,
+    args: &[&str],
+) -> std::thread::JoinHandle<Run> {
+    let cmd = driftgate_cmd(store, args);
+    std::thread::spawn(move || run_cmd(cmd))
+}
+
+/// A port nothing listens on (connection refused).
+pub fn unused_port() -> u16 {
+    free_port()
+}
+
+/// Every file under `dir` with its bytes, to show that a command changed nothing.
+pub fn store_state(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    files_under(dir)
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap_or_default();
+            (p, bytes)
+        })
+        .collect()
 }
 
 /// Every file under `dir`, recursively.

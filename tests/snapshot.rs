@@ -589,3 +589,33 @@ fn export_writes_a_file_that_reads_back_and_a_hand_edit_is_refused() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("not JSON"), "{r:?}");
 }
+
+#[test]
+fn a_store_path_whose_parents_do_not_exist_yet_is_created() {
+    let db = fixture_db("nested_store");
+    let base = tempfile::tempdir().unwrap();
+    let store = base.path().join("team/nightly/snapshots");
+    let r = driftgate(&store, &["snapshot", "--dsn", &db.dsn, "--ref", "b"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(store.join("STORE").is_file());
+    let r = driftgate(&store, &["fsck"]);
+    assert_eq!(r.code, 0, "{r:?}");
+
+    // A failed capture into a path that does not exist leaves no directory behind.
+    let other = base.path().join("elsewhere/snapshots");
+    let r = driftgate(
+        &other,
+        &[
+            "snapshot",
+            "--dsn",
+            &db.dsn,
+            "--exact-counts",
+            "no_such_table",
+        ],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        !base.path().join("elsewhere").exists(),
+        "nothing is left behind"
+    );
+}

@@ -103,7 +103,16 @@ impl<'a> SnapshotWriter<'a> {
 
     fn pack_file(&mut self) -> Result<&mut PackFileWriter, StoreError> {
         if self.pack.is_none() {
-            for dir in [self.root.clone(), self.packs_dir()] {
+            // The store directory with any missing parents, then packs/; each one made
+            // here is remembered so an abandoned write removes it again.
+            let packs = self.packs_dir();
+            let mut dirs: Vec<PathBuf> = packs
+                .ancestors()
+                .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+                .map(Path::to_path_buf)
+                .collect();
+            dirs.reverse();
+            for dir in dirs {
                 match std::fs::create_dir(&dir) {
                     Ok(()) => self.created.push(dir),
                     // Already there, or made a moment ago by another process writing the

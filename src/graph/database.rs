@@ -350,37 +350,12 @@ impl Builder<'_, '_> {
     ) {
         let table = table.to_string();
         let trigger_id = trigger_id.to_string();
-        self.graph_node(GraphNode {
-            id: trigger_id.clone(),
-            kind: NodeKind::Trigger,
-            name: entry.trigger.clone(),
-            table: Some(table.clone()),
-            missing: false,
-            problem: None,
-        });
-        self.graph.edge(GraphEdge {
-            from: format!("table:{table}"),
-            to: trigger_id.clone(),
-            kind: EdgeKind::Fires,
-            event: Some(event.to_string()),
-            order: Some(entry.order),
-            phase: Some(entry.phase),
-            timing: Some(entry.timing.clone()),
-            level: Some(entry.level.clone()),
-            when: entry.when.clone(),
-            update_columns: entry.update_columns.clone(),
-            enabled: (entry.enabled != "origin").then(|| entry.enabled.clone()),
-            skipped: skipped.clone(),
-            ..GraphEdge::default()
-        });
+        self.graph_node(GraphNode::trigger(&trigger_id, &table, entry));
+        self.graph
+            .edge(GraphEdge::fires(&table, &trigger_id, event, entry, skipped));
         self.draw_function(fn_key);
-        self.graph.edge(GraphEdge {
-            from: trigger_id.clone(),
-            to: fn_key.to_string(),
-            kind: EdgeKind::Calls,
-            arguments: entry.arguments.clone(),
-            ..GraphEdge::default()
-        });
+        self.graph
+            .edge(GraphEdge::calls_function(&trigger_id, fn_key, entry));
     }
 
     fn graph_node(&mut self, node: GraphNode) {

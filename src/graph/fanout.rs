@@ -132,6 +132,62 @@ pub struct GraphEdge {
     pub expression: Option<String>,
 }
 
+impl GraphNode {
+    /// The node of a trigger on `table`.
+    pub(crate) fn trigger(id: &str, table: &str, entry: &FiringEntry) -> Self {
+        GraphNode {
+            id: id.to_string(),
+            kind: NodeKind::Trigger,
+            name: entry.trigger.clone(),
+            table: Some(table.to_string()),
+            missing: false,
+            problem: None,
+        }
+    }
+}
+
+impl GraphEdge {
+    /// `table —fires→ trigger` for one event, with the trigger's place in the firing order.
+    pub(crate) fn fires(
+        table: &str,
+        trigger_id: &str,
+        event: &str,
+        entry: &FiringEntry,
+        skipped: &Option<String>,
+    ) -> Self {
+        GraphEdge {
+            from: format!("table:{table}"),
+            to: trigger_id.to_string(),
+            kind: EdgeKind::Fires,
+            event: Some(event.to_string()),
+            order: Some(entry.order),
+            phase: Some(entry.phase),
+            timing: Some(entry.timing.clone()),
+            level: Some(entry.level.clone()),
+            when: entry.when.clone(),
+            update_columns: entry.update_columns.clone(),
+            enabled: (entry.enabled != "origin").then(|| entry.enabled.clone()),
+            skipped: skipped.clone(),
+            ..GraphEdge::default()
+        }
+    }
+
+    /// `trigger —calls→ function` with the trigger's arguments.
+    pub(crate) fn calls_function(
+        trigger_id: &str,
+        fn_key: &ObjectKey,
+        entry: &FiringEntry,
+    ) -> Self {
+        GraphEdge {
+            from: trigger_id.to_string(),
+            to: fn_key.to_string(),
+            kind: EdgeKind::Calls,
+            arguments: entry.arguments.clone(),
+            ..GraphEdge::default()
+        }
+    }
+}
+
 /// The fan-out as a petgraph graph; serialises as `nodes` and `edges` (DESIGN.md).
 #[derive(Clone, Debug, Default)]
 pub struct FanoutGraph {
@@ -997,37 +1053,18 @@ impl Walker<'_, '_> {
         let trigger_id = format!("trigger:{table}.{}", quote_ident(&entry.trigger));
         let fn_key = ObjectKey::new(ObjectKind::Function, &entry.function);
         let skipped = skip_reason(&entry, event, columns);
-        self.graph.node(GraphNode {
-            id: trigger_id.clone(),
-            kind: NodeKind::Trigger,
-            name: entry.trigger.clone(),
-            table: Some(table.to_string()),
-            missing: false,
-            problem: None,
-        });
-        self.graph.edge(GraphEdge {
-            from: format!("table:{table}"),
-            to: trigger_id.clone(),
-            kind: EdgeKind::Fires,
-            event: Some(event.to_string()),
-            order: Some(entry.order),
-            phase: Some(entry.phase),
-            timing: Some(entry.timing.clone()),
-            level: Some(entry.level.clone()),
-            when: entry.when.clone(),
-            update_columns: entry.update_columns.clone(),
-            enabled: (entry.enabled != "origin").then(|| entry.enabled.clone()),
-            skipped: skipped.clone(),
-            ..GraphEdge::default()
-        });
+        self.graph
+            .node(GraphNode::trigger(&trigger_id, table, &entry));
+        self.graph.edge(GraphEdge::fires(
+            table,
+            &trigger_id,
+            event,
+            &entry,
+            &skipped,
+        ));
         self.function_node(&fn_key);
-        self.graph.edge(GraphEdge {
-            from: trigger_id,
-            to: fn_key.to_string(),
-            kind: EdgeKind::Calls,
-            arguments: entry.arguments.clone(),
-            ..GraphEdge::default()
-        });
+        self.graph
+            .edge(GraphEdge::calls_function(&trigger_id, &fn_key, &entry));
         let function = if skipped.is_none() {
             self.trail.push(entry.trigger.clone());
             let f = self.visit_function(&fn_key, depth);

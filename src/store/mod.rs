@@ -203,16 +203,8 @@ impl Store {
 
     /// Ids of every complete pack (one with its index written), sorted.
     pub fn pack_ids(&self) -> Result<Vec<String>, StoreError> {
-        let dir = self.packs_dir();
         let mut ids = Vec::new();
-        let rd = match fs::read_dir(&dir) {
-            Ok(rd) => rd,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ids),
-            Err(e) => return Err(StoreError::io(&dir, e)),
-        };
-        for entry in rd {
-            let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
-            let name = entry.file_name().to_string_lossy().to_string();
+        for name in file_names(&self.packs_dir())? {
             // A pack's id is its hash; anything else (a temp file of a write in progress,
             // or one a crash left behind) is not a pack.
             if let Some(id) = name
@@ -312,16 +304,8 @@ impl Store {
     }
 
     pub fn snapshot_ids(&self) -> Result<Vec<ContentHash>, StoreError> {
-        let dir = self.records_dir();
         let mut ids = Vec::new();
-        let rd = match fs::read_dir(&dir) {
-            Ok(rd) => rd,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ids),
-            Err(e) => return Err(StoreError::io(&dir, e)),
-        };
-        for entry in rd {
-            let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
-            let name = entry.file_name().to_string_lossy().to_string();
+        for name in file_names(&self.records_dir())? {
             if let Some(hash) = name.strip_suffix(".json").and_then(ContentHash::from_hex) {
                 ids.push(hash);
             }
@@ -426,6 +410,21 @@ fn holds_only_a_store_being_created(root: &Path) -> bool {
         (STORE_DIRS.contains(&name.as_str()) && only_temp_files(&e.path()))
             || name.starts_with(".tmp-")
     })
+}
+
+/// The names of the entries of `dir`; an absent `dir` has none.
+fn file_names(dir: &Path) -> Result<Vec<String>, StoreError> {
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(StoreError::io(dir, e)),
+    };
+    rd.map(|entry| {
+        entry
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .map_err(|e| StoreError::io(dir, e))
+    })
+    .collect()
 }
 
 fn check_marker(root: &Path, bytes: &[u8]) -> Result<(), StoreError> {

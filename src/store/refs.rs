@@ -7,7 +7,7 @@ use crate::model::ContentHash;
 use serde::{Deserialize, Serialize};
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Git-like rules: `/`-separated components of `[A-Za-z0-9._-]`, none empty, none starting
 /// with `.`, no `..`, not ending in `.lock`, at most 200 bytes, and not the word `live`.
@@ -185,69 +185,24 @@ impl Store {
 
     /// Every ref and the snapshot it names, sorted by name.
     pub fn list_refs(&self) -> Result<Vec<(String, ContentHash)>, StoreError> {
-        let base = self.root().join("refs");
         let mut out = Vec::new();
-        let mut stack = vec![base.clone()];
-        while let Some(dir) = stack.pop() {
-            let rd = match fs::read_dir(&dir) {
-                Ok(rd) => rd,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(StoreError::io(&dir, e)),
-            };
-            for entry in rd {
-                let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
-                let path = entry.path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let rel = path
-                    .strip_prefix(&base)
-                    .unwrap()
-                    .to_string_lossy()
-                    .to_string();
-                if rel.ends_with(".lock") || rel.contains("/.tmp-") || rel.starts_with(".tmp-") {
-                    continue;
-                }
-                if let Some(id) = self.read_ref(&rel)? {
-                    out.push((rel, id));
-                }
+        for rel in files_below(&self.root().join("refs"))? {
+            if rel.ends_with(".lock") || rel.contains("/.tmp-") || rel.starts_with(".tmp-") {
+                continue;
+            }
+            if let Some(id) = self.read_ref(&rel)? {
+                out.push((rel, id));
             }
         }
-        out.sort();
         Ok(out)
     }
 
     /// Names of every ref that has a history (including refs that no longer exist), sorted.
     pub fn reflog_names(&self) -> Result<Vec<String>, StoreError> {
-        let base = self.root().join("logs");
-        let mut out = Vec::new();
-        let mut stack = vec![base.clone()];
-        while let Some(dir) = stack.pop() {
-            let rd = match fs::read_dir(&dir) {
-                Ok(rd) => rd,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(StoreError::io(&dir, e)),
-            };
-            for entry in rd {
-                let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
-                let path = entry.path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let rel = path
-                    .strip_prefix(&base)
-                    .unwrap()
-                    .to_string_lossy()
-                    .to_string();
-                if validate_ref_name(&rel).is_ok() {
-                    out.push(rel);
-                }
-            }
-        }
-        out.sort();
-        Ok(out)
+        Ok(files_below(&self.root().join("logs"))?
+            .into_iter()
+            .filter(|rel| validate_ref_name(rel).is_ok())
+            .collect())
     }
 
     /// Replace a ref's history (for `gc`), under the ref's lock so no update is lost.
@@ -293,6 +248,31 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Every file below `base`, as a `/`-separated path relative to it, sorted; an absent
+/// `base` has none.
+fn files_below(base: &Path) -> Result<Vec<String>, StoreError> {
+    let mut out = Vec::new();
+    let mut stack = vec![base.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let rd = match fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(StoreError::io(&dir, e)),
+        };
+        for entry in rd {
+            let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(rel) = path.strip_prefix(base) {
+                out.push(rel.to_string_lossy().to_string());
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -134,11 +134,11 @@ fn load_stored_pair_pruned(base: &str, head: &str, ctx: &Context) -> Option<(Sid
     else {
         return None;
     };
-    let (snap_a, snap_b) = store.load_pair_pruned(&a, &b).ok()?;
-    let side = |spec: &str, id: ContentHash, snapshot: CatalogSnapshot| -> Option<Side> {
+    let ((snap_a, catalog_a), (snap_b, catalog_b)) = store.load_pair_pruned(&a, &b).ok()?;
+    let side = |spec: &str, id: ContentHash, snapshot: CatalogSnapshot, hash: ContentHash| {
         let catalog = OnceLock::new();
-        let _ = catalog.set(store.read_record(&id).ok()?.catalog);
-        Some(Side {
+        let _ = catalog.set(hash);
+        Side {
             spec: spec.to_string(),
             loaded: LoadedSnapshot {
                 id: Some(id),
@@ -146,9 +146,12 @@ fn load_stored_pair_pruned(base: &str, head: &str, ctx: &Context) -> Option<(Sid
             },
             tree: OnceLock::new(),
             catalog,
-        })
+        }
     };
-    Some((side(base, a, snap_a)?, side(head, b, snap_b)?))
+    Some((
+        side(base, a, snap_a, catalog_a),
+        side(head, b, snap_b, catalog_b),
+    ))
 }
 
 async fn load_side(

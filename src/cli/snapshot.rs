@@ -36,8 +36,9 @@ impl SnapshotCmd {
         if let Some(name) = &self.ref_name {
             validate_ref_name(name)?;
         }
-        // Refuse a bad store before touching the database.
-        Store::check_writable(&ctx.store.store)?;
+        // Refuse a bad store before touching the database: the writer opens it and reads
+        // its index now.
+        let mut writer = SnapshotWriter::owned(&ctx.store.store)?;
         let target = self.connect.target()?;
         let mut opts = self.connect.capture_options();
         opts.exact_counts = self
@@ -52,7 +53,6 @@ impl SnapshotCmd {
         // Objects are hashed on their own thread as the catalog streams in, so the server
         // sessions never wait for the client; only what the store lacks is kept. A restart
         // (DDL committed mid-read) travels the same channel, in order.
-        let mut writer = SnapshotWriter::owned(&ctx.store.store)?;
         let (tx, rx) = std::sync::mpsc::sync_channel::<SinkEvent>(4096);
         let hasher = std::thread::spawn(move || {
             for event in rx {

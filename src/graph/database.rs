@@ -624,7 +624,7 @@ impl Search {
 mod tests {
     use super::*;
     use crate::graph::firing::tests::trigger;
-    use crate::graph::testkit::{routine, snapshot_with, table, trigger_object};
+    use crate::graph::testkit::{plpgsql, snapshot_with, table, trigger_object};
     use crate::model::CatalogObject;
 
     fn trig(
@@ -640,21 +640,17 @@ mod tests {
         trigger_object(t)
     }
 
-    fn func(name: &str, body: &str) -> CatalogObject {
-        routine(name, "plpgsql", &[], body)
-    }
-
     fn objects() -> Vec<CatalogObject> {
         vec![
             table("public", "a"),
             table("public", "b"),
             table("public", "c"),
-            func(
+            plpgsql(
                 "fn_a",
                 "BEGIN INSERT INTO b VALUES (1); PERFORM pg_notify('ch', 'x'); RETURN NULL; END",
             ),
-            func("fn_b", "BEGIN UPDATE c SET v = 1; RETURN NULL; END"),
-            func("fn_c", "BEGIN INSERT INTO b VALUES (2); RETURN NULL; END"),
+            plpgsql("fn_b", "BEGIN UPDATE c SET v = 1; RETURN NULL; END"),
+            plpgsql("fn_c", "BEGIN INSERT INTO b VALUES (2); RETURN NULL; END"),
             trig("a", "ta", "after", &["insert"], "fn_a"),
             trig("b", "tb", "after", &["insert"], "fn_b"),
             trig("c", "tc", "after", &["update"], "fn_c"),
@@ -722,7 +718,7 @@ mod tests {
     #[test]
     fn unreached_unanalysable_routines_are_still_reported() {
         let mut objects = objects();
-        objects.push(func("fn_lonely", "BEGIN INSRT INTO a VALUES (1); END"));
+        objects.push(plpgsql("fn_lonely", "BEGIN INSRT INTO a VALUES (1); END"));
         let snap = snapshot_with(objects);
         let db = database_fanout(&snap, &WalkOptions::default());
         assert_eq!(db.unanalysable.len(), 1, "{:?}", db.unanalysable);
@@ -748,8 +744,8 @@ mod tests {
     #[test]
     fn routines_calling_each_other_are_a_call_cycle() {
         let mut objects = objects();
-        objects.push(func("ping", "BEGIN PERFORM pong(); END"));
-        objects.push(func("pong", "BEGIN PERFORM ping(); END"));
+        objects.push(plpgsql("ping", "BEGIN PERFORM pong(); END"));
+        objects.push(plpgsql("pong", "BEGIN PERFORM ping(); END"));
         let snap = snapshot_with(objects);
         let db = database_fanout(&snap, &WalkOptions::default());
         let calls: Vec<&Cycle> = db.cycles.iter().filter(|c| c.kind == "call").collect();

@@ -1197,17 +1197,13 @@ pub fn table_fanout(
 mod tests {
     use super::*;
     use crate::graph::firing::tests::trigger;
-    use crate::graph::testkit::{foreign_key, routine, snapshot_with, table, trigger_object};
+    use crate::graph::testkit::{foreign_key, plpgsql, snapshot_with, table, trigger_object};
     use crate::model::CatalogObject;
 
     fn trig(name: &str, timing: &str, events: &[&str], function: &str) -> CatalogObject {
         let mut t = trigger(name, timing, events);
         t.function = format!("public.{function}()");
         trigger_object(t)
-    }
-
-    fn func(name: &str, body: &str) -> CatalogObject {
-        routine(name, "plpgsql", &[], body)
     }
 
     /// `public.t` with a reader that sorts before the auto-code writer, a function fired
@@ -1217,19 +1213,19 @@ mod tests {
             table("public", "t"),
             table("public", "child"),
             table("public", "log"),
-            func(
+            plpgsql(
                 "fn_gate",
                 "BEGIN IF NEW.code IS NULL THEN RAISE EXCEPTION 'no code'; END IF; RETURN NEW; END",
             ),
-            func(
+            plpgsql(
                 "fn_autocode",
                 "BEGIN NEW.code := 'X-' || NEW.id; RETURN NEW; END",
             ),
-            func(
+            plpgsql(
                 "fn_touch",
                 "BEGIN UPDATE t SET touched = now() WHERE id = NEW.id; RETURN NULL; END",
             ),
-            func(
+            plpgsql(
                 "fn_log",
                 "BEGIN INSERT INTO log VALUES (1); PERFORM pg_notify('evt', 'x'); RETURN NULL; END",
             ),
@@ -1290,7 +1286,7 @@ mod tests {
     #[test]
     fn inserting_into_its_own_table_after_insert_is_a_cycle() {
         let mut objects = base();
-        objects.push(func(
+        objects.push(plpgsql(
             "fn_clone",
             "BEGIN INSERT INTO t (code) VALUES (NEW.code || '-copy'); RETURN NULL; END",
         ));

@@ -3,6 +3,11 @@
 use crate::model::*;
 
 /// A plpgsql function object in an otherwise empty snapshot index.
+/// A PL/pgSQL trigger function `public.NAME()` with no settings.
+pub fn plpgsql(name: &str, body: &str) -> CatalogObject {
+    routine(name, "plpgsql", &[], body)
+}
+
 pub fn routine(name: &str, language: &str, config: &[&str], body: &str) -> CatalogObject {
     let definition = format!(
         "CREATE OR REPLACE FUNCTION public.{name}()\n RETURNS trigger\n LANGUAGE {language}\n{}AS $function$\n{body}\n$function$\n",

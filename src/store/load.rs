@@ -14,6 +14,9 @@ use std::path::Path;
 /// Below this many wanted blobs in one pack, read them one by one.
 const BULK_THRESHOLD: usize = 64;
 
+/// One side of a pruned comparison load and its catalog hash.
+pub type PrunedSide = (CatalogSnapshot, ContentHash);
+
 impl Store {
     /// Load the given objects, verified, keyed by their keys.
     pub fn load_objects(
@@ -101,12 +104,12 @@ impl Store {
     /// Load two stored snapshots for a comparison, leaving out every object that is the same
     /// on both sides (equal hash). Kept anyway: the whole trigger set of any table one of
     /// whose triggers differs, so firing-order changes can be told. Metadata and counts are
-    /// complete.
+    /// complete. Each side comes with its catalog hash (from its record).
     pub fn load_pair_pruned(
         &self,
         base: &ContentHash,
         head: &ContentHash,
-    ) -> Result<(CatalogSnapshot, CatalogSnapshot), StoreError> {
+    ) -> Result<(PrunedSide, PrunedSide), StoreError> {
         let records = [self.read_record(base)?, self.read_record(head)?];
         let trees = [self.load_tree(&records[0])?, self.load_tree(&records[1])?];
         let flat = |(root, schemas): &(
@@ -184,16 +187,22 @@ impl Store {
         let base_counts: RowCounts = self.get_json(&base_record.counts, "row counts")?;
         let head_counts: RowCounts = self.get_json(&head_record.counts, "row counts")?;
         Ok((
-            CatalogSnapshot {
-                meta: base_record.meta,
-                objects: base_objects,
-                counts: base_counts,
-            },
-            CatalogSnapshot {
-                meta: head_record.meta,
-                objects: head_objects,
-                counts: head_counts,
-            },
+            (
+                CatalogSnapshot {
+                    meta: base_record.meta,
+                    objects: base_objects,
+                    counts: base_counts,
+                },
+                base_record.catalog,
+            ),
+            (
+                CatalogSnapshot {
+                    meta: head_record.meta,
+                    objects: head_objects,
+                    counts: head_counts,
+                },
+                head_record.catalog,
+            ),
         ))
     }
 }

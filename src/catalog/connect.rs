@@ -134,6 +134,10 @@ impl ConnectTarget {
                 // JIT-compiling catalog queries costs more than running them (0.45 s of
                 // compilation for a 30 ms query on a 10,000-table catalog).
                 ("jit", "off".to_string()),
+                // Parallel workers start as fresh backends with cold catalog caches, and
+                // take server cores a watcher should leave to the database's own work; the
+                // reads are spread over driftgate's own sessions (--jobs) instead.
+                ("max_parallel_workers_per_gather", "0".to_string()),
                 ("TimeZone", "UTC".to_string()),
                 ("DateStyle", "ISO".to_string()),
                 ("IntervalStyle", "postgres".to_string()),

@@ -160,8 +160,8 @@ pub(crate) fn query_error(what: &str, e: sqlx::Error) -> CatalogError {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum SinkEvent {
-    /// One object, as soon as it is read.
-    Object(CatalogObject),
+    /// The objects of one read task, as soon as it completes.
+    Objects(Vec<CatalogObject>),
     /// DDL committed while the catalog was read: forget every object handed over so far;
     /// the read starts again on a new snapshot.
     Restart,
@@ -180,8 +180,10 @@ pub async fn capture(
 ) -> Result<CatalogSnapshot, CatalogError> {
     let mut objects: BTreeMap<ObjectKey, CatalogObject> = BTreeMap::new();
     let (meta, counts) = capture_with(target, opts, &mut |event| match event {
-        SinkEvent::Object(o) => {
-            objects.insert(o.key.clone(), o);
+        SinkEvent::Objects(list) => {
+            for o in list {
+                objects.insert(o.key.clone(), o);
+            }
         }
         SinkEvent::Restart => objects.clear(),
     })
@@ -213,13 +215,13 @@ pub async fn capture_with(
         }
         let mut conn = connect::connect(target, &opts.limits).await?;
         let result = read_catalog(&mut conn, target, opts, &include, &exclude, &sink).await;
-        let (counts, caps, before) = match result {
+        let (counts, caps, before, helpers) = match result {
             Ok(read) => read,
             Err(e) => return Err(fail(conn, target, opts, e).await),
         };
         // A fresh snapshot now that every read is done: what the catalog caches could have
         // shown the deparse functions is no newer than this.
-        let after = match stamp::catalog_stamp(&mut conn).await {
+        let after = match final_stamp(&mut conn, helpers).await {
             Ok(after) => after,
             Err(e) => return Err(fail(conn, target, opts, e).await),
         };
@@ -253,6 +255,36 @@ pub async fn capture_with(
 }
 
 /// End a failed read: its session goes, and a lock timeout learns who holds the lock.
+/// The stamp after the read, in fresh snapshots: its parts taken side by side on the
+/// leader and a helper session (the helpers are closed after).
+async fn final_stamp(
+    conn: &mut sqlx::PgConnection,
+    mut helpers: Vec<sqlx::PgConnection>,
+) -> Result<Vec<String>, CatalogError> {
+    let mut parts: Vec<Vec<String>> = Vec::with_capacity(stamp::STAMP_PARTS);
+    if let Some(helper) = helpers.first_mut() {
+        sqlx::raw_sql("COMMIT")
+            .execute(&mut *helper)
+            .await
+            .map_err(|e| query_error("ending a parallel read", e))?;
+        let (mine, theirs) = futures_util::future::try_join(
+            stamp::catalog_stamp_part(conn, 1),
+            stamp::catalog_stamp_part(helper, 0),
+        )
+        .await?;
+        parts.push(theirs);
+        parts.push(mine);
+    } else {
+        for part in 0..stamp::STAMP_PARTS {
+            parts.push(stamp::catalog_stamp_part(conn, part).await?);
+        }
+    }
+    for helper in helpers {
+        let _ = helper.close().await;
+    }
+    Ok(stamp::merge_parts(&parts).expect("every stamp part was taken"))
+}
+
 async fn fail(
     conn: sqlx::PgConnection,
     target: &ConnectTarget,
@@ -297,7 +329,7 @@ async fn read_catalog(
     include: &Option<globset::GlobSet>,
     exclude: &Option<globset::GlobSet>,
     sink: &SharedSink<'_, '_>,
-) -> Result<(RowCounts, ServerCaps, Vec<String>), CatalogError> {
+) -> Result<(RowCounts, ServerCaps, Vec<String>, Vec<sqlx::PgConnection>), CatalogError> {
     sqlx::raw_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut *conn)
         .await
@@ -359,34 +391,41 @@ async fn read_catalog(
             None => jobs = 1,
         }
     }
-    let mut tasks = std::collections::VecDeque::from(plan::plan(&nsp, jobs));
-    tasks.push_front(plan::Task {
-        query: plan::KindQuery::Stamp,
-        nsp: Vec::new(),
-    });
+    let rels: Vec<Oid> = kinds::fetch_in_schemas::<(Oid,)>(
+        conn,
+        "listing relations",
+        "SELECT c.oid FROM pg_class c WHERE c.relnamespace = ANY($1) \
+           AND c.relkind IN ('r', 'p', 'f', 'm', 'v') ORDER BY c.oid",
+        &nsp,
+    )
+    .await?
+    .into_iter()
+    .map(|(oid,)| oid)
+    .collect();
+    let mut tasks = std::collections::VecDeque::from(plan::plan(&nsp, &rels, jobs));
+    for part in 0..stamp::STAMP_PARTS {
+        tasks.push_front(plan::Task {
+            query: plan::KindQuery::Stamp(part),
+            oids: Vec::new(),
+        });
+    }
     let queue = std::sync::Mutex::new(tasks);
     let mut workers = vec![plan::work(&mut *conn, &caps, &queue, sink)];
     for helper in helpers.iter_mut() {
         workers.push(plan::work(helper, &caps, &queue, sink));
     }
     let outputs = futures_util::future::try_join_all(workers).await;
-    for helper in helpers {
-        let _ = helper.close().await;
-    }
 
-    {
-        let mut sink = sink.lock().expect("sink lock");
-        for o in schema_objects {
-            sink(SinkEvent::Object(o));
-        }
-    }
+    (sink.lock().expect("sink lock"))(SinkEvent::Objects(schema_objects));
     let mut table_rows: Vec<kinds::TableRow> = Vec::new();
-    let mut stamp = None;
+    let mut parts = vec![Vec::new(); stamp::STAMP_PARTS];
     for output in outputs? {
         table_rows.extend(output.table_rows);
-        stamp = stamp.or(output.stamp);
+        for (part, values) in output.stamp {
+            parts[part] = values;
+        }
     }
-    let stamp = stamp.expect("the stamp task is queued with the reads");
+    let stamp = stamp::merge_parts(&parts).expect("the stamp tasks are queued with the reads");
 
     let counts = counts::read_counts(conn, &table_rows, &opts.exact_counts).await?;
     tracing::debug!(tables = table_rows.len(), "catalog read");
@@ -395,7 +434,7 @@ async fn read_catalog(
         .execute(&mut *conn)
         .await
         .map_err(|e| query_error("ending the read-only transaction", e))?;
-    Ok((counts, caps, stamp))
+    Ok((counts, caps, stamp, helpers))
 }
 
 fn compile_patterns(patterns: &[String]) -> Result<Option<globset::GlobSet>, CatalogError> {

@@ -22,29 +22,25 @@ pub enum KindQuery {
     Extensions,
     EventTriggers,
     Types,
-    Tables,
-    Constraints,
-    Indexes,
+    /// Tables with their columns, constraints, indexes and triggers, read by one session:
+    /// the definitions are built from the columns it read, and the server's caches warmed
+    /// for a table (to deparse a CHECK or a WHEN clause) serve every kind of that table.
+    Relations,
     Views,
     Sequences,
     Routines,
-    Triggers,
     Policies,
-    /// The catalog stamp inside the shared snapshot (see `stamp`): queued first, so with
+    /// A part of the catalog stamp inside the shared snapshot (see `stamp`): queued first, so with
     /// several sessions it runs beside the reads instead of before them.
-    Stamp,
+    Stamp(usize),
 }
 
 impl KindQuery {
     /// Rough relative cost per schema chunk, for longest-first scheduling.
     fn weight(self) -> u32 {
         match self {
-            KindQuery::Constraints => 12,
-            KindQuery::Triggers => 7,
-            KindQuery::Tables => 6,
-            KindQuery::Indexes => 4,
             KindQuery::Routines | KindQuery::Sequences => 2,
-            KindQuery::Stamp => 0,
+            KindQuery::Stamp(_) => 0,
             _ => 1,
         }
     }
@@ -63,38 +59,48 @@ impl KindQuery {
 
 pub struct Task {
     pub query: KindQuery,
-    pub nsp: Vec<Oid>,
+    /// Relation oids for `Relations`; schema oids for the others.
+    pub oids: Vec<Oid>,
 }
 
 pub enum TaskOutput {
     Objects(Vec<CatalogObject>),
     Tables(Vec<CatalogObject>, Vec<TableRow>),
-    Stamp(Vec<String>),
+    Stamp(usize, Vec<String>),
 }
 
 /// What one session's share of the work produced besides objects.
 #[derive(Default)]
 pub struct WorkOutput {
     pub table_rows: Vec<TableRow>,
-    pub stamp: Option<Vec<String>>,
+    pub stamp: Vec<(usize, Vec<String>)>,
 }
 
-/// The tasks for `jobs` sessions, heaviest first.
-pub fn plan(nsp: &[Oid], jobs: usize) -> Vec<Task> {
+fn chunks(list: &[Oid], n: usize) -> Vec<Vec<Oid>> {
+    if n <= 1 || list.len() <= 1 {
+        return vec![list.to_vec()];
+    }
+    let size = list.len().div_ceil(n.min(list.len()));
+    list.chunks(size).map(|c| c.to_vec()).collect()
+}
+
+/// The tasks for `jobs` sessions, heaviest first: the relations of schemas `nsp` (`rels`)
+/// in chunks of equal count, found by oid through the catalogs' indexes, two per session
+/// (so the sessions end close together, while each chunk's fixed cost, a few scans of
+/// catalogs without a usable index, is paid few times); the other kinds by schema.
+pub fn plan(nsp: &[Oid], rels: &[Oid], jobs: usize) -> Vec<Task> {
     use KindQuery::*;
-    let chunks: Vec<Vec<Oid>> = if jobs > 1 && nsp.len() > 1 {
-        let n = (jobs * 2).min(nsp.len());
-        let size = nsp.len().div_ceil(n);
-        nsp.chunks(size).map(|c| c.to_vec()).collect()
-    } else {
-        vec![nsp.to_vec()]
-    };
-    let mut tasks = Vec::new();
+    let parts = if jobs > 1 { jobs * 2 } else { 1 };
+    let mut tasks: Vec<Task> = chunks(rels, parts)
+        .into_iter()
+        .filter(|c| !c.is_empty())
+        .map(|oids| Task {
+            query: Relations,
+            oids,
+        })
+        .collect();
+    let mut others = Vec::new();
     for query in [
-        Constraints,
-        Triggers,
-        Tables,
-        Indexes,
         Routines,
         Sequences,
         Types,
@@ -103,21 +109,17 @@ pub fn plan(nsp: &[Oid], jobs: usize) -> Vec<Task> {
         Extensions,
         EventTriggers,
     ] {
-        if query.splits() {
-            for chunk in &chunks {
-                tasks.push(Task {
-                    query,
-                    nsp: chunk.clone(),
-                });
-            }
+        let lists = if query.splits() {
+            chunks(nsp, parts)
         } else {
-            tasks.push(Task {
-                query,
-                nsp: nsp.to_vec(),
-            });
+            vec![nsp.to_vec()]
+        };
+        for oids in lists {
+            others.push(Task { query, oids });
         }
     }
-    tasks.sort_by_key(|t| std::cmp::Reverse(t.query.weight() as usize * t.nsp.len().max(1)));
+    others.sort_by_key(|t| std::cmp::Reverse(t.query.weight() as usize * t.oids.len().max(1)));
+    tasks.extend(others);
     tasks
 }
 
@@ -126,27 +128,28 @@ pub async fn run_task(
     caps: &ServerCaps,
     task: &Task,
 ) -> Result<TaskOutput, CatalogError> {
-    let nsp = &task.nsp;
+    let nsp = &task.oids;
     Ok(match task.query {
         KindQuery::Extensions => TaskOutput::Objects(kinds::read_extensions(conn, caps).await?),
         KindQuery::EventTriggers => {
             TaskOutput::Objects(kinds::read_event_triggers(conn, caps).await?)
         }
         KindQuery::Types => TaskOutput::Objects(kinds::read_types(conn, caps, nsp).await?),
-        KindQuery::Tables => {
-            let (objects, rows) = kinds::read_tables(conn, caps, nsp).await?;
+        KindQuery::Relations => {
+            let rels = &task.oids;
+            let (mut objects, rows, mut attrs) = kinds::read_tables(conn, caps, rels).await?;
+            objects.extend(kinds::read_constraints(conn, caps, rels, &mut attrs).await?);
+            objects.extend(kinds::read_indexes(conn, caps, rels, &attrs).await?);
+            objects.extend(kinds::read_triggers(conn, caps, rels, &attrs).await?);
             TaskOutput::Tables(objects, rows)
         }
-        KindQuery::Constraints => {
-            TaskOutput::Objects(kinds::read_constraints(conn, caps, nsp).await?)
-        }
-        KindQuery::Indexes => TaskOutput::Objects(kinds::read_indexes(conn, caps, nsp).await?),
         KindQuery::Views => TaskOutput::Objects(kinds::read_views(conn, caps, nsp).await?),
         KindQuery::Sequences => TaskOutput::Objects(kinds::read_sequences(conn, caps, nsp).await?),
         KindQuery::Routines => TaskOutput::Objects(kinds::read_routines(conn, caps, nsp).await?),
-        KindQuery::Triggers => TaskOutput::Objects(kinds::read_triggers(conn, caps, nsp).await?),
         KindQuery::Policies => TaskOutput::Objects(kinds::read_policies(conn, caps, nsp).await?),
-        KindQuery::Stamp => TaskOutput::Stamp(super::stamp::catalog_stamp(conn).await?),
+        KindQuery::Stamp(part) => {
+            TaskOutput::Stamp(part, super::stamp::catalog_stamp_part(conn, part).await?)
+        }
     })
 }
 
@@ -170,16 +173,13 @@ pub async fn work(
                 out.table_rows.extend(rows);
                 list
             }
-            TaskOutput::Stamp(stamp) => {
-                out.stamp = Some(stamp);
+            TaskOutput::Stamp(part, stamp) => {
+                out.stamp.push((part, stamp));
                 continue;
             }
         };
         // No await while the sink is held: the lock is never contended across tasks.
-        let mut sink = sink.lock().expect("sink lock");
-        for o in objects {
-            sink(SinkEvent::Object(o));
-        }
+        (sink.lock().expect("sink lock"))(SinkEvent::Objects(objects));
     }
 }
 
@@ -226,30 +226,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_job_reads_every_kind_once_over_all_schemas() {
+    fn one_job_reads_every_kind_once() {
         let nsp: Vec<Oid> = (1..=5).map(Oid).collect();
-        let tasks = plan(&nsp, 1);
-        assert_eq!(tasks.len(), 11);
-        assert!(tasks.iter().all(|t| t.nsp == nsp));
+        let rels: Vec<Oid> = (100..=140).map(Oid).collect();
+        let tasks = plan(&nsp, &rels, 1);
+        assert_eq!(tasks.len(), 8);
+        assert_eq!(tasks[0].query, KindQuery::Relations);
+        assert_eq!(tasks[0].oids, rels);
+        assert!(tasks[1..].iter().all(|t| t.oids == nsp));
     }
 
     #[test]
-    fn parallel_plans_cover_every_schema_once_per_kind_heaviest_first() {
+    fn parallel_plans_cover_every_relation_and_schema_once_per_kind_relations_first() {
         let nsp: Vec<Oid> = (1..=100).map(Oid).collect();
-        let tasks = plan(&nsp, 3);
-        for kind in [KindQuery::Constraints, KindQuery::Tables, KindQuery::Types] {
+        let rels: Vec<Oid> = (1000..=3500).map(Oid).collect();
+        let tasks = plan(&nsp, &rels, 3);
+        let relation_tasks = tasks
+            .iter()
+            .take_while(|t| t.query == KindQuery::Relations)
+            .count();
+        assert_eq!(relation_tasks, 6);
+        for (kind, expected) in [
+            (KindQuery::Relations, &rels),
+            (KindQuery::Routines, &nsp),
+            (KindQuery::Types, &nsp),
+        ] {
             let mut covered: Vec<Oid> = tasks
                 .iter()
                 .filter(|t| t.query == kind)
-                .flat_map(|t| t.nsp.clone())
+                .flat_map(|t| t.oids.clone())
                 .collect();
             covered.sort_by_key(|o| o.0);
-            assert_eq!(covered, nsp, "{kind:?}");
+            assert_eq!(&covered, expected, "{kind:?}");
         }
         assert_eq!(
             tasks.iter().filter(|t| t.query == KindQuery::Views).count(),
             1
         );
-        assert_eq!(tasks[0].query, KindQuery::Constraints);
+        // No relations (an empty schema list): no relation task.
+        assert!(plan(&nsp, &[], 2)
+            .iter()
+            .all(|t| t.query != KindQuery::Relations));
     }
 }

@@ -54,20 +54,33 @@ const CACHED_CATALOGS: &[(&str, &str)] = &[
 
 /// The stamp query: one text per catalog, plus role names (`pg_roles` hides `xmin`; a
 /// rename is what would show, so hash the names).
-fn stamp_sql() -> String {
+///
+/// A condition `col NOT IN (SELECT oid FROM temp_…)` is computed as all rows minus the
+/// temporary objects' rows (found through the catalog's index on `col`): the same count
+/// and sum, without probing a hash table for each of hundreds of thousands of rows.
+fn stamp_sql(part: Option<usize>) -> String {
+    const ROW: &str = "count(*) AS n, coalesce(sum(hashtext(xmin::text)::int8), 0) AS h";
     let parts: Vec<String> = CACHED_CATALOGS
         .iter()
-        .map(|(c, only)| {
-            format!(
+        .filter(|(c, _)| part.is_none_or(|p| part_of(c) == p))
+        .map(|(c, only)| match only.split_once(" NOT IN ") {
+            Some((col, temp)) => format!(
+                "(SELECT (a.n - t.n)::text || '/' || (a.h - t.h)::text \
+                 FROM (SELECT {ROW} FROM pg_catalog.{c}) a, \
+                      (SELECT {ROW} FROM pg_catalog.{c} WHERE {col} IN {temp}) t)"
+            ),
+            None => format!(
                 "(SELECT count(*)::text || '/' || coalesce(sum(hashtext(xmin::text)::int8), 0)::text \
                  FROM pg_catalog.{c} WHERE {only})"
-            )
+            ),
         })
-        .chain(std::iter::once(
-            "(SELECT count(*)::text || '/' || coalesce(sum(hashtext(oid::text || ':' || rolname)::int8), 0)::text \
-             FROM pg_catalog.pg_roles)"
-                .to_string(),
-        ))
+        .chain(
+            part.is_none_or(|p| part_of("pg_roles") == p).then(|| {
+                "(SELECT count(*)::text || '/' || coalesce(sum(hashtext(oid::text || ':' || rolname)::int8), 0)::text \
+                 FROM pg_catalog.pg_roles)"
+                    .to_string()
+            }),
+        )
         .collect();
     format!(
         "WITH temp_ns AS (SELECT oid FROM pg_catalog.pg_namespace \
@@ -78,12 +91,39 @@ fn stamp_sql() -> String {
     )
 }
 
-/// The stamp of the catalog as the session's current snapshot sees it.
-pub async fn catalog_stamp(conn: &mut sqlx::PgConnection) -> Result<Vec<String>, CatalogError> {
-    sqlx::query_scalar(&stamp_sql())
+/// The stamp is taken in two parts of about equal cost (pg_attribute, the largest catalog,
+/// and the rest), so two sessions can take it side by side.
+pub const STAMP_PARTS: usize = 2;
+
+fn part_of(catalog: &str) -> usize {
+    usize::from(catalog != "pg_attribute")
+}
+
+/// One part of the stamp of the catalog, as the session's current snapshot sees it.
+pub async fn catalog_stamp_part(
+    conn: &mut sqlx::PgConnection,
+    part: usize,
+) -> Result<Vec<String>, CatalogError> {
+    sqlx::query_scalar(&stamp_sql(Some(part)))
         .fetch_one(conn)
         .await
         .map_err(|e| query_error("checking whether the catalog changed during the read", e))
+}
+
+/// The whole stamp from its parts (indexed by part number), in catalog order.
+pub fn merge_parts(parts: &[Vec<String>]) -> Option<Vec<String>> {
+    let mut next = vec![0usize; parts.len()];
+    CACHED_CATALOGS
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(std::iter::once("pg_roles"))
+        .map(|name| {
+            let p = part_of(name);
+            let value = parts.get(p)?.get(next[p])?.clone();
+            next[p] += 1;
+            Some(value)
+        })
+        .collect()
 }
 
 /// Which catalogs differ between two stamps (for the message when DDL never stops).
@@ -104,17 +144,37 @@ mod tests {
 
     #[test]
     fn the_stamp_covers_every_cached_catalog_and_role_names() {
-        let sql = stamp_sql();
+        let sql = stamp_sql(None);
         for (c, only) in CACHED_CATALOGS {
-            assert!(
-                sql.contains(&format!("pg_catalog.{c} WHERE {only})")),
-                "{c}"
-            );
+            let expected = match only.split_once(" NOT IN ") {
+                Some((col, temp)) => format!("pg_catalog.{c} WHERE {col} IN {temp})"),
+                None => format!("pg_catalog.{c} WHERE {only})"),
+            };
+            assert!(sql.contains(&expected), "{c}: {expected}");
         }
         assert!(sql.contains("pg_catalog.pg_roles"));
         let before: Vec<String> = (0..=CACHED_CATALOGS.len()).map(|i| i.to_string()).collect();
         let mut after = before.clone();
         after[2] = "x".into();
         assert_eq!(changed_catalogs(&before, &after), vec!["pg_attribute"]);
+        // The parts cover every catalog once, and merge back in catalog order.
+        let split: Vec<Vec<String>> = (0..STAMP_PARTS)
+            .map(|p| {
+                let n = stamp_sql(Some(p)).matches("FROM pg_catalog.").count();
+                let own: Vec<&str> = CACHED_CATALOGS
+                    .iter()
+                    .map(|(c, _)| *c)
+                    .chain(std::iter::once("pg_roles"))
+                    .filter(|c| part_of(c) == p)
+                    .collect();
+                assert!(n >= own.len(), "part {p}");
+                own.iter().map(|c| c.to_string()).collect()
+            })
+            .collect();
+        let merged = merge_parts(&split).unwrap();
+        assert_eq!(merged.len(), CACHED_CATALOGS.len() + 1);
+        assert_eq!(merged[2], "pg_attribute");
+        assert_eq!(merged.last().unwrap(), "pg_roles");
+        assert!(merge_parts(&split[..1]).is_none());
     }
 }

@@ -51,13 +51,19 @@ impl SnapshotCmd {
         opts.label = self.label.clone();
 
         // Objects are hashed on their own thread as the catalog streams in, so the server
-        // sessions never wait for the client; only what the store lacks is kept. A restart
-        // (DDL committed mid-read) travels the same channel, in order.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<SinkEvent>(4096);
+        // sessions never wait for the client; only what the store lacks is kept. Each read
+        // task's objects travel as one batch (one wake-up, no copy); the channel holds a
+        // few batches, so reading never blocks on hashing for long. A restart (DDL
+        // committed mid-read) travels the same channel, in order.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<SinkEvent>(32);
         let hasher = std::thread::spawn(move || {
             for event in rx {
                 match event {
-                    SinkEvent::Object(obj) => writer.add(&obj),
+                    SinkEvent::Objects(list) => {
+                        for obj in list {
+                            writer.add(&obj);
+                        }
+                    }
                     SinkEvent::Restart => writer.restart(),
                 }
             }

@@ -163,7 +163,7 @@ impl<'a> SnapshotWriter<'a> {
         let catalog = tree.root_hash();
         if !self.have(&catalog) {
             for (name, schema_tree) in &tree.schemas {
-                self.add_blob(tree.root.schemas[name], &canonical_bytes(schema_tree));
+                self.add_blob(tree.root.schemas[name], &schema_tree.canonical());
             }
             self.add_blob(catalog, &canonical_bytes(&tree.root));
         }

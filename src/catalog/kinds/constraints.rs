@@ -3,7 +3,9 @@
 //! `n`; it is folded into the column so every version gives the same snapshot), and
 //! constraint-trigger entries are captured as triggers.
 
-use super::{comment_of, fetch_in_schemas};
+use super::deparse::{constraint_def, AttrMap, ConstraintShape};
+use super::tables::read_attrs;
+use super::{comment_of, fetch_in_schemas, names, server_defs};
 use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::{
     qualify, CatalogObject, ConstraintDef, ForeignKeyDef, ObjectDef, ObjectKey, ObjectKind,
@@ -12,18 +14,24 @@ use sqlx::postgres::types::Oid;
 
 #[derive(sqlx::FromRow)]
 struct Row {
+    oid: Oid,
     schema: String,
     table_name: String,
     name: String,
     contype: String,
-    definition: String,
+    relid: Oid,
+    keys: Vec<i16>,
+    /// From the server only where the client does not build it (CHECK, EXCLUDE).
+    definition: Option<String>,
     deferrable: bool,
     deferred: bool,
     validated: bool,
-    columns: Vec<String>,
+    unusual: bool,
+    ref_relid: Oid,
+    ref_keys: Vec<i16>,
     ref_schema: Option<String>,
     ref_table: Option<String>,
-    ref_columns: Vec<String>,
+    ref_quoted: Option<String>,
     on_delete: String,
     on_update: String,
     match_type: String,
@@ -41,41 +49,113 @@ fn fk_action(code: &str) -> String {
     .to_string()
 }
 
+/// SQL: true when a primary key, unique or foreign key has a part the client does not
+/// print (see `deparse::ConstraintShape::unusual`), by server version.
+fn unusual_sql(caps: &ServerCaps) -> String {
+    let mut parts =
+        vec!["(con.contype IN ('p', 'u') AND ix.indnatts > cardinality(con.conkey))".to_string()];
+    if caps.version_num >= 150000 {
+        parts.push("(con.contype = 'u' AND ix.indnullsnotdistinct)".into());
+        parts.push("con.confdelsetcols IS NOT NULL".into());
+    }
+    if caps.version_num >= 180000 {
+        parts.push("con.conperiod".into());
+        parts.push("NOT con.conenforced".into());
+    }
+    format!("coalesce({}, false)", parts.join(" OR "))
+}
+
 pub async fn read_constraints(
     conn: &mut sqlx::PgConnection,
-    _caps: &ServerCaps,
-    nsp: &[Oid],
+    caps: &ServerCaps,
+    rels: &[Oid],
+    attrs: &mut AttrMap,
 ) -> Result<Vec<CatalogObject>, CatalogError> {
     let sql = format!(
-        "SELECT n.nspname::text AS schema, c.relname::text AS table_name, con.conname::text AS name, \
-           con.contype::text AS contype, pg_get_constraintdef(con.oid) AS definition, \
+        "SELECT con.oid, n.nspname::text AS schema, c.relname::text AS table_name, con.conname::text AS name, \
+           con.contype::text AS contype, con.conrelid AS relid, coalesce(con.conkey::int2[], '{{}}') AS keys, \
+           CASE WHEN con.contype NOT IN ('p', 'u', 'f') THEN pg_get_constraintdef(con.oid) END AS definition, \
            con.condeferrable AS deferrable, con.condeferred AS deferred, con.convalidated AS validated, \
-           ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(attnum, i) \
-                 JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.i) AS columns, \
+           {unusual} AS unusual, \
+           con.confrelid AS ref_relid, coalesce(con.confkey::int2[], '{{}}') AS ref_keys, \
            fn.nspname::text AS ref_schema, fc.relname::text AS ref_table, \
-           CASE WHEN con.contype = 'f' THEN \
-             ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(attnum, i) \
-                   JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum ORDER BY k.i) \
-           ELSE '{{}}'::text[] END AS ref_columns, \
+           CASE WHEN fn.nspname <> 'pg_catalog' THEN format('%I.%I', fn.nspname, fc.relname) END AS ref_quoted, \
            con.confdeltype::text AS on_delete, con.confupdtype::text AS on_update, \
            con.confmatchtype::text AS match_type, {comment} AS comment \
          FROM pg_constraint con \
          JOIN pg_class c ON c.oid = con.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
+         LEFT JOIN pg_index ix ON ix.indexrelid = con.conindid AND con.contype IN ('p', 'u') \
          LEFT JOIN pg_class fc ON fc.oid = con.confrelid \
          LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
          WHERE con.contype IN ('p', 'f', 'u', 'c', 'x') AND con.conparentid = 0 \
-           AND c.relkind IN ('r', 'p', 'f') AND n.oid = ANY($1)",
+           AND c.relkind IN ('r', 'p', 'f') AND con.conrelid = ANY($1)",
+        unusual = unusual_sql(caps),
         comment = comment_of("pg_constraint", "con.oid"),
     );
-    let rows: Vec<Row> = fetch_in_schemas(conn, "reading constraints", &sql, nsp).await?;
+    let mut rows: Vec<Row> = fetch_in_schemas(conn, "reading constraints", &sql, rels).await?;
+    // Foreign keys to tables outside these relations: their columns, in one more query.
+    let mut missing: Vec<Oid> = rows
+        .iter()
+        .filter(|r| r.contype == "f")
+        .filter(|r| {
+            r.ref_keys
+                .iter()
+                .any(|k| !attrs.contains_key(&(r.ref_relid.0, *k)))
+        })
+        .map(|r| r.ref_relid)
+        .collect();
+    missing.sort_by_key(|o| o.0);
+    missing.dedup();
+    if !missing.is_empty() {
+        read_attrs(conn, &missing, attrs).await?;
+    }
+    let attrs = &*attrs;
+    let mut ask = Vec::new();
+    for (n, r) in rows.iter_mut().enumerate() {
+        if r.definition.is_some() {
+            continue;
+        }
+        let shape = ConstraintShape {
+            contype: &r.contype,
+            relid: r.relid.0,
+            keys: &r.keys,
+            deferrable: r.deferrable,
+            deferred: r.deferred,
+            validated: r.validated,
+            unusual: r.unusual,
+            ref_relid: r.ref_relid.0,
+            ref_keys: &r.ref_keys,
+            ref_table: r.ref_quoted.as_deref(),
+            match_type: &r.match_type,
+            on_update: &r.on_update,
+            on_delete: &r.on_delete,
+        };
+        match constraint_def(&shape, attrs) {
+            Some(def) => r.definition = Some(def),
+            None => ask.push((n, r.oid)),
+        }
+    }
+    if !ask.is_empty() {
+        let oids: Vec<Oid> = ask.iter().map(|(_, o)| *o).collect();
+        let defs = server_defs(
+            conn,
+            "reading constraint definitions",
+            "SELECT oid, pg_get_constraintdef(oid) FROM pg_constraint WHERE oid = ANY($1)",
+            &oids,
+        )
+        .await?;
+        for (n, oid) in ask {
+            rows[n].definition = defs.get(&oid.0).cloned();
+        }
+    }
     Ok(rows
         .into_iter()
         .map(|r| {
             let foreign_key = match (r.contype.as_str(), &r.ref_schema, &r.ref_table) {
                 ("f", Some(s), Some(t)) => Some(ForeignKeyDef {
                     references: qualify(s, t),
-                    ref_columns: r.ref_columns.clone(),
+                    ref_columns: names(attrs, r.ref_relid, &r.ref_keys),
                     on_delete: fk_action(&r.on_delete),
                     on_update: fk_action(&r.on_update),
                     match_type: match r.match_type.as_str() {
@@ -102,11 +182,11 @@ pub async fn read_constraints(
                         _ => "exclusion",
                     }
                     .to_string(),
-                    definition: r.definition,
+                    definition: r.definition.unwrap_or_default(),
                     deferrable: r.deferrable,
                     initially_deferred: r.deferred,
                     validated: r.validated,
-                    columns: r.columns,
+                    columns: names(attrs, r.relid, &r.keys),
                     foreign_key,
                     schema: r.schema,
                     name: r.name,

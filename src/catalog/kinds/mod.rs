@@ -3,6 +3,7 @@
 //! so decoding never depends on the server version.
 
 mod constraints;
+pub mod deparse;
 mod event_triggers;
 mod extensions;
 mod indexes;
@@ -32,8 +33,8 @@ use super::{query_error, CatalogError};
 use sqlx::postgres::types::Oid;
 use sqlx::postgres::PgRow;
 
-/// Run a catalog query bound to the selected schema oids.
-pub(super) async fn fetch_in_schemas<T>(
+/// Run a catalog query bound to an oid array: the selected schemas, or relations.
+pub(crate) async fn fetch_in_schemas<T>(
     conn: &mut sqlx::PgConnection,
     what: &str,
     sql: &str,
@@ -93,4 +94,31 @@ pub(super) fn sorted(acl: Option<Vec<String>>) -> Option<Vec<String>> {
         v.sort();
         v
     })
+}
+
+/// Column names of `rel` for attnums `keys`, in order (attnums the map lacks are skipped:
+/// an expression's 0).
+pub(super) fn names(attrs: &deparse::AttrMap, rel: Oid, keys: &[i16]) -> Vec<String> {
+    keys.iter()
+        .filter_map(|k| attrs.get(&(rel.0, *k)).map(|a| a.name.clone()))
+        .collect()
+}
+
+/// Definitions the client does not build, asked of the server by oid in one query
+/// (`sql` selects `oid, definition` for `oid = ANY($1)`).
+pub(super) async fn server_defs(
+    conn: &mut sqlx::PgConnection,
+    what: &str,
+    sql: &str,
+    oids: &[Oid],
+) -> Result<std::collections::HashMap<u32, String>, CatalogError> {
+    let rows: Vec<(Oid, Option<String>)> = sqlx::query_as(sql)
+        .bind(oids)
+        .fetch_all(conn)
+        .await
+        .map_err(|e| query_error(what, e))?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(oid, def)| def.map(|d| (oid.0, d)))
+        .collect())
 }

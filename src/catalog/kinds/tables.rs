@@ -4,6 +4,7 @@
 //! defaults that reference no column (nearly all: `now()`, `nextval(…)`, constants) and
 //! partition bounds are deparsed with relid 0, which locks nothing.
 
+use super::deparse::{Attr, AttrMap};
 use super::{comment_of, ext_member, fetch_in_schemas, sorted};
 use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::{qualify, CatalogObject, Column, ObjectDef, ObjectKey, ObjectKind, TableDef};
@@ -35,7 +36,12 @@ struct Row {
 #[derive(sqlx::FromRow)]
 struct ColumnRow {
     table_oid: Oid,
+    attnum: i16,
     name: String,
+    quoted: String,
+    type_oid: Oid,
+    collation_oid: Oid,
+    domain: bool,
     data_type: String,
     not_null: bool,
     default_expr: Option<String>,
@@ -60,11 +66,13 @@ pub struct TableRow {
     pub rls_active: bool,
 }
 
+/// The tables among relations `rels`, their count rows, and the columns of every relation their
+/// constraints, indexes and triggers name (for definitions built on the client).
 pub async fn read_tables(
     conn: &mut sqlx::PgConnection,
     caps: &ServerCaps,
-    nsp: &[Oid],
-) -> Result<(Vec<CatalogObject>, Vec<TableRow>), CatalogError> {
+    rels: &[Oid],
+) -> Result<(Vec<CatalogObject>, Vec<TableRow>, AttrMap), CatalogError> {
     let sql = format!(
         "SELECT c.oid, n.nspname::text AS schema, c.relname::text AS name, c.relkind::text AS relkind, \
            c.relpersistence::text AS persistence, pg_get_userbyid(c.relowner)::text AS owner, \
@@ -81,13 +89,17 @@ pub async fn read_tables(
            has_schema_privilege(n.oid, 'USAGE') AND has_any_column_privilege(c.oid, 'SELECT') AS can_select, \
            row_security_active(c.oid) AS rls_active \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p', 'f') AND n.oid = ANY($1) AND NOT {ext}",
+         WHERE c.relkind IN ('r', 'p', 'f') AND c.oid = ANY($1) AND NOT {ext}",
         comment = comment_of("pg_class", "c.oid"),
         ext = ext_member("pg_class", "c.oid"),
     );
-    let rows: Vec<Row> = fetch_in_schemas(conn, "reading tables", &sql, nsp).await?;
+    let rows: Vec<Row> = fetch_in_schemas(conn, "reading tables", &sql, rels).await?;
 
-    let col_sql = "SELECT a.attrelid AS table_oid, a.attname::text AS name, \
+    // Columns of these relations (materialized views' too, for their indexes), found
+    // through pg_attribute's index on attrelid.
+    let col_sql = "SELECT a.attrelid AS table_oid, a.attnum, a.attname::text AS name, \
+           quote_ident(a.attname) AS quoted, a.atttypid AS type_oid, a.attcollation AS collation_oid, \
+           t.typtype = 'd' AS domain, \
            format_type(a.atttypid, a.atttypmod) AS data_type, a.attnotnull AS not_null, \
            CASE WHEN ad.adbin::text LIKE '%{VAR %' THEN pg_get_expr(ad.adbin, ad.adrelid) \
                 ELSE pg_get_expr(ad.adbin, 0) END AS default_expr, \
@@ -97,20 +109,35 @@ pub async fn read_tables(
            ds.description AS comment, \
            a.attacl::text[] AS acl \
          FROM pg_attribute a \
-         JOIN pg_class c ON c.oid = a.attrelid \
          JOIN pg_type t ON t.oid = a.atttypid \
          LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
          LEFT JOIN pg_collation co ON co.oid = a.attcollation \
          LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace \
          LEFT JOIN pg_description ds ON ds.objoid = a.attrelid AND ds.objsubid = a.attnum \
               AND ds.classoid = 'pg_class'::regclass \
-         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') \
-           AND c.relnamespace = ANY($1) \
+         WHERE a.attnum > 0 AND NOT a.attisdropped \
+           AND a.attrelid = ANY($1) \
          ORDER BY a.attrelid, a.attnum";
     let col_rows: Vec<ColumnRow> =
-        fetch_in_schemas(conn, "reading table columns", col_sql, nsp).await?;
+        fetch_in_schemas(conn, "reading table columns", col_sql, rels).await?;
+    let listed: std::collections::HashSet<Oid> = rows.iter().map(|r| r.oid).collect();
     let mut columns: HashMap<Oid, BTreeMap<String, Column>> = HashMap::new();
+    let mut attrs = AttrMap::with_capacity(col_rows.len());
     for c in col_rows {
+        attrs.insert(
+            (c.table_oid.0, c.attnum),
+            Attr {
+                name: c.name.clone(),
+                quoted: c.quoted,
+                type_oid: c.type_oid.0,
+                collation: c.collation_oid.0,
+                domain: c.domain,
+            },
+        );
+        // Columns of other relations only name foreign-key and index columns.
+        if !listed.contains(&c.table_oid) {
+            continue;
+        }
         let cols = columns.entry(c.table_oid).or_default();
         let ordinal = cols.len() as u32 + 1;
         let generated = match c.generated.as_str() {
@@ -190,5 +217,45 @@ pub async fn read_tables(
             }),
         });
     }
-    Ok((objects, table_rows))
+    Ok((objects, table_rows, attrs))
+}
+
+#[derive(sqlx::FromRow)]
+struct AttrRow {
+    relid: Oid,
+    attnum: i16,
+    name: String,
+    quoted: String,
+    type_oid: Oid,
+    collation_oid: Oid,
+    domain: bool,
+}
+
+/// Add the columns of relations `rels` (tables other kinds refer to: a foreign key's
+/// referenced table in another part of the read) to `attrs`.
+pub async fn read_attrs(
+    conn: &mut sqlx::PgConnection,
+    rels: &[Oid],
+    attrs: &mut AttrMap,
+) -> Result<(), CatalogError> {
+    let sql = "SELECT a.attrelid AS relid, a.attnum, a.attname::text AS name, \
+           quote_ident(a.attname) AS quoted, a.atttypid AS type_oid, a.attcollation AS collation_oid, \
+           t.typtype = 'd' AS domain \
+         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+         WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attrelid = ANY($1)";
+    let rows: Vec<AttrRow> =
+        fetch_in_schemas(conn, "reading referenced columns", sql, rels).await?;
+    for r in rows {
+        attrs.insert(
+            (r.relid.0, r.attnum),
+            Attr {
+                name: r.name,
+                quoted: r.quoted,
+                type_oid: r.type_oid.0,
+                collation: r.collation_oid.0,
+                domain: r.domain,
+            },
+        );
+    }
+    Ok(())
 }

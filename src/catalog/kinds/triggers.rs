@@ -3,7 +3,12 @@
 //! Internal triggers (foreign keys) and partition clones are left out: they follow from the
 //! constraint or the parent's trigger.
 
-use super::{arg_types_of, comment_of, fetch_in_schemas};
+use super::deparse::{
+    trigger_def, trigger_when, AttrMap, TriggerShape, TRIGGER_TYPE_BEFORE, TRIGGER_TYPE_DELETE,
+    TRIGGER_TYPE_INSERT, TRIGGER_TYPE_INSTEAD, TRIGGER_TYPE_ROW, TRIGGER_TYPE_TRUNCATE,
+    TRIGGER_TYPE_UPDATE,
+};
+use super::{arg_types_of, comment_of, fetch_in_schemas, names, server_defs};
 use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::{
     qualify, routine_signature, CatalogObject, ObjectDef, ObjectKey, ObjectKind, TriggerDef,
@@ -13,9 +18,13 @@ use sqlx::postgres::types::Oid;
 
 #[derive(sqlx::FromRow)]
 struct Row {
+    oid: Oid,
+    relid: Oid,
     schema: String,
     table_name: String,
     name: String,
+    quoted: String,
+    table_quoted: String,
     tgtype: i32,
     enabled: String,
     is_constraint: bool,
@@ -23,50 +32,122 @@ struct Row {
     deferred: bool,
     args: Vec<u8>,
     nargs: i32,
-    update_columns: Vec<String>,
+    update_keys: Vec<i16>,
     old_table: Option<String>,
     new_table: Option<String>,
+    old_quoted: Option<String>,
+    new_quoted: Option<String>,
+    from_quoted: Option<String>,
     fn_schema: String,
     fn_name: String,
+    fn_quoted: String,
     fn_args: Vec<String>,
-    definition: String,
+    unusual: bool,
+    utf8: bool,
+    standard_strings: bool,
+    /// From the server only for triggers with a WHEN clause.
+    definition: Option<String>,
+    /// The WHEN condition, cut out of the server's definition.
+    #[sqlx(skip)]
+    when: Option<String>,
     comment: Option<String>,
 }
-
-// pg_trigger.tgtype bits (src/include/catalog/pg_trigger.h).
-const TRIGGER_TYPE_ROW: i32 = 1 << 0;
-const TRIGGER_TYPE_BEFORE: i32 = 1 << 1;
-const TRIGGER_TYPE_INSERT: i32 = 1 << 2;
-const TRIGGER_TYPE_DELETE: i32 = 1 << 3;
-const TRIGGER_TYPE_UPDATE: i32 = 1 << 4;
-const TRIGGER_TYPE_TRUNCATE: i32 = 1 << 5;
-const TRIGGER_TYPE_INSTEAD: i32 = 1 << 6;
 
 pub async fn read_triggers(
     conn: &mut sqlx::PgConnection,
     _caps: &ServerCaps,
-    nsp: &[Oid],
+    rels: &[Oid],
+    attrs: &AttrMap,
 ) -> Result<Vec<CatalogObject>, CatalogError> {
+    // pg_get_triggerdef prints a function or FROM table in pg_catalog unqualified (it is
+    // visible on the search path): those are left to the server, as WHEN clauses are.
     let sql = format!(
-        "SELECT n.nspname::text AS schema, c.relname::text AS table_name, t.tgname::text AS name, \
+        "SELECT t.oid, t.tgrelid AS relid, n.nspname::text AS schema, c.relname::text AS table_name, \
+           t.tgname::text AS name, quote_ident(t.tgname) AS quoted, \
+           format('%I.%I', n.nspname, c.relname) AS table_quoted, \
            t.tgtype::int4 AS tgtype, t.tgenabled::text AS enabled, t.tgconstraint <> 0 AS is_constraint, \
            t.tgdeferrable AS deferrable, t.tginitdeferred AS deferred, t.tgargs AS args, t.tgnargs::int4 AS nargs, \
-           ARRAY(SELECT a.attname::text FROM unnest(t.tgattr::int2[]) k(attnum) \
-                 JOIN pg_attribute a ON a.attrelid = t.tgrelid AND a.attnum = k.attnum) AS update_columns, \
+           (t.tgattr::int2[])[:] AS update_keys, \
            t.tgoldtable::text AS old_table, t.tgnewtable::text AS new_table, \
-           pn.nspname::text AS fn_schema, p.proname::text AS fn_name, {fn_args} AS fn_args, \
-           pg_get_triggerdef(t.oid) AS definition, {comment} AS comment \
+           quote_ident(t.tgoldtable) AS old_quoted, quote_ident(t.tgnewtable) AS new_quoted, \
+           CASE WHEN t.tgconstrrelid <> 0 THEN format('%I.%I', fn.nspname, fc.relname) END AS from_quoted, \
+           pn.nspname::text AS fn_schema, p.proname::text AS fn_name, \
+           format('%I.%I', pn.nspname, p.proname) AS fn_quoted, {fn_args} AS fn_args, \
+           (pn.nspname = 'pg_catalog' OR fn.nspname = 'pg_catalog') IS TRUE AS unusual, \
+           current_setting('server_encoding') = 'UTF8' AS utf8, \
+           current_setting('standard_conforming_strings') = 'on' AS standard_strings, \
+           CASE WHEN t.tgqual IS NOT NULL THEN pg_get_triggerdef(t.oid) END AS definition, \
+           {comment} AS comment \
          FROM pg_trigger t \
          JOIN pg_class c ON c.oid = t.tgrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_proc p ON p.oid = t.tgfoid \
          JOIN pg_namespace pn ON pn.oid = p.pronamespace \
-         WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND n.oid = ANY($1)",
+         LEFT JOIN pg_class fc ON fc.oid = t.tgconstrrelid \
+         LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
+         WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND t.tgrelid = ANY($1)",
         fn_args = arg_types_of("p"),
         comment = comment_of("pg_trigger", "t.oid"),
     );
-    let rows: Vec<Row> = fetch_in_schemas(conn, "reading triggers", &sql, nsp).await?;
-    Ok(rows.into_iter().map(trigger_object).collect())
+    let mut rows: Vec<Row> = fetch_in_schemas(conn, "reading triggers", &sql, rels).await?;
+    let mut ask = Vec::new();
+    for (n, r) in rows.iter_mut().enumerate() {
+        let args = split_args(&r.args, r.nargs);
+        // Argument bytes are in the server's encoding; taken as text only when that is
+        // UTF-8 or they are plain ASCII.
+        let args_ok = r.utf8 || r.args.is_ascii();
+        let shape = TriggerShape {
+            relid: r.relid.0,
+            name: &r.quoted,
+            table: &r.table_quoted,
+            tgtype: r.tgtype,
+            update_keys: &r.update_keys,
+            constraint: r.is_constraint,
+            from: r.from_quoted.as_deref(),
+            deferrable: r.deferrable,
+            deferred: r.deferred,
+            old_table: r.old_quoted.as_deref(),
+            new_table: r.new_quoted.as_deref(),
+            function: &r.fn_quoted,
+            args: &args,
+            standard_conforming_strings: r.standard_strings,
+            unusual: r.unusual || !args_ok,
+        };
+        if let Some(def) = &r.definition {
+            // The WHEN condition sits between parts the client knows; the scanner is only
+            // needed when they are not (a function in pg_catalog, say).
+            r.when = trigger_when(
+                def,
+                &TriggerShape {
+                    unusual: false,
+                    ..shape
+                },
+                attrs,
+            )
+            .or_else(|| sqltext::trigger_when_clause(def));
+            continue;
+        }
+        match trigger_def(&shape, attrs) {
+            Some(def) => r.definition = Some(def),
+            None => ask.push((n, r.oid)),
+        }
+    }
+    if !ask.is_empty() {
+        let oids: Vec<Oid> = ask.iter().map(|(_, o)| *o).collect();
+        let defs = server_defs(
+            conn,
+            "reading trigger definitions",
+            "SELECT oid, pg_get_triggerdef(oid) FROM pg_trigger WHERE oid = ANY($1)",
+            &oids,
+        )
+        .await?;
+        for (n, oid) in ask {
+            let def = defs.get(&oid.0).cloned();
+            rows[n].when = def.as_deref().and_then(sqltext::trigger_when_clause);
+            rows[n].definition = def;
+        }
+    }
+    Ok(rows.into_iter().map(|r| trigger_object(r, attrs)).collect())
 }
 
 /// `tgargs` is each argument followed by a NUL byte.
@@ -77,7 +158,7 @@ fn split_args(args: &[u8], nargs: i32) -> Vec<String> {
         .collect()
 }
 
-fn trigger_object(r: Row) -> CatalogObject {
+fn trigger_object(r: Row, attrs: &AttrMap) -> CatalogObject {
     let t = r.tgtype;
     let timing = if t & TRIGGER_TYPE_INSTEAD != 0 {
         "instead_of"
@@ -97,7 +178,7 @@ fn trigger_object(r: Row) -> CatalogObject {
             events.push(name.to_string());
         }
     }
-    let mut update_columns = r.update_columns;
+    let mut update_columns = names(attrs, r.relid, &r.update_keys);
     update_columns.sort();
     CatalogObject {
         key: ObjectKey::on_table(ObjectKind::Trigger, &r.schema, &r.table_name, &r.name),
@@ -117,7 +198,7 @@ fn trigger_object(r: Row) -> CatalogObject {
             .to_string(),
             function: routine_signature(&r.fn_schema, &r.fn_name, &r.fn_args),
             arguments: split_args(&r.args, r.nargs),
-            when: sqltext::trigger_when_clause(&r.definition),
+            when: r.when,
             enabled: match r.enabled.as_str() {
                 "D" => "disabled",
                 "R" => "replica",
@@ -130,7 +211,7 @@ fn trigger_object(r: Row) -> CatalogObject {
             initially_deferred: r.deferred,
             old_table: r.old_table,
             new_table: r.new_table,
-            definition: r.definition,
+            definition: r.definition.unwrap_or_default(),
             schema: r.schema,
             name: r.name,
         }),

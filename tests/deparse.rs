@@ -190,7 +190,7 @@ fn built_definitions_are_the_servers_byte_for_byte() {
     );
 
     for (kind, server, min) in [
-        ("constraint", &constraints, 14),
+        ("constraint", &constraints, 12),
         ("index", &indexes, 18),
         ("trigger", &triggers, 11),
     ] {

@@ -337,7 +337,9 @@ async fn read_catalog(
 
     let row = sqlx::query(
         "SELECT current_setting('transaction_read_only') AS ro, current_database()::text AS db, \
-         current_setting('server_version_num')::int4 AS vnum, current_setting('server_version') AS version",
+         current_setting('server_version_num')::int4 AS vnum, current_setting('server_version') AS version, \
+         current_setting('standard_conforming_strings') = 'on' AS standard_strings, \
+         current_setting('server_encoding') = 'UTF8' AS utf8",
     )
     .fetch_one(&mut *conn)
     .await
@@ -350,7 +352,10 @@ async fn read_catalog(
         });
     }
     let database: String = row.get("db");
-    let caps = ServerCaps::new(row.get::<i32, _>("vnum") as u32, row.get("version"))?;
+    let mut caps = ServerCaps::new(row.get::<i32, _>("vnum") as u32, row.get("version"))?;
+    // Settings of the server, database and role: the same on every session of the read.
+    caps.standard_strings = row.get("standard_strings");
+    caps.utf8 = row.get("utf8");
 
     if let Some(pattern) = &opts.expect_database {
         let ok: bool = sqlx::query_scalar("SELECT current_database() LIKE $1")
@@ -391,7 +396,7 @@ async fn read_catalog(
             None => jobs = 1,
         }
     }
-    let rels: Vec<Oid> = kinds::fetch_in_schemas::<(Oid,)>(
+    let rels: Vec<Oid> = kinds::fetch_by_oids::<(Oid,)>(
         conn,
         "listing relations",
         "SELECT c.oid FROM pg_class c WHERE c.relnamespace = ANY($1) \

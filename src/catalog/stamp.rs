@@ -20,58 +20,60 @@ use super::{query_error, CatalogError};
 /// temporary objects: other sessions create and drop temp tables all day, a snapshot never
 /// reads them (nothing permanent can depend on them), and counting them would make a busy
 /// database look like one whose DDL never stops.
-const CACHED_CATALOGS: &[(&str, &str)] = &[
+const CACHED_CATALOGS: &[(&str, Rows)] = &[
     (
         "pg_namespace",
-        "nspname NOT LIKE 'pg\\_temp\\_%' AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%'",
+        Rows::Where(
+            "nspname NOT LIKE 'pg\\_temp\\_%' AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%'",
+        ),
     ),
-    ("pg_class", "relpersistence <> 't'"),
-    ("pg_attribute", "attrelid NOT IN (SELECT oid FROM temp_rel)"),
-    ("pg_attrdef", "adrelid NOT IN (SELECT oid FROM temp_rel)"),
-    (
-        "pg_constraint",
-        "connamespace NOT IN (SELECT oid FROM temp_ns)",
-    ),
-    ("pg_index", "indrelid NOT IN (SELECT oid FROM temp_rel)"),
-    ("pg_trigger", "tgrelid NOT IN (SELECT oid FROM temp_rel)"),
-    ("pg_proc", "pronamespace NOT IN (SELECT oid FROM temp_ns)"),
-    ("pg_type", "typnamespace NOT IN (SELECT oid FROM temp_ns)"),
-    ("pg_rewrite", "ev_class NOT IN (SELECT oid FROM temp_rel)"),
-    ("pg_policy", "polrelid NOT IN (SELECT oid FROM temp_rel)"),
-    ("pg_operator", "true"),
-    ("pg_opclass", "true"),
-    ("pg_collation", "true"),
-    ("pg_language", "true"),
-    (
-        "pg_partitioned_table",
-        "partrelid NOT IN (SELECT oid FROM temp_rel)",
-    ),
-    ("pg_event_trigger", "true"),
-    ("pg_sequence", "seqrelid NOT IN (SELECT oid FROM temp_rel)"),
-    ("pg_aggregate", "true"),
-    ("pg_extension", "true"),
+    ("pg_class", Rows::Where("relpersistence <> 't'")),
+    ("pg_attribute", Rows::NotOf("attrelid", "temp_rel")),
+    ("pg_attrdef", Rows::NotOf("adrelid", "temp_rel")),
+    ("pg_constraint", Rows::NotOf("connamespace", "temp_ns")),
+    ("pg_index", Rows::NotOf("indrelid", "temp_rel")),
+    ("pg_trigger", Rows::NotOf("tgrelid", "temp_rel")),
+    ("pg_proc", Rows::NotOf("pronamespace", "temp_ns")),
+    ("pg_type", Rows::NotOf("typnamespace", "temp_ns")),
+    ("pg_rewrite", Rows::NotOf("ev_class", "temp_rel")),
+    ("pg_policy", Rows::NotOf("polrelid", "temp_rel")),
+    ("pg_operator", Rows::Where("true")),
+    ("pg_opclass", Rows::Where("true")),
+    ("pg_collation", Rows::Where("true")),
+    ("pg_language", Rows::Where("true")),
+    ("pg_partitioned_table", Rows::NotOf("partrelid", "temp_rel")),
+    ("pg_event_trigger", Rows::Where("true")),
+    ("pg_sequence", Rows::NotOf("seqrelid", "temp_rel")),
+    ("pg_aggregate", Rows::Where("true")),
+    ("pg_extension", Rows::Where("true")),
 ];
+
+/// Which rows of a catalog the stamp counts.
+enum Rows {
+    Where(&'static str),
+    /// Rows whose column is not one of the temporary objects (`temp_rel`, `temp_ns`):
+    /// computed as all rows minus those objects' rows (found through the catalog's index on
+    /// the column), the same count and sum without probing a hash table for each of
+    /// hundreds of thousands of rows.
+    NotOf(&'static str, &'static str),
+}
 
 /// The stamp query: one text per catalog, plus role names (`pg_roles` hides `xmin`; a
 /// rename is what would show, so hash the names).
-///
-/// A condition `col NOT IN (SELECT oid FROM temp_…)` is computed as all rows minus the
-/// temporary objects' rows (found through the catalog's index on `col`): the same count
-/// and sum, without probing a hash table for each of hundreds of thousands of rows.
 fn stamp_sql(part: Option<usize>) -> String {
     const ROW: &str = "count(*) AS n, coalesce(sum(hashtext(xmin::text)::int8), 0) AS h";
     let parts: Vec<String> = CACHED_CATALOGS
         .iter()
         .filter(|(c, _)| part.is_none_or(|p| part_of(c) == p))
-        .map(|(c, only)| match only.split_once(" NOT IN ") {
-            Some((col, temp)) => format!(
+        .map(|(c, rows)| match rows {
+            Rows::NotOf(col, temp) => format!(
                 "(SELECT (a.n - t.n)::text || '/' || (a.h - t.h)::text \
                  FROM (SELECT {ROW} FROM pg_catalog.{c}) a, \
-                      (SELECT {ROW} FROM pg_catalog.{c} WHERE {col} IN {temp}) t)"
+                      (SELECT {ROW} FROM pg_catalog.{c} WHERE {col} IN (SELECT oid FROM {temp})) t)"
             ),
-            None => format!(
-                "(SELECT count(*)::text || '/' || coalesce(sum(hashtext(xmin::text)::int8), 0)::text \
-                 FROM pg_catalog.{c} WHERE {only})"
+            Rows::Where(only) => format!(
+                "(SELECT a.n::text || '/' || a.h::text \
+                 FROM (SELECT {ROW} FROM pg_catalog.{c} WHERE {only}) a)"
             ),
         })
         .chain(
@@ -145,10 +147,12 @@ mod tests {
     #[test]
     fn the_stamp_covers_every_cached_catalog_and_role_names() {
         let sql = stamp_sql(None);
-        for (c, only) in CACHED_CATALOGS {
-            let expected = match only.split_once(" NOT IN ") {
-                Some((col, temp)) => format!("pg_catalog.{c} WHERE {col} IN {temp})"),
-                None => format!("pg_catalog.{c} WHERE {only})"),
+        for (c, rows) in CACHED_CATALOGS {
+            let expected = match rows {
+                Rows::NotOf(col, temp) => {
+                    format!("pg_catalog.{c} WHERE {col} IN (SELECT oid FROM {temp}))")
+                }
+                Rows::Where(cond) => format!("pg_catalog.{c} WHERE {cond})"),
             };
             assert!(sql.contains(&expected), "{c}: {expected}");
         }

@@ -20,6 +20,10 @@ use super::CatalogError;
 pub struct ServerCaps {
     pub version_num: u32,
     pub version: String,
+    /// `standard_conforming_strings` is on: how string literals print (backslashes).
+    pub standard_strings: bool,
+    /// The server encoding is UTF-8: raw bytes from the catalog (`tgargs`) are text as is.
+    pub utf8: bool,
 }
 
 impl ServerCaps {
@@ -30,6 +34,8 @@ impl ServerCaps {
         Ok(ServerCaps {
             version_num,
             version,
+            standard_strings: true,
+            utf8: true,
         })
     }
 

@@ -5,7 +5,7 @@
 
 use super::deparse::{constraint_def, AttrMap, ConstraintShape};
 use super::tables::read_attrs;
-use super::{comment_of, fetch_in_schemas, names, server_defs};
+use super::{comment_of, fetch_by_oids, names, server_defs};
 use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::{
     qualify, CatalogObject, ConstraintDef, ForeignKeyDef, ObjectDef, ObjectKey, ObjectKind,
@@ -93,7 +93,7 @@ pub async fn read_constraints(
         unusual = unusual_sql(caps),
         comment = comment_of("pg_constraint", "con.oid"),
     );
-    let mut rows: Vec<Row> = fetch_in_schemas(conn, "reading constraints", &sql, rels).await?;
+    let mut rows: Vec<Row> = fetch_by_oids(conn, "reading constraints", &sql, rels).await?;
     // Foreign keys to tables outside these relations: their columns, in one more query.
     let mut missing: Vec<Oid> = rows
         .iter()
@@ -136,18 +136,15 @@ pub async fn read_constraints(
             None => ask.push((n, r.oid)),
         }
     }
-    if !ask.is_empty() {
-        let oids: Vec<Oid> = ask.iter().map(|(_, o)| *o).collect();
-        let defs = server_defs(
-            conn,
-            "reading constraint definitions",
-            "SELECT oid, pg_get_constraintdef(oid) FROM pg_constraint WHERE oid = ANY($1)",
-            &oids,
-        )
-        .await?;
-        for (n, oid) in ask {
-            rows[n].definition = defs.get(&oid.0).cloned();
-        }
+    let asked = server_defs(
+        conn,
+        "reading constraint definitions",
+        "SELECT oid, pg_get_constraintdef(oid) FROM pg_constraint WHERE oid = ANY($1)",
+        &ask,
+    )
+    .await?;
+    for (n, def) in asked {
+        rows[n].definition = def;
     }
     Ok(rows
         .into_iter()

@@ -2,7 +2,7 @@
 //! constraint's index is part of that constraint, as in pg_dump.
 
 use super::deparse::{index_def, AttrMap, IndexShape, OpclassMap};
-use super::{comment_of, ext_member, fetch, fetch_in_schemas, server_defs};
+use super::{comment_of, ext_member, fetch, fetch_by_oids, server_defs};
 use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::{qualify, CatalogObject, IndexDef, ObjectDef, ObjectKey, ObjectKind};
 use sqlx::postgres::types::Oid;
@@ -73,7 +73,7 @@ pub async fn read_indexes(
         comment = comment_of("pg_class", "ic.oid"),
         ext = ext_member("pg_class", "tc.oid"),
     );
-    let mut rows: Vec<Row> = fetch_in_schemas(conn, "reading indexes", &sql, rels).await?;
+    let mut rows: Vec<Row> = fetch_by_oids(conn, "reading indexes", &sql, rels).await?;
     let mut opclasses = OpclassMap::new();
     if rows.iter().any(|r| r.definition.is_none()) {
         let list: Vec<(Oid, bool, Oid)> = fetch(
@@ -111,18 +111,15 @@ pub async fn read_indexes(
             None => ask.push((n, r.oid)),
         }
     }
-    if !ask.is_empty() {
-        let oids: Vec<Oid> = ask.iter().map(|(_, o)| *o).collect();
-        let defs = server_defs(
-            conn,
-            "reading index definitions",
-            "SELECT indexrelid, pg_get_indexdef(indexrelid) FROM pg_index WHERE indexrelid = ANY($1)",
-            &oids,
-        )
-        .await?;
-        for (n, oid) in ask {
-            rows[n].definition = defs.get(&oid.0).cloned();
-        }
+    let asked = server_defs(
+        conn,
+        "reading index definitions",
+        "SELECT indexrelid, pg_get_indexdef(indexrelid) FROM pg_index WHERE indexrelid = ANY($1)",
+        &ask,
+    )
+    .await?;
+    for (n, def) in asked {
+        rows[n].definition = def;
     }
     Ok(rows
         .into_iter()

@@ -34,7 +34,7 @@ use sqlx::postgres::types::Oid;
 use sqlx::postgres::PgRow;
 
 /// Run a catalog query bound to an oid array: the selected schemas, or relations.
-pub(crate) async fn fetch_in_schemas<T>(
+pub(crate) async fn fetch_by_oids<T>(
     conn: &mut sqlx::PgConnection,
     what: &str,
     sql: &str,
@@ -104,21 +104,30 @@ pub(super) fn names(attrs: &deparse::AttrMap, rel: Oid, keys: &[i16]) -> Vec<Str
         .collect()
 }
 
-/// Definitions the client does not build, asked of the server by oid in one query
-/// (`sql` selects `oid, definition` for `oid = ANY($1)`).
+/// Definitions the client did not build, asked of the server in one query (`sql` selects
+/// `oid, definition` for `oid = ANY($1)`): for each `(row index, oid)` of `ask`, the row
+/// index and the server's definition. No query when `ask` is empty.
 pub(super) async fn server_defs(
     conn: &mut sqlx::PgConnection,
     what: &str,
     sql: &str,
-    oids: &[Oid],
-) -> Result<std::collections::HashMap<u32, String>, CatalogError> {
+    ask: &[(usize, Oid)],
+) -> Result<Vec<(usize, Option<String>)>, CatalogError> {
+    if ask.is_empty() {
+        return Ok(Vec::new());
+    }
+    let oids: Vec<Oid> = ask.iter().map(|(_, oid)| *oid).collect();
     let rows: Vec<(Oid, Option<String>)> = sqlx::query_as(sql)
-        .bind(oids)
+        .bind(&oids)
         .fetch_all(conn)
         .await
         .map_err(|e| query_error(what, e))?;
-    Ok(rows
+    let mut defs: std::collections::HashMap<u32, String> = rows
         .into_iter()
         .filter_map(|(oid, def)| def.map(|d| (oid.0, d)))
+        .collect();
+    Ok(ask
+        .iter()
+        .map(|(n, oid)| (*n, defs.remove(&oid.0)))
         .collect())
 }

@@ -1,6 +1,6 @@
 //! Row-level security policies (`policy:schema.table.name`).
 
-use super::{comment_of, fetch_in_schemas};
+use super::{comment_of, fetch_by_oids};
 use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::{qualify, CatalogObject, ObjectDef, ObjectKey, ObjectKind, PolicyDef};
 use sqlx::postgres::types::Oid;
@@ -36,7 +36,7 @@ pub async fn read_policies(
          WHERE n.oid = ANY($1)",
         comment = comment_of("pg_policy", "pol.oid"),
     );
-    let rows: Vec<Row> = fetch_in_schemas(conn, "reading policies", &sql, nsp).await?;
+    let rows: Vec<Row> = fetch_by_oids(conn, "reading policies", &sql, nsp).await?;
     Ok(rows
         .into_iter()
         .map(|r| {

@@ -1,7 +1,7 @@
 //! Functions, procedures and aggregates (`function:schema.name(argtypes)`, …) with their
 //! full definition, exact body and the two body hashes.
 
-use super::{arg_types_of, comment_of, ext_member, fetch_in_schemas, sorted};
+use super::{arg_types_of, comment_of, ext_member, fetch_by_oids, sorted};
 use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::{AggregateDef, CatalogObject, ObjectDef, ObjectKey, ObjectKind, RoutineDef};
 use crate::sqltext;
@@ -66,7 +66,7 @@ pub async fn read_routines(
         comment = comment_of("pg_proc", "p.oid"),
         ext = ext_member("pg_proc", "p.oid"),
     );
-    let rows: Vec<Row> = fetch_in_schemas(conn, "reading functions", &sql, nsp).await?;
+    let rows: Vec<Row> = fetch_by_oids(conn, "reading functions", &sql, nsp).await?;
     Ok(rows.into_iter().map(routine_object).collect())
 }
 

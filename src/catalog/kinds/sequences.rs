@@ -1,7 +1,7 @@
 //! Sequences (`sequence:schema.name`): their parameters and owning column. The current value
 //! is data, not catalog, and is not captured.
 
-use super::{comment_of, ext_member, fetch_in_schemas, sorted};
+use super::{comment_of, ext_member, fetch_by_oids, sorted};
 use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::{
     qualify, quote_ident, CatalogObject, ObjectDef, ObjectKey, ObjectKind, SequenceDef,
@@ -53,7 +53,7 @@ pub async fn read_sequences(
         comment = comment_of("pg_class", "c.oid"),
         ext = ext_member("pg_class", "c.oid"),
     );
-    let rows: Vec<Row> = fetch_in_schemas(conn, "reading sequences", &sql, nsp).await?;
+    let rows: Vec<Row> = fetch_by_oids(conn, "reading sequences", &sql, nsp).await?;
     Ok(rows
         .into_iter()
         .map(|r| {

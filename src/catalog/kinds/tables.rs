@@ -5,7 +5,7 @@
 //! partition bounds are deparsed with relid 0, which locks nothing.
 
 use super::deparse::{Attr, AttrMap};
-use super::{comment_of, ext_member, fetch_in_schemas, sorted};
+use super::{comment_of, ext_member, fetch_by_oids, sorted};
 use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::{qualify, CatalogObject, Column, ObjectDef, ObjectKey, ObjectKind, TableDef};
 use sqlx::postgres::types::Oid;
@@ -35,13 +35,8 @@ struct Row {
 
 #[derive(sqlx::FromRow)]
 struct ColumnRow {
-    table_oid: Oid,
-    attnum: i16,
-    name: String,
-    quoted: String,
-    type_oid: Oid,
-    collation_oid: Oid,
-    domain: bool,
+    #[sqlx(flatten)]
+    attr: AttrRow,
     data_type: String,
     not_null: bool,
     default_expr: Option<String>,
@@ -93,15 +88,14 @@ pub async fn read_tables(
         comment = comment_of("pg_class", "c.oid"),
         ext = ext_member("pg_class", "c.oid"),
     );
-    let rows: Vec<Row> = fetch_in_schemas(conn, "reading tables", &sql, rels).await?;
+    let rows: Vec<Row> = fetch_by_oids(conn, "reading tables", &sql, rels).await?;
 
     // Columns of these relations (materialized views' too, for their indexes), found
     // through pg_attribute's index on attrelid.
-    let col_sql = "SELECT a.attrelid AS table_oid, a.attnum, a.attname::text AS name, \
-           quote_ident(a.attname) AS quoted, a.atttypid AS type_oid, a.attcollation AS collation_oid, \
-           t.typtype = 'd' AS domain, \
+    let col_sql = format!(
+        "SELECT {ATTR_COLUMNS}, \
            format_type(a.atttypid, a.atttypmod) AS data_type, a.attnotnull AS not_null, \
-           CASE WHEN ad.adbin::text LIKE '%{VAR %' THEN pg_get_expr(ad.adbin, ad.adrelid) \
+           CASE WHEN ad.adbin::text LIKE '%{{VAR %' THEN pg_get_expr(ad.adbin, ad.adrelid) \
                 ELSE pg_get_expr(ad.adbin, 0) END AS default_expr, \
            a.attidentity::text AS identity, a.attgenerated::text AS generated, \
            CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 \
@@ -117,28 +111,22 @@ pub async fn read_tables(
               AND ds.classoid = 'pg_class'::regclass \
          WHERE a.attnum > 0 AND NOT a.attisdropped \
            AND a.attrelid = ANY($1) \
-         ORDER BY a.attrelid, a.attnum";
+         ORDER BY a.attrelid, a.attnum"
+    );
     let col_rows: Vec<ColumnRow> =
-        fetch_in_schemas(conn, "reading table columns", col_sql, rels).await?;
+        fetch_by_oids(conn, "reading table columns", &col_sql, rels).await?;
     let listed: std::collections::HashSet<Oid> = rows.iter().map(|r| r.oid).collect();
     let mut columns: HashMap<Oid, BTreeMap<String, Column>> = HashMap::new();
     let mut attrs = AttrMap::with_capacity(col_rows.len());
     for c in col_rows {
-        attrs.insert(
-            (c.table_oid.0, c.attnum),
-            Attr {
-                name: c.name.clone(),
-                quoted: c.quoted,
-                type_oid: c.type_oid.0,
-                collation: c.collation_oid.0,
-                domain: c.domain,
-            },
-        );
-        // Columns of other relations only name foreign-key and index columns.
-        if !listed.contains(&c.table_oid) {
+        let (table_oid, name) = (c.attr.relid, c.attr.name.clone());
+        c.attr.insert_into(&mut attrs);
+        // The other relations (views, materialized views) are there for the names of
+        // their index and trigger columns.
+        if !listed.contains(&table_oid) {
             continue;
         }
-        let cols = columns.entry(c.table_oid).or_default();
+        let cols = columns.entry(table_oid).or_default();
         let ordinal = cols.len() as u32 + 1;
         let generated = match c.generated.as_str() {
             "s" => Some("stored".to_string()),
@@ -146,7 +134,7 @@ pub async fn read_tables(
             _ => None,
         };
         cols.insert(
-            c.name,
+            name,
             Column {
                 ordinal,
                 data_type: c.data_type,
@@ -220,6 +208,11 @@ pub async fn read_tables(
     Ok((objects, table_rows, attrs))
 }
 
+/// The columns of `pg_attribute a` (joined to its type as `t`) a column's `Attr` needs.
+const ATTR_COLUMNS: &str = "a.attrelid AS relid, a.attnum, a.attname::text AS name, \
+    quote_ident(a.attname) AS quoted, a.atttypid AS type_oid, \
+    a.attcollation AS collation_oid, t.typtype = 'd' AS domain";
+
 #[derive(sqlx::FromRow)]
 struct AttrRow {
     relid: Oid,
@@ -231,6 +224,21 @@ struct AttrRow {
     domain: bool,
 }
 
+impl AttrRow {
+    fn insert_into(self, attrs: &mut AttrMap) {
+        attrs.insert(
+            (self.relid.0, self.attnum),
+            Attr {
+                name: self.name,
+                quoted: self.quoted,
+                type_oid: self.type_oid.0,
+                collation: self.collation_oid.0,
+                domain: self.domain,
+            },
+        );
+    }
+}
+
 /// Add the columns of relations `rels` (tables other kinds refer to: a foreign key's
 /// referenced table in another part of the read) to `attrs`.
 pub async fn read_attrs(
@@ -238,24 +246,13 @@ pub async fn read_attrs(
     rels: &[Oid],
     attrs: &mut AttrMap,
 ) -> Result<(), CatalogError> {
-    let sql = "SELECT a.attrelid AS relid, a.attnum, a.attname::text AS name, \
-           quote_ident(a.attname) AS quoted, a.atttypid AS type_oid, a.attcollation AS collation_oid, \
-           t.typtype = 'd' AS domain \
-         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
-         WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attrelid = ANY($1)";
-    let rows: Vec<AttrRow> =
-        fetch_in_schemas(conn, "reading referenced columns", sql, rels).await?;
+    let sql = format!(
+        "SELECT {ATTR_COLUMNS} FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+         WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attrelid = ANY($1)"
+    );
+    let rows: Vec<AttrRow> = fetch_by_oids(conn, "reading referenced columns", &sql, rels).await?;
     for r in rows {
-        attrs.insert(
-            (r.relid.0, r.attnum),
-            Attr {
-                name: r.name,
-                quoted: r.quoted,
-                type_oid: r.type_oid.0,
-                collation: r.collation_oid.0,
-                domain: r.domain,
-            },
-        );
+        r.insert_into(attrs);
     }
     Ok(())
 }

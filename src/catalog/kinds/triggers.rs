@@ -8,7 +8,7 @@ use super::deparse::{
     TRIGGER_TYPE_INSERT, TRIGGER_TYPE_INSTEAD, TRIGGER_TYPE_ROW, TRIGGER_TYPE_TRUNCATE,
     TRIGGER_TYPE_UPDATE,
 };
-use super::{arg_types_of, comment_of, fetch_in_schemas, names, server_defs};
+use super::{arg_types_of, comment_of, fetch_by_oids, names, server_defs};
 use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::{
     qualify, routine_signature, CatalogObject, ObjectDef, ObjectKey, ObjectKind, TriggerDef,
@@ -43,8 +43,6 @@ struct Row {
     fn_quoted: String,
     fn_args: Vec<String>,
     unusual: bool,
-    utf8: bool,
-    standard_strings: bool,
     /// From the server only for triggers with a WHEN clause.
     definition: Option<String>,
     /// The WHEN condition, cut out of the server's definition.
@@ -55,7 +53,7 @@ struct Row {
 
 pub async fn read_triggers(
     conn: &mut sqlx::PgConnection,
-    _caps: &ServerCaps,
+    caps: &ServerCaps,
     rels: &[Oid],
     attrs: &AttrMap,
 ) -> Result<Vec<CatalogObject>, CatalogError> {
@@ -74,8 +72,6 @@ pub async fn read_triggers(
            pn.nspname::text AS fn_schema, p.proname::text AS fn_name, \
            format('%I.%I', pn.nspname, p.proname) AS fn_quoted, {fn_args} AS fn_args, \
            (pn.nspname = 'pg_catalog' OR fn.nspname = 'pg_catalog') IS TRUE AS unusual, \
-           current_setting('server_encoding') = 'UTF8' AS utf8, \
-           current_setting('standard_conforming_strings') = 'on' AS standard_strings, \
            CASE WHEN t.tgqual IS NOT NULL THEN pg_get_triggerdef(t.oid) END AS definition, \
            {comment} AS comment \
          FROM pg_trigger t \
@@ -89,13 +85,13 @@ pub async fn read_triggers(
         fn_args = arg_types_of("p"),
         comment = comment_of("pg_trigger", "t.oid"),
     );
-    let mut rows: Vec<Row> = fetch_in_schemas(conn, "reading triggers", &sql, rels).await?;
+    let mut rows: Vec<Row> = fetch_by_oids(conn, "reading triggers", &sql, rels).await?;
     let mut ask = Vec::new();
     for (n, r) in rows.iter_mut().enumerate() {
         let args = split_args(&r.args, r.nargs);
         // Argument bytes are in the server's encoding; taken as text only when that is
         // UTF-8 or they are plain ASCII.
-        let args_ok = r.utf8 || r.args.is_ascii();
+        let args_ok = caps.utf8 || r.args.is_ascii();
         let shape = TriggerShape {
             relid: r.relid.0,
             name: &r.quoted,
@@ -110,7 +106,7 @@ pub async fn read_triggers(
             new_table: r.new_quoted.as_deref(),
             function: &r.fn_quoted,
             args: &args,
-            standard_conforming_strings: r.standard_strings,
+            standard_conforming_strings: caps.standard_strings,
             unusual: r.unusual || !args_ok,
         };
         if let Some(def) = &r.definition {
@@ -132,20 +128,16 @@ pub async fn read_triggers(
             None => ask.push((n, r.oid)),
         }
     }
-    if !ask.is_empty() {
-        let oids: Vec<Oid> = ask.iter().map(|(_, o)| *o).collect();
-        let defs = server_defs(
-            conn,
-            "reading trigger definitions",
-            "SELECT oid, pg_get_triggerdef(oid) FROM pg_trigger WHERE oid = ANY($1)",
-            &oids,
-        )
-        .await?;
-        for (n, oid) in ask {
-            let def = defs.get(&oid.0).cloned();
-            rows[n].when = def.as_deref().and_then(sqltext::trigger_when_clause);
-            rows[n].definition = def;
-        }
+    let asked = server_defs(
+        conn,
+        "reading trigger definitions",
+        "SELECT oid, pg_get_triggerdef(oid) FROM pg_trigger WHERE oid = ANY($1)",
+        &ask,
+    )
+    .await?;
+    for (n, def) in asked {
+        rows[n].when = def.as_deref().and_then(sqltext::trigger_when_clause);
+        rows[n].definition = def;
     }
     Ok(rows.into_iter().map(|r| trigger_object(r, attrs)).collect())
 }

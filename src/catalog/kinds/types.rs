@@ -2,7 +2,7 @@
 //! composites, domains with base type and constraints, ranges, and base types. Array types,
 //! table row types and the multiranges that ranges create are implied and left out.
 
-use super::{comment_of, ext_member, fetch_in_schemas, sorted};
+use super::{comment_of, ext_member, fetch_by_oids, sorted};
 use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::{CatalogObject, ObjectDef, ObjectKey, ObjectKind, TypeAttribute, TypeDef};
 use sqlx::postgres::types::Oid;
@@ -61,7 +61,7 @@ pub async fn read_types(
         comment = comment_of("pg_type", "t.oid"),
         ext = ext_member("pg_type", "t.oid"),
     );
-    let rows: Vec<Row> = fetch_in_schemas(conn, "reading types", &sql, nsp).await?;
+    let rows: Vec<Row> = fetch_by_oids(conn, "reading types", &sql, nsp).await?;
     Ok(rows
         .into_iter()
         .map(|r| {

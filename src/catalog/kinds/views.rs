@@ -4,7 +4,7 @@
 //! the one catalog read that can wait on a lock held on a user table (bounded by
 //! `lock_timeout`).
 
-use super::{comment_of, ext_member, fetch_in_schemas, sorted};
+use super::{comment_of, ext_member, fetch_by_oids, sorted};
 use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::{CatalogObject, ObjectDef, ObjectKey, ObjectKind, ViewDef};
 use sqlx::postgres::types::Oid;
@@ -35,7 +35,7 @@ pub async fn read_views(
         comment = comment_of("pg_class", "c.oid"),
         ext = ext_member("pg_class", "c.oid"),
     );
-    let rows: Vec<Row> = fetch_in_schemas(conn, "reading view definitions", &sql, nsp).await?;
+    let rows: Vec<Row> = fetch_by_oids(conn, "reading view definitions", &sql, nsp).await?;
     Ok(rows
         .into_iter()
         .map(|r| {

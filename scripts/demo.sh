@@ -1,11 +1,26 @@
 #!/usr/bin/env bash
 # The driftgate tour: start a throwaway PostgreSQL, load the governance sample (dot_tools and
 # its 13 triggers), snapshot it, and show what driftgate sees. Installs what is missing first.
+#   scripts/demo.sh           the tour; the server and its data are removed at the end
+#   scripts/demo.sh --keep    leave the server running, print its DATABASE_URL and how to stop it
 set -euo pipefail
 cd "$(dirname "$0")/.."
+keep=0
+for arg in "$@"; do
+    case "$arg" in
+        --keep) keep=1 ;;
+        --help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "demo: unknown argument '$arg' (use --keep or --help)" >&2; exit 2 ;;
+    esac
+done
 scripts/setup.sh
-echo "== building driftgate (release)"
-cargo build --release --locked --quiet
+if [ ! -x target/release/driftgate ]; then
+    echo "== building driftgate (release): the first build compiles about 300 crates and PostgreSQL's"
+    echo "   parser, and takes several minutes (about 4 on 2 cores); later builds take seconds"
+else
+    echo "== building driftgate (release)"
+fi
+cargo build --release --locked
 DG="$PWD/target/release/driftgate"
 # shellcheck source=scripts/pg.sh
 source scripts/pg.sh
@@ -77,3 +92,12 @@ run "integrity of the store" "$DG" fsck
 
 echo
 echo "Demo store left in $STORE (driftgate --store $STORE log)."
+if [ "$keep" -eq 1 ]; then
+    trap - EXIT
+    echo
+    echo "The server keeps running (--keep). To go on by hand:"
+    echo "  export DATABASE_URL=$DATABASE_URL DRIFTGATE_STORE=$STORE"
+    echo "  $DG verify entry --scope catalog"
+    echo "Stop it and remove its data with:"
+    echo "  ${PG_RUN[*]:+${PG_RUN[*]} }$PG_BIN/pg_ctl -D $PG_DIR/data -m fast stop && rm -rf $PG_DIR"
+fi

@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 majors=("$@")
 [ ${#majors[@]} -gt 0 ] || majors=(13 14 15 16 17 18)
-command -v npm >/dev/null || { echo "pg-versions: npm is needed (apt-get install npm)" >&2; exit 1; }
-command -v node >/dev/null || { echo "pg-versions: node is needed" >&2; exit 1; }
+if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+    scripts/setup.sh --matrix >&2
+fi
 root="$PWD/target/pg"
 mkdir -p "$root"
 all_versions=""

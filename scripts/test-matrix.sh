@@ -7,7 +7,8 @@
 # Logs: target/matrix/<major>.log and target/matrix/versions.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+# node and npm fetch the server binaries; only the matrix needs them.
+scripts/setup.sh --matrix
 majors=("$@")
 [ ${#majors[@]} -gt 0 ] || majors=(13 14 15 16 17 18)
 mapfile -t bins < <(scripts/pg-versions.sh "${majors[@]}")

@@ -46,27 +46,75 @@ impl fmt::Debug for ConnectTarget {
     }
 }
 
+/// pg_dump's and psql's connection flags (`-h`, `-p`, `-U`, `-d`). As in psql, a `-d` that
+/// holds a connection string (`key=value` or a URL) is expanded, and its values override the
+/// other flags.
+#[derive(Clone, Debug, Default)]
+pub struct ConnFlags {
+    pub host: Option<String>,
+    pub port: Option<String>,
+    pub user: Option<String>,
+    pub dbname: Option<String>,
+}
+
+/// A connection string (not a bare database name), as libpq's `expand_dbname` decides it.
+fn is_conninfo(s: &str) -> bool {
+    s.contains('=') || s.starts_with("postgres://") || s.starts_with("postgresql://")
+}
+
 impl ConnectTarget {
     /// Resolve the connection from an explicit DSN, else `DATABASE_URL`, else `PGSERVICE`,
     /// else libpq variables.
     pub fn resolve(dsn: Option<&str>) -> Result<ConnectTarget, CatalogError> {
-        let from_env = std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty());
-        let options = match dsn.map(str::to_string).or(from_env) {
-            Some(dsn) => parse_dsn(&dsn)?,
-            None if pgservice().is_some() => {
-                options_from_pairs(Vec::new(), &ServiceFiles::from_env(), pgservice())?
+        Self::resolve_with(dsn, &ConnFlags::default())
+    }
+
+    /// Resolve with libpq's precedence, later layers winning: the libpq environment, then a
+    /// service (`service=` or `PGSERVICE`), then what was given: `DATABASE_URL` (only when no
+    /// connection string was given), the `-h/-p/-U/-d` flags, and last the connection string
+    /// of `--dsn` or of `-d` (as psql expands `-d "host=… dbname=…"` over `-h`).
+    pub fn resolve_with(
+        dsn: Option<&str>,
+        flags: &ConnFlags,
+    ) -> Result<ConnectTarget, CatalogError> {
+        let mut dbname_flag = flags.dbname.as_deref();
+        let conninfo = match (dbname_flag, dsn) {
+            (Some(d), Some(_)) if is_conninfo(d) => {
+                return Err(CatalogError::BadDsn(
+                    "both --dsn and -d/--dbname hold a connection string; give only one".into(),
+                ))
             }
-            None => {
-                let mut o = PgConnectOptions::new();
-                // libpq treats a PGHOST that starts with `/` as a socket directory.
-                if let Ok(host) = std::env::var("PGHOST") {
-                    if host.starts_with('/') {
-                        o = o.socket(host);
-                    }
-                }
-                o
+            (Some(d), None) if is_conninfo(d) => {
+                dbname_flag = None;
+                Some(d)
             }
+            (_, dsn) => dsn,
         };
+        let mut explicit = Vec::new();
+        if conninfo.is_none() {
+            if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty()) {
+                explicit.extend(
+                    dsn_pairs(&url)
+                        .map_err(|e| CatalogError::BadDsn(format!("DATABASE_URL: {e}")))?,
+                );
+            }
+        }
+        for (key, value) in [
+            ("host", &flags.host),
+            ("port", &flags.port),
+            ("user", &flags.user),
+        ] {
+            if let Some(v) = value {
+                explicit.push((key.to_string(), v.clone()));
+            }
+        }
+        if let Some(d) = dbname_flag {
+            explicit.push(("dbname".to_string(), d.to_string()));
+        }
+        if let Some(c) = conninfo {
+            explicit.extend(dsn_pairs(c).map_err(CatalogError::BadDsn)?);
+        }
+        let options = options_from_pairs(explicit, &ServiceFiles::from_env(), pgservice())?;
         Ok(ConnectTarget { options })
     }
 
@@ -147,21 +195,62 @@ impl ConnectTarget {
     }
 }
 
-/// Parse a `postgres://` URL or a libpq `key=value …` connection string.
-fn parse_dsn(dsn: &str) -> Result<PgConnectOptions, CatalogError> {
-    let bad = |reason: String| CatalogError::BadDsn(reason);
+/// The parameters of a `postgres://` URL or of a libpq `key=value …` connection string, in
+/// order. Errors never quote the string (it may hold a password).
+fn dsn_pairs(dsn: &str) -> Result<Vec<(String, String)>, String> {
     if dsn.starts_with("postgres://") || dsn.starts_with("postgresql://") {
-        return PgConnectOptions::from_str(dsn).map_err(|e| {
-            // sqlx's message may quote the URL; say only what kind of problem it is.
-            let msg = e.to_string().replace(dsn, "<dsn>");
-            bad(format!("cannot parse the connection URL: {msg}"))
-        });
+        url_pairs(dsn)
+    } else {
+        parse_conninfo(dsn)
     }
-    options_from_pairs(
-        parse_conninfo(dsn).map_err(bad)?,
-        &ServiceFiles::from_env(),
-        pgservice(),
-    )
+}
+
+/// libpq's URI form: `postgresql://[user[:password]@][host][:port][/dbname][?key=value&…]`,
+/// every part percent-decoded; query parameters are conninfo keywords.
+fn url_pairs(dsn: &str) -> Result<Vec<(String, String)>, String> {
+    let url = url::Url::parse(dsn).map_err(|e| {
+        let msg = e.to_string().replace(dsn, "<dsn>");
+        if dsn
+            .split('@')
+            .next_back()
+            .is_some_and(|rest| rest.split('/').next().is_some_and(|h| h.contains(',')))
+        {
+            "cannot parse the connection URL: several hosts in one URL are not supported"
+                .to_string()
+        } else {
+            format!("cannot parse the connection URL: {msg}")
+        }
+    })?;
+    let decode = |s: &str| -> Result<String, String> {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8()
+            .map(|c| c.into_owned())
+            .map_err(|_| {
+                "the connection URL holds a percent-encoded part that is not UTF-8".to_string()
+            })
+    };
+    let mut pairs = Vec::new();
+    if let Some(host) = url.host_str().filter(|h| !h.is_empty()) {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        pairs.push(("host".to_string(), decode(host)?));
+    }
+    if let Some(port) = url.port() {
+        pairs.push(("port".to_string(), port.to_string()));
+    }
+    if !url.username().is_empty() {
+        pairs.push(("user".to_string(), decode(url.username())?));
+    }
+    if let Some(pw) = url.password() {
+        pairs.push(("password".to_string(), decode(pw)?));
+    }
+    let path = url.path().trim_start_matches('/');
+    if !path.is_empty() {
+        pairs.push(("dbname".to_string(), decode(path)?));
+    }
+    for (k, v) in url.query_pairs() {
+        pairs.push((k.into_owned(), v.into_owned()));
+    }
+    Ok(pairs)
 }
 
 fn pgservice() -> Option<String> {
@@ -200,15 +289,39 @@ fn options_from_pairs(
             .filter(|(k, _)| k != "service")
             .map(|(k, v)| (k, v, None)),
     );
-    let mut o = PgConnectOptions::new_without_pgpass();
-    let mut password_given = false;
+    // Each key once, the last layer winning, so that a socket directory from one layer and
+    // a TCP host from a later one cannot both end up in the options.
+    let mut chosen: Vec<(String, String, Option<String>)> = Vec::new();
     for (key, value, origin) in all {
+        let key = if key == "hostaddr" {
+            "host".to_string()
+        } else {
+            key
+        };
+        chosen.retain(|(k, _, _)| *k != key);
+        chosen.push((key, value, origin));
+    }
+    if let Ok(mode) = std::env::var("PGSSLMODE") {
+        if PgSslMode::from_str(&mode).is_err() {
+            return Err(bad(format!("unknown sslmode {mode:?} (PGSSLMODE)")));
+        }
+    }
+    let mut o = PgConnectOptions::new_without_pgpass();
+    let mut password_given = std::env::var("PGPASSWORD").is_ok_and(|p| !p.is_empty());
+    let mut host_given = false;
+    for (key, value, origin) in chosen {
         let at = origin
             .map(|o| format!(" (service file {o})"))
             .unwrap_or_default();
         o = match key.as_str() {
-            "host" | "hostaddr" if value.starts_with('/') => o.socket(&value),
-            "host" | "hostaddr" => o.host(&value),
+            "host" => {
+                host_given = true;
+                if value.starts_with('/') {
+                    o.socket(&value)
+                } else {
+                    o.host(&value)
+                }
+            }
             "port" => o.port(
                 value
                     .parse()
@@ -225,41 +338,26 @@ fn options_from_pairs(
                     .map_err(|_| bad(format!("unknown sslmode {value:?}{at}")))?,
             ),
             "sslrootcert" => o.ssl_root_cert(&value),
+            "sslcert" => o.ssl_client_cert(&value),
+            "sslkey" => o.ssl_client_key(&value),
             "application_name" | "connect_timeout" | "options" => o,
             other => return Err(bad(format!("unknown connection parameter {other:?}{at}"))),
         };
     }
+    if !host_given {
+        // libpq reads a PGHOST that starts with `/` as a socket directory (sqlx does not).
+        if let Ok(dir) = std::env::var("PGHOST") {
+            if dir.starts_with('/') {
+                o = o.socket(dir);
+            }
+        }
+    }
     if !password_given {
-        // `new()` would have read ~/.pgpass for the environment's host; read it for ours.
-        o = PgConnectOptions::from_str(&conninfo_url(&o)).unwrap_or(o);
+        if let Some(pw) = super::pgpass::lookup(&o) {
+            o = o.password(&pw);
+        }
     }
     Ok(o)
-}
-
-/// A URL with no password, used only to let sqlx apply `~/.pgpass` to our host/user/db.
-fn conninfo_url(o: &PgConnectOptions) -> String {
-    let enc = |s: &str| -> String {
-        s.bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect()
-    };
-    let mut url = format!(
-        "postgresql://{}@{}:{}/{}",
-        enc(o.get_username()),
-        enc(o.get_host()),
-        o.get_port(),
-        enc(o.get_database().unwrap_or(o.get_username()))
-    );
-    if let Some(dir) = o.get_socket() {
-        url.push_str(&format!("?host={}", enc(&dir.display().to_string())));
-    }
-    url
 }
 
 /// libpq conninfo: `key=value` pairs separated by spaces; values may be single-quoted with
@@ -377,7 +475,7 @@ mod tests {
         std::fs::write(
             &file,
             "[prod]\nhost=db.internal\nport=6432\ndbname=directus\nuser=ro\npassword=s3rv1ce-pw\n\
-             [broken]\nhost=h\nsslcert=/x\n",
+             [broken]\nhost=h\nsslcrl=/x\n",
         )
         .unwrap();
         let files = ServiceFiles {
@@ -409,9 +507,41 @@ mod tests {
         let e = options_from_pairs(pairs("service=broken"), &files, None).unwrap_err();
         let msg = e.to_string();
         assert!(
-            msg.contains("sslcert") && msg.contains("pg_service.conf:9"),
+            msg.contains("sslcrl") && msg.contains("pg_service.conf:9"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn a_url_is_read_parameter_by_parameter_and_an_unknown_one_is_refused() {
+        let pairs = url_pairs("postgresql://r%40o:p%2Fw@db.example:6543/my%20db?sslmode=verify-full&sslrootcert=/ca.crt").unwrap();
+        assert_eq!(
+            pairs,
+            vec![
+                ("host".into(), "db.example".into()),
+                ("port".into(), "6543".into()),
+                ("user".into(), "r@o".into()),
+                ("password".into(), "p/w".into()),
+                ("dbname".into(), "my db".into()),
+                ("sslmode".into(), "verify-full".into()),
+                ("sslrootcert".into(), "/ca.crt".into()),
+            ]
+        );
+        // A misspelt parameter is an error naming it, never a warning and a plaintext connection.
+        let e =
+            ConnectTarget::resolve(Some("postgresql://u@h/d?ssl_mode=verify-full")).unwrap_err();
+        assert!(e.to_string().contains("ssl_mode"), "{e}");
+        let e = ConnectTarget::resolve(Some("postgresql://u@h/d?sslmode=verify-fool")).unwrap_err();
+        assert!(e.to_string().contains("verify-fool"), "{e}");
+    }
+
+    #[test]
+    fn key_value_strings_keep_their_tls_settings() {
+        // Once dropped when the options were rebuilt to look up ~/.pgpass.
+        let t = ConnectTarget::resolve(Some("host=h user=u dbname=d sslmode=verify-full")).unwrap();
+        assert!(matches!(t.options.get_ssl_mode(), PgSslMode::VerifyFull));
+        let t = ConnectTarget::resolve(Some("host=h user=u dbname=d sslmode=disable")).unwrap();
+        assert!(matches!(t.options.get_ssl_mode(), PgSslMode::Disable));
     }
 
     #[test]

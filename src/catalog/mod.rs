@@ -10,12 +10,13 @@
 pub mod connect;
 mod counts;
 mod kinds;
+mod pgpass;
 mod plan;
 pub mod service;
 mod stamp;
 mod version;
 
-pub use connect::{ConnectTarget, SessionLimits};
+pub use connect::{ConnFlags, ConnectTarget, SessionLimits};
 pub use version::ServerCaps;
 
 use crate::model::snapshot::RowCounts;

@@ -1,7 +1,7 @@
 //! Arguments shared by several subcommands (store location, connection, timeouts) and the
 //! one place a SNAP argument is turned into a snapshot.
 
-use crate::catalog::{self, CaptureOptions, ConnectTarget, SessionLimits};
+use crate::catalog::{self, CaptureOptions, ConnFlags, ConnectTarget, SessionLimits};
 use crate::model::{CatalogSnapshot, ContentHash, ObjectKind};
 use crate::store::{self, Resolved, Store};
 use anyhow::Context as _;
@@ -31,10 +31,26 @@ impl StoreArgs {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct ConnectArgs {
-    /// Connection URL (postgresql://…) or libpq key=value string; else DATABASE_URL, else
-    /// PGHOST/PGPORT/PGUSER/PGDATABASE/PGPASSWORD and ~/.pgpass.
+    /// Connection URL (postgresql://…), libpq key=value string or service=NAME; its values win
+    /// over -h/-p/-U/-d. Else DATABASE_URL, else PGSERVICE, PGHOST, PGPORT, PGUSER,
+    /// PGDATABASE, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT and ~/.pgpass.
     #[arg(long, hide_env_values = true)]
     pub dsn: Option<String>,
+    /// Database server host or socket directory (as pg_dump -h; else PGHOST).
+    #[arg(short = 'h', long, value_name = "HOSTNAME")]
+    pub host: Option<String>,
+    /// Database server port (else PGPORT, else 5432).
+    #[arg(short = 'p', long, value_name = "PORT")]
+    pub port: Option<String>,
+    /// Database user name (else PGUSER, else the OS user).
+    #[arg(short = 'U', long, value_name = "NAME")]
+    pub username: Option<String>,
+    /// Database name, or a connection string whose values win over -h/-p/-U (as in psql).
+    #[arg(short = 'd', long, value_name = "DBNAME")]
+    pub dbname: Option<String>,
+    /// Never prompt for a password (driftgate never prompts; accepted as pg_dump -w is).
+    #[arg(short = 'w', long)]
+    pub no_password: bool,
     /// Give up connecting after this long (e.g. 10s).
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
     pub connect_timeout: Duration,
@@ -55,7 +71,13 @@ pub struct ConnectArgs {
 
 impl ConnectArgs {
     pub fn target(&self) -> anyhow::Result<ConnectTarget> {
-        Ok(ConnectTarget::resolve(self.dsn.as_deref())?)
+        let flags = ConnFlags {
+            host: self.host.clone(),
+            port: self.port.clone(),
+            user: self.username.clone(),
+            dbname: self.dbname.clone(),
+        };
+        Ok(ConnectTarget::resolve_with(self.dsn.as_deref(), &flags)?)
     }
 
     pub fn limits(&self) -> SessionLimits {

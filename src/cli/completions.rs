@@ -1,9 +1,8 @@
 //! `driftgate completions SHELL`: a completion script on stdout, e.g.
 //! `driftgate completions bash > ~/.local/share/bash-completion/completions/driftgate`.
 
-use super::Cli;
 use crate::exit;
-use clap::{Args, CommandFactory};
+use clap::Args;
 use clap_complete::Shell;
 
 #[derive(Args, Debug)]
@@ -14,7 +13,7 @@ pub struct CompletionsCmd {
 
 impl CompletionsCmd {
     pub fn run(self) -> anyhow::Result<u8> {
-        let mut cmd = Cli::command();
+        let mut cmd = super::command();
         clap_complete::generate(self.shell, &mut cmd, "driftgate", &mut std::io::stdout());
         Ok(exit::OK)
     }

@@ -13,6 +13,7 @@ mod gate;
 mod gc;
 mod graph;
 mod log;
+mod manpage;
 mod pair;
 mod show;
 mod snapshot;
@@ -85,11 +86,41 @@ pub enum Command {
     Gc(gc::GcCmd),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(completions::CompletionsCmd),
+    /// Print the man page (roff) of driftgate or of one subcommand.
+    Manpage(manpage::ManpageCmd),
+}
+
+/// The whole command line: clap's definitions with help on `--help` only, because `-h` is the
+/// host, as in pg_dump and psql.
+pub fn command() -> clap::Command {
+    long_help_only(Cli::command())
+}
+
+/// `--help` without `-h`, on a command and all its subcommands. A CI gate that got
+/// `-h` by mistake must not print help and exit 0.
+fn long_help_only(cmd: clap::Command) -> clap::Command {
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    let mut cmd = cmd.disable_help_flag(true).arg(
+        clap::Arg::new("help")
+            .long("help")
+            .action(clap::ArgAction::Help)
+            .help("Print help"),
+    );
+    for name in names {
+        cmd = cmd.mut_subcommand(name, long_help_only);
+    }
+    cmd
 }
 
 /// Parse the command line, run, and map the outcome to an exit code.
 pub fn main() -> ExitCode {
-    let matches = Cli::command().get_matches();
+    let matches = match command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => return usage_error(e),
+    };
     // `check` and `baseline` take the store from driftgate.toml unless one was asked for.
     let store_explicit = !matches!(
         matches.value_source("store"),
@@ -97,7 +128,7 @@ pub fn main() -> ExitCode {
     );
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => return usage_error(e),
     };
     init_logging(cli.quiet);
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -116,6 +147,20 @@ pub fn main() -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::from(exit::OK),
         Err(e) => {
             eprintln!("driftgate: error: {e:#}");
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}
+
+/// Help and version go to stdout with exit 0; every other parse failure is a usage error,
+/// worded like driftgate's own errors (`driftgate: error: …`) and exit 2.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => e.exit(),
+        _ => {
+            let text = e.render().to_string();
+            let _ = write!(std::io::stderr(), "driftgate: {text}");
             ExitCode::from(exit::ERROR)
         }
     }
@@ -143,6 +188,7 @@ pub async fn run(cli: Cli, store_explicit: bool) -> anyhow::Result<u8> {
         Command::Baseline(cmd) => cmd.run(&ctx).await,
         Command::Gc(cmd) => cmd.run(&ctx),
         Command::Completions(cmd) => cmd.run(),
+        Command::Manpage(cmd) => cmd.run(),
     }
 }
 
@@ -221,6 +267,29 @@ mod tests {
 
     #[test]
     fn the_command_line_is_consistent() {
-        Cli::command().debug_assert();
+        command().debug_assert();
+    }
+
+    #[test]
+    fn dash_h_is_the_host_never_help() {
+        let m = command()
+            .try_get_matches_from(["driftgate", "snapshot", "-h", "db.internal", "-p", "6432"])
+            .unwrap();
+        let (_, sub) = m.subcommand().unwrap();
+        assert_eq!(sub.get_one::<String>("host").unwrap(), "db.internal");
+        // gate A B -h with no value is a usage error, not help.
+        let e = command()
+            .try_get_matches_from(["driftgate", "gate", "a", "b", "-h"])
+            .unwrap_err();
+        assert_ne!(e.kind(), clap::error::ErrorKind::DisplayHelp);
+        assert_eq!(e.exit_code(), 2);
+        let e = command()
+            .try_get_matches_from(["driftgate", "fsck", "-h"])
+            .unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::UnknownArgument);
+        let e = command()
+            .try_get_matches_from(["driftgate", "gate", "--help"])
+            .unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp);
     }
 }

@@ -49,38 +49,15 @@ run "what an INSERT on dot_tools sets off, in firing order" "$DG" graph entry do
 run "catalog and trigger-set fingerprints" \
     "$DG" fingerprint entry --scope catalog --scope triggers:public.dot_tools --scope 'function:public.fn_birth_gate()'
 
-step "a rollback-only rehearsal: register a DOT, watch the fan-out, roll back" "psql -f - <<SQL"
-pg_psql "$DB" <<'SQL'
-BEGIN;
-INSERT INTO dot_tools (name, status, tier, _dot_origin) VALUES ('Dry coverage scanner', 'published', NULL, 'DIRECTUS');
-SELECT (SELECT count(*) FROM dot_tools) AS dot_tools_in_txn, (SELECT count(*) FROM birth_registry) AS births_in_txn;
-ALTER TABLE dot_tools DISABLE TRIGGER trg_refresh_orphan_dot;
-ROLLBACK;
-SQL
+step "a rollback-only rehearsal: register a DOT, watch the fan-out, roll back" "psql -f scripts/sample/rehearsal.sql"
+pg_psql "$DB" -f scripts/sample/rehearsal.sql
 run "entry == exit: verify the live catalog against the entry snapshot" \
     "$DG" verify entry --scope catalog --scope triggers:public.dot_tools --scope 'function:public.fn_birth_registry_auto()'
 run "a second snapshot of the unchanged catalog shares its catalog hash" "$DG" snapshot --ref exit
 run "the gate passes entry -> exit" "$DG" gate entry exit
 
-step "now a committed change: one literal in fn_birth_gate, and a trigger disabled" "psql -c …"
-pg_psql "$DB" <<'SQL'
-CREATE OR REPLACE FUNCTION fn_birth_gate() RETURNS trigger LANGUAGE plpgsql AS $fn$
-DECLARE
-    v_mode text := coalesce(current_setting('app.birth_gate_mode', true), 'blocking');
-    v_ok boolean := true;
-BEGIN
-    v_ok := fn_pre_birth_check('code_format', NEW.code ~ '^[A-Z]+-[A-Z0-9-]+$') AND v_ok;
-    v_ok := fn_pre_birth_check('name_present', NEW.name IS NOT NULL) AND v_ok;
-    v_ok := fn_pre_birth_check('origin_present', NEW._dot_origin IS NOT NULL) AND v_ok;
-    v_ok := fn_pre_birth_check('status_known', NEW.status IN ('draft', 'published', 'active', 'retired')) AND v_ok;
-    v_ok := fn_pre_birth_check('tier_known', NEW.tier IS NULL OR NEW.tier IN ('A', 'B', 'C', 'D')) AND v_ok;
-    IF NOT v_ok AND v_mode = 'blocking' THEN
-        RAISE EXCEPTION 'BIRTH_GATE: % rejected', NEW.code;
-    END IF;
-    RETURN NEW;
-END $fn$;
-ALTER TABLE dot_tools DISABLE TRIGGER trg_refresh_orphan_dot;
-SQL
+step "now a committed change: one literal in fn_birth_gate, and a trigger disabled" "psql -f scripts/sample/change.sql"
+pg_psql "$DB" -f scripts/sample/change.sql
 set +e
 run "verify now reports drift (exit 1)" "$DG" verify entry --scope catalog --scope triggers:public.dot_tools; echo "exit $?"
 "$DG" snapshot --ref after-change -q >/dev/null

@@ -11,6 +11,13 @@ use std::time::Duration;
 
 pub use crate::duration::parse_duration;
 
+/// `--format` of commands that print lines for people or one JSON document.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TextOrJson {
+    Text,
+    Json,
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
     /// Snapshot store directory.

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 pub struct ExportCmd {
     /// A ref, snapshot id or prefix, snapshot file, or `live`.
     pub snap: String,
-    /// Write here (atomically) instead of stdout.
+    /// Write here (atomically) instead of stdout; `-` is stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
     #[command(flatten)]
@@ -30,7 +30,7 @@ impl ExportCmd {
         )
         .await?;
         let bytes = bundle_bytes(&loaded.snapshot);
-        match &self.output {
+        match self.output.as_ref().filter(|p| p.as_os_str() != "-") {
             Some(path) => {
                 let path = if path.is_relative() {
                     std::env::current_dir()?.join(path)

@@ -1,6 +1,6 @@
 //! `driftgate fingerprint SNAP --scope S…`: one `SCOPE HASH` line per scope.
 
-use super::common::{load_snapshot, ConnectArgs};
+use super::common::{load_snapshot, ConnectArgs, TextOrJson};
 use super::Context;
 use crate::exit;
 use crate::model::fingerprint::Scope;
@@ -15,6 +15,9 @@ pub struct FingerprintCmd {
     /// policies:TABLE, or one object as KIND:KEY (e.g. function:public.fn_birth_gate()).
     #[arg(long)]
     pub scope: Vec<String>,
+    /// text: `SCOPE HASH` lines; json: `{"format": "driftgate.fingerprint/v1", "scopes": […]}`.
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -31,20 +34,45 @@ impl FingerprintCmd {
         .await?;
         let snap = &loaded.snapshot;
         let tree = snap.tree();
-        let mut out = std::io::stdout().lock();
+        let mut hashes = Vec::new();
         for scope in &scopes {
             match scope.hash(&tree, &snap.objects) {
-                // A name may hold a newline: one scope is one line.
-                Some(h) => writeln!(
-                    out,
-                    "{} {h}",
-                    crate::render::table::cell(&scope.to_string())
-                )?,
+                Some(h) => hashes.push(ScopeHash {
+                    scope: scope.to_string(),
+                    hash: h.to_hex(),
+                }),
                 None => anyhow::bail!("the snapshot has no object {scope}"),
+            }
+        }
+        let mut out = std::io::stdout().lock();
+        match self.format {
+            TextOrJson::Text => {
+                for h in &hashes {
+                    // A name may hold a newline: one scope is one line.
+                    writeln!(out, "{} {}", crate::render::table::cell(&h.scope), h.hash)?;
+                }
+            }
+            TextOrJson::Json => {
+                #[derive(serde::Serialize)]
+                struct Doc<'a> {
+                    snapshot: Option<String>,
+                    scopes: &'a [ScopeHash],
+                }
+                let doc = Doc {
+                    snapshot: loaded.id.map(|id| id.to_hex()),
+                    scopes: &hashes,
+                };
+                crate::render::write_json_doc(&mut out, "driftgate.fingerprint/v1", &doc)?;
             }
         }
         Ok(exit::OK)
     }
+}
+
+#[derive(serde::Serialize)]
+struct ScopeHash {
+    scope: String,
+    hash: String,
 }
 
 /// Parse `--scope` values; none means `catalog`.

@@ -94,7 +94,9 @@ impl GraphCmd {
                     GraphFormat::Tree => draw::write_tree(&mut out, &f)?,
                     GraphFormat::Dot => draw::write_dot(&mut out, &f.graph, &title, Some(&root))?,
                     GraphFormat::Mermaid => draw::write_mermaid(&mut out, &f.graph, Some(&root))?,
-                    GraphFormat::Json => render::write_json(&mut out, &f)?,
+                    GraphFormat::Json => {
+                        render::write_json_doc(&mut out, "driftgate.graph/v1", &f)?
+                    }
                 }
                 if !f.unanalysable.is_empty() && self.format != GraphFormat::Tree {
                     ctx.note(format!(
@@ -114,7 +116,9 @@ impl GraphCmd {
                         None,
                     )?,
                     GraphFormat::Mermaid => draw::write_mermaid(&mut out, &db.graph, None)?,
-                    GraphFormat::Json => render::write_json(&mut out, &db)?,
+                    GraphFormat::Json => {
+                        render::write_json_doc(&mut out, "driftgate.graph-database/v1", &db)?
+                    }
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! (or reads `--against SNAP`), and prints per scope `IDENTICAL` or `DRIFT` with both hashes,
 //! followed on drift by the objects that differ. Exit 0 all identical, 1 drift.
 
-use super::common::ConnectArgs;
+use super::common::{ConnectArgs, TextOrJson};
 use super::fingerprint::parse_scopes;
 use super::pair::load_sides;
 use super::Context;
@@ -27,6 +27,9 @@ pub struct VerifyCmd {
     /// Compare with this snapshot instead of capturing live.
     #[arg(long, value_name = "SNAP", default_value = "live")]
     pub against: String,
+    /// text: one IDENTICAL/DRIFT line per scope; json: `{"format": "driftgate.verify/v1", …}`.
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -65,58 +68,57 @@ impl VerifyCmd {
         }
 
         let d = diff::diff(a, b);
+        let hex = |h: Option<crate::model::ContentHash>| h.map(|h| h.to_hex());
+        let results: Vec<ScopeResult> = rows
+            .into_iter()
+            .map(|(scope, ha, hb)| {
+                let differing = if ha == hb {
+                    Vec::new()
+                } else {
+                    d.changes
+                        .iter()
+                        .filter(|c| {
+                            let obj = match c.change {
+                                ChangeType::Added => b.get(&c.key),
+                                _ => a.get(&c.key),
+                            };
+                            obj.is_some_and(|o| scope.covers(o))
+                        })
+                        .map(|c| Differing {
+                            change: c.change.to_string(),
+                            key: c.key.as_str().to_string(),
+                            fields: c.field_paths(),
+                        })
+                        .collect()
+                };
+                ScopeResult {
+                    scope: scope.to_string(),
+                    identical: ha == hb,
+                    reference: hex(ha),
+                    against: hex(hb),
+                    differing,
+                }
+            })
+            .collect();
+        let drift = results.iter().any(|r| !r.identical);
         let mut out = std::io::stdout().lock();
-        let mut drift = false;
-        for (scope, ha, hb) in rows {
-            let hex = |h: Option<crate::model::ContentHash>| {
-                h.map(|h| h.to_hex()).unwrap_or_else(|| "absent".into())
-            };
-            let identical = ha == hb;
-            drift |= !identical;
-            writeln!(
-                out,
-                "{} {} {} {}",
-                if identical { "IDENTICAL" } else { "DRIFT" },
-                cell(&scope.to_string()),
-                hex(ha),
-                hex(hb)
-            )?;
-            if identical {
-                continue;
-            }
-            let differing: Vec<String> = d
-                .changes
-                .iter()
-                .filter(|c| {
-                    let obj = match c.change {
-                        ChangeType::Added => b.get(&c.key),
-                        _ => a.get(&c.key),
-                    };
-                    obj.is_some_and(|o| scope.covers(o))
-                })
-                .map(|c| {
-                    let fields = c.field_paths();
-                    if fields.is_empty() {
-                        format!("  {} {}", c.change, cell(c.key.as_str()))
-                    } else {
-                        format!(
-                            "  {} {} ({})",
-                            c.change,
-                            cell(c.key.as_str()),
-                            cell(&fields.join(", "))
-                        )
-                    }
-                })
-                .collect();
-            for line in differing.iter().take(MAX_LISTED) {
-                writeln!(out, "{line}")?;
-            }
-            if differing.len() > MAX_LISTED {
-                writeln!(
-                    out,
-                    "  … and {} more (see `driftgate diff`)",
-                    differing.len() - MAX_LISTED
-                )?;
+        match self.format {
+            TextOrJson::Text => write_text(&mut out, &results)?,
+            TextOrJson::Json => {
+                #[derive(serde::Serialize)]
+                struct Doc<'a> {
+                    verdict: &'static str,
+                    reference: String,
+                    against: String,
+                    scopes: &'a [ScopeResult],
+                }
+                let doc = Doc {
+                    verdict: if drift { "drift" } else { "identical" },
+                    reference: reference.info().describe(),
+                    against: other.info().describe(),
+                    scopes: &results,
+                };
+                crate::render::write_json_doc(&mut out, "driftgate.verify/v1", &doc)?;
             }
         }
         ctx.note(format!(
@@ -126,4 +128,56 @@ impl VerifyCmd {
         ));
         Ok(if drift { exit::DRIFT } else { exit::OK })
     }
+}
+
+#[derive(serde::Serialize)]
+struct ScopeResult {
+    scope: String,
+    identical: bool,
+    /// The scope's hash on each side; `None` (JSON null) when the side has no such object.
+    reference: Option<String>,
+    against: Option<String>,
+    differing: Vec<Differing>,
+}
+
+#[derive(serde::Serialize)]
+struct Differing {
+    change: String,
+    key: String,
+    fields: Vec<String>,
+}
+
+fn write_text(out: &mut impl Write, results: &[ScopeResult]) -> std::io::Result<()> {
+    for r in results {
+        let hex = |h: &Option<String>| h.clone().unwrap_or_else(|| "absent".into());
+        writeln!(
+            out,
+            "{} {} {} {}",
+            if r.identical { "IDENTICAL" } else { "DRIFT" },
+            cell(&r.scope),
+            hex(&r.reference),
+            hex(&r.against)
+        )?;
+        for c in r.differing.iter().take(MAX_LISTED) {
+            if c.fields.is_empty() {
+                writeln!(out, "  {} {}", c.change, cell(&c.key))?;
+            } else {
+                writeln!(
+                    out,
+                    "  {} {} ({})",
+                    c.change,
+                    cell(&c.key),
+                    cell(&c.fields.join(", "))
+                )?;
+            }
+        }
+        if r.differing.len() > MAX_LISTED {
+            writeln!(
+                out,
+                "  … and {} more (see `driftgate diff`)",
+                r.differing.len() - MAX_LISTED
+            )?;
+        }
+    }
+    Ok(())
 }

@@ -11,6 +11,28 @@ pub mod table;
 use std::io::Write;
 
 /// Write pretty JSON followed by a newline.
+/// A JSON document that names its format (`driftgate.graph/v1`, …) beside its fields, so a
+/// consumer can tell what it reads and which version.
+pub fn write_json_doc<W: Write, T: serde::Serialize + ?Sized>(
+    out: &mut W,
+    format: &'static str,
+    value: &T,
+) -> std::io::Result<()> {
+    #[derive(serde::Serialize)]
+    struct Doc<'a, T: ?Sized> {
+        format: &'static str,
+        #[serde(flatten)]
+        body: &'a T,
+    }
+    write_json(
+        out,
+        &Doc {
+            format,
+            body: value,
+        },
+    )
+}
+
 pub fn write_json<W: Write, T: serde::Serialize + ?Sized>(
     out: &mut W,
     value: &T,

@@ -63,7 +63,7 @@ impl GateCmd {
                         &self.base,
                         &self.head,
                         e.which,
-                        &format!("{:#}", e.error),
+                        &super::error_chain(&e.error),
                     )
                 }
             };

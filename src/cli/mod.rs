@@ -146,7 +146,7 @@ pub fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) if is_broken_pipe(&e) => ExitCode::from(exit::OK),
         Err(e) => {
-            eprintln!("driftgate: error: {e:#}");
+            eprintln!("driftgate: error: {}", error_chain(&e));
             ExitCode::from(exit::ERROR)
         }
     }
@@ -245,6 +245,23 @@ fn color_enabled(when: ColorWhen, no_color: bool, terminal: bool) -> bool {
     }
 }
 
+/// An error and its causes on one line, each cause once: a message that already ends with
+/// its cause's text (`path: No such file…`) is not followed by it again.
+pub fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
@@ -268,6 +285,20 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         command().debug_assert();
+    }
+
+    #[test]
+    fn an_io_cause_is_printed_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotADirectory, "Not a directory");
+        let e = anyhow::Error::new(crate::store::StoreError::io(
+            std::path::Path::new("/x/STORE"),
+            io,
+        ))
+        .context("opening the store");
+        assert_eq!(
+            error_chain(&e),
+            "opening the store: /x/STORE: Not a directory"
+        );
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub enum StoreError {
     #[error("{path} is not a driftgate store: {reason}")]
     Foreign { path: PathBuf, reason: String },
     #[error(
-        "unknown snapshot {spec:?}: not a ref, a snapshot id or prefix, or a snapshot file{hint}"
+        "unknown snapshot {spec:?}: not a ref, a snapshot id or prefix (4+ hex digits), or a snapshot file{hint}"
     )]
     UnknownSnapshot { spec: String, hint: String },
     #[error("snapshot prefix {prefix:?} is ambiguous: it matches {}", candidates.join(", "))]
@@ -368,16 +368,71 @@ impl Store {
             return Ok(Resolved::File(path.to_path_buf()));
         }
         let refs = self.list_refs().unwrap_or_default();
-        let hint = if refs.is_empty() {
-            String::new()
-        } else {
-            let names: Vec<&str> = refs.iter().map(|(n, _)| n.as_str()).take(10).collect();
-            format!(" (refs here: {})", names.join(", "))
-        };
+        let names: Vec<&str> = refs.iter().map(|(n, _)| n.as_str()).collect();
+        let mut hint = String::new();
+        if !spec.is_empty() && spec.len() < 4 && spec.bytes().all(|b| b.is_ascii_hexdigit()) {
+            hint.push_str("; a snapshot id prefix needs at least 4 hex digits");
+        }
+        if let Some(near) = nearest(spec, &names) {
+            hint.push_str(&format!("; did you mean {near:?}?"));
+        }
+        if !names.is_empty() {
+            let shown: Vec<&str> = names.iter().copied().take(10).collect();
+            let more = if names.len() > 10 { ", …" } else { "" };
+            hint.push_str(&format!(" (refs here: {}{more})", shown.join(", ")));
+        }
         Err(StoreError::UnknownSnapshot {
             spec: spec.to_string(),
             hint,
         })
+    }
+}
+
+/// The ref name closest to a mistyped one (a few edits away, as git suggests), if any.
+fn nearest<'a>(spec: &str, names: &[&'a str]) -> Option<&'a str> {
+    let limit = (spec.chars().count() / 3).max(1);
+    names
+        .iter()
+        .map(|n| (edit_distance(spec, n), *n))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, n)| n)
+}
+
+/// Levenshtein distance with adjacent transpositions counted as one edit.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod suggest_tests {
+    use super::*;
+
+    #[test]
+    fn a_mistyped_ref_suggests_the_nearest_one() {
+        let names = ["after-change", "entry", "exit", "prod/nightly"];
+        assert_eq!(nearest("entyr", &names), Some("entry"));
+        assert_eq!(nearest("prod/nigthly", &names), Some("prod/nightly"));
+        assert_eq!(nearest("baseline", &names), None);
     }
 }
 

@@ -142,7 +142,8 @@ survey() {
     for entry in "${deps[@]}"; do
         IFS='|' read -r name probe pkg advice <<<"$entry"
         if found=$($probe); then
-            printf 'setup: present  %-18s %s\n' "$name" "$found" >&2
+            # Installing: say only what is missing; --check lists everything.
+            if [ "$mode" = check ]; then printf 'setup: present  %-18s %s\n' "$name" "$found" >&2; fi
         else
             printf 'setup: MISSING  %-18s %s\n' "$name" "${found:-not found}" >&2
             if [ -n "$pkg" ]; then missing+=("$pkg"); else unfixable+=("$name: $advice"); fi
@@ -151,6 +152,9 @@ survey() {
 }
 
 survey
+if [ "$mode" = install ] && [ ${#missing[@]} -eq 0 ] && [ ${#unfixable[@]} -eq 0 ]; then
+    log "everything the build and the tests need is present (scripts/setup.sh --check lists it)"
+fi
 if [ "$mode" = check ]; then
     if [ ${#missing[@]} -gt 0 ] || [ ${#unfixable[@]} -gt 0 ]; then
         [ ${#missing[@]} -eq 0 ] || log "missing packages: ${missing[*]} (scripts/setup.sh installs them)"
@@ -189,7 +193,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 if [ ${#missing[@]} -gt 0 ] || [ ${#unfixable[@]} -gt 0 ]; then
     log "checking again after installing"
-    survey
+    mode=check survey
     if [ ${#missing[@]} -gt 0 ] || [ ${#unfixable[@]} -gt 0 ]; then
         log "still missing after installing: ${missing[*]} ${unfixable[*]}"
         exit 1

@@ -15,12 +15,13 @@ mapfile -t bins < <(scripts/pg-versions.sh "${majors[@]}")
 out=target/matrix
 mkdir -p "$out"
 
-# Every integration test binary that talks to PostgreSQL (not the fuzzers, not the
-# cross-version comparison, which needs all versions at once).
+# Every integration test binary whose result depends on the PostgreSQL version (not the
+# fuzzers, not the cross-version comparison, which needs all versions at once; not the
+# README, setup and connection-flag tests, which run once in scripts/test.sh).
 tests=()
 for f in tests/*.rs; do
     name=$(basename "$f" .rs)
-    case "$name" in fuzz | versions) ;; *) tests+=(--test "$name") ;; esac
+    case "$name" in fuzz | versions | readme | setup | conninfo) ;; *) tests+=(--test "$name") ;; esac
 done
 echo "== building the tests"
 cargo test --locked --no-run "${tests[@]}" --test versions >/dev/null 2>&1 \

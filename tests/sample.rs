@@ -27,7 +27,8 @@ fn offline(args: &[&str]) -> Run {
     run_cmd(c)
 }
 
-const REGEN: &str = "the committed sample store no longer matches the code: run scripts/regen-samples.sh";
+const REGEN: &str =
+    "the committed sample store no longer matches the code: run scripts/regen-samples.sh";
 
 #[test]
 fn the_committed_store_reads_with_no_database() {
@@ -98,7 +99,10 @@ fn object_hashes(store: &Path, snap: &str, in_root: bool) -> BTreeMap<String, St
 fn the_committed_store_is_what_the_code_captures_from_the_fixture() {
     let db = fixture_db("sample");
     let store = tempfile::tempdir().unwrap();
-    let r = driftgate(store.path(), &["snapshot", "--dsn", &db.dsn, "--ref", "now"]);
+    let r = driftgate(
+        store.path(),
+        &["snapshot", "--dsn", &db.dsn, "--ref", "now"],
+    );
     assert_eq!(r.code, 0, "{r:?}");
     let mut now = object_hashes(store.path(), "now", false);
     let mut committed = object_hashes(store.path(), "entry", true);
@@ -114,5 +118,8 @@ fn the_committed_store_is_what_the_code_captures_from_the_fixture() {
         .chain(now.keys())
         .filter(|k| committed.get(*k) != now.get(*k))
         .collect();
-    assert!(differ.is_empty(), "{REGEN}; objects that differ: {differ:?}");
+    assert!(
+        differ.is_empty(),
+        "{REGEN}; objects that differ: {differ:?}"
+    );
 }

@@ -31,14 +31,14 @@ impl ExportCmd {
         .await?;
         let bytes = bundle_bytes(&loaded.snapshot);
         match self.output.as_ref().filter(|p| p.as_os_str() != "-") {
-            Some(path) => {
-                let path = if path.is_relative() {
-                    std::env::current_dir()?.join(path)
+            Some(given) => {
+                let path = if given.is_relative() {
+                    std::env::current_dir()?.join(given)
                 } else {
-                    path.clone()
+                    given.clone()
                 };
                 write_atomic(&path, &bytes)?;
-                ctx.note(format!("wrote {}", path.display()));
+                ctx.note(format!("wrote {}", given.display()));
             }
             None => std::io::stdout().lock().write_all(&bytes)?,
         }

@@ -56,6 +56,8 @@ pub enum CatalogError {
     Query { what: String, reason: String },
     #[error("the catalog kept changing while it was read ({attempts} attempts; DDL committed to {catalogs} each time); nothing was stored. Retry when the DDL is done")]
     CatalogKeptChanging { attempts: usize, catalogs: String },
+    #[error("{what} (schemas are matched by name, e.g. public or tenant_*); nothing was stored")]
+    SchemaFilterMatchesNothing { what: String },
     #[error("--exact-counts names {table:?}, which is not a table in the snapshot (tables are named like public.dot_tools)")]
     UnknownCountTable { table: String },
     #[error("invalid schema pattern {pattern:?}: {reason}")]
@@ -375,6 +377,7 @@ async fn read_catalog(
     let (schema_objects, schema_oids) =
         kinds::read_schemas(conn, &caps, |name| schema_selected(name, include, exclude)).await?;
     let nsp: Vec<Oid> = schema_oids;
+    check_schema_filters(opts, &schema_objects)?;
 
     // Extra sessions share this transaction's snapshot; a standby cannot export one, so
     // there the read stays on this one session.
@@ -441,6 +444,36 @@ async fn read_catalog(
         .await
         .map_err(|e| query_error("ending the read-only transaction", e))?;
     Ok((counts, caps, stamp, helpers))
+}
+
+/// Nothing matches nothing silently: an `--include-schema` pattern that selects no schema
+/// (a typo such as `pubic`), or filters that leave no schema at all, is an error, never an
+/// empty snapshot that compares equal to another empty one.
+fn check_schema_filters(
+    opts: &CaptureOptions,
+    schemas: &[CatalogObject],
+) -> Result<(), CatalogError> {
+    let names: Vec<&str> = schemas
+        .iter()
+        .filter_map(|o| match &o.def {
+            crate::model::ObjectDef::Schema(s) => Some(s.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    for pattern in &opts.include_schemas {
+        let one = compile_patterns(std::slice::from_ref(pattern))?.expect("one pattern");
+        if !names.iter().any(|n| one.is_match(n)) {
+            return Err(CatalogError::SchemaFilterMatchesNothing {
+                what: format!("--include-schema {pattern:?} matches no schema"),
+            });
+        }
+    }
+    if names.is_empty() && !(opts.include_schemas.is_empty() && opts.exclude_schemas.is_empty()) {
+        return Err(CatalogError::SchemaFilterMatchesNothing {
+            what: "the schema filters leave no schema".into(),
+        });
+    }
+    Ok(())
 }
 
 fn compile_patterns(patterns: &[String]) -> Result<Option<globset::GlobSet>, CatalogError> {

@@ -41,7 +41,13 @@ impl FingerprintCmd {
                     scope: scope.to_string(),
                     hash: h.to_hex(),
                 }),
-                None => anyhow::bail!("the snapshot has no object {scope}"),
+                None => anyhow::bail!(
+                    "scope {scope} matches no object in the snapshot (check the name; `driftgate show {}` lists what it holds)",
+                    self.snap
+                ),
+            }
+            if scope.member_count(&tree, &snap.objects) == Some(0) {
+                ctx.note(format!("note: {scope}: the relation exists and has none"));
             }
         }
         let mut out = std::io::stdout().lock();

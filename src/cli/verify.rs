@@ -59,10 +59,17 @@ impl VerifyCmd {
             );
             if ha.is_none() && hb.is_none() {
                 anyhow::bail!(
-                    "neither {} nor {} has an object {scope}",
+                    "scope {scope} matches no object in {} or {} (check the name)",
                     self.reference,
                     self.against
                 );
+            }
+            if scope.member_count(tree_a, &a.objects) == Some(0)
+                && scope.member_count(tree_b, &b.objects) == Some(0)
+            {
+                ctx.note(format!(
+                    "note: {scope}: the relation exists and has none on both sides"
+                ));
             }
             rows.push((scope, ha, hb));
         }

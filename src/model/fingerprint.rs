@@ -179,8 +179,11 @@ impl Scope {
         ObjectKey::parse(s).map(Scope::Object)
     }
 
-    /// The hash of this scope's slice of the catalog. `None` when an object scope names an
-    /// object the snapshot does not have (a set scope of an absent table is the empty set).
+    /// The hash of this scope's slice of the catalog. `None` when the scope matches nothing
+    /// in this snapshot: an object it does not have, a schema it does not have, or the
+    /// trigger (constraint, index, policy) set of a relation it does not have. A relation
+    /// that exists with an empty set has the empty set's hash. A typo must never hash as an
+    /// empty set equal on both sides.
     pub fn hash(
         &self,
         tree: &CatalogTree,
@@ -190,6 +193,10 @@ impl Scope {
             Scope::Catalog => Some(tree.root_hash()),
             Scope::Schema(name) => {
                 let schema_key = ObjectKey::new(ObjectKind::Schema, &quote_ident(name));
+                if !tree.object_hashes.contains_key(&schema_key) && !tree.schemas.contains_key(name)
+                {
+                    return None;
+                }
                 let members = tree.schemas.get(name).cloned().unwrap_or_default();
                 #[derive(Serialize)]
                 struct SchemaScope<'a> {
@@ -203,6 +210,9 @@ impl Scope {
             }
             Scope::Object(key) => tree.object_hashes.get(key).copied(),
             Scope::TableSet { kind, table } => {
+                if !self.relation_exists(tree, table) {
+                    return None;
+                }
                 let set: BTreeMap<&ObjectKey, &ContentHash> = objects
                     .values()
                     .filter(|o| o.kind() == *kind && o.table() == Some(table.as_str()))
@@ -210,6 +220,35 @@ impl Scope {
                     .collect();
                 Some(hash_of(&set))
             }
+        }
+    }
+
+    /// Whether the snapshot has the relation a set scope is about (a table, a view with
+    /// INSTEAD OF triggers, a materialized view with indexes).
+    fn relation_exists(&self, tree: &CatalogTree, table: &str) -> bool {
+        [ObjectKind::Table, ObjectKind::View, ObjectKind::Matview]
+            .into_iter()
+            .any(|kind| {
+                tree.object_hashes
+                    .contains_key(&ObjectKey::new(kind, table))
+            })
+    }
+
+    /// For a set scope, how many objects it holds here (`None` for other scopes or when
+    /// the relation is absent): so an empty set can be said to be empty.
+    pub fn member_count(
+        &self,
+        tree: &CatalogTree,
+        objects: &BTreeMap<ObjectKey, CatalogObject>,
+    ) -> Option<usize> {
+        match self {
+            Scope::TableSet { kind, table } if self.relation_exists(tree, table) => Some(
+                objects
+                    .values()
+                    .filter(|o| o.kind() == *kind && o.table() == Some(table.as_str()))
+                    .count(),
+            ),
+            _ => None,
         }
     }
 

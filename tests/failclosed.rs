@@ -1,0 +1,153 @@
+//! Nothing matches nothing silently: a scope naming no object, or a schema filter selecting
+//! no schema, is an error (exit 2) — in `check`, a BLOCK with that reason — never an empty
+//! proof that passes. Regression tests for `verify entry --scope triggers:nosuch` printing
+//! IDENTICAL with the empty-set hash, and `snapshot --include-schema pubic` storing a
+//! two-object snapshot.
+
+mod support;
+
+use serde_json::Value;
+use std::path::Path;
+use support::*;
+
+fn sample_store() -> tempfile::TempDir {
+    // The committed sample, copied so that nothing here can change it.
+    let dir = tempfile::tempdir().unwrap();
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots");
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(&from)
+        .arg(dir.path().join("snapshots"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dir
+}
+
+#[test]
+fn a_scope_that_matches_nothing_is_an_error_in_verify_and_fingerprint() {
+    let dir = sample_store();
+    let store = dir.path().join("snapshots");
+    for scope in [
+        "triggers:nosuch",
+        "constraints:public.nosuch",
+        "indexes:nosuch",
+        "policies:nosuch",
+        "schema:pubic",
+        "function:public.nosuch()",
+    ] {
+        let r = driftgate(
+            &store,
+            &["verify", "entry", "--against", "exit", "--scope", scope],
+        );
+        assert_eq!(r.code, 2, "verify --scope {scope}: {r:?}");
+        assert!(r.stdout.is_empty(), "no IDENTICAL line: {r:?}");
+        assert!(r.stderr.contains("matches no object"), "{r:?}");
+        let r = driftgate(&store, &["fingerprint", "entry", "--scope", scope]);
+        assert_eq!(r.code, 2, "fingerprint --scope {scope}: {r:?}");
+        assert!(r.stderr.contains("matches no object"), "{r:?}");
+    }
+}
+
+#[test]
+fn a_relation_with_an_empty_set_is_fine_and_says_so() {
+    let dir = sample_store();
+    let store = dir.path().join("snapshots");
+    let r = driftgate(
+        &store,
+        &[
+            "verify",
+            "entry",
+            "--against",
+            "exit",
+            "--scope",
+            "triggers:public.dot_counts",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.starts_with("IDENTICAL triggers:public.dot_counts"),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains("exists and has none"), "{r:?}");
+    // A set that is empty on one side and not on the other is drift, never an error.
+    let r = driftgate(
+        &store,
+        &[
+            "verify",
+            "entry",
+            "--against",
+            "after-change",
+            "--scope",
+            "triggers:dot_tools",
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+}
+
+#[test]
+fn a_schema_filter_that_matches_nothing_stores_nothing() {
+    let db = fixture_db("filters");
+    let store = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["--include-schema", "pubic"],
+        vec!["--include-schema", "public", "--include-schema", "tenant_*"],
+        vec!["--exclude-schema", "*"],
+    ] {
+        let mut all = vec!["snapshot", "--dsn", db.dsn.as_str(), "--ref", "f"];
+        all.extend(args.iter().copied());
+        let r = driftgate(store.path(), &all);
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        assert!(
+            r.stderr.contains("matches no schema") || r.stderr.contains("leave no schema"),
+            "{r:?}"
+        );
+        assert!(
+            !store.path().join("refs/f").exists(),
+            "nothing is stored for {args:?}"
+        );
+    }
+    let r = driftgate(
+        store.path(),
+        &["snapshot", "--dsn", &db.dsn, "--include-schema", "pub*"],
+    );
+    assert_eq!(r.code, 0, "a pattern that matches is fine: {r:?}");
+}
+
+#[test]
+fn a_check_target_whose_filter_matches_nothing_is_block_and_the_run_exits_2() {
+    let db = fixture_db("checkfilter");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("driftgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[target]]\nname = \"prod\"\ndsn = \"{}\"\ninclude_schemas = [\"pubic\"]\n",
+            db.dsn
+        ),
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    let report = dir.path().join("report.json");
+    let r = driftgate(
+        &store,
+        &[
+            "check",
+            "--config",
+            config.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let t = &v["targets"][0];
+    assert_eq!(t["verdict"], "BLOCK", "{v:#}");
+    assert!(
+        t["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("matches no schema"),
+        "{v:#}"
+    );
+}

@@ -191,6 +191,27 @@ fn one_sided(obj: &CatalogObject, change: ChangeType) -> ObjectChange {
 /// Fields a whitespace-only routine change may touch: the body bytes and what prints them.
 const BODY_TEXT_FIELDS: [&str; 3] = ["definition", "source", "body_hash"];
 
+/// Whether two routine definitions differ in nothing but the body's whitespace and comments:
+/// the header around the body (`COST 500`, `SECURITY DEFINER`, `SET …`, `RETURNS …`) must
+/// be the same token for token, since the body tokens alone say nothing of it.
+fn definition_tokens_equal(o: &crate::model::RoutineDef, n: &crate::model::RoutineDef) -> bool {
+    match (&o.definition, &n.definition) {
+        (Some(a), Some(b)) => {
+            let header = |def: &str, body: &str| {
+                if body.is_empty() {
+                    def.to_string()
+                } else {
+                    def.replacen(body, "", 1)
+                }
+            };
+            crate::sqltext::token_hash("sql", &header(a, &o.source))
+                == crate::sqltext::token_hash("sql", &header(b, &n.source))
+        }
+        (None, None) => true,
+        _ => false,
+    }
+}
+
 fn changed(old: &CatalogObject, new: &CatalogObject) -> ObjectChange {
     let old_json = serde_json::to_value(old).expect("model values always serialize");
     let new_json = serde_json::to_value(new).expect("model values always serialize");
@@ -199,6 +220,7 @@ fn changed(old: &CatalogObject, new: &CatalogObject) -> ObjectChange {
     let change = match (old.as_routine(), new.as_routine()) {
         (Some(o), Some(n))
             if o.token_hash == n.token_hash
+                && definition_tokens_equal(o, n)
                 && fields
                     .iter()
                     .all(|f| BODY_TEXT_FIELDS.contains(&f.path.as_str())) =>
@@ -295,6 +317,11 @@ pub(crate) mod tests {
                 leakproof: false,
                 parallel: "unsafe".into(),
                 config: vec![],
+                cost: "100".into(),
+                rows: None,
+                support: None,
+                window: false,
+                transforms: vec![],
                 definition: Some(format!(
                     "CREATE OR REPLACE FUNCTION public.{name}()\n RETURNS trigger\n LANGUAGE plpgsql\nAS $function${body}$function$\n"
                 )),
@@ -412,6 +439,36 @@ pub(crate) mod tests {
         );
         assert_ne!(c.base_hash, c.head_hash);
         assert!(d.has_drift());
+    }
+
+    /// `ALTER FUNCTION f() COST 500` changed the definition's header but not the body's
+    /// tokens, and was judged whitespace-only (the default gate only warned).
+    #[test]
+    fn a_changed_header_with_the_same_body_is_a_real_change() {
+        let body = "\nBEGIN\n  RETURN NEW;\nEND\n";
+        let old = function("f", body);
+        let mut new = old.clone();
+        if let ObjectDef::Function(r) = &mut new.def {
+            r.definition = r
+                .definition
+                .as_ref()
+                .map(|d| d.replace(" LANGUAGE plpgsql\n", " LANGUAGE plpgsql\n COST 500\n"));
+        }
+        let d = diff(&snapshot(vec![old.clone()]), &snapshot(vec![new]));
+        assert_eq!(d.changes.len(), 1);
+        assert_eq!(
+            d.changes[0].change,
+            ChangeType::Changed,
+            "{:?}",
+            d.changes[0]
+        );
+        let mut costly = old.clone();
+        if let ObjectDef::Function(r) = &mut costly.def {
+            r.cost = "500".into();
+        }
+        let d = diff(&snapshot(vec![old]), &snapshot(vec![costly]));
+        assert_eq!(d.changes[0].change, ChangeType::Changed);
+        assert_eq!(d.changes[0].field_paths(), ["cost"]);
     }
 
     #[test]

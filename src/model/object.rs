@@ -316,6 +316,21 @@ pub struct RoutineDef {
     /// `SET` clauses (`search_path=public, pg_temp`), in catalog order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub config: Vec<String>,
+    /// Planner cost estimate (`COST`), as the server prints it.
+    #[serde(default)]
+    pub cost: String,
+    /// Estimated result rows (`ROWS`) of a set-returning function.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<String>,
+    /// Planner support function (`SUPPORT`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support: Option<String>,
+    /// A window function (`WINDOW`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub window: bool,
+    /// `TRANSFORM FOR TYPE` types, in catalog order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transforms: Vec<String>,
     /// `pg_get_functiondef` output; absent for aggregates, which it cannot print.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub definition: Option<String>,

@@ -22,6 +22,10 @@ struct Row {
     leakproof: bool,
     parallel: String,
     config: Option<Vec<String>>,
+    cost: String,
+    rows: Option<String>,
+    support: Option<String>,
+    transforms: Option<Vec<String>>,
     definition: Option<String>,
     source: Option<String>,
     owner: String,
@@ -47,7 +51,11 @@ pub async fn read_routines(
            CASE WHEN p.prokind <> 'p' THEN pg_get_function_result(p.oid) END AS result, \
            l.lanname::text AS language, p.provolatile::text AS volatility, p.proisstrict AS strict, \
            p.prosecdef AS security_definer, p.proleakproof AS leakproof, p.proparallel::text AS parallel, \
-           p.proconfig AS config, \
+           p.proconfig AS config, p.procost::text AS cost, \
+           CASE WHEN p.proretset THEN p.prorows::text END AS rows, \
+           NULLIF(p.prosupport, 0)::regproc::text AS support, \
+           (SELECT array_agg(format_type(t.oid, NULL) ORDER BY t.ord) \
+              FROM unnest(p.protrftypes) WITH ORDINALITY AS t(oid, ord)) AS transforms, \
            CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END AS definition, \
            {source} AS source, \
            pg_get_userbyid(p.proowner)::text AS owner, p.proacl::text[] AS acl, {comment} AS comment, \
@@ -111,6 +119,11 @@ fn routine_object(r: Row) -> CatalogObject {
         }
         .to_string(),
         config: r.config.unwrap_or_default(),
+        cost: r.cost,
+        rows: r.rows,
+        support: r.support,
+        window: r.prokind == "w",
+        transforms: r.transforms.unwrap_or_default(),
         definition: r.definition,
         body_hash: sqltext::exact_hash(&source),
         token_hash: sqltext::token_hash(&r.language, &source),

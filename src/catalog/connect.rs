@@ -202,6 +202,10 @@ fn options_from_pairs(
     );
     let mut o = PgConnectOptions::new_without_pgpass();
     let mut password_given = false;
+    // Kept to be applied again after the ~/.pgpass round trip below, which rebuilds the
+    // options from a URL of host, port, user and database alone.
+    let mut ssl_mode = None;
+    let mut ssl_root_cert = None;
     for (key, value, origin) in all {
         let at = origin
             .map(|o| format!(" (service file {o})"))
@@ -220,19 +224,33 @@ fn options_from_pairs(
                 o.password(&value)
             }
             "dbname" => o.database(&value),
-            "sslmode" => o.ssl_mode(
-                PgSslMode::from_str(&value)
-                    .map_err(|_| bad(format!("unknown sslmode {value:?}{at}")))?,
-            ),
-            "sslrootcert" => o.ssl_root_cert(&value),
+            "sslmode" => {
+                let mode = PgSslMode::from_str(&value)
+                    .map_err(|_| bad(format!("unknown sslmode {value:?}{at}")))?;
+                ssl_mode = Some(mode);
+                o.ssl_mode(mode)
+            }
+            "sslrootcert" => {
+                ssl_root_cert = Some(value.clone());
+                o.ssl_root_cert(&value)
+            }
             "application_name" | "connect_timeout" | "options" => o,
             other => return Err(bad(format!("unknown connection parameter {other:?}{at}"))),
         };
     }
     if !password_given {
         // `new()` would have read ~/.pgpass for the environment's host; read it for ours.
-        o = PgConnectOptions::from_str(&conninfo_url(&o)).unwrap_or(o);
+        if let Ok(mut with_pgpass) = PgConnectOptions::from_str(&conninfo_url(&o)) {
+            if let Some(mode) = ssl_mode {
+                with_pgpass = with_pgpass.ssl_mode(mode);
+            }
+            if let Some(cert) = &ssl_root_cert {
+                with_pgpass = with_pgpass.ssl_root_cert(cert);
+            }
+            o = with_pgpass;
+        }
     }
+
     Ok(o)
 }
 
@@ -249,10 +267,16 @@ fn conninfo_url(o: &PgConnectOptions) -> String {
             })
             .collect()
     };
+    // An IPv6 address goes in brackets: percent-encoded, the driver would take the
+    // encoded text for the host name.
+    let host = match o.get_host().parse::<std::net::Ipv6Addr>() {
+        Ok(ip) => format!("[{ip}]"),
+        Err(_) => enc(o.get_host()),
+    };
     let mut url = format!(
         "postgresql://{}@{}:{}/{}",
         enc(o.get_username()),
-        enc(o.get_host()),
+        host,
         o.get_port(),
         enc(o.get_database().unwrap_or(o.get_username()))
     );
@@ -412,6 +436,23 @@ mod tests {
             msg.contains("sslcert") && msg.contains("pg_service.conf:9"),
             "{msg}"
         );
+    }
+
+    /// Regression: with no password in a conninfo string, the options were rebuilt from a
+    /// URL of host, port, user and database to read ~/.pgpass, and `sslmode=verify-full`
+    /// fell back to `prefer` (any certificate, or none) while an IPv6 host became its
+    /// percent-encoded text.
+    #[test]
+    fn regression_conninfo_without_a_password_keeps_sslmode_and_an_ipv6_host() {
+        let o =
+            parse_dsn("host=db.example sslmode=verify-full sslrootcert=/etc/ca-dg.pem").unwrap();
+        assert!(matches!(o.get_ssl_mode(), PgSslMode::VerifyFull));
+        assert!(format!("{o:?}").contains("/etc/ca-dg.pem"), "{o:?}");
+        let o = parse_dsn("host=db.example sslmode=disable").unwrap();
+        assert!(matches!(o.get_ssl_mode(), PgSslMode::Disable));
+        let o = parse_dsn("host=::1 port=6000").unwrap();
+        assert_eq!(o.get_host().trim_matches(['[', ']']), "::1");
+        assert_eq!(o.get_port(), 6000);
     }
 
     #[test]

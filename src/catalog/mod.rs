@@ -11,11 +11,13 @@ pub mod connect;
 mod counts;
 mod kinds;
 mod plan;
+pub mod probe;
 pub mod service;
 mod stamp;
 mod version;
 
-pub use connect::{ConnectTarget, SessionLimits};
+pub use connect::{CertificateCheck, ConnectTarget, SessionLimits};
+pub use probe::{probe, ServerProbe};
 pub use version::ServerCaps;
 
 use crate::model::snapshot::RowCounts;

@@ -6,6 +6,7 @@ mod check;
 mod common;
 mod completions;
 mod diff;
+mod doctor;
 mod export;
 mod fingerprint;
 mod fsck;
@@ -18,10 +19,9 @@ mod show;
 mod snapshot;
 mod verify;
 
-pub use common::{ConnectArgs, StoreArgs};
+pub use common::{ConnectArgs, StoreArgs, StoreSource};
 
 use crate::exit;
-use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -81,6 +81,8 @@ pub enum Command {
     Check(check::CheckCmd),
     /// Accept a target's current state (or a stored snapshot) as its baseline.
     Baseline(baseline::BaselineCmd),
+    /// What will work: the resolved connection and TLS, what the role cannot read, the store, the tools found.
+    Doctor(doctor::DoctorCmd),
     /// Drop snapshots no ref or kept history needs, and the objects only they used.
     Gc(gc::GcCmd),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -91,10 +93,7 @@ pub enum Command {
 pub fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
     // `check` and `baseline` take the store from driftgate.toml unless one was asked for.
-    let store_explicit = !matches!(
-        matches.value_source("store"),
-        None | Some(ValueSource::DefaultValue)
-    );
+    let store_source = StoreSource::of(matches.value_source("store"));
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
@@ -110,7 +109,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(exit::ERROR);
         }
     };
-    let result = runtime.block_on(run(cli, store_explicit));
+    let result = runtime.block_on(run(cli, store_source));
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) if is_broken_pipe(&e) => ExitCode::from(exit::OK),
@@ -121,10 +120,11 @@ pub fn main() -> ExitCode {
     }
 }
 
-pub async fn run(cli: Cli, store_explicit: bool) -> anyhow::Result<u8> {
+pub async fn run(cli: Cli, store_source: StoreSource) -> anyhow::Result<u8> {
     let ctx = Context {
         store: cli.store,
-        store_explicit,
+        store_explicit: store_source != StoreSource::Default,
+        store_source,
         quiet: cli.quiet,
         color: cli.color,
     };
@@ -141,6 +141,7 @@ pub async fn run(cli: Cli, store_explicit: bool) -> anyhow::Result<u8> {
         Command::Graph(cmd) => cmd.run(&ctx).await,
         Command::Check(cmd) => cmd.run(&ctx).await,
         Command::Baseline(cmd) => cmd.run(&ctx).await,
+        Command::Doctor(cmd) => cmd.run(&ctx).await,
         Command::Gc(cmd) => cmd.run(&ctx),
         Command::Completions(cmd) => cmd.run(),
     }
@@ -151,6 +152,7 @@ pub struct Context {
     pub store: StoreArgs,
     /// `--store` or `DRIFTGATE_STORE` was given (not just the default).
     pub store_explicit: bool,
+    pub store_source: StoreSource,
     pub quiet: bool,
     pub color: ColorWhen,
 }

@@ -117,6 +117,9 @@ fn run_block(block: &Block, dir: &Path, env: &[(&str, String)]) -> Vec<Vec<Strin
         .env("COLUMNS", COLUMNS)
         .env("XDG_CONFIG_HOME", dir.join(".config"))
         .env("HOME", dir)
+        // No session bus: the doctor sample says so, on every machine.
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("XDG_RUNTIME_DIR")
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null());
     let out = cmd.output().expect("bash");
@@ -312,17 +315,26 @@ fn demo_database(cluster: &'static Cluster) -> String {
     cluster.dsn(name)
 }
 
-/// Commands of a server block with the README's DATABASE_URL pointed at the test server.
-fn pointed_at(block: &Block, dsn: &str) -> Vec<Cmd> {
+/// Commands of a server block pointed at the test server: every `127.0.0.1:PORT` in them
+/// gets the test server's port.
+fn pointed_at(block: &Block, port: u16) -> Vec<Cmd> {
     block
         .commands
         .iter()
-        .map(|c| Cmd {
-            line: match c.line.strip_prefix("export DATABASE_URL=") {
-                Some(_) => format!("export DATABASE_URL={dsn}"),
-                None => c.line.clone(),
-            },
-            expected: c.expected.clone(),
+        .map(|c| {
+            let mut line = String::new();
+            let mut rest = c.line.as_str();
+            while let Some(at) = rest.find("127.0.0.1:") {
+                let (head, tail) = rest.split_at(at + "127.0.0.1:".len());
+                line.push_str(head);
+                line.push_str(&port.to_string());
+                rest = tail.trim_start_matches(|ch: char| ch.is_ascii_digit());
+            }
+            line.push_str(rest);
+            Cmd {
+                line,
+                expected: c.expected.clone(),
+            }
         })
         .collect()
 }
@@ -330,7 +342,22 @@ fn pointed_at(block: &Block, dsn: &str) -> Vec<Cmd> {
 /// The scenario a `needs-server` block names: what is set up before its commands run.
 fn prepare(scenario: &str, cluster: &'static Cluster, dir: &Path, dsn: &str) {
     match scenario {
-        "snapshot" | "doctor" => {}
+        "snapshot" => {}
+        "doctor" => {
+            // A monitoring role that may count all tables of public but one, and read the
+            // statistics views; a store with one snapshot in it.
+            cluster.sql(
+                "directus_gov_test_20260602",
+                "CREATE ROLE driftgate_ro LOGIN; GRANT pg_read_all_stats TO driftgate_ro; \
+                 GRANT SELECT ON ALL TABLES IN SCHEMA public TO driftgate_ro; \
+                 REVOKE SELECT ON birth_registry FROM driftgate_ro;",
+            );
+            let r = run_cmd(driftgate_cmd(
+                dir.join("snapshots"),
+                &["snapshot", "-q", "--dsn", dsn],
+            ));
+            assert_eq!(r.code, 0, "{r:?}");
+        }
         "check" => {
             // prod: the sample as loaded; clone: a copy missing one trigger since its
             // baseline; staging: a server that is down.
@@ -381,7 +408,7 @@ fn the_blocks_that_need_a_server_match_a_real_run() {
         let dsn = demo_database(cluster);
         let dir = tempfile::tempdir().unwrap();
         prepare(scenario, cluster, dir.path(), &dsn);
-        let commands = pointed_at(b, &dsn);
+        let commands = pointed_at(b, cluster.port);
         let pointed = Block {
             fence: b.fence,
             end: b.end,

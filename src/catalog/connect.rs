@@ -31,6 +31,17 @@ impl Default for SessionLimits {
     }
 }
 
+/// How much of the server's certificate a TLS session verifies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertificateCheck {
+    /// Encrypted (when TLS is in use), but any certificate is accepted.
+    None,
+    /// Signed by a trusted root CA; the host name is not compared.
+    Ca,
+    /// Signed by a trusted root CA and issued for the host connected to.
+    CaAndHostName,
+}
+
 /// Where to connect. `Debug` never shows the password.
 #[derive(Clone)]
 pub struct ConnectTarget {
@@ -143,6 +154,45 @@ impl ConnectTarget {
             o.get_port(),
             o.get_database().unwrap_or(o.get_username())
         )
+    }
+
+    /// The sslmode the target was resolved with, in libpq's spelling.
+    pub fn sslmode(&self) -> &'static str {
+        match self.options.get_ssl_mode() {
+            PgSslMode::Disable => "disable",
+            PgSslMode::Allow => "allow",
+            PgSslMode::Prefer => "prefer",
+            PgSslMode::Require => "require",
+            PgSslMode::VerifyCa => "verify-ca",
+            PgSslMode::VerifyFull => "verify-full",
+        }
+    }
+
+    /// What a TLS session to this target checks of the server's certificate. The driver
+    /// verifies only under verify-ca and verify-full: under require (even with a root
+    /// certificate, unlike libpq) and prefer it encrypts but accepts any certificate.
+    pub fn certificate_check(&self) -> CertificateCheck {
+        match self.options.get_ssl_mode() {
+            PgSslMode::VerifyFull => CertificateCheck::CaAndHostName,
+            PgSslMode::VerifyCa => CertificateCheck::Ca,
+            _ => CertificateCheck::None,
+        }
+    }
+
+    /// A unix socket or a loopback address: traffic that never leaves the machine, where
+    /// plain text is no exposure.
+    pub fn is_local(&self) -> bool {
+        self.options.get_socket().is_some()
+            || matches!(
+                self.options.get_host(),
+                "localhost" | "127.0.0.1" | "::1" | "[::1]"
+            )
+            || self
+                .options
+                .get_host()
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 
     pub fn source_info(&self) -> crate::model::SourceInfo {
@@ -510,6 +560,59 @@ mod tests {
             msg.contains("sslcrl") && msg.contains("pg_service.conf:9"),
             "{msg}"
         );
+    }
+
+    /// Regression: with no password in a conninfo string, the options were rebuilt from a
+    /// URL of host, port, user and database to read ~/.pgpass, and `sslmode=verify-full`
+    /// fell back to `prefer` (any certificate, or none) while an IPv6 host became its
+    /// percent-encoded text.
+    #[test]
+    fn regression_conninfo_without_a_password_keeps_sslmode_and_an_ipv6_host() {
+        let o =
+            parse_dsn("host=db.example sslmode=verify-full sslrootcert=/etc/ca-dg.pem").unwrap();
+        assert!(matches!(o.get_ssl_mode(), PgSslMode::VerifyFull));
+        assert!(format!("{o:?}").contains("/etc/ca-dg.pem"), "{o:?}");
+        let o = parse_dsn("host=db.example sslmode=disable").unwrap();
+        assert!(matches!(o.get_ssl_mode(), PgSslMode::Disable));
+        let o = parse_dsn("host=::1 port=6000").unwrap();
+        assert_eq!(o.get_host().trim_matches(['[', ']']), "::1");
+        assert_eq!(o.get_port(), 6000);
+    }
+
+    #[test]
+    fn the_sslmode_says_what_the_certificate_check_is() {
+        let check = |dsn: &str| {
+            let t = ConnectTarget::resolve(Some(dsn)).unwrap();
+            (t.sslmode(), t.certificate_check())
+        };
+        assert_eq!(
+            check("host=h sslmode=verify-full"),
+            ("verify-full", CertificateCheck::CaAndHostName)
+        );
+        assert_eq!(
+            check("postgresql://u@h/d?sslmode=verify-ca"),
+            ("verify-ca", CertificateCheck::Ca)
+        );
+        assert_eq!(
+            check("host=h sslmode=require sslrootcert=/ca.pem"),
+            ("require", CertificateCheck::None)
+        );
+        assert_eq!(
+            check("host=h sslmode=disable"),
+            ("disable", CertificateCheck::None)
+        );
+    }
+
+    #[test]
+    fn only_sockets_and_loopback_addresses_are_local() {
+        let local = |dsn: &str| ConnectTarget::resolve(Some(dsn)).unwrap().is_local();
+        assert!(local("host=/var/run/postgresql"));
+        assert!(local("host=127.0.0.1"));
+        assert!(local("host=127.0.0.2"));
+        assert!(local("host=localhost"));
+        assert!(local("host=::1"));
+        assert!(!local("host=db.example"));
+        assert!(!local("host=10.0.0.5"));
     }
 
     #[test]

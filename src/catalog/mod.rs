@@ -12,11 +12,13 @@ mod counts;
 mod kinds;
 mod pgpass;
 mod plan;
+pub mod probe;
 pub mod service;
 mod stamp;
 mod version;
 
-pub use connect::{ConnFlags, ConnectTarget, SessionLimits};
+pub use connect::{CertificateCheck, ConnFlags, ConnectTarget, SessionLimits};
+pub use probe::{probe, ServerProbe};
 pub use version::ServerCaps;
 
 use crate::model::snapshot::RowCounts;

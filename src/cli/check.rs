@@ -481,26 +481,9 @@ fn write_report_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
     write_atomic(&path, bytes).map_err(|e| e.to_string())
 }
 
-/// Why there is no D-Bus session bus to talk to, if there is none: the client looks at
-/// `DBUS_SESSION_BUS_ADDRESS`, else at `$XDG_RUNTIME_DIR/bus`. Said in those words rather
-/// than as the client's "Invalid address" for an empty variable.
-pub fn missing_session_bus() -> Option<String> {
-    let address = std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap_or_default();
-    if !address.trim().is_empty() {
-        return None;
-    }
-    let fallback = std::env::var_os("XDG_RUNTIME_DIR")
-        .map(|d| std::path::PathBuf::from(d).join("bus"))
-        .filter(|p| p.exists());
-    match fallback {
-        Some(_) => None,
-        None => Some("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)".to_string()),
-    }
-}
-
 /// A desktop notification over the session bus (pure-Rust D-Bus), bounded in time.
 async fn notify(run: &CheckRun) -> Result<(), String> {
-    if let Some(missing) = missing_session_bus() {
+    if let Some(missing) = super::doctor::missing_session_bus() {
         return Err(missing);
     }
     let (title, body) = report::notification(run);

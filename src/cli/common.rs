@@ -36,6 +36,33 @@ impl StoreArgs {
     }
 }
 
+/// Where the store path came from.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum StoreSource {
+    Flag,
+    Env,
+    Default,
+}
+
+impl StoreSource {
+    pub fn of(source: Option<clap::parser::ValueSource>) -> StoreSource {
+        match source {
+            Some(clap::parser::ValueSource::CommandLine) => StoreSource::Flag,
+            Some(clap::parser::ValueSource::EnvVariable) => StoreSource::Env,
+            _ => StoreSource::Default,
+        }
+    }
+
+    /// As the user would name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreSource::Flag => "--store",
+            StoreSource::Env => "DRIFTGATE_STORE",
+            StoreSource::Default => "default",
+        }
+    }
+}
+
 #[derive(Args, Debug, Clone, Default)]
 pub struct ConnectArgs {
     /// Connection URL (postgresql://…), libpq key=value string or service=NAME; its values win

@@ -18,13 +18,9 @@ impl FsckCmd {
         }
         writeln!(
             std::io::stdout(),
-            "{}: {} pack(s), {} blob(s), {} snapshot(s), {} ref(s) checked, {} problem(s)",
+            "{}: {}",
             if report.is_clean() { "ok" } else { "CORRUPT" },
-            report.packs,
-            report.blobs,
-            report.snapshots,
-            report.refs,
-            report.problems.len()
+            report.summary()
         )?;
         Ok(if report.is_clean() {
             exit::OK

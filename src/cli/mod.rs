@@ -6,6 +6,7 @@ mod check;
 mod common;
 mod completions;
 mod diff;
+mod doctor;
 mod export;
 mod fingerprint;
 mod fsck;
@@ -19,10 +20,9 @@ mod show;
 mod snapshot;
 mod verify;
 
-pub use common::{ConnectArgs, StoreArgs};
+pub use common::{ConnectArgs, StoreArgs, StoreSource};
 
 use crate::exit;
-use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -82,6 +82,8 @@ pub enum Command {
     Check(check::CheckCmd),
     /// Accept a target's current state (or a stored snapshot) as its baseline.
     Baseline(baseline::BaselineCmd),
+    /// What will work: the resolved connection and TLS, what the role cannot read, the store, the tools found.
+    Doctor(doctor::DoctorCmd),
     /// Drop snapshots no ref or kept history needs, and the objects only they used.
     Gc(gc::GcCmd),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -122,10 +124,7 @@ pub fn main() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     // `check` and `baseline` take the store from driftgate.toml unless one was asked for.
-    let store_explicit = !matches!(
-        matches.value_source("store"),
-        None | Some(ValueSource::DefaultValue)
-    );
+    let store_source = StoreSource::of(matches.value_source("store"));
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
@@ -141,7 +140,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(exit::ERROR);
         }
     };
-    let result = runtime.block_on(run(cli, store_explicit));
+    let result = runtime.block_on(run(cli, store_source));
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) if is_broken_pipe(&e) => ExitCode::from(exit::OK),
@@ -166,10 +165,11 @@ fn usage_error(e: clap::Error) -> ExitCode {
     }
 }
 
-pub async fn run(cli: Cli, store_explicit: bool) -> anyhow::Result<u8> {
+pub async fn run(cli: Cli, store_source: StoreSource) -> anyhow::Result<u8> {
     let ctx = Context {
         store: cli.store,
-        store_explicit,
+        store_explicit: store_source != StoreSource::Default,
+        store_source,
         quiet: cli.quiet,
         color: cli.color,
     };
@@ -186,6 +186,7 @@ pub async fn run(cli: Cli, store_explicit: bool) -> anyhow::Result<u8> {
         Command::Graph(cmd) => cmd.run(&ctx).await,
         Command::Check(cmd) => cmd.run(&ctx).await,
         Command::Baseline(cmd) => cmd.run(&ctx).await,
+        Command::Doctor(cmd) => cmd.run(&ctx).await,
         Command::Gc(cmd) => cmd.run(&ctx),
         Command::Completions(cmd) => cmd.run(),
         Command::Manpage(cmd) => cmd.run(),
@@ -197,6 +198,7 @@ pub struct Context {
     pub store: StoreArgs,
     /// `--store` or `DRIFTGATE_STORE` was given (not just the default).
     pub store_explicit: bool,
+    pub store_source: StoreSource,
     pub quiet: bool,
     pub color: ColorWhen,
 }

@@ -19,6 +19,18 @@ impl FsckReport {
     pub fn is_clean(&self) -> bool {
         self.problems.is_empty()
     }
+
+    /// What was checked and how many problems, in one line (`fsck` and `doctor` print it).
+    pub fn summary(&self) -> String {
+        format!(
+            "{} pack(s), {} blob(s), {} snapshot(s), {} ref(s) checked, {} problem(s)",
+            self.packs,
+            self.blobs,
+            self.snapshots,
+            self.refs,
+            self.problems.len()
+        )
+    }
 }
 
 impl Store {

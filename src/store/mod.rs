@@ -142,6 +142,26 @@ impl Store {
         }
     }
 
+    /// Prove a write into the store would succeed: create a temp file in its root (named
+    /// like every temp file the store writes, so one a crash leaves behind is recognised),
+    /// write and sync it, and remove it. Permissions alone would not tell: a read-only mount,
+    /// a full disk or an ACL can refuse what the mode bits allow.
+    pub fn probe_writable(&self) -> Result<(), StoreError> {
+        let tmp = atomic::temp_path(&self.root, &self.root.join("write-probe"));
+        let result = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .and_then(|mut f| {
+                std::io::Write::write_all(&mut f, b"driftgate write probe\n")?;
+                f.sync_all()
+            })
+            .map_err(|e| StoreError::io(&tmp, e));
+        let removed = fs::remove_file(&tmp);
+        result?;
+        removed.map_err(|e| StoreError::io(&tmp, e))
+    }
+
     /// Open a store, creating it if the directory is absent or empty. Several processes
     /// may create one store at once: each writes the same marker atomically, and a
     /// directory holding nothing but a store being created is not mistaken for a foreign one.
@@ -643,5 +663,20 @@ mod tests {
         std::fs::write(dir.path().join("packs/.tmp-1-0-abc.idx"), b"half").unwrap();
         assert!(store.pack_ids().unwrap().is_empty());
         assert!(!store.has_blob(&ContentHash([0; 32])).unwrap());
+    }
+
+    #[test]
+    fn the_write_probe_leaves_nothing_and_fails_where_nothing_can_be_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("store");
+        let store = Store::open_or_init(&root).unwrap();
+        let before: Vec<String> = file_names(&root).unwrap();
+        store.probe_writable().unwrap();
+        assert_eq!(file_names(&root).unwrap(), before, "the probe file is gone");
+        // Root runs the tests here and ignores mode bits: a vanished directory is a store
+        // no write can reach for anyone.
+        std::fs::remove_dir_all(&root).unwrap();
+        let e = store.probe_writable().unwrap_err();
+        assert!(e.to_string().contains(&*root.to_string_lossy()), "{e}");
     }
 }

@@ -14,6 +14,17 @@ struct Row {
     comment: Option<String>,
 }
 
+/// SQL: namespace `{alias}` is a user schema (not a system, temporary or extension's one),
+/// one a snapshot covers unless a schema filter leaves it out.
+pub(crate) fn user_schema(alias: &str) -> String {
+    format!(
+        "{alias}.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') \
+         AND {alias}.nspname NOT LIKE 'pg\\_temp\\_%' AND {alias}.nspname NOT LIKE 'pg\\_toast\\_temp\\_%' \
+         AND NOT {ext}",
+        ext = ext_member("pg_namespace", &format!("{alias}.oid")),
+    )
+}
+
 /// Read user schemas; `selected` applies `--include-schema`/`--exclude-schema`. Returns the
 /// objects and the oids every other reader is restricted to.
 pub async fn read_schemas(
@@ -24,12 +35,9 @@ pub async fn read_schemas(
     let sql = format!(
         "SELECT n.oid, n.nspname::text AS name, pg_get_userbyid(n.nspowner)::text AS owner, \
          n.nspacl::text[] AS acl, {comment} AS comment \
-         FROM pg_namespace n \
-         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') \
-           AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%' \
-           AND NOT {ext}",
+         FROM pg_namespace n WHERE {user}",
         comment = comment_of("pg_namespace", "n.oid"),
-        ext = ext_member("pg_namespace", "n.oid"),
+        user = user_schema("n"),
     );
     let rows: Vec<Row> = fetch(conn, "reading schemas", &sql).await?;
     let mut objects = Vec::new();

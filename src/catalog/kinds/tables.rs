@@ -61,6 +61,17 @@ pub struct TableRow {
     pub rls_active: bool,
 }
 
+/// The relkinds a snapshot lists as tables: ordinary, partitioned, foreign.
+pub(crate) const TABLE_RELKINDS: &str = "('r', 'p', 'f')";
+// What an exact count of table `c` in schema `n` needs of this role, as SQL. `doctor` asks
+// the same three questions, so what it says cannot be counted is what a snapshot refuses.
+/// USAGE on the table's schema.
+pub(crate) const SCHEMA_USAGE: &str = "has_schema_privilege(n.oid, 'USAGE')";
+/// SELECT on the table or one of its columns (all `count(*)` needs).
+pub(crate) const TABLE_SELECT: &str = "has_any_column_privilege(c.oid, 'SELECT')";
+/// Row-level security would filter the rows this role sees.
+pub(crate) const RLS_ACTIVE: &str = "row_security_active(c.oid)";
+
 /// The tables among relations `rels`, their count rows, and the columns of every relation their
 /// constraints, indexes and triggers name (for definitions built on the client).
 pub async fn read_tables(
@@ -81,10 +92,10 @@ pub async fn read_tables(
            c.reloptions::text[] AS options, \
            CASE WHEN c.reltuples < 0 THEN -1::int8 ELSE round(c.reltuples)::int8 END AS estimate, \
            format('%I.%I', n.nspname, c.relname) AS sql_name, \
-           has_schema_privilege(n.oid, 'USAGE') AND has_any_column_privilege(c.oid, 'SELECT') AS can_select, \
-           row_security_active(c.oid) AS rls_active \
+           {SCHEMA_USAGE} AND {TABLE_SELECT} AS can_select, \
+           {RLS_ACTIVE} AS rls_active \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p', 'f') AND c.oid = ANY($1) AND NOT {ext}",
+         WHERE c.relkind IN {TABLE_RELKINDS} AND c.oid = ANY($1) AND NOT {ext}",
         comment = comment_of("pg_class", "c.oid"),
         ext = ext_member("pg_class", "c.oid"),
     );

@@ -448,3 +448,116 @@ fn hostile_names_are_escaped_in_dot_and_mermaid() {
         assert!(!mermaid.contains("<script>"), "{mermaid}");
     }
 }
+
+/// ESC, BEL and a newline in a relation's name: no raw control byte reaches a terminal or a
+/// CI log — not the lock-timeout error of `snapshot`, nor diff, gate or check (table,
+/// Markdown, GitHub annotations).
+#[test]
+fn control_bytes_in_a_name_never_reach_a_terminal_or_a_ci_log() {
+    let db = fixture_db("ctlbytes");
+    let name = "format('t' || chr(27) || '[2J' || chr(27) || ']0;pwn' || chr(7) || chr(10) || 'X')";
+    db.sql(&format!(
+        "CREATE TABLE base_t (id int);
+         DO $$ BEGIN
+           EXECUTE format('CREATE VIEW public.%I AS SELECT id FROM base_t WHERE id > 0', {name});
+           EXECUTE format('CREATE TABLE public.%I (id int)', {name} || '_tbl');
+           EXECUTE format('CREATE FUNCTION public.f_ctl() RETURNS trigger LANGUAGE plpgsql AS %L',
+                          'BEGIN RETURN NEW; END');
+           EXECUTE format('CREATE TRIGGER trg_ctl BEFORE INSERT ON public.%I FOR EACH ROW EXECUTE FUNCTION public.f_ctl()',
+                          {name} || '_tbl');
+         END $$;"
+    ));
+    let raw = |what: &str, text: &str| {
+        let bad: Vec<char> = text
+            .chars()
+            .filter(|c| c.is_control() && *c != '\n' && *c != '\t')
+            .collect();
+        assert!(
+            bad.is_empty(),
+            "{what} printed raw control characters {bad:?}:\n{text}"
+        );
+        assert!(
+            !text.contains("\nX"),
+            "{what}: a name forged a line:\n{text}"
+        );
+    };
+    let store = tempfile::tempdir().unwrap();
+    let s = store.path();
+    let r = driftgate(s, &["snapshot", "--dsn", &db.dsn, "--ref", "before"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    raw("snapshot", &r.all());
+
+    // A lock on the hostile view: the error names it, escaped.
+    let mut holder = db.session();
+    holder.send(&format!(
+        "BEGIN; DO $$ BEGIN EXECUTE format('LOCK TABLE public.%I IN ACCESS EXCLUSIVE MODE', {name}); END $$;"
+    ));
+    wait_until(
+        std::time::Duration::from_secs(20),
+        "the lock to be held",
+        || {
+            db.query(
+                "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+             WHERE l.granted AND l.mode = 'AccessExclusiveLock' AND c.relname LIKE 't%pwn%'",
+            ) == "1"
+        },
+    );
+    let r = driftgate(
+        s,
+        &["snapshot", "--dsn", &db.dsn, "--lock-timeout", "500ms"],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("lock timeout"), "{r:?}");
+    assert!(
+        r.stderr.contains("\\u{1b}[2J"),
+        "the name is shown escaped: {r:?}"
+    );
+    raw("snapshot (lock timeout)", &r.all());
+    drop(holder);
+
+    db.sql(&format!(
+        "DO $$ BEGIN EXECUTE format('ALTER TABLE public.%I DISABLE TRIGGER trg_ctl', {name} || '_tbl'); END $$;"
+    ));
+    let r = driftgate(s, &["snapshot", "--dsn", &db.dsn, "--ref", "after"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    for format in ["table", "markdown", "json"] {
+        let r = driftgate(s, &["diff", "before", "after", "--format", format]);
+        assert_eq!(r.code, 1, "{r:?}");
+        if format != "json" {
+            raw(&format!("diff --format {format}"), &r.all());
+        }
+    }
+    let r = driftgate(s, &["gate", "before", "after"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    raw("gate", &r.all());
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("driftgate.toml");
+    std::fs::write(
+        &config,
+        format!("[[target]]\nname = \"prod\"\ndsn = \"{}\"\n", db.dsn),
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    let r = driftgate(
+        s,
+        &["baseline", "accept", "prod", "before", "--config", cfg],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let md = dir.path().join("summary.md");
+    let mut cmd = driftgate_cmd(
+        s,
+        &["check", "--config", cfg, "--markdown", md.to_str().unwrap()],
+    );
+    cmd.env("GITHUB_ACTIONS", "true");
+    let r = run_cmd(cmd);
+    assert_eq!(r.code, 1, "{r:?}");
+    let annotation = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::error"))
+        .unwrap_or_else(|| panic!("no annotation: {r:?}"));
+    assert!(annotation.contains("\\u{1b}[2J"), "escaped in the annotation: {annotation}");
+    raw("check (table and annotations)", &r.all());
+    raw("check --markdown", &std::fs::read_to_string(&md).unwrap());
+}

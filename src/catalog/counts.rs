@@ -94,8 +94,9 @@ pub async fn describe_lock_holders(conn: &mut sqlx::PgConnection) -> Option<Stri
         .map(|(rel, mode, pid, app)| {
             let app = app
                 .filter(|a| !a.is_empty())
-                .map(|a| format!(", application {a:?}"))
+                .map(|a| format!(", application \"{}\"", crate::model::visible(&a)))
                 .unwrap_or_default();
+            let rel = crate::model::visible(&rel);
             format!("relation {rel} is locked ({mode}) by pid {pid}{app}")
         })
         .collect();

@@ -303,10 +303,12 @@ pub fn github_annotations(run: &CheckRun) -> Vec<String> {
                     format!("{}: {}", t.changes_text(), keys.join("; "))
                 }
             };
+            // Names shown with their control characters escaped first: a CI log renders ESC
+            // sequences, and even an escaped newline shows as a new line of the annotation.
             Some(format!(
                 "::{level} title={}::{}",
-                escape_property(&title),
-                escape_data(&message)
+                escape_property(&crate::model::visible(&title)),
+                escape_data(&crate::model::visible(&message))
             ))
         })
         .collect()

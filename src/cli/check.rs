@@ -14,6 +14,7 @@ use crate::check::config::{CheckConfig, Connection, PolicySource, TargetConfig};
 use crate::check::{self, prometheus, report, CheckRun, Reading, TargetOutcome};
 use crate::diff;
 use crate::gate::{GateReport, Policy, Verdict};
+use crate::model::visible::visible_lines;
 use crate::model::{CatalogSnapshot, ContentHash};
 use crate::store::atomic::write_atomic;
 use crate::store::Store;
@@ -124,13 +125,16 @@ impl CheckCmd {
     async fn finish(&self, ctx: &Context, run: &CheckRun) -> anyhow::Result<u8> {
         let mut code = run.exit_code();
         if let Some(e) = &run.error {
-            eprintln!("driftgate: error: check could not run (BLOCK): {e}");
+            eprintln!(
+                "driftgate: error: check could not run (BLOCK): {}",
+                visible_lines(e)
+            );
             // Fail-closed: the verdict is printed even when nothing could be checked.
             let _ = writeln!(std::io::stdout(), "gate_drift: BLOCK (check could not run)");
         }
         for t in &run.targets {
             if let Some(e) = &t.error {
-                eprintln!("driftgate: error: target {}: {e}", t.name);
+                eprintln!("driftgate: error: target {}: {}", t.name, visible_lines(e));
             }
         }
         let mut files: Vec<(&Path, Vec<u8>)> = Vec::new();

@@ -90,7 +90,8 @@ impl GateCmd {
         self.print(&report)?;
         let _ = writeln!(
             std::io::stderr(),
-            "driftgate: error: gate failed closed (BLOCK): {what}: {reason}"
+            "driftgate: error: gate failed closed (BLOCK): {what}: {}",
+            crate::model::visible::visible_lines(reason)
         );
         Ok(exit::ERROR)
     }

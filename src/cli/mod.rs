@@ -145,7 +145,11 @@ pub fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) if is_broken_pipe(&e) => ExitCode::from(exit::OK),
         Err(e) => {
-            eprintln!("driftgate: error: {}", error_chain(&e));
+            // An error may quote a catalog name: no raw control character reaches the terminal.
+            eprintln!(
+                "driftgate: error: {}",
+                crate::model::visible::visible_lines(&error_chain(&e))
+            );
             ExitCode::from(exit::ERROR)
         }
     }
@@ -221,6 +225,7 @@ impl Context {
     /// A note for people on stderr, unless `--quiet`.
     pub fn note(&self, msg: impl std::fmt::Display) {
         if !self.quiet {
+            let msg = crate::model::visible::visible_lines(&msg.to_string());
             let _ = writeln!(std::io::stderr(), "{msg}");
         }
     }

@@ -8,8 +8,10 @@ pub mod fingerprint;
 pub mod key;
 pub mod object;
 pub mod snapshot;
+pub mod visible;
 
 pub use canonical::{canonical_bytes, ContentHash};
 pub use key::{qualify, quote_ident, routine_signature, ObjectKey, ObjectKind};
 pub use object::*;
 pub use snapshot::{CatalogSnapshot, RowCount, SnapshotMeta, SourceInfo};
+pub use visible::visible;

@@ -46,17 +46,10 @@ pub fn output_width() -> Option<usize> {
     terminal_size::terminal_size_of(&stdout).map(|(w, _)| usize::max(w.0 as usize, 40))
 }
 
-/// Make control characters visible so a hostile name cannot forge table rows.
+/// Make control characters visible so a hostile name cannot forge table rows (the one
+/// escaping of [`crate::model::visible`]).
 pub fn cell(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| match c {
-            '\n' => "\\n".chars().collect::<Vec<_>>(),
-            '\r' => "\\r".chars().collect(),
-            '\t' => "\\t".chars().collect(),
-            c if c.is_control() => format!("\\u{{{:x}}}", c as u32).chars().collect(),
-            c => vec![c],
-        })
-        .collect()
+    crate::model::visible(s)
 }
 
 #[cfg(test)]

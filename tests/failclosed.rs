@@ -151,3 +151,93 @@ fn a_check_target_whose_filter_matches_nothing_is_block_and_the_run_exits_2() {
         "{v:#}"
     );
 }
+
+/// `gate --expect`: the rehearsed change set passes; one missing or one extra change blocks;
+/// a broken set fails closed.
+#[test]
+fn gate_expect_passes_exactly_the_approved_change_set() {
+    let dir = sample_store();
+    let store = dir.path().join("snapshots");
+    let set = dir.path().join("approved.json");
+    let r = driftgate(
+        &store,
+        &[
+            "approve",
+            "entry",
+            "after-change",
+            "-o",
+            set.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let expect = set.to_str().unwrap();
+    let r = driftgate(
+        &store,
+        &["gate", "entry", "after-change", "--expect", expect],
+    );
+    assert_eq!(r.code, 0, "the rehearsed set passes: {r:?}");
+    assert!(r.stdout.starts_with("gate_drift: PASS"), "{r:?}");
+    // Both approved changes missing (exit is the rehearsal's start state).
+    let r = driftgate(
+        &store,
+        &[
+            "gate", "entry", "exit", "--expect", expect, "--format", "json",
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["verdict"], "BLOCK");
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["rule"] == "approved-change-missing"),
+        "{v:#}"
+    );
+    // An empty approved set: both changes are extra.
+    let none = dir.path().join("none.json");
+    let r = driftgate(
+        &store,
+        &["approve", "entry", "exit", "-o", none.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = driftgate(
+        &store,
+        &[
+            "gate",
+            "entry",
+            "after-change",
+            "--expect",
+            none.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 2, "{v:#}");
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["rule"] == "unapproved-change"),
+        "{v:#}"
+    );
+    // A broken set: BLOCK, exit 2.
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{\"format\": \"driftgate.approved/v1\"").unwrap();
+    let r = driftgate(
+        &store,
+        &[
+            "gate",
+            "entry",
+            "after-change",
+            "--expect",
+            broken.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stdout.starts_with("gate_drift: BLOCK"), "{r:?}");
+}

@@ -557,7 +557,10 @@ fn control_bytes_in_a_name_never_reach_a_terminal_or_a_ci_log() {
         .lines()
         .find(|l| l.starts_with("::error"))
         .unwrap_or_else(|| panic!("no annotation: {r:?}"));
-    assert!(annotation.contains("\\u{1b}[2J"), "escaped in the annotation: {annotation}");
+    assert!(
+        annotation.contains("\\u{1b}[2J"),
+        "escaped in the annotation: {annotation}"
+    );
     raw("check (table and annotations)", &r.all());
     raw("check --markdown", &std::fs::read_to_string(&md).unwrap());
 }

@@ -7,7 +7,7 @@ use super::pair::load_sides_with;
 use super::Context;
 use crate::diff;
 use crate::exit;
-use crate::gate::{GateReport, Policy, Verdict};
+use crate::gate::{ApprovedSet, GateReport, Policy, Verdict};
 use crate::render::gate::{write_gate_json, write_gate_table};
 use clap::{Args, ValueEnum};
 use std::io::Write;
@@ -37,6 +37,10 @@ pub struct GateCmd {
     /// changes and exact-count drift warn.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// An approved change set (`driftgate approve`): PASS only when the catalog changes are
+    /// exactly these; anything more, less or different is BLOCK.
+    #[arg(long, value_name = "FILE")]
+    pub expect: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = GateFormat::Table)]
     pub format: GateFormat,
     /// Exit 1 on WARN too (default: only on BLOCK).
@@ -55,6 +59,13 @@ impl GateCmd {
                 Err(reason) => return self.fail_closed(&self.base, &self.head, "policy", &reason),
             },
         };
+        let expected = match &self.expect {
+            None => None,
+            Some(path) => match read_approved(path) {
+                Ok(set) => Some(set),
+                Err(reason) => return self.fail_closed(&self.base, &self.head, "expect", &reason),
+            },
+        };
         let (base, head) =
             match load_sides_with(&self.base, &self.head, ctx, &self.connect, true, true).await {
                 Ok(pair) => pair,
@@ -68,7 +79,8 @@ impl GateCmd {
                 }
             };
         let d = diff::diff(base.snapshot(), head.snapshot());
-        let report = GateReport::evaluate(&d, &policy, &base.label(), &head.label());
+        let report =
+            GateReport::evaluate_with(&d, &policy, expected.as_ref(), &base.label(), &head.label());
         self.print(&report)?;
         Ok(match (report.verdict, self.fail_on) {
             (Verdict::Block, _) | (Verdict::Warn, FailOn::Warn) => exit::DRIFT,
@@ -95,6 +107,25 @@ impl GateCmd {
         );
         Ok(exit::ERROR)
     }
+}
+
+/// An approved change set, bounded in size.
+pub fn read_approved(path: &std::path::Path) -> Result<ApprovedSet, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)
+        .map_err(|e| format!("cannot read approved change set {}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(crate::gate::approved::MAX_APPROVED_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read approved change set {}: {e}", path.display()))?;
+    if bytes.len() as u64 > crate::gate::approved::MAX_APPROVED_BYTES {
+        return Err(format!(
+            "{} is over {} MiB: not an approved change set",
+            path.display(),
+            crate::gate::approved::MAX_APPROVED_BYTES >> 20
+        ));
+    }
+    ApprovedSet::parse(&bytes, &path.display().to_string())
 }
 
 fn read_policy(path: &std::path::Path) -> Result<Policy, String> {

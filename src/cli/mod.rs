@@ -1,6 +1,7 @@
 //! The command layer: clap definitions, one module per subcommand, errors turned into
 //! messages and exit codes. `anyhow` lives here and nowhere below.
 
+mod approve;
 mod baseline;
 mod check;
 mod common;
@@ -76,6 +77,8 @@ pub enum Command {
     Verify(verify::VerifyCmd),
     /// The gate_drift verdict (PASS, WARN, BLOCK) of head against base under a policy.
     Gate(gate::GateCmd),
+    /// The change set of a rehearsal, for `gate --expect` to pass exactly that.
+    Approve(approve::ApproveCmd),
     /// Trigger fan-out: what an INSERT/UPDATE/DELETE/TRUNCATE on a table sets off, in order.
     Graph(graph::GraphCmd),
     /// Nightly: snapshot every target of driftgate.toml, gate it against its baseline, report.
@@ -187,6 +190,7 @@ pub async fn run(cli: Cli, store_source: StoreSource) -> anyhow::Result<u8> {
         Command::Diff(cmd) => cmd.run(&ctx).await,
         Command::Verify(cmd) => cmd.run(&ctx).await,
         Command::Gate(cmd) => cmd.run(&ctx).await,
+        Command::Approve(cmd) => cmd.run(&ctx).await,
         Command::Graph(cmd) => cmd.run(&ctx).await,
         Command::Check(cmd) => cmd.run(&ctx).await,
         Command::Baseline(cmd) => cmd.run(&ctx).await,

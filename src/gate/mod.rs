@@ -4,7 +4,10 @@
 //!
 //! Pure: the policy text and the diff come in, a [`GateReport`] goes out.
 
+pub mod approved;
 pub mod policy;
+
+pub use approved::ApprovedSet;
 
 pub use policy::{Policy, PolicyError, Severity};
 
@@ -78,6 +81,9 @@ pub struct GateSummary {
     pub count: usize,
     /// Changes the policy ignored (ignore lists, `ignore` rules, counts within tolerance).
     pub ignored: usize,
+    /// With `--expect`: changes that are exactly the approved ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved: Option<usize>,
 }
 
 /// The gate JSON of DESIGN.md.
@@ -101,9 +107,35 @@ pub struct GateReport {
 impl GateReport {
     /// Weigh a diff by a policy.
     pub fn evaluate(diff: &Diff, policy: &Policy, base: &str, head: &str) -> GateReport {
+        Self::evaluate_with(diff, policy, None, base, head)
+    }
+
+    /// Weigh a diff; with an approved set, the catalog changes are held to it (each change
+    /// not exactly approved, or approved and missing, is BLOCK) instead of to the policy's
+    /// rules. Row counts are weighed by the policy either way.
+    pub fn evaluate_with(
+        diff: &Diff,
+        policy: &Policy,
+        expected: Option<&ApprovedSet>,
+        base: &str,
+        head: &str,
+    ) -> GateReport {
         let mut summary = GateSummary::default();
         let mut findings = Vec::new();
-        for change in &diff.changes {
+        if let Some(set) = expected {
+            let (held, matched) = set.judge(diff);
+            summary.approved = Some(matched);
+            for f in &held {
+                match f.change.as_str() {
+                    "added" => summary.added += 1,
+                    "removed" => summary.removed += 1,
+                    "whitespace-only" => summary.whitespace_only += 1,
+                    _ => summary.changed += 1,
+                }
+            }
+            findings.extend(held);
+        }
+        for change in diff.changes.iter().filter(|_| expected.is_none()) {
             match weigh_object(change, policy) {
                 None => summary.ignored += 1,
                 Some(f) => {

@@ -45,9 +45,13 @@ pub fn write_gate_table<W: Write>(out: &mut W, report: &GateReport) -> io::Resul
         )?;
     }
     let s = &report.summary;
+    let approved = s
+        .approved
+        .map(|n| format!("; {n} exactly as approved"))
+        .unwrap_or_default();
     writeln!(
         out,
-        "{} added, {} removed, {} changed, {} whitespace-only, {} count; {} ignored by policy",
+        "{} added, {} removed, {} changed, {} whitespace-only, {} count; {} ignored by policy{approved}",
         s.added, s.removed, s.changed, s.whitespace_only, s.count, s.ignored
     )
 }

@@ -46,6 +46,8 @@ pub enum CertificateCheck {
 #[derive(Clone)]
 pub struct ConnectTarget {
     options: PgConnectOptions,
+    /// `connect_timeout` of the connection string or service, else `PGCONNECT_TIMEOUT`.
+    connect_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for ConnectTarget {
@@ -125,19 +127,21 @@ impl ConnectTarget {
         if let Some(c) = conninfo {
             explicit.extend(dsn_pairs(c).map_err(CatalogError::BadDsn)?);
         }
-        let options = options_from_pairs(explicit, &ServiceFiles::from_env(), pgservice())?;
-        Ok(ConnectTarget { options })
+        options_from_pairs(explicit, &ServiceFiles::from_env(), pgservice())
     }
 
     /// The connection a `pg_service.conf` service describes (like `--dsn service=NAME`).
     pub fn from_service(name: &str) -> Result<ConnectTarget, CatalogError> {
-        Ok(ConnectTarget {
-            options: options_from_pairs(
-                vec![("service".into(), name.to_string())],
-                &ServiceFiles::from_env(),
-                None,
-            )?,
-        })
+        options_from_pairs(
+            vec![("service".into(), name.to_string())],
+            &ServiceFiles::from_env(),
+            None,
+        )
+    }
+
+    /// The connect timeout the connection string, service or `PGCONNECT_TIMEOUT` asked for.
+    pub fn connect_timeout(&self) -> Option<Duration> {
+        self.connect_timeout
     }
 
     /// `user@host:port/database`, never the password.
@@ -313,7 +317,7 @@ fn options_from_pairs(
     pairs: Vec<(String, String)>,
     files: &ServiceFiles,
     env_service: Option<String>,
-) -> Result<PgConnectOptions, CatalogError> {
+) -> Result<ConnectTarget, CatalogError> {
     let bad = |reason: String| CatalogError::BadDsn(reason);
     let service_name = pairs
         .iter()
@@ -359,6 +363,23 @@ fn options_from_pairs(
     let mut o = PgConnectOptions::new_without_pgpass();
     let mut password_given = std::env::var("PGPASSWORD").is_ok_and(|p| !p.is_empty());
     let mut host_given = false;
+    // libpq: whole seconds; 0 or less waits forever, which a watcher must not, so it is
+    // refused; values below 2 count as 2.
+    let seconds = |value: &str, at: &str| -> Result<Duration, CatalogError> {
+        match value.trim().parse::<i64>() {
+            Ok(n) if n > 0 => Ok(Duration::from_secs(n.max(2) as u64)),
+            Ok(_) => Err(bad(format!(
+                "connect_timeout {value:?}{at} would wait forever; give a number of seconds above 0"
+            ))),
+            Err(_) => Err(bad(format!(
+                "connect_timeout {value:?}{at} is not a number of seconds"
+            ))),
+        }
+    };
+    let mut connect_timeout = match std::env::var("PGCONNECT_TIMEOUT") {
+        Ok(v) if !v.is_empty() => Some(seconds(&v, " (PGCONNECT_TIMEOUT)")?),
+        _ => None,
+    };
     for (key, value, origin) in chosen {
         let at = origin
             .map(|o| format!(" (service file {o})"))
@@ -390,7 +411,11 @@ fn options_from_pairs(
             "sslrootcert" => o.ssl_root_cert(&value),
             "sslcert" => o.ssl_client_cert(&value),
             "sslkey" => o.ssl_client_key(&value),
-            "application_name" | "connect_timeout" | "options" => o,
+            "connect_timeout" => {
+                connect_timeout = Some(seconds(&value, &at)?);
+                o
+            }
+            "application_name" | "options" => o,
             other => return Err(bad(format!("unknown connection parameter {other:?}{at}"))),
         };
     }
@@ -407,7 +432,10 @@ fn options_from_pairs(
             o = o.password(&pw);
         }
     }
-    Ok(o)
+    Ok(ConnectTarget {
+        options: o,
+        connect_timeout,
+    })
 }
 
 /// libpq conninfo: `key=value` pairs separated by spaces; values may be single-quoted with
@@ -533,19 +561,14 @@ mod tests {
             system: dir.path().join("absent.conf"),
         };
         let pairs = |s: &str| parse_conninfo(s).unwrap();
-        let t = ConnectTarget {
-            options: options_from_pairs(pairs("service=prod port=7000"), &files, None).unwrap(),
-        };
+        let t = options_from_pairs(pairs("service=prod port=7000"), &files, None).unwrap();
         assert_eq!(
             t.describe(),
             "ro@db.internal:7000/directus",
             "explicit keys win"
         );
         assert!(!format!("{t:?}").contains("s3rv1ce-pw"));
-        let env = ConnectTarget {
-            options: options_from_pairs(pairs("dbname=other"), &files, Some("prod".into()))
-                .unwrap(),
-        };
+        let env = options_from_pairs(pairs("dbname=other"), &files, Some("prod".into())).unwrap();
         assert_eq!(
             env.describe(),
             "ro@db.internal:6432/other",
@@ -637,6 +660,24 @@ mod tests {
         assert!(e.to_string().contains("ssl_mode"), "{e}");
         let e = ConnectTarget::resolve(Some("postgresql://u@h/d?sslmode=verify-fool")).unwrap_err();
         assert!(e.to_string().contains("verify-fool"), "{e}");
+    }
+
+    #[test]
+    fn connect_timeout_of_a_connection_string_is_kept_as_libpq_reads_it() {
+        let t = |dsn: &str| ConnectTarget::resolve(Some(dsn)).map(|t| t.connect_timeout());
+        assert_eq!(
+            t("host=h connect_timeout=7").unwrap(),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            t("postgresql://h/d?connect_timeout=1").unwrap(),
+            Some(Duration::from_secs(2))
+        );
+        assert!(
+            t("host=h connect_timeout=0").is_err(),
+            "0 would wait forever"
+        );
+        assert!(t("host=h connect_timeout=soon").is_err());
     }
 
     #[test]

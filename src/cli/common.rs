@@ -85,9 +85,10 @@ pub struct ConnectArgs {
     /// Never prompt for a password (driftgate never prompts; accepted as pg_dump -w is).
     #[arg(short = 'w', long)]
     pub no_password: bool,
-    /// Give up connecting after this long (e.g. 10s).
-    #[arg(long, value_parser = parse_duration, default_value = "10s")]
-    pub connect_timeout: Duration,
+    /// Give up connecting after this long (e.g. 10s). Default: connect_timeout of the
+    /// connection string or service, else PGCONNECT_TIMEOUT, else 10s.
+    #[arg(long, value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
     /// Longest any one catalog statement may run.
     #[arg(long, value_parser = parse_duration, default_value = "300s")]
     pub statement_timeout: Duration,
@@ -115,8 +116,12 @@ impl ConnectArgs {
     }
 
     pub fn limits(&self) -> SessionLimits {
+        let connect_timeout = self
+            .connect_timeout
+            .or_else(|| self.target().ok().and_then(|t| t.connect_timeout()))
+            .unwrap_or(SessionLimits::default().connect_timeout);
         SessionLimits {
-            connect_timeout: self.connect_timeout,
+            connect_timeout,
             statement_timeout: self.statement_timeout,
             lock_timeout: self.lock_timeout,
             ..SessionLimits::default()

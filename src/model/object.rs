@@ -316,8 +316,9 @@ pub struct RoutineDef {
     /// `SET` clauses (`search_path=public, pg_temp`), in catalog order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub config: Vec<String>,
-    /// Planner cost estimate (`COST`), as the server prints it.
-    #[serde(default)]
+    /// Planner cost estimate (`COST`), as the server prints it. Empty only in objects
+    /// stored before it was captured, which then keep their bytes and hash.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub cost: String,
     /// Estimated result rows (`ROWS`) of a set-returning function.
     #[serde(default, skip_serializing_if = "Option::is_none")]

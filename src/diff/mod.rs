@@ -212,21 +212,40 @@ fn definition_tokens_equal(o: &crate::model::RoutineDef, n: &crate::model::Routi
     }
 }
 
+/// Whether a routine change touches nothing but the whitespace and comments of its text:
+/// only body-text fields differ, the header around the body is the same token for token,
+/// and the two bodies have the same token stream.
+///
+/// The bodies are tokenized again here instead of trusting the stored `token_hash`, and a
+/// `body_hash` that changed while the `source` did not is a real change: the hashes are
+/// derived from the source, so either case means a snapshot whose hashes do not match its
+/// body (hand-edited, or written by another tokenizer), and fail closed means not calling
+/// that whitespace. The every-field test found both judged whitespace-only (WARN): a
+/// `body_hash` changed alone, and an aggregate's `source` (aggregates have no definition
+/// to catch it) changed with its stored token hash left as it was.
+fn whitespace_only(
+    o: &crate::model::RoutineDef,
+    n: &crate::model::RoutineDef,
+    fields: &[FieldChange],
+) -> bool {
+    let changed = |p: &str| fields.iter().any(|f| f.path == p);
+    fields
+        .iter()
+        .all(|f| BODY_TEXT_FIELDS.contains(&f.path.as_str()))
+        && (changed("source") || !changed("body_hash"))
+        && o.token_hash == n.token_hash
+        && crate::sqltext::token_hash(&o.language, &o.source)
+            == crate::sqltext::token_hash(&n.language, &n.source)
+        && definition_tokens_equal(o, n)
+}
+
 fn changed(old: &CatalogObject, new: &CatalogObject) -> ObjectChange {
     let old_json = serde_json::to_value(old).expect("model values always serialize");
     let new_json = serde_json::to_value(new).expect("model values always serialize");
     let mut fields = fields::changed_fields(&old_json, &new_json);
 
     let change = match (old.as_routine(), new.as_routine()) {
-        (Some(o), Some(n))
-            if o.token_hash == n.token_hash
-                && definition_tokens_equal(o, n)
-                && fields
-                    .iter()
-                    .all(|f| BODY_TEXT_FIELDS.contains(&f.path.as_str())) =>
-        {
-            ChangeType::WhitespaceOnly
-        }
+        (Some(o), Some(n)) if whitespace_only(o, n, &fields) => ChangeType::WhitespaceOnly,
         _ => ChangeType::Changed,
     };
 
@@ -469,6 +488,45 @@ pub(crate) mod tests {
         let d = diff(&snapshot(vec![old]), &snapshot(vec![costly]));
         assert_eq!(d.changes[0].change, ChangeType::Changed);
         assert_eq!(d.changes[0].field_paths(), ["cost"]);
+    }
+
+    /// The every-field test's finding: a `body_hash` that changed while the source did not
+    /// was whitespace-only (WARN), though no whitespace moved.
+    #[test]
+    fn a_body_hash_changed_alone_is_a_real_change() {
+        let old = function("f", BODY);
+        let mut new = old.clone();
+        if let ObjectDef::Function(r) = &mut new.def {
+            r.body_hash.push('x');
+        }
+        let d = diff(&snapshot(vec![old]), &snapshot(vec![new]));
+        assert_eq!(d.changes[0].change, ChangeType::Changed);
+        assert_eq!(d.changes[0].field_paths(), ["body_hash"]);
+    }
+
+    /// The every-field test's finding: an aggregate has no definition, so a source that
+    /// changed with a stale stored token hash was whitespace-only (WARN).
+    #[test]
+    fn a_changed_source_with_a_stale_token_hash_is_a_real_change() {
+        let mut old = function("f", BODY);
+        if let ObjectDef::Function(r) = &mut old.def {
+            r.definition = None;
+        }
+        let mut new = old.clone();
+        if let ObjectDef::Function(r) = &mut new.def {
+            r.source = BODY.replace("'DOT-'", "'DOT_'");
+            r.body_hash = exact_hash(&r.source);
+        }
+        let d = diff(&snapshot(vec![old.clone()]), &snapshot(vec![new]));
+        assert_eq!(d.changes[0].change, ChangeType::Changed);
+        // Without a definition, a real whitespace-only change is still told apart.
+        let mut reindented = old.clone();
+        if let ObjectDef::Function(r) = &mut reindented.def {
+            r.source = BODY.replace("    ", "\t");
+            r.body_hash = exact_hash(&r.source);
+        }
+        let d = diff(&snapshot(vec![old]), &snapshot(vec![reindented]));
+        assert_eq!(d.changes[0].change, ChangeType::WhitespaceOnly);
     }
 
     #[test]

@@ -92,16 +92,13 @@ fn a_schema_filter_that_matches_nothing_stores_nothing() {
     for args in [
         vec!["--include-schema", "pubic"],
         vec!["--include-schema", "public", "--include-schema", "tenant_*"],
-        vec!["--exclude-schema", "*"],
+        vec!["--include-schema", "public", "--exclude-schema", "pub*"],
     ] {
         let mut all = vec!["snapshot", "--dsn", db.dsn.as_str(), "--ref", "f"];
         all.extend(args.iter().copied());
         let r = driftgate(store.path(), &all);
         assert_eq!(r.code, 2, "{args:?}: {r:?}");
-        assert!(
-            r.stderr.contains("matches no schema") || r.stderr.contains("leave no schema"),
-            "{r:?}"
-        );
+        assert!(r.stderr.contains("matches no schema"), "{r:?}");
         assert!(
             !store.path().join("refs/f").exists(),
             "nothing is stored for {args:?}"

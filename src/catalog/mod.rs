@@ -449,7 +449,7 @@ async fn read_catalog(
 }
 
 /// Nothing matches nothing silently: an `--include-schema` pattern that selects no schema
-/// (a typo such as `pubic`), or filters that leave no schema at all, is an error, never an
+/// (a typo such as `pubic`, or one whose schemas are all excluded) is an error, never an
 /// empty snapshot that compares equal to another empty one.
 fn check_schema_filters(
     opts: &CaptureOptions,
@@ -470,11 +470,8 @@ fn check_schema_filters(
             });
         }
     }
-    if names.is_empty() && !(opts.include_schemas.is_empty() && opts.exclude_schemas.is_empty()) {
-        return Err(CatalogError::SchemaFilterMatchesNothing {
-            what: "the schema filters leave no schema".into(),
-        });
-    }
+    // Excluding every schema is not a typo: it asks for the database-wide objects only
+    // (extensions, event triggers), as `pg_dump -N '*'` does.
     Ok(())
 }
 

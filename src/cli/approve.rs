@@ -8,9 +8,7 @@ use super::Context;
 use crate::diff;
 use crate::exit;
 use crate::gate::ApprovedSet;
-use crate::store::atomic::write_atomic;
 use clap::Args;
-use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -38,22 +36,8 @@ impl ApproveCmd {
         let set = ApprovedSet::from_diff(&d, &base.label(), &head.label());
         let mut bytes = serde_json::to_vec_pretty(&set)?;
         bytes.push(b'\n');
-        match self.output.as_ref().filter(|p| p.as_os_str() != "-") {
-            Some(given) => {
-                let path = if given.is_relative() {
-                    std::env::current_dir()?.join(given)
-                } else {
-                    given.clone()
-                };
-                write_atomic(&path, &bytes)?;
-                ctx.note(format!(
-                    "wrote {} ({} approved change(s))",
-                    given.display(),
-                    set.changes.len()
-                ));
-            }
-            None => std::io::stdout().lock().write_all(&bytes)?,
-        }
+        let what = format!(" ({} approved change(s))", set.changes.len());
+        super::common::write_output(ctx, self.output.as_deref(), &bytes, &what)?;
         Ok(exit::OK)
     }
 }

@@ -138,6 +138,30 @@ impl ConnectArgs {
     }
 }
 
+/// Write a command's output file (`-o FILE`, atomically, with a note naming it as given and
+/// `what` it holds), or to stdout for `-o -` or no `-o`.
+pub fn write_output(
+    ctx: &super::Context,
+    output: Option<&std::path::Path>,
+    bytes: &[u8],
+    what: &str,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    match output.filter(|p| p.as_os_str() != "-") {
+        Some(given) => {
+            let path = if given.is_relative() {
+                std::env::current_dir()?.join(given)
+            } else {
+                given.to_path_buf()
+            };
+            crate::store::atomic::write_atomic(&path, bytes)?;
+            ctx.note(format!("wrote {}{what}", given.display()));
+        }
+        None => std::io::stdout().lock().write_all(bytes)?,
+    }
+    Ok(())
+}
+
 /// A loaded snapshot and, when it came from the store, its id.
 pub struct LoadedSnapshot {
     pub id: Option<ContentHash>,

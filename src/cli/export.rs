@@ -4,9 +4,8 @@
 use super::common::{load_snapshot, ConnectArgs};
 use super::Context;
 use crate::exit;
-use crate::store::{atomic::write_atomic, bundle_bytes};
+use crate::store::bundle_bytes;
 use clap::Args;
-use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -30,18 +29,7 @@ impl ExportCmd {
         )
         .await?;
         let bytes = bundle_bytes(&loaded.snapshot);
-        match self.output.as_ref().filter(|p| p.as_os_str() != "-") {
-            Some(given) => {
-                let path = if given.is_relative() {
-                    std::env::current_dir()?.join(given)
-                } else {
-                    given.clone()
-                };
-                write_atomic(&path, &bytes)?;
-                ctx.note(format!("wrote {}", given.display()));
-            }
-            None => std::io::stdout().lock().write_all(&bytes)?,
-        }
+        super::common::write_output(ctx, self.output.as_deref(), &bytes, "")?;
         Ok(exit::OK)
     }
 }

@@ -222,6 +222,30 @@ fn gate_expect_passes_exactly_the_approved_change_set() {
             .all(|f| f["rule"] == "unapproved-change"),
         "{v:#}"
     );
+    // verify --expect: the same proof for a maintenance window.
+    let r = driftgate(
+        &store,
+        &[
+            "verify",
+            "entry",
+            "--against",
+            "after-change",
+            "--expect",
+            expect,
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.starts_with("AS APPROVED 2 change(s)"), "{r:?}");
+    let r = driftgate(
+        &store,
+        &["verify", "entry", "--against", "exit", "--expect", expect],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(
+        r.stdout.matches("approved-change-missing").count(),
+        2,
+        "{r:?}"
+    );
     // A broken set: BLOCK, exit 2.
     let broken = dir.path().join("broken.json");
     std::fs::write(&broken, "{\"format\": \"driftgate.approved/v1\"").unwrap();

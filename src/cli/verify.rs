@@ -27,6 +27,11 @@ pub struct VerifyCmd {
     /// Compare with this snapshot instead of capturing live.
     #[arg(long, value_name = "SNAP", default_value = "live")]
     pub against: String,
+    /// An approved change set (`driftgate approve`): instead of "identical", prove that the
+    /// catalog differs from REF by exactly these changes (exit 0), else list each extra,
+    /// missing or different change (exit 1).
+    #[arg(long, value_name = "FILE", conflicts_with = "scope")]
+    pub expect: Option<std::path::PathBuf>,
     /// text: one IDENTICAL/DRIFT line per scope; json: `{"format": "driftgate.verify/v1", …}`.
     #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
     pub format: TextOrJson,
@@ -36,6 +41,10 @@ pub struct VerifyCmd {
 
 impl VerifyCmd {
     pub async fn run(self, ctx: &Context) -> anyhow::Result<u8> {
+        let expected = match &self.expect {
+            Some(path) => Some(super::gate::read_approved(path).map_err(anyhow::Error::msg)?),
+            None => None,
+        };
         let scopes = parse_scopes(&self.scope)?;
         // Row counts are not part of any scope: no exact counts, no locks on user tables.
         let (reference, other) =
@@ -75,6 +84,66 @@ impl VerifyCmd {
         }
 
         let d = diff::diff(a, b);
+        if let Some(set) = &expected {
+            let (findings, matched) = set.judge(&d);
+            let mut out = std::io::stdout().lock();
+            match self.format {
+                TextOrJson::Text => {
+                    for f in &findings {
+                        writeln!(
+                            out,
+                            "NOT AS APPROVED {} {} ({}: {})",
+                            f.change,
+                            cell(&f.key),
+                            f.rule,
+                            f.detail.as_deref().unwrap_or_default()
+                        )?;
+                    }
+                    writeln!(
+                        out,
+                        "{} {matched} change(s) exactly as approved, {} not",
+                        if findings.is_empty() {
+                            "AS APPROVED"
+                        } else {
+                            "DRIFT"
+                        },
+                        findings.len()
+                    )?;
+                }
+                TextOrJson::Json => {
+                    #[derive(serde::Serialize)]
+                    struct Doc<'a> {
+                        verdict: &'static str,
+                        reference: String,
+                        against: String,
+                        approved: usize,
+                        findings: &'a [crate::gate::Finding],
+                    }
+                    let doc = Doc {
+                        verdict: if findings.is_empty() {
+                            "as-approved"
+                        } else {
+                            "drift"
+                        },
+                        reference: reference.info().describe(),
+                        against: other.info().describe(),
+                        approved: matched,
+                        findings: &findings,
+                    };
+                    crate::render::write_json_doc(&mut out, "driftgate.verify/v1", &doc)?;
+                }
+            }
+            ctx.note(format!(
+                "compared {} with {} against the approved change set",
+                reference.info().describe(),
+                other.info().describe()
+            ));
+            return Ok(if findings.is_empty() {
+                exit::OK
+            } else {
+                exit::DRIFT
+            });
+        }
         let hex = |h: Option<crate::model::ContentHash>| h.map(|h| h.to_hex());
         let results: Vec<ScopeResult> = rows
             .into_iter()

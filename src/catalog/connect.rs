@@ -346,7 +346,9 @@ fn options_from_pairs(
     // Each key once, the last layer winning, so that a socket directory from one layer and
     // a TCP host from a later one cannot both end up in the options.
     let mut chosen: Vec<(String, String, Option<String>)> = Vec::new();
+    let mut hostaddr_given = false;
     for (key, value, origin) in all {
+        hostaddr_given |= key == "hostaddr";
         let key = if key == "hostaddr" {
             "host".to_string()
         } else {
@@ -380,10 +382,24 @@ fn options_from_pairs(
         Ok(v) if !v.is_empty() => Some(seconds(&v, " (PGCONNECT_TIMEOUT)")?),
         _ => None,
     };
+    let root_cert_given = chosen.iter().any(|(k, _, _)| k == "sslrootcert")
+        || std::env::var("PGSSLROOTCERT").is_ok_and(|v| !v.is_empty());
     for (key, value, origin) in chosen {
         let at = origin
             .map(|o| format!(" (service file {o})"))
             .unwrap_or_default();
+        // A security setting driftgate cannot carry out exactly is refused: connecting
+        // without it would be a weaker connection than the one asked for.
+        let refuse = |what: &str| {
+            bad(format!(
+                "connection parameter {key}={value:?}{at} asks for {what}, which driftgate cannot honour exactly; refusing rather than connecting without it"
+            ))
+        };
+        if matches!(key.as_str(), "host" | "port") && value.contains(',') {
+            return Err(bad(format!(
+                "{key}={value:?}{at}: several hosts in one connection are not supported yet; give one"
+            )));
+        }
         o = match key.as_str() {
             "host" => {
                 host_given = true;
@@ -408,6 +424,9 @@ fn options_from_pairs(
                 PgSslMode::from_str(&value)
                     .map_err(|_| bad(format!("unknown sslmode {value:?}{at}")))?,
             ),
+            "sslrootcert" if value == "system" => {
+                return Err(refuse("the operating system's trust store"))
+            }
             "sslrootcert" => o.ssl_root_cert(&value),
             "sslcert" => o.ssl_client_cert(&value),
             "sslkey" => o.ssl_client_key(&value),
@@ -415,9 +434,77 @@ fn options_from_pairs(
                 connect_timeout = Some(seconds(&value, &at)?);
                 o
             }
+            // Set by driftgate itself (application_name=driftgate, its own session options).
             "application_name" | "options" => o,
+            // Harmless: they tune the TCP connection or name a fallback; listed so that they
+            // are not refused as unknown.
+            "keepalives"
+            | "keepalives_idle"
+            | "keepalives_interval"
+            | "keepalives_count"
+            | "tcp_user_timeout"
+            | "fallback_application_name"
+            | "sslsni"
+            | "sslcompression" => o,
+            "channel_binding" | "gssencmode" if matches!(value.as_str(), "disable" | "prefer") => o,
+            "channel_binding" => return Err(refuse("SCRAM channel binding")),
+            "gssencmode" => return Err(refuse("GSSAPI encryption")),
+            "sslnegotiation" if value == "postgres" => o,
+            "sslnegotiation" => return Err(refuse("direct TLS negotiation")),
+            // rustls never speaks a TLS older than 1.2.
+            "ssl_min_protocol_version"
+                if matches!(value.as_str(), "TLSv1" | "TLSv1.1" | "TLSv1.2") =>
+            {
+                o
+            }
+            "ssl_min_protocol_version" | "ssl_max_protocol_version" => {
+                return Err(refuse("a TLS protocol version bound"))
+            }
+            "target_session_attrs" if value == "any" => o,
+            "target_session_attrs" => {
+                return Err(refuse("a choice of server by role (not supported yet)"))
+            }
+            "load_balance_hosts" if value == "disable" => o,
+            "sslcrl" | "sslcrldir" => return Err(refuse("certificate revocation lists")),
+            "sslpassword" => return Err(refuse("an encrypted client key")),
+            "require_auth" => return Err(refuse("a required authentication method")),
+            "requirepeer" => return Err(refuse("a check of the server process's user")),
+            "krbsrvname" | "gsslib" => return Err(refuse("GSSAPI authentication")),
             other => return Err(bad(format!("unknown connection parameter {other:?}{at}"))),
         };
+    }
+    // libpq's meaning of the TLS modes where the driver's differs:
+    let default_root = std::env::var_os("HOME")
+        .map(|h| std::path::PathBuf::from(h).join(".postgresql/root.crt"))
+        .filter(|p| p.is_file());
+    match o.get_ssl_mode() {
+        // The driver never tries TLS under `allow`; `prefer` (TLS first) is never weaker.
+        PgSslMode::Allow => o = o.ssl_mode(PgSslMode::Prefer),
+        // With a root certificate, libpq verifies `require` as `verify-ca`.
+        PgSslMode::Require if root_cert_given || default_root.is_some() => {
+            if !root_cert_given {
+                o = o.ssl_root_cert(default_root.as_deref().expect("checked above"));
+            }
+            o = o.ssl_mode(PgSslMode::VerifyCa);
+        }
+        // libpq refuses to verify without a root certificate; the driver would fall back
+        // to the public web's certificate authorities.
+        PgSslMode::VerifyCa | PgSslMode::VerifyFull if !root_cert_given => match &default_root {
+            Some(root) => o = o.ssl_root_cert(root),
+            None => return Err(bad(
+                "sslmode verify-ca or verify-full needs a root certificate: give sslrootcert=FILE \
+                     (or PGSSLROOTCERT, or put it in ~/.postgresql/root.crt)"
+                    .into(),
+            )),
+        },
+        _ => {}
+    }
+    if hostaddr_given && matches!(o.get_ssl_mode(), PgSslMode::VerifyFull) {
+        return Err(bad(
+            "hostaddr with sslmode=verify-full: driftgate cannot check the certificate against \
+             host while connecting to hostaddr; give host alone"
+                .into(),
+        ));
     }
     if !host_given {
         // libpq reads a PGHOST that starts with `/` as a socket directory (sqlx does not).
@@ -610,16 +697,17 @@ mod tests {
             (t.sslmode(), t.certificate_check())
         };
         assert_eq!(
-            check("host=h sslmode=verify-full"),
+            check("host=h sslmode=verify-full sslrootcert=/ca.pem"),
             ("verify-full", CertificateCheck::CaAndHostName)
         );
         assert_eq!(
-            check("postgresql://u@h/d?sslmode=verify-ca"),
+            check("postgresql://u@h/d?sslmode=verify-ca&sslrootcert=/ca.pem"),
             ("verify-ca", CertificateCheck::Ca)
         );
         assert_eq!(
+            // libpq verifies `require` as `verify-ca` once a root certificate is given.
             check("host=h sslmode=require sslrootcert=/ca.pem"),
-            ("require", CertificateCheck::None)
+            ("verify-ca", CertificateCheck::Ca)
         );
         assert_eq!(
             check("host=h sslmode=disable"),
@@ -678,6 +766,46 @@ mod tests {
             "0 would wait forever"
         );
         assert!(t("host=h connect_timeout=soon").is_err());
+    }
+
+    #[test]
+    fn security_parameters_are_honoured_as_libpq_means_them_or_refused() {
+        let r = |dsn: &str| ConnectTarget::resolve(Some(dsn));
+        let mode = |dsn: &str| r(dsn).unwrap().options.get_ssl_mode();
+        assert!(matches!(
+            mode("host=h sslmode=require sslrootcert=/ca.crt"),
+            PgSslMode::VerifyCa
+        ));
+        assert!(matches!(mode("host=h sslmode=allow"), PgSslMode::Prefer));
+        assert!(matches!(
+            mode("host=h sslmode=verify-full sslrootcert=/ca.crt"),
+            PgSslMode::VerifyFull
+        ));
+        for refused in [
+            "host=h sslcrl=/crl.pem",
+            "host=h sslcrldir=/crl",
+            "host=h channel_binding=require",
+            "host=h require_auth=scram-sha-256",
+            "host=h gssencmode=require",
+            "host=h sslnegotiation=direct",
+            "host=h sslrootcert=system",
+            "host=h target_session_attrs=prefer-standby",
+            "host=h ssl_min_protocol_version=TLSv1.3",
+            "hostaddr=10.0.0.1 host=h sslmode=verify-full sslrootcert=/ca.crt",
+            "host=a,b port=5432,5433",
+        ] {
+            let e = r(refused).unwrap_err().to_string();
+            assert!(
+                e.contains("refusing") || e.contains("cannot") || e.contains("not supported"),
+                "{refused}: {e}"
+            );
+        }
+        for harmless in [
+            "host=h keepalives=1 keepalives_idle=30 fallback_application_name=x",
+            "host=h channel_binding=prefer gssencmode=disable target_session_attrs=any",
+        ] {
+            assert!(r(harmless).is_ok(), "{harmless}");
+        }
     }
 
     #[test]

@@ -619,3 +619,34 @@ fn a_store_path_whose_parents_do_not_exist_yet_is_created() {
         "nothing is left behind"
     );
 }
+
+/// A range type's constructor functions (and on 14+ its multirange ones) belong to the type,
+/// as pg_dump treats them: captured as functions, 13 and 14+ differed by three functions per
+/// range type.
+#[test]
+fn range_constructors_are_part_of_the_type_not_functions() {
+    let db = empty_db("rangector");
+    db.sql(
+        "CREATE TYPE public.span AS RANGE (subtype = int4);
+         CREATE FUNCTION public.own(public.span) RETURNS int LANGUAGE sql AS 'SELECT 1';",
+    );
+    let store = tempfile::tempdir().unwrap();
+    let r = driftgate(store.path(), &["snapshot", "--dsn", &db.dsn, "--ref", "s"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = driftgate(
+        store.path(),
+        &["show", "s", "--kind", "function", "--format", "json"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let functions: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).unwrap();
+    let keys: Vec<&str> = functions
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["function:public.own(public.span)"], "{keys:?}");
+    let r = driftgate(
+        store.path(),
+        &["show", "s", "--kind", "type", "--format", "json"],
+    );
+    assert!(r.stdout.contains("type:public.span"), "{r:?}");
+}

@@ -40,6 +40,10 @@ struct Row {
     agg_kind: Option<String>,
 }
 
+/// Functions that exist only as part of another object (a range type's constructors, and on
+/// 14+ its multirange constructors: an internal dependency) are left out, as pg_dump leaves
+/// them out: the type stands for them, and 13 would otherwise differ from 14+ by three
+/// functions per range type.
 pub async fn read_routines(
     conn: &mut sqlx::PgConnection,
     caps: &ServerCaps,
@@ -68,7 +72,9 @@ pub async fn read_routines(
          JOIN pg_namespace n ON n.oid = p.pronamespace \
          JOIN pg_language l ON l.oid = p.prolang \
          LEFT JOIN pg_aggregate ag ON ag.aggfnoid = p.oid \
-         WHERE n.oid = ANY($1) AND NOT {ext}",
+         WHERE n.oid = ANY($1) AND NOT {ext} \
+           AND NOT EXISTS (SELECT 1 FROM pg_depend idep WHERE idep.classid = 'pg_proc'::regclass \
+                           AND idep.objid = p.oid AND idep.deptype = 'i')",
         args = arg_types_of("p"),
         source = caps.routine_source_sql(),
         comment = comment_of("pg_proc", "p.oid"),

@@ -246,6 +246,43 @@ fn gate_expect_passes_exactly_the_approved_change_set() {
         2,
         "{r:?}"
     );
+    let r = driftgate(
+        &store,
+        &[
+            "verify",
+            "entry",
+            "--against",
+            "after-change",
+            "--expect",
+            expect,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["format"], "driftgate.verify/v1");
+    assert_eq!(v["verdict"], "as-approved");
+    assert_eq!(v["approved"], 2);
+    let r = driftgate(
+        &store,
+        &[
+            "verify",
+            "entry",
+            "--against",
+            "after-change",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (v["format"].as_str(), v["verdict"].as_str()),
+        (Some("driftgate.verify/v1"), Some("drift"))
+    );
+    assert_eq!(v["scopes"][0]["scope"], "catalog");
+    assert_eq!(v["scopes"][0]["identical"], false);
     // A broken set: BLOCK, exit 2.
     let broken = dir.path().join("broken.json");
     std::fs::write(&broken, "{\"format\": \"driftgate.approved/v1\"").unwrap();

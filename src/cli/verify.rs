@@ -8,6 +8,8 @@ use super::pair::load_sides;
 use super::Context;
 use crate::diff::{self, ChangeType};
 use crate::exit;
+use crate::model::fingerprint::Scope;
+use crate::model::{CatalogSnapshot, ContentHash};
 use crate::render::table::cell;
 use clap::Args;
 use std::io::Write;
@@ -84,126 +86,113 @@ impl VerifyCmd {
         }
 
         let d = diff::diff(a, b);
-        if let Some(set) = &expected {
-            let (findings, matched) = set.judge(&d);
-            let mut out = std::io::stdout().lock();
-            match self.format {
-                TextOrJson::Text => {
-                    for f in &findings {
-                        writeln!(
-                            out,
-                            "NOT AS APPROVED {} {} ({}: {})",
-                            f.change,
-                            cell(&f.key),
-                            f.rule,
-                            f.detail.as_deref().unwrap_or_default()
-                        )?;
-                    }
-                    writeln!(
-                        out,
-                        "{} {matched} change(s) exactly as approved, {} not",
-                        if findings.is_empty() {
-                            "AS APPROVED"
-                        } else {
-                            "DRIFT"
-                        },
-                        findings.len()
-                    )?;
-                }
-                TextOrJson::Json => {
-                    #[derive(serde::Serialize)]
-                    struct Doc<'a> {
-                        verdict: &'static str,
-                        reference: String,
-                        against: String,
-                        approved: usize,
-                        findings: &'a [crate::gate::Finding],
-                    }
-                    let doc = Doc {
-                        verdict: if findings.is_empty() {
-                            "as-approved"
-                        } else {
-                            "drift"
-                        },
-                        reference: reference.info().describe(),
-                        against: other.info().describe(),
-                        approved: matched,
-                        findings: &findings,
-                    };
-                    crate::render::write_json_doc(&mut out, "driftgate.verify/v1", &doc)?;
-                }
+        // The proof asked for: every scope identical, or (with --expect) exactly the
+        // approved changes.
+        let mut doc = VerifyDoc {
+            verdict: "identical",
+            reference: reference.info().describe(),
+            against: other.info().describe(),
+            scopes: None,
+            approved: None,
+            findings: None,
+        };
+        let drift = match &expected {
+            Some(set) => {
+                let (findings, matched) = set.judge(&d);
+                let drift = !findings.is_empty();
+                doc.verdict = if drift { "drift" } else { "as-approved" };
+                doc.approved = Some(matched);
+                doc.findings = Some(findings);
+                drift
             }
-            ctx.note(format!(
-                "compared {} with {} against the approved change set",
-                reference.info().describe(),
-                other.info().describe()
-            ));
-            return Ok(if findings.is_empty() {
-                exit::OK
-            } else {
-                exit::DRIFT
-            });
-        }
-        let hex = |h: Option<crate::model::ContentHash>| h.map(|h| h.to_hex());
-        let results: Vec<ScopeResult> = rows
-            .into_iter()
-            .map(|(scope, ha, hb)| {
-                let differing = if ha == hb {
-                    Vec::new()
-                } else {
-                    d.changes
-                        .iter()
-                        .filter(|c| {
-                            let obj = match c.change {
-                                ChangeType::Added => b.get(&c.key),
-                                _ => a.get(&c.key),
-                            };
-                            obj.is_some_and(|o| scope.covers(o))
-                        })
-                        .map(|c| Differing {
-                            change: c.change.to_string(),
-                            key: c.key.as_str().to_string(),
-                            fields: c.field_paths(),
-                        })
-                        .collect()
-                };
-                ScopeResult {
-                    scope: scope.to_string(),
-                    identical: ha == hb,
-                    reference: hex(ha),
-                    against: hex(hb),
-                    differing,
-                }
-            })
-            .collect();
-        let drift = results.iter().any(|r| !r.identical);
+            None => {
+                let results = scope_results(rows, &d, a, b);
+                let drift = results.iter().any(|r| !r.identical);
+                doc.verdict = if drift { "drift" } else { "identical" };
+                doc.scopes = Some(results);
+                drift
+            }
+        };
         let mut out = std::io::stdout().lock();
         match self.format {
-            TextOrJson::Text => write_text(&mut out, &results)?,
             TextOrJson::Json => {
-                #[derive(serde::Serialize)]
-                struct Doc<'a> {
-                    verdict: &'static str,
-                    reference: String,
-                    against: String,
-                    scopes: &'a [ScopeResult],
-                }
-                let doc = Doc {
-                    verdict: if drift { "drift" } else { "identical" },
-                    reference: reference.info().describe(),
-                    against: other.info().describe(),
-                    scopes: &results,
-                };
-                crate::render::write_json_doc(&mut out, "driftgate.verify/v1", &doc)?;
+                crate::render::write_json_doc(&mut out, "driftgate.verify/v1", &doc)?
             }
+            TextOrJson::Text => match (&doc.scopes, &doc.findings) {
+                (Some(results), _) => write_text(&mut out, results)?,
+                (None, findings) => {
+                    let findings = findings.as_deref().unwrap_or_default();
+                    write_expected_text(&mut out, findings, doc.approved.unwrap_or(0))?
+                }
+            },
         }
         ctx.note(format!(
-            "compared {} with {}",
-            reference.info().describe(),
-            other.info().describe()
+            "compared {} with {}{}",
+            doc.reference,
+            doc.against,
+            if expected.is_some() {
+                " against the approved change set"
+            } else {
+                ""
+            }
         ));
         Ok(if drift { exit::DRIFT } else { exit::OK })
     }
+}
+
+/// Per scope: identical or not, both hashes, and the differing objects it covers.
+fn scope_results(
+    rows: Vec<(&Scope, Option<ContentHash>, Option<ContentHash>)>,
+    d: &diff::Diff,
+    a: &CatalogSnapshot,
+    b: &CatalogSnapshot,
+) -> Vec<ScopeResult> {
+    let hex = |h: Option<ContentHash>| h.map(|h| h.to_hex());
+    rows.into_iter()
+        .map(|(scope, ha, hb)| {
+            let differing = if ha == hb {
+                Vec::new()
+            } else {
+                d.changes
+                    .iter()
+                    .filter(|c| {
+                        let obj = match c.change {
+                            ChangeType::Added => b.get(&c.key),
+                            _ => a.get(&c.key),
+                        };
+                        obj.is_some_and(|o| scope.covers(o))
+                    })
+                    .map(|c| Differing {
+                        change: c.change.to_string(),
+                        key: c.key.as_str().to_string(),
+                        fields: c.field_paths(),
+                    })
+                    .collect()
+            };
+            ScopeResult {
+                scope: scope.to_string(),
+                identical: ha == hb,
+                reference: hex(ha),
+                against: hex(hb),
+                differing,
+            }
+        })
+        .collect()
+}
+
+/// `driftgate.verify/v1`: `scopes` for the identical proof, `approved` and `findings` for
+/// the `--expect` one.
+#[derive(serde::Serialize)]
+struct VerifyDoc {
+    verdict: &'static str,
+    reference: String,
+    against: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scopes: Option<Vec<ScopeResult>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    approved: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    findings: Option<Vec<crate::gate::Finding>>,
 }
 
 #[derive(serde::Serialize)]
@@ -221,6 +210,33 @@ struct Differing {
     change: String,
     key: String,
     fields: Vec<String>,
+}
+
+fn write_expected_text(
+    out: &mut impl Write,
+    findings: &[crate::gate::Finding],
+    matched: usize,
+) -> std::io::Result<()> {
+    for f in findings {
+        writeln!(
+            out,
+            "NOT AS APPROVED {} {} ({}: {})",
+            f.change,
+            cell(&f.key),
+            f.rule,
+            f.detail.as_deref().unwrap_or_default()
+        )?;
+    }
+    writeln!(
+        out,
+        "{} {matched} change(s) exactly as approved, {} not",
+        if findings.is_empty() {
+            "AS APPROVED"
+        } else {
+            "DRIFT"
+        },
+        findings.len()
+    )
 }
 
 fn write_text(out: &mut impl Write, results: &[ScopeResult]) -> std::io::Result<()> {

@@ -245,3 +245,36 @@ fn dash_h_without_a_host_is_a_usage_error_not_help() {
     let r = driftgate(store.path(), &["gate", "--bogus"]);
     assert_eq!(r.code, 2, "{r:?}");
 }
+
+/// A libpq variable driftgate cannot honour is refused like the same keyword in a connection
+/// string: `PGTARGETSESSIONATTRS=standby` was ignored and any server was read.
+#[test]
+fn libpq_variables_are_refused_like_their_keywords_never_ignored() {
+    let store = tempfile::tempdir().unwrap();
+    for (var, value) in [
+        ("PGTARGETSESSIONATTRS", "standby"),
+        ("PGSSLCRL", "/etc/crl.pem"),
+        ("PGSSLROOTCERT", "system"),
+        ("PGCHANNELBINDING", "require"),
+        ("PGPORT", "not-a-port"),
+        ("PGSSLMODE", "verify-fool"),
+    ] {
+        // Port 1: nothing listens there, so a variable that got through would show as a
+        // connection failure instead of a refusal. (No -p: it would hide PGPORT.)
+        let mut cmd = driftgate_cmd(store.path(), &["snapshot", "-h", "127.0.0.1", "-d", "x"]);
+        for v in PG_VARS {
+            cmd.env_remove(v);
+        }
+        if var != "PGPORT" {
+            cmd.env("PGPORT", "1");
+        }
+        cmd.env(var, value);
+        let r = run_cmd(cmd);
+        assert_eq!(r.code, 2, "{var}={value}: {r:?}");
+        assert!(r.stderr.contains(var), "{var} is named: {r:?}");
+        assert!(
+            !r.stderr.contains("cannot connect"),
+            "refused before connecting: {r:?}"
+        );
+    }
+}

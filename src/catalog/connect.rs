@@ -70,9 +70,14 @@ pub struct ConnFlags {
     pub dbname: Option<String>,
 }
 
+/// A connection URL, as libpq recognises one.
+fn is_url(s: &str) -> bool {
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
+}
+
 /// A connection string (not a bare database name), as libpq's `expand_dbname` decides it.
 fn is_conninfo(s: &str) -> bool {
-    s.contains('=') || s.starts_with("postgres://") || s.starts_with("postgresql://")
+    s.contains('=') || is_url(s)
 }
 
 impl ConnectTarget {
@@ -172,9 +177,9 @@ impl ConnectTarget {
         }
     }
 
-    /// What a TLS session to this target checks of the server's certificate. The driver
-    /// verifies only under verify-ca and verify-full: under require (even with a root
-    /// certificate, unlike libpq) and prefer it encrypts but accepts any certificate.
+    /// What a TLS session to this target checks of the server's certificate: under
+    /// verify-ca and verify-full (which `require` with a root certificate resolves to, as in
+    /// libpq) the certificate is checked; under require and prefer it is only encrypted.
     pub fn certificate_check(&self) -> CertificateCheck {
         match self.options.get_ssl_mode() {
             PgSslMode::VerifyFull => CertificateCheck::CaAndHostName,
@@ -187,10 +192,7 @@ impl ConnectTarget {
     /// plain text is no exposure.
     pub fn is_local(&self) -> bool {
         self.options.get_socket().is_some()
-            || matches!(
-                self.options.get_host(),
-                "localhost" | "127.0.0.1" | "::1" | "[::1]"
-            )
+            || self.options.get_host() == "localhost"
             || self
                 .options
                 .get_host()
@@ -252,7 +254,7 @@ impl ConnectTarget {
 /// The parameters of a `postgres://` URL or of a libpq `key=value …` connection string, in
 /// order. Errors never quote the string (it may hold a password).
 fn dsn_pairs(dsn: &str) -> Result<Vec<(String, String)>, String> {
-    if dsn.starts_with("postgres://") || dsn.starts_with("postgresql://") {
+    if is_url(dsn) {
         url_pairs(dsn)
     } else {
         parse_conninfo(dsn)
@@ -307,6 +309,52 @@ fn url_pairs(dsn: &str) -> Result<Vec<(String, String)>, String> {
     Ok(pairs)
 }
 
+/// libpq's environment variables as (variable, conninfo keyword, value), in an order where a
+/// later one wins (`PGHOSTADDR` over `PGHOST`, as the driver had it). Every variable libpq
+/// reads as a connection parameter is here, so that one driftgate cannot honour is refused
+/// like the same keyword in a connection string, never ignored. Unset and empty ones are
+/// left out. (`PGSERVICE`, `PGSERVICEFILE` and `PGPASSFILE` are read where they are used.)
+fn libpq_env() -> Vec<(&'static str, &'static str, String)> {
+    const VARS: [(&str, &str); 30] = [
+        ("PGHOST", "host"),
+        ("PGHOSTADDR", "hostaddr"),
+        ("PGPORT", "port"),
+        ("PGDATABASE", "dbname"),
+        ("PGUSER", "user"),
+        ("PGPASSWORD", "password"),
+        ("PGOPTIONS", "options"),
+        ("PGAPPNAME", "application_name"),
+        ("PGCLIENTENCODING", "client_encoding"),
+        ("PGCONNECT_TIMEOUT", "connect_timeout"),
+        ("PGSSLMODE", "sslmode"),
+        ("PGSSLNEGOTIATION", "sslnegotiation"),
+        ("PGSSLCOMPRESSION", "sslcompression"),
+        ("PGSSLCERT", "sslcert"),
+        ("PGSSLKEY", "sslkey"),
+        ("PGSSLROOTCERT", "sslrootcert"),
+        ("PGSSLCRL", "sslcrl"),
+        ("PGSSLCRLDIR", "sslcrldir"),
+        ("PGSSLSNI", "sslsni"),
+        ("PGSSLMINPROTOCOLVERSION", "ssl_min_protocol_version"),
+        ("PGSSLMAXPROTOCOLVERSION", "ssl_max_protocol_version"),
+        ("PGREQUIREPEER", "requirepeer"),
+        ("PGREQUIREAUTH", "require_auth"),
+        ("PGCHANNELBINDING", "channel_binding"),
+        ("PGGSSENCMODE", "gssencmode"),
+        ("PGKRBSRVNAME", "krbsrvname"),
+        ("PGGSSLIB", "gsslib"),
+        ("PGTARGETSESSIONATTRS", "target_session_attrs"),
+        ("PGLOADBALANCEHOSTS", "load_balance_hosts"),
+        ("PGGSSDELEGATION", "gssdelegation"),
+    ];
+    VARS.iter()
+        .filter_map(|(var, key)| {
+            let value = std::env::var(var).ok().filter(|v| !v.is_empty())?;
+            Some((*var, *key, value))
+        })
+        .collect()
+}
+
 fn pgservice() -> Option<String> {
     std::env::var("PGSERVICE").ok().filter(|s| !s.is_empty())
 }
@@ -325,27 +373,31 @@ fn options_from_pairs(
         .find(|(k, _)| k == "service")
         .map(|(_, v)| v.clone())
         .or(env_service);
-    // (key, value, where it came from when that was a service file)
-    let mut all: Vec<(String, String, Option<String>)> = Vec::new();
+    // (key, value, where it came from, for errors), lowest layer first: the libpq
+    // environment, the service, then what was given.
+    let mut all: Vec<(String, String, String)> = libpq_env()
+        .into_iter()
+        .map(|(var, key, value)| (key.to_string(), value, format!(" ({var})")))
+        .collect();
     if let Some(name) = &service_name {
         let svc = service::lookup(name, files).map_err(|reason| CatalogError::Service {
             name: name.clone(),
             reason,
         })?;
         for p in svc.params {
-            let origin = format!("{}:{}", svc.file.display(), p.line);
-            all.push((p.key, p.value, Some(origin)));
+            let origin = format!(" (service file {}:{})", svc.file.display(), p.line);
+            all.push((p.key, p.value, origin));
         }
     }
     all.extend(
         pairs
             .into_iter()
             .filter(|(k, _)| k != "service")
-            .map(|(k, v)| (k, v, None)),
+            .map(|(k, v)| (k, v, String::new())),
     );
     // Each key once, the last layer winning, so that a socket directory from one layer and
     // a TCP host from a later one cannot both end up in the options.
-    let mut chosen: Vec<(String, String, Option<String>)> = Vec::new();
+    let mut chosen: Vec<(String, String, String)> = Vec::new();
     let mut hostaddr_given = false;
     for (key, value, origin) in all {
         hostaddr_given |= key == "hostaddr";
@@ -357,14 +409,10 @@ fn options_from_pairs(
         chosen.retain(|(k, _, _)| *k != key);
         chosen.push((key, value, origin));
     }
-    if let Ok(mode) = std::env::var("PGSSLMODE") {
-        if PgSslMode::from_str(&mode).is_err() {
-            return Err(bad(format!("unknown sslmode {mode:?} (PGSSLMODE)")));
-        }
-    }
+    // The driver reads some PG* variables itself, leniently (a bad PGPORT becomes 5432);
+    // each of them is among the pairs above and set again from there.
     let mut o = PgConnectOptions::new_without_pgpass();
-    let mut password_given = std::env::var("PGPASSWORD").is_ok_and(|p| !p.is_empty());
-    let mut host_given = false;
+    let mut password_given = false;
     // libpq: whole seconds; 0 or less waits forever, which a watcher must not, so it is
     // refused; values below 2 count as 2.
     let seconds = |value: &str, at: &str| -> Result<Duration, CatalogError> {
@@ -378,16 +426,9 @@ fn options_from_pairs(
             ))),
         }
     };
-    let mut connect_timeout = match std::env::var("PGCONNECT_TIMEOUT") {
-        Ok(v) if !v.is_empty() => Some(seconds(&v, " (PGCONNECT_TIMEOUT)")?),
-        _ => None,
-    };
-    let root_cert_given = chosen.iter().any(|(k, _, _)| k == "sslrootcert")
-        || std::env::var("PGSSLROOTCERT").is_ok_and(|v| !v.is_empty());
-    for (key, value, origin) in chosen {
-        let at = origin
-            .map(|o| format!(" (service file {o})"))
-            .unwrap_or_default();
+    let mut connect_timeout = None;
+    let root_cert_given = chosen.iter().any(|(k, _, _)| k == "sslrootcert");
+    for (key, value, at) in chosen {
         // A security setting driftgate cannot carry out exactly is refused: connecting
         // without it would be a weaker connection than the one asked for.
         let refuse = |what: &str| {
@@ -402,7 +443,7 @@ fn options_from_pairs(
         }
         o = match key.as_str() {
             "host" => {
-                host_given = true;
+                // libpq reads a host that starts with `/` as a socket directory.
                 if value.starts_with('/') {
                     o.socket(&value)
                 } else {
@@ -434,8 +475,9 @@ fn options_from_pairs(
                 connect_timeout = Some(seconds(&value, &at)?);
                 o
             }
-            // Set by driftgate itself (application_name=driftgate, its own session options).
-            "application_name" | "options" => o,
+            // Set by driftgate itself (application_name=driftgate, its own session options,
+            // UTF8).
+            "application_name" | "options" | "client_encoding" => o,
             // Harmless: they tune the TCP connection or name a fallback; listed so that they
             // are not refused as unknown.
             "keepalives"
@@ -505,14 +547,6 @@ fn options_from_pairs(
              host while connecting to hostaddr; give host alone"
                 .into(),
         ));
-    }
-    if !host_given {
-        // libpq reads a PGHOST that starts with `/` as a socket directory (sqlx does not).
-        if let Ok(dir) = std::env::var("PGHOST") {
-            if dir.starts_with('/') {
-                o = o.socket(dir);
-            }
-        }
     }
     if !password_given {
         if let Some(pw) = super::pgpass::lookup(&o) {

@@ -14,16 +14,22 @@ use std::time::Duration;
 /// Timeouts applied to every session.
 #[derive(Clone, Debug)]
 pub struct SessionLimits {
-    pub connect_timeout: Duration,
+    /// As asked for (`--connect-timeout`, a check target's `connect_timeout`); `None`: the
+    /// connection string's `connect_timeout` or `PGCONNECT_TIMEOUT`, else
+    /// [`DEFAULT_CONNECT_TIMEOUT`].
+    pub connect_timeout: Option<Duration>,
     pub statement_timeout: Duration,
     pub lock_timeout: Duration,
     pub idle_in_transaction_timeout: Duration,
 }
 
+/// How long to wait for a connection when nothing says otherwise.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl Default for SessionLimits {
     fn default() -> Self {
         SessionLimits {
-            connect_timeout: Duration::from_secs(10),
+            connect_timeout: None,
             statement_timeout: Duration::from_secs(300),
             lock_timeout: Duration::from_secs(5),
             idle_in_transaction_timeout: Duration::from_secs(60),
@@ -620,7 +626,11 @@ pub async fn connect(
     limits: &SessionLimits,
 ) -> Result<sqlx::PgConnection, CatalogError> {
     let options = target.session_options(limits);
-    match tokio::time::timeout(limits.connect_timeout, options.connect()).await {
+    let timeout = limits
+        .connect_timeout
+        .or(target.connect_timeout)
+        .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+    match tokio::time::timeout(timeout, options.connect()).await {
         Ok(Ok(conn)) => Ok(conn),
         Ok(Err(e)) => Err(CatalogError::Connect {
             target: target.describe(),
@@ -630,7 +640,7 @@ pub async fn connect(
             target: target.describe(),
             reason: format!(
                 "no answer within the connect timeout ({}s)",
-                limits.connect_timeout.as_secs_f64()
+                timeout.as_secs_f64()
             ),
         }),
     }

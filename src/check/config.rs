@@ -210,7 +210,8 @@ impl CheckConfig {
         let default_limits = SessionLimits {
             connect_timeout: raw
                 .connect_timeout
-                .map_or(defaults.connect_timeout, |d| d.0),
+                .map(|d| d.0)
+                .or(defaults.connect_timeout),
             statement_timeout: raw
                 .statement_timeout
                 .map_or(defaults.statement_timeout, |d| d.0),
@@ -280,7 +281,8 @@ impl CheckConfig {
                 limits: SessionLimits {
                     connect_timeout: t
                         .connect_timeout
-                        .map_or(default_limits.connect_timeout, |d| d.0),
+                        .map(|d| d.0)
+                        .or(default_limits.connect_timeout),
                     statement_timeout: t
                         .statement_timeout
                         .map_or(default_limits.statement_timeout, |d| d.0),

@@ -116,12 +116,8 @@ impl ConnectArgs {
     }
 
     pub fn limits(&self) -> SessionLimits {
-        let connect_timeout = self
-            .connect_timeout
-            .or_else(|| self.target().ok().and_then(|t| t.connect_timeout()))
-            .unwrap_or(SessionLimits::default().connect_timeout);
         SessionLimits {
-            connect_timeout,
+            connect_timeout: self.connect_timeout,
             statement_timeout: self.statement_timeout,
             lock_timeout: self.lock_timeout,
             ..SessionLimits::default()

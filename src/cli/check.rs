@@ -193,7 +193,7 @@ impl CheckCmd {
 /// The store `check` and `baseline` use: `--store`/`DRIFTGATE_STORE` when given, else the
 /// config's `store`, else the default.
 pub(super) fn store_path(ctx: &Context, config: &CheckConfig) -> PathBuf {
-    match (&config.store, ctx.store_explicit) {
+    match (&config.store, ctx.store_explicit()) {
         (Some(path), false) => path.clone(),
         _ => ctx.store.store.clone(),
     }

@@ -175,7 +175,6 @@ fn usage_error(e: clap::Error) -> ExitCode {
 pub async fn run(cli: Cli, store_source: StoreSource) -> anyhow::Result<u8> {
     let ctx = Context {
         store: cli.store,
-        store_explicit: store_source != StoreSource::Default,
         store_source,
         quiet: cli.quiet,
         color: cli.color,
@@ -204,14 +203,18 @@ pub async fn run(cli: Cli, store_source: StoreSource) -> anyhow::Result<u8> {
 /// What every subcommand gets besides its own arguments.
 pub struct Context {
     pub store: StoreArgs,
-    /// `--store` or `DRIFTGATE_STORE` was given (not just the default).
-    pub store_explicit: bool,
+    /// Which setting chose the store: `--store`, `DRIFTGATE_STORE` or the default.
     pub store_source: StoreSource,
     pub quiet: bool,
     pub color: ColorWhen,
 }
 
 impl Context {
+    /// `--store` or `DRIFTGATE_STORE` was given (not just the default).
+    pub fn store_explicit(&self) -> bool {
+        self.store_source != StoreSource::Default
+    }
+
     /// Whether to colour what goes to stdout.
     pub fn color_stdout(&self) -> bool {
         color_enabled(

@@ -246,15 +246,17 @@ fn dash_h_without_a_host_is_a_usage_error_not_help() {
     assert_eq!(r.code, 2, "{r:?}");
 }
 
-/// A libpq variable driftgate cannot honour is refused like the same keyword in a connection
-/// string: `PGTARGETSESSIONATTRS=standby` was ignored and any server was read.
+/// A libpq variable driftgate cannot honour (or a bad value of one it can) is refused like
+/// the same keyword in a connection string: `PGTARGETSESSIONATTRS=standby` was once ignored
+/// and any server was read.
 #[test]
 fn libpq_variables_are_refused_like_their_keywords_never_ignored() {
     let store = tempfile::tempdir().unwrap();
     for (var, value) in [
-        ("PGTARGETSESSIONATTRS", "standby"),
+        ("PGTARGETSESSIONATTRS", "stanby"),
         ("PGSSLCRL", "/etc/crl.pem"),
-        ("PGSSLROOTCERT", "system"),
+        ("PGREQUIREAUTH", "scram-sha-256"),
+        ("PGGSSENCMODE", "require"),
         ("PGCHANNELBINDING", "require"),
         ("PGPORT", "not-a-port"),
         ("PGSSLMODE", "verify-fool"),

@@ -15,6 +15,7 @@ mod plan;
 pub mod probe;
 pub mod service;
 mod stamp;
+mod tls;
 mod version;
 
 pub use connect::{CertificateCheck, ConnFlags, ConnectTarget, SessionLimits};

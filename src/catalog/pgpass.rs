@@ -4,14 +4,25 @@
 //! that group or others may read is ignored with a warning naming it, as libpq does.
 //! Only connection setup calls this, and only when no password was given.
 
-use sqlx::postgres::PgConnectOptions;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-/// The password for the connection `o` describes, if the password file has one.
-pub fn lookup(o: &PgConnectOptions) -> Option<String> {
-    let file = std::env::var_os("PGPASSFILE")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
+/// The password for (host, port, database, user) in the password file (`passfile`, else
+/// `PGPASSFILE`, else `~/.pgpass`), if it has one. A socket connection's host is
+/// `localhost`.
+pub fn lookup(
+    passfile: Option<&Path>,
+    host: &str,
+    port: u16,
+    db: &str,
+    user: &str,
+) -> Option<String> {
+    let file = passfile
+        .map(Path::to_path_buf)
+        .or_else(|| {
+            std::env::var_os("PGPASSFILE")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".pgpass")))?;
     let meta = std::fs::metadata(&file).ok()?;
     if !meta.is_file() {
@@ -37,14 +48,8 @@ pub fn lookup(o: &PgConnectOptions) -> Option<String> {
         return None;
     }
     let text = std::fs::read_to_string(&file).ok()?;
-    let host = match o.get_socket() {
-        Some(_) => "localhost".to_string(),
-        None => o.get_host().to_string(),
-    };
-    let port = o.get_port().to_string();
-    let user = o.get_username();
-    let db = o.get_database().unwrap_or(user);
-    find(&text, [host.as_str(), port.as_str(), db, user])
+    let port = port.to_string();
+    find(&text, [host, port.as_str(), db, user])
 }
 
 /// The password of the first line whose four fields match `want` (host, port, db, user).

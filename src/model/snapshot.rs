@@ -22,6 +22,10 @@ pub struct SourceInfo {
     pub database: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// Whether the server read was a standby (`pg_is_in_recovery()`); absent in snapshots
+    /// made before driftgate recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_recovery: Option<bool>,
 }
 
 impl SourceInfo {
@@ -39,6 +43,9 @@ impl SourceInfo {
             s.push('/');
         }
         s.push_str(&self.database);
+        if self.in_recovery == Some(true) {
+            s.push_str(" (standby)");
+        }
         s
     }
 }

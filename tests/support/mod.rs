@@ -4,7 +4,8 @@
 //! or compare versions, the server's statement log parsed per session, helpers to park a
 //! snapshot on a held lock, and a wire proxy that rewrites SQL ([`proxy`]). Certificates and
 //! TLS servers are in [`tls`]; a private cluster can be started with extra settings, its own
-//! `pg_hba.conf` and files in its data directory ([`ClusterSetup`]).
+//! `pg_hba.conf` and files in its data directory ([`ClusterSetup`]); a streaming standby of
+//! one is in [`replica`].
 //!
 //! Server binaries: `DRIFTGATE_TEST_PG_BIN`, else the newest `/usr/lib/postgresql/*/bin`,
 //! else the directory of `initdb` on PATH. No PostgreSQL means a failing test with a clear
@@ -14,6 +15,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod proxy;
+pub mod replica;
 pub mod tls;
 
 use std::io::Write;

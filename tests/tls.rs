@@ -94,7 +94,7 @@ const FORMS: [Form; 6] = [
     Form::DConninfo,
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Trust {
     /// sslrootcert = CA1, which signed the TLS server's certificate.
     RightCa,
@@ -459,8 +459,65 @@ struct Row {
     cell: Cell,
     driftgate: Outcome,
     psql: Outcome,
+    /// On the server that takes both: `tls` or `plain` (`mixed` if the connections of one
+    /// run differed), from its log; None elsewhere and when nothing connected.
+    driftgate_transport: Option<&'static str>,
+    psql_transport: Option<&'static str>,
     driftgate_stderr: String,
     psql_stderr: String,
+}
+
+/// A database for each (sslmode, trust) on `cluster`, each with the same one table.
+fn one_db_per_group(
+    cluster: &'static Cluster,
+) -> std::collections::HashMap<(&'static str, Trust), String> {
+    let template = cluster.create_db("tls_template");
+    template.sql("CREATE TABLE t (id int PRIMARY KEY)");
+    let mut dbs = std::collections::HashMap::new();
+    let mut sql = String::new();
+    for (i, mode) in MODES.iter().enumerate() {
+        for (j, trust) in TRUSTS.iter().enumerate() {
+            let name = format!("{}_m{i}_t{j}", template.name);
+            sql.push_str(&format!(
+                "CREATE DATABASE \"{name}\" TEMPLATE \"{}\";\n",
+                template.name
+            ));
+            dbs.insert((*mode, *trust), name);
+        }
+    }
+    cluster.sql("postgres", &sql);
+    dbs
+}
+
+/// For each connection to `db` that the server authorized for application `app`, in order:
+/// whether it was TLS (needs `log_connections = on`).
+fn transports(log: &str, db: &str, app: &str) -> Vec<bool> {
+    let database = format!(" database={db} ");
+    let application = format!(" application_name={app}");
+    log.lines()
+        .filter(|l| {
+            l.contains("connection authorized:")
+                && l.contains(&database)
+                && l.contains(&application)
+        })
+        .map(|l| l.contains("SSL enabled"))
+        .collect()
+}
+
+fn summarize(tls: &[bool]) -> Option<&'static str> {
+    match (tls.iter().all(|t| *t), tls.iter().any(|t| *t)) {
+        _ if tls.is_empty() => None,
+        (true, _) => Some("tls"),
+        (false, false) => Some("plain"),
+        (false, true) => Some("mixed"),
+    }
+}
+
+fn with_transport(outcome: &Outcome, transport: Option<&str>) -> String {
+    match transport {
+        Some(t) => format!("{outcome} over {t}"),
+        None => outcome.to_string(),
+    }
 }
 
 /// Run `f` on every item with two threads (the machine has two cores); results in order.
@@ -501,43 +558,68 @@ fn driftgate_accepts_and_refuses_tls_where_psql_does() {
     });
     let tls_db = tls.create_db("tls_matrix");
     let plain_db = plain.create_db("tls_matrix");
-    let both_db = both.create_db("tls_matrix");
-    for db in [&tls_db, &plain_db, &both_db] {
+    for db in [&tls_db, &plain_db] {
         db.sql("CREATE TABLE t (id int PRIMARY KEY)");
     }
+    // On the server that takes both, each (sslmode, trust) has a database of its own, so
+    // that its log tells which connections of a cell were TLS and which plaintext.
+    let both_dbs = one_db_per_group(both);
     let ctx = Ctx::new();
-    let mut cells = Vec::new();
+    let mut groups: Vec<Vec<Cell>> = Vec::new();
     for server in [Server::TlsOnly, Server::PlainOnly, Server::TlsOrPlain] {
         for mode in MODES {
-            for form in FORMS {
-                for trust in TRUSTS {
-                    cells.push(Cell {
-                        server,
-                        mode,
-                        form,
-                        trust,
-                    });
-                }
+            for trust in TRUSTS {
+                groups.push(
+                    FORMS
+                        .iter()
+                        .map(|&form| Cell {
+                            server,
+                            mode,
+                            form,
+                            trust,
+                        })
+                        .collect(),
+                );
             }
         }
     }
-    let rows = parallel(&cells, |n, cell| {
-        let (port, db) = match cell.server {
-            Server::TlsOnly => (tls.port, &tls_db.name),
-            Server::PlainOnly => (plain.port, &plain_db.name),
-            Server::TlsOrPlain => (both.port, &both_db.name),
-        };
-        let inv = invocation(cell, port, db, &ctx, n);
-        let (psql, psql_stderr) = run_psql(&inv, &ctx);
-        let (driftgate, r) = run_driftgate(&inv, &ctx, &[]);
-        Row {
-            cell: *cell,
-            driftgate,
-            psql,
-            driftgate_stderr: r.stderr,
-            psql_stderr,
-        }
-    });
+    let rows: Vec<Row> = parallel(&groups, |n, group| {
+        group
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                let (port, db) = match cell.server {
+                    Server::TlsOnly => (tls.port, tls_db.name.clone()),
+                    Server::PlainOnly => (plain.port, plain_db.name.clone()),
+                    Server::TlsOrPlain => (both.port, both_dbs[&(cell.mode, cell.trust)].clone()),
+                };
+                let inv = invocation(cell, port, &db, &ctx, n * FORMS.len() + i);
+                let watch = cell.server == Server::TlsOrPlain;
+                let seen = |app: &str| transports(&both.log_text(), &db, app).len();
+                let since = |app: &str, before: usize| -> Option<&'static str> {
+                    watch.then(|| summarize(&transports(&both.log_text(), &db, app)[before..]))?
+                };
+                let before = if watch { seen("psql") } else { 0 };
+                let (psql, psql_stderr) = run_psql(&inv, &ctx);
+                let psql_transport = since("psql", before);
+                let before = if watch { seen("driftgate") } else { 0 };
+                let (driftgate, r) = run_driftgate(&inv, &ctx, &[]);
+                let driftgate_transport = since("driftgate", before);
+                Row {
+                    cell: *cell,
+                    driftgate,
+                    psql,
+                    driftgate_transport,
+                    psql_transport,
+                    driftgate_stderr: r.stderr,
+                    psql_stderr,
+                }
+            })
+            .collect::<Vec<Row>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
 
     let width = rows.iter().map(|r| r.cell.name().len()).max().unwrap_or(0);
     let mut table = format!(
@@ -546,13 +628,13 @@ fn driftgate_accepts_and_refuses_tls_where_psql_does() {
     );
     let mut failures = Vec::new();
     for r in &rows {
-        let same = r.driftgate == r.psql;
+        let same = r.driftgate == r.psql && r.driftgate_transport == r.psql_transport;
         let agree = same || equivalent(&r.driftgate, &r.psql);
         table.push_str(&format!(
             "{:width$} | {:40} | {:40} | {}\n",
             r.cell.name(),
-            r.driftgate.to_string(),
-            r.psql.to_string(),
+            with_transport(&r.driftgate, r.driftgate_transport),
+            with_transport(&r.psql, r.psql_transport),
             match (same, agree) {
                 (true, _) => "yes",
                 (false, true) => "yes*",
@@ -563,9 +645,9 @@ fn driftgate_accepts_and_refuses_tls_where_psql_does() {
             failures.push(format!(
                 "{}: driftgate {} (stderr: {}), psql {} (stderr: {})",
                 r.cell.name(),
-                r.driftgate,
+                with_transport(&r.driftgate, r.driftgate_transport),
                 one_line(&r.driftgate_stderr),
-                r.psql,
+                with_transport(&r.psql, r.psql_transport),
                 one_line(&r.psql_stderr)
             ));
         }

@@ -134,8 +134,9 @@ fn tls_cluster(server: &(String, String), ca_pem: &Path, kind: &str) -> &'static
     let cluster = private_cluster_with(
         None,
         ClusterSetup {
+            // log_connections: the log tells which connections were TLS.
             conf: "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n\
-                   ssl_ca_file = 'ca.crt'\n"
+                   ssl_ca_file = 'ca.crt'\nlog_connections = on\n"
                 .into(),
             hba: Some(hba),
             files: vec![

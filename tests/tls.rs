@@ -692,6 +692,17 @@ fn driftgate_accepts_and_refuses_tls_where_psql_does() {
                 ));
             }
         }
+        // The server log tells TLS from plaintext (else every transport would be None on
+        // both sides and agree).
+        for (mode, transport) in [("disable", "plain"), ("verify-full", "tls")] {
+            let r = find(Server::TlsOrPlain, mode, form, Trust::RightCa);
+            assert_eq!(
+                r.psql_transport,
+                Some(transport),
+                "harness: psql's connection in {} as the server logged it",
+                r.cell.name()
+            );
+        }
         // Fail closed: a CA asked for, TLS required, and a server without TLS, or one that
         // would also take plaintext: never a plaintext fallback.
         for (server, mode) in [
@@ -798,7 +809,7 @@ fn sslrootcert_system_reads_the_os_store_alone_and_means_verify_full() {
     // (what, invocation, the OS store, expected)
     let cases: Vec<(&str, Invocation, &Path, Option<&str>)> = vec![
         (
-            "sslrootcert=CA1 against a CA2 certificate",
+            "sslrootcert=CA1 against a CA2 certificate, CA2 in the OS store: not added to CA1",
             kv(&format!("sslmode=verify-full sslrootcert={ca1}")),
             &pki.ca2,
             Some("untrusted-certificate"),

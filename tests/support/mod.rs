@@ -2,7 +2,10 @@
 //! a free port on 127.0.0.1 and a unix socket), one fresh database per test, and a runner
 //! for the built `driftgate` binary. Also: private clusters for tests that stop the server
 //! or compare versions, the server's statement log parsed per session, helpers to park a
-//! snapshot on a held lock, and a wire proxy that rewrites SQL ([`proxy`]).
+//! snapshot on a held lock, and a wire proxy that rewrites SQL ([`proxy`]). Certificates and
+//! TLS servers are in [`tls`]; a private cluster can be started with extra settings, its own
+//! `pg_hba.conf` and files in its data directory ([`ClusterSetup`]); a streaming standby of
+//! one is in [`replica`].
 //!
 //! Server binaries: `DRIFTGATE_TEST_PG_BIN`, else the newest `/usr/lib/postgresql/*/bin`,
 //! else the directory of `initdb` on PATH. No PostgreSQL means a failing test with a clear
@@ -12,6 +15,8 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod proxy;
+pub mod replica;
+pub mod tls;
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -47,8 +52,30 @@ pub fn cluster() -> &'static Cluster {
 /// version. `bin_dir` defaults to the one the shared cluster uses. It lives until the test
 /// binary exits (then its watchdog stops it and removes its directory), unless stopped.
 pub fn private_cluster(bin_dir: Option<PathBuf>) -> &'static Cluster {
-    Box::leak(Box::new(start_cluster(
+    private_cluster_with(bin_dir, ClusterSetup::default())
+}
+
+/// How a private cluster differs from the default one.
+#[derive(Clone, Debug, Default)]
+pub struct ClusterSetup {
+    /// Lines appended to `postgresql.auto.conf` (e.g. `ssl = on`).
+    pub conf: String,
+    /// The whole `pg_hba.conf`, instead of the default (trust on 127.0.0.1 and the socket,
+    /// scram for `pwuser`). Keep a `local all all trust` line: the harness's setup SQL may
+    /// use the socket.
+    pub hba: Option<String>,
+    /// Files written into the data directory before the server starts, mode 0600 and owned
+    /// by the server's OS user (as PostgreSQL wants of a key file): (file name, contents).
+    pub files: Vec<(String, Vec<u8>)>,
+    /// `listen_addresses` instead of `127.0.0.1` (e.g. `127.0.0.1,127.0.0.2`).
+    pub listen: Option<String>,
+}
+
+/// A private cluster started with `setup` (see [`private_cluster`]).
+pub fn private_cluster_with(bin_dir: Option<PathBuf>, setup: ClusterSetup) -> &'static Cluster {
+    Box::leak(Box::new(start_cluster_with(
         bin_dir.unwrap_or_else(find_bin_dir),
+        &setup,
     )))
 }
 
@@ -248,6 +275,10 @@ fn free_port() -> u16 {
 }
 
 fn start_cluster(bin_dir: PathBuf) -> Cluster {
+    start_cluster_with(bin_dir, &ClusterSetup::default())
+}
+
+fn start_cluster_with(bin_dir: PathBuf, setup: &ClusterSetup) -> Cluster {
     let run_as = if is_root() {
         ensure_user("postgres");
         Some("postgres".to_string())
@@ -293,19 +324,32 @@ fn start_cluster(bin_dir: PathBuf) -> Cluster {
     );
     std::fs::write(
         data.join("pg_hba.conf"),
-        "local all all trust\n\
-         host all pwuser 127.0.0.1/32 scram-sha-256\n\
-         host all all 127.0.0.1/32 trust\n\
-         host all all ::1/128 trust\n",
+        setup.hba.as_deref().unwrap_or(
+            "local all all trust\n\
+             host all pwuser 127.0.0.1/32 scram-sha-256\n\
+             host all all 127.0.0.1/32 trust\n\
+             host all all ::1/128 trust\n",
+        ),
     )
     .unwrap();
+    for (name, contents) in &setup.files {
+        use std::os::unix::fs::PermissionsExt;
+        let path = data.join(name);
+        std::fs::write(&path, contents).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        if let Some(user) = &run_as {
+            let st = Command::new("chown").arg(user).arg(&path).status().unwrap();
+            assert!(st.success(), "chown of {} failed", path.display());
+        }
+    }
     let extra_conf = std::env::var("DRIFTGATE_TEST_PG_CONF").unwrap_or_default();
     std::fs::write(
         data.join("postgresql.auto.conf"),
         format!(
             "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n\
              password_encryption = 'scram-sha-256'\n\
-             log_line_prefix = '%m [%p] app=%a db=%d '\n{extra_conf}\n"
+             log_line_prefix = '%m [%p] app=%a db=%d '\n{extra_conf}\n{}\n",
+            setup.conf
         ),
     )
     .unwrap();
@@ -313,8 +357,9 @@ fn start_cluster(bin_dir: PathBuf) -> Cluster {
     for _attempt in 0..3 {
         let port = free_port();
         let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1",
-            socket_dir.display()
+            "-p {port} -k {} -c listen_addresses={}",
+            socket_dir.display(),
+            setup.listen.as_deref().unwrap_or("127.0.0.1")
         );
         let out = server_cmd(&bin_dir, run_as.as_deref(), "pg_ctl")
             .arg("-D")
@@ -374,6 +419,24 @@ fn spawn_watchdog(bin_dir: &Path, run_as: Option<&str>, data: &Path, base: &Path
         "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {stop} >/dev/null 2>&1; rm -rf {base}",
         pid = std::process::id(),
         base = base.display()
+    );
+    Command::new("setsid")
+        .args(["sh", "-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("watchdog");
+}
+
+/// Remove `path` (a directory of this test binary's) once this test process is gone.
+// The watchdog must outlive this process, so it is deliberately never waited on.
+#[allow(clippy::zombie_processes)]
+pub fn remove_when_done(path: &Path) {
+    let script = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; rm -rf '{}'",
+        path.display(),
+        pid = std::process::id(),
     );
     Command::new("setsid")
         .args(["sh", "-c", &script])

@@ -1104,7 +1104,15 @@ async fn session_on(
             }
         }
         SslMode::Prefer => match tls_first(tcp().await?).await {
-            Ok(stream) => over(stream).await,
+            // As libpq: a server that refuses the TLS session at startup (its pg_hba.conf
+            // wants a client certificate, say) is asked again in plain text.
+            Ok(stream) => match over(stream).await {
+                Ok(conn) => Ok(conn),
+                Err(tls_reason) => match over(tls::Stream::Plain(tcp().await?)).await {
+                    Ok(conn) => Ok(conn),
+                    Err(r) => Err(format!("{tls_reason}; without TLS: {r}")),
+                },
+            },
             Err(TlsFailure::NotOffered(tcp)) => over(tls::Stream::Plain(tcp)).await,
             // As libpq: a failed TLS session is retried in plain text.
             Err(TlsFailure::Failed(tls_reason)) => {

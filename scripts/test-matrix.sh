@@ -17,13 +17,14 @@ mkdir -p "$out"
 
 # Every integration test binary whose result depends on the PostgreSQL version (not the
 # fuzzers, not the cross-version comparison, which needs all versions at once; not the
-# README, setup and connection-flag tests, which run once in scripts/test.sh; not the
+# README, setup, connection-flag and TLS tests, which run once in scripts/test.sh (TLS is
+# driftgate's and psql's, not the server's: any version speaks it alike); not the
 # standby test, which needs pg_basebackup, which the npm packages lack: it runs once, on the
 # system PostgreSQL).
 tests=()
 for f in tests/*.rs; do
     name=$(basename "$f" .rs)
-    case "$name" in fuzz | versions | readme | setup | conninfo | standby) ;; *) tests+=(--test "$name") ;; esac
+    case "$name" in fuzz | versions | readme | setup | conninfo | tls | standby) ;; *) tests+=(--test "$name") ;; esac
 done
 echo "== building the tests"
 cargo test --locked --no-run "${tests[@]}" --test versions >/dev/null 2>&1 \

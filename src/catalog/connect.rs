@@ -103,7 +103,8 @@ impl Endpoint {
 #[derive(Clone, Copy, Debug)]
 struct Chosen {
     index: usize,
-    in_recovery: bool,
+    /// Known when the host was chosen by its role; else the capture reads it.
+    in_recovery: Option<bool>,
 }
 
 /// libpq's `sslmode`.
@@ -341,7 +342,7 @@ impl ConnectTarget {
             port: Some(e.port),
             database: self.dbname.clone().unwrap_or_else(|| self.user.clone()),
             user: Some(self.user.clone()),
-            in_recovery: chosen.map(|c| c.in_recovery),
+            in_recovery: chosen.and_then(|c| c.in_recovery),
         }
     }
 
@@ -967,11 +968,20 @@ pub async fn connect(
                 }
             };
             connected_any = true;
+            // One host and no role asked for: nothing to choose, and no statement sent
+            // before the caller's own checks (the capture reads the role itself).
+            if !several && target.session_attrs == SessionAttrs::Any {
+                *target.pinned.lock().expect("pin lock") = Some(Chosen {
+                    index: i,
+                    in_recovery: None,
+                });
+                return Ok(conn);
+            }
             let in_recovery = in_recovery(&mut conn).await.map_err(&fail)?;
             if accepts(in_recovery) {
                 *target.pinned.lock().expect("pin lock") = Some(Chosen {
                     index: i,
-                    in_recovery,
+                    in_recovery: Some(in_recovery),
                 });
                 return Ok(conn);
             }

@@ -236,7 +236,10 @@ pub async fn capture_with(
             let meta = SnapshotMeta {
                 format: crate::model::snapshot::SNAPSHOT_FORMAT.to_string(),
                 created_at: crate::now_rfc3339(),
-                source: target.source_info(),
+                source: crate::model::SourceInfo {
+                    in_recovery: Some(caps.in_recovery),
+                    ..target.source_info()
+                },
                 server_version: caps.version,
                 server_version_num: caps.version_num,
                 driftgate_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -345,7 +348,7 @@ async fn read_catalog(
         "SELECT current_setting('transaction_read_only') AS ro, current_database()::text AS db, \
          current_setting('server_version_num')::int4 AS vnum, current_setting('server_version') AS version, \
          current_setting('standard_conforming_strings') = 'on' AS standard_strings, \
-         current_setting('server_encoding') = 'UTF8' AS utf8",
+         current_setting('server_encoding') = 'UTF8' AS utf8, pg_is_in_recovery() AS in_recovery",
     )
     .fetch_one(&mut *conn)
     .await
@@ -362,6 +365,7 @@ async fn read_catalog(
     // Settings of the server, database and role: the same on every session of the read.
     caps.standard_strings = row.get("standard_strings");
     caps.utf8 = row.get("utf8");
+    caps.in_recovery = row.get("in_recovery");
 
     if let Some(pattern) = &opts.expect_database {
         let ok: bool = sqlx::query_scalar("SELECT current_database() LIKE $1")

@@ -24,6 +24,8 @@ pub struct ServerCaps {
     pub standard_strings: bool,
     /// The server encoding is UTF-8: raw bytes from the catalog (`tgargs`) are text as is.
     pub utf8: bool,
+    /// `pg_is_in_recovery()`: the server is a standby.
+    pub in_recovery: bool,
 }
 
 impl ServerCaps {
@@ -36,6 +38,7 @@ impl ServerCaps {
             version,
             standard_strings: true,
             utf8: true,
+            in_recovery: false,
         })
     }
 

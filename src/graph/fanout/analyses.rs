@@ -1,0 +1,161 @@
+//! Routine analyses, parsed once each and shared by every walk.
+
+use crate::graph::body::{self, BodyFacts};
+use crate::graph::firing::FiringEntry;
+use crate::graph::index::SnapshotIndex;
+use crate::model::{quote_ident, ObjectKey};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Routine analyses, computed once each: lazily for one table's walk, all at once (on
+/// every core) for the whole database.
+pub struct Analyses {
+    map: HashMap<ObjectKey, Rc<BodyFacts>>,
+}
+
+impl Analyses {
+    pub fn lazy() -> Self {
+        Analyses {
+            map: HashMap::new(),
+        }
+    }
+
+    /// Analyse every routine of the snapshot, spread over the available cores.
+    pub fn all(index: &SnapshotIndex<'_>) -> Self {
+        let routines: Vec<&crate::model::CatalogObject> = index
+            .snapshot
+            .objects
+            .values()
+            .filter(|o| o.kind().is_routine())
+            .collect();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let chunk = routines.len().div_ceil(threads).max(64);
+        let results: Vec<BodyFacts> = if routines.len() <= chunk {
+            routines.iter().map(|o| body::analyse(index, o)).collect()
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = routines
+                    .chunks(chunk)
+                    .map(|part| {
+                        s.spawn(move || {
+                            part.iter()
+                                .map(|o| body::analyse(index, o))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().expect("routine analysis does not panic"))
+                    .collect()
+            })
+        };
+        Analyses {
+            map: results
+                .into_iter()
+                .map(|b| (b.routine.clone(), Rc::new(b)))
+                .collect(),
+        }
+    }
+
+    pub(crate) fn get(
+        &mut self,
+        index: &SnapshotIndex<'_>,
+        key: &ObjectKey,
+    ) -> Option<Rc<BodyFacts>> {
+        if let Some(b) = self.map.get(key) {
+            return Some(b.clone());
+        }
+        let obj = index.routine(key)?;
+        let facts = Rc::new(body::analyse(index, obj));
+        self.map.insert(key.clone(), facts.clone());
+        Some(facts)
+    }
+
+    /// Every analysis computed so far, by key.
+    pub fn iter(&self) -> impl Iterator<Item = (&ObjectKey, &BodyFacts)> {
+        self.map.iter().map(|(k, v)| (k, v.as_ref()))
+    }
+}
+
+/// A foreign-key action that writes a child table when its parent is deleted or updated.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Cascade {
+    /// `child_table.constraint_name`.
+    pub constraint: String,
+    pub child: String,
+    /// `cascade`, `set_null` or `set_default`.
+    pub action: String,
+    pub child_event: &'static str,
+    /// The child's UPDATE sets these (the FK columns), for SET NULL/DEFAULT and ON UPDATE.
+    pub child_columns: Option<Vec<String>>,
+}
+
+/// The FK actions `event` on `table` sets off (`columns`: what an UPDATE sets, if known).
+pub(crate) fn cascades(
+    index: &SnapshotIndex<'_>,
+    table: &str,
+    event: &str,
+    columns: Option<&[String]>,
+) -> Vec<Cascade> {
+    let mut out = Vec::new();
+    for c in index.foreign_keys_to(table) {
+        let Some(fk) = &c.foreign_key else { continue };
+        let action = match event {
+            "delete" => &fk.on_delete,
+            "update" => {
+                let touches_key =
+                    columns.is_none_or(|set| fk.ref_columns.iter().any(|k| set.contains(k)));
+                if !touches_key {
+                    continue;
+                }
+                &fk.on_update
+            }
+            _ => continue,
+        };
+        let (child_event, child_columns) = match action.as_str() {
+            "cascade" if event == "delete" => ("delete", None),
+            "cascade" | "set_null" | "set_default" => {
+                let mut cols = c.columns.clone();
+                cols.sort();
+                ("update", Some(cols))
+            }
+            _ => continue,
+        };
+        out.push(Cascade {
+            constraint: format!("{}.{}", c.table, quote_ident(&c.name)),
+            child: c.table.clone(),
+            action: action.clone(),
+            child_event,
+            child_columns,
+        });
+    }
+    out.sort();
+    out
+}
+
+/// Why a trigger on the walked event does not fire, if it does not: disabled, replica-only,
+/// or an `UPDATE OF` list none of whose columns the UPDATE sets.
+pub(crate) fn skip_reason(
+    entry: &FiringEntry,
+    event: &str,
+    columns: Option<&[String]>,
+) -> Option<String> {
+    if !entry.fires_normally() {
+        Some(match entry.enabled.as_str() {
+            "replica" => {
+                "replica-only (fires only with session_replication_role = replica)".to_string()
+            }
+            other => other.to_string(),
+        })
+    } else if event == "update" && !entry.fires_for_columns(columns) {
+        Some(format!(
+            "UPDATE OF {}: none of them is set",
+            entry.update_columns.join(", ")
+        ))
+    } else {
+        None
+    }
+}

@@ -1,0 +1,246 @@
+//! The graph itself: nodes (tables, triggers, routines, channels, opaque SQL), edges and
+//! their kinds, and the firing steps of one table state.
+
+use crate::graph::firing::{FiringEntry, FiringPhase};
+use crate::graph::sqlfacts::WriteOp;
+use crate::model::ObjectKey;
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::ser::SerializeMap;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    Table,
+    Trigger,
+    Function,
+    Channel,
+    Dynamic,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GraphNode {
+    /// Unique: an object key (`table:public.dot_tools`), `channel:NAME`, `channel:?` (a
+    /// channel computed at run time) or `dynamic:FUNCTION`.
+    pub id: String,
+    pub kind: NodeKind,
+    /// For people: `public.dot_tools`, `trg_auto_code_dot_tools`, `context_pack_event`.
+    pub name: String,
+    /// The table a trigger is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// Named but not in the snapshot (a temporary table, an excluded schema).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub missing: bool,
+    /// Why a function's body is not (fully) known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EdgeKind {
+    #[default]
+    Fires,
+    Calls,
+    Writes,
+    Notifies,
+    Dynamic,
+    Cascade,
+}
+
+impl EdgeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EdgeKind::Fires => "fires",
+            EdgeKind::Calls => "calls",
+            EdgeKind::Writes => "writes",
+            EdgeKind::Notifies => "notifies",
+            EdgeKind::Dynamic => "dynamic",
+            EdgeKind::Cascade => "cascade",
+        }
+    }
+}
+
+/// An edge and what qualifies it; fields that do not apply to its kind are absent.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct GraphEdge {
+    pub from: String,
+    pub to: String,
+    pub kind: EdgeKind,
+    /// fires, cascade: the event on the source table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    /// fires: position in the table's firing order for the event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<usize>,
+    /// fires: `before_row`, `after_row`, `at_commit` (deferred constraint trigger), ….
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<FiringPhase>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timing: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub update_columns: Vec<String>,
+    /// fires: `disabled`, `replica` when not `origin`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<String>,
+    /// fires: why the trigger does not fire here (disabled, replica-only, UPDATE OF columns
+    /// not set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// calls from a trigger: the trigger's arguments (`TG_ARGV`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub arguments: Vec<String>,
+    /// writes: insert, update, delete, truncate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub op: Option<WriteOp>,
+    /// writes (update), cascade (set null/default): the columns set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<&'static str>,
+    /// cascade: `cascade`, `set_null`, `set_default`, and the foreign key's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub constraint: Option<String>,
+    /// notifies with a channel computed at run time; dynamic SQL.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub opaque: bool,
+    /// dynamic: the expression that builds the statement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
+}
+
+impl GraphNode {
+    /// The node of a trigger on `table`.
+    pub(crate) fn trigger(id: &str, table: &str, entry: &FiringEntry) -> Self {
+        GraphNode {
+            id: id.to_string(),
+            kind: NodeKind::Trigger,
+            name: entry.trigger.clone(),
+            table: Some(table.to_string()),
+            missing: false,
+            problem: None,
+        }
+    }
+}
+
+impl GraphEdge {
+    /// `table —fires→ trigger` for one event, with the trigger's place in the firing order.
+    pub(crate) fn fires(
+        table: &str,
+        trigger_id: &str,
+        event: &str,
+        entry: &FiringEntry,
+        skipped: &Option<String>,
+    ) -> Self {
+        GraphEdge {
+            from: format!("table:{table}"),
+            to: trigger_id.to_string(),
+            kind: EdgeKind::Fires,
+            event: Some(event.to_string()),
+            order: Some(entry.order),
+            phase: Some(entry.phase),
+            timing: Some(entry.timing.clone()),
+            level: Some(entry.level.clone()),
+            when: entry.when.clone(),
+            update_columns: entry.update_columns.clone(),
+            enabled: (entry.enabled != "origin").then(|| entry.enabled.clone()),
+            skipped: skipped.clone(),
+            ..GraphEdge::default()
+        }
+    }
+
+    /// `trigger —calls→ function` with the trigger's arguments.
+    pub(crate) fn calls_function(
+        trigger_id: &str,
+        fn_key: &ObjectKey,
+        entry: &FiringEntry,
+    ) -> Self {
+        GraphEdge {
+            from: trigger_id.to_string(),
+            to: fn_key.to_string(),
+            kind: EdgeKind::Calls,
+            arguments: entry.arguments.clone(),
+            ..GraphEdge::default()
+        }
+    }
+}
+
+/// The fan-out as a petgraph graph; serialises as `nodes` and `edges` (DESIGN.md).
+#[derive(Clone, Debug, Default)]
+pub struct FanoutGraph {
+    pub graph: DiGraph<GraphNode, GraphEdge>,
+    ids: HashMap<String, NodeIndex>,
+    edges: HashSet<GraphEdge>,
+}
+
+impl FanoutGraph {
+    pub(crate) fn node(&mut self, node: GraphNode) -> NodeIndex {
+        if let Some(&i) = self.ids.get(&node.id) {
+            return i;
+        }
+        let id = node.id.clone();
+        let i = self.graph.add_node(node);
+        self.ids.insert(id, i);
+        i
+    }
+
+    pub(crate) fn edge(&mut self, edge: GraphEdge) {
+        if self.edges.contains(&edge) {
+            return;
+        }
+        let (Some(&a), Some(&b)) = (self.ids.get(&edge.from), self.ids.get(&edge.to)) else {
+            debug_assert!(false, "edge between unknown nodes: {edge:?}");
+            return;
+        };
+        self.edges.insert(edge.clone());
+        self.graph.add_edge(a, b, edge);
+    }
+
+    /// Add every node and edge of another graph (the whole-database view).
+    pub fn merge(&mut self, other: &FanoutGraph) {
+        for n in other.graph.node_weights() {
+            self.node(n.clone());
+        }
+        for e in other.graph.edge_references() {
+            self.edge(e.weight().clone());
+        }
+    }
+
+    pub fn nodes(&self) -> impl Iterator<Item = &GraphNode> {
+        self.graph.node_weights()
+    }
+
+    pub fn edges(&self) -> impl Iterator<Item = &GraphEdge> {
+        self.graph.edge_references().map(|e| e.weight())
+    }
+
+    pub fn node_by_id(&self, id: &str) -> Option<&GraphNode> {
+        self.ids.get(id).map(|&i| &self.graph[i])
+    }
+}
+
+impl Serialize for FanoutGraph {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("nodes", &self.nodes().collect::<Vec<_>>())?;
+        m.serialize_entry("edges", &self.edges().collect::<Vec<_>>())?;
+        m.end()
+    }
+}
+
+/// A trigger in the walked table's firing order, and whether it fires in this walk.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FiringStep {
+    #[serde(flatten)]
+    pub entry: FiringEntry,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+}

@@ -1,0 +1,445 @@
+//! The fan-out walk: table —fires→ trigger —calls→ function —writes→ table —fires→ …, with
+//! function —notifies→ channel, function —calls→ function, function —dynamic→ opaque SQL and
+//! foreign-key actions as table —cascade→ table.
+//!
+//! The walk follows the event a write actually causes: an UPDATE fires the target's UPDATE
+//! triggers (only the `UPDATE OF` ones whose columns it sets, when the SET list is known), an
+//! `ON CONFLICT DO UPDATE` both INSERT and UPDATE triggers, a cascading DELETE the child's
+//! DELETE triggers. Each (table, event, columns) state is expanded once per walk; meeting a
+//! state again while it is still being expanded is a cycle. So a trigger that UPDATEs its own
+//! table on INSERT is no cycle, one that INSERTs into it is.
+
+use crate::graph::body::BodyFacts;
+use crate::graph::firing::{order_triggers, FiringEntry};
+use crate::graph::index::SnapshotIndex;
+use crate::graph::sqlfacts::WriteOp;
+use crate::model::{quote_ident, CatalogSnapshot, ObjectKey, ObjectKind};
+use std::collections::{BTreeSet, HashSet};
+use std::rc::Rc;
+
+// The rooms of the walk: the graph's types (`graph`), what it warns about (`hazard`), the
+// visit tree and options (`visit`), what a user names (`input`) and the routine analyses
+// (`analyses`); the walker itself stays here. Their items are the walk's interface and are
+// re-exported, so callers name `fanout::X` whichever room holds it.
+mod analyses;
+mod graph;
+mod hazard;
+mod input;
+#[cfg(test)]
+mod tests;
+mod visit;
+
+pub use analyses::*;
+pub use graph::*;
+pub use hazard::*;
+pub use input::*;
+pub use visit::*;
+
+/// Past this many function expansions in one walk the walk stops and says so: a guard
+/// against call graphs whose paths multiply, not a limit a real catalog reaches.
+const FUNCTION_VISIT_BUDGET: usize = 200_000;
+
+type StateKey = (String, &'static str, Option<Vec<String>>);
+
+struct Walker<'a, 's> {
+    index: &'a SnapshotIndex<'s>,
+    analyses: &'a mut Analyses,
+    depth: Option<usize>,
+    graph: FanoutGraph,
+    expanded: HashSet<StateKey>,
+    /// The states being expanded, outermost first, with where each sits in `trail`.
+    path: Vec<(StateKey, usize)>,
+    /// Labels of the current walk path (states, triggers, functions), for cycle reports.
+    trail: Vec<String>,
+    call_path: Vec<ObjectKey>,
+    hazards: BTreeSet<Hazard>,
+    cycles: BTreeSet<Cycle>,
+    unanalysable: BTreeSet<Unanalysable>,
+    depth_limited: bool,
+    truncated: bool,
+    function_visits: usize,
+    hazard_finder: HazardFinder,
+}
+
+/// The fan-out of `event` on `table` (qualified, as from [`resolve_table`]).
+pub fn fanout(
+    index: &SnapshotIndex<'_>,
+    analyses: &mut Analyses,
+    table: &str,
+    event: &str,
+    columns: Option<Vec<String>>,
+    opts: &WalkOptions,
+) -> Result<Fanout, GraphError> {
+    let event = parse_event(event)?;
+    let columns = columns.map(|mut c| {
+        c.sort();
+        c.dedup();
+        c
+    });
+    let mut w = Walker {
+        index,
+        analyses,
+        depth: opts.depth,
+        graph: FanoutGraph::default(),
+        expanded: HashSet::new(),
+        path: Vec::new(),
+        trail: Vec::new(),
+        call_path: Vec::new(),
+        hazards: BTreeSet::new(),
+        cycles: BTreeSet::new(),
+        unanalysable: BTreeSet::new(),
+        depth_limited: false,
+        truncated: false,
+        function_visits: 0,
+        hazard_finder: HazardFinder::default(),
+    };
+    let tree = w.visit_table(table, event, columns.clone(), 0);
+    let firing_order = tree
+        .triggers
+        .iter()
+        .map(|t| FiringStep {
+            entry: t.entry.clone(),
+            skipped: t.skipped.clone(),
+        })
+        .collect();
+    Ok(Fanout {
+        table: table.to_string(),
+        event: event.to_string(),
+        columns,
+        firing_order,
+        graph: w.graph,
+        hazards: w.hazards.into_iter().collect(),
+        cycles: w.cycles.into_iter().collect(),
+        unanalysable: w.unanalysable.into_iter().collect(),
+        depth_limited: w.depth_limited,
+        truncated: w.truncated,
+        depth: opts.depth,
+        tree,
+    })
+}
+
+fn table_node(table: &str, missing: bool) -> GraphNode {
+    GraphNode {
+        id: format!("table:{table}"),
+        kind: NodeKind::Table,
+        name: table.to_string(),
+        table: None,
+        missing,
+        problem: None,
+    }
+}
+
+/// The nodes and edges of what one function's own body does: writes, notifications,
+/// dynamic SQL (its calls are drawn by the caller, which follows them).
+pub(crate) fn draw_body(graph: &mut FanoutGraph, key: &ObjectKey, facts: &BodyFacts) {
+    let from = key.to_string();
+    for w in &facts.writes {
+        graph.node(table_node(&w.table, !w.in_snapshot));
+        graph.edge(GraphEdge {
+            from: from.clone(),
+            to: format!("table:{}", w.table),
+            kind: EdgeKind::Writes,
+            op: Some(w.op),
+            columns: w.columns.clone(),
+            via: w.via,
+            ..GraphEdge::default()
+        });
+    }
+    for n in &facts.notifies {
+        let (id, name) = match &n.channel {
+            Some(c) => (format!("channel:{c}"), c.clone()),
+            None => (
+                "channel:?".to_string(),
+                "(channel computed at run time)".to_string(),
+            ),
+        };
+        graph.node(GraphNode {
+            id: id.clone(),
+            kind: NodeKind::Channel,
+            name,
+            table: None,
+            missing: false,
+            problem: None,
+        });
+        graph.edge(GraphEdge {
+            from: from.clone(),
+            to: id,
+            kind: EdgeKind::Notifies,
+            opaque: n.channel.is_none(),
+            ..GraphEdge::default()
+        });
+    }
+    for d in &facts.dynamic {
+        let id = format!("dynamic:{}", key.name());
+        graph.node(GraphNode {
+            id: id.clone(),
+            kind: NodeKind::Dynamic,
+            name: "dynamic SQL (EXECUTE)".to_string(),
+            table: None,
+            missing: false,
+            problem: None,
+        });
+        graph.edge(GraphEdge {
+            from: from.clone(),
+            to: id,
+            kind: EdgeKind::Dynamic,
+            opaque: !d.literal,
+            expression: Some(d.expression.clone()),
+            ..GraphEdge::default()
+        });
+    }
+}
+
+fn state_label(table: &str, event: &str, columns: &Option<Vec<String>>) -> String {
+    match columns {
+        Some(c) if event == "update" => format!("{table} UPDATE OF {}", c.join(", ")),
+        _ => format!("{table} {}", event.to_uppercase()),
+    }
+}
+
+impl Walker<'_, '_> {
+    fn visit_table(
+        &mut self,
+        table: &str,
+        event: &'static str,
+        columns: Option<Vec<String>>,
+        depth: usize,
+    ) -> TableVisit {
+        let in_snapshot = self.index.has_relation(table);
+        self.graph.node(table_node(table, !in_snapshot));
+        let mut visit = TableVisit {
+            table: table.to_string(),
+            event: event.to_string(),
+            columns: columns.clone(),
+            outcome: VisitOutcome::Expanded,
+            triggers: Vec::new(),
+            cascades: Vec::new(),
+        };
+        if !in_snapshot {
+            visit.outcome = VisitOutcome::Missing;
+            return visit;
+        }
+        let key: StateKey = (table.to_string(), event, columns.clone());
+        let label = state_label(table, event, &columns);
+        if let Some(&(_, at)) = self.path.iter().find(|(k, _)| *k == key) {
+            let mut path = self.trail[at..].to_vec();
+            path.push(label);
+            self.cycles.insert(Cycle {
+                kind: "trigger",
+                path,
+            });
+            visit.outcome = VisitOutcome::Cycle;
+            return visit;
+        }
+        if self.expanded.contains(&key) {
+            visit.outcome = VisitOutcome::ShownAbove;
+            return visit;
+        }
+        let order = order_triggers(self.index.triggers_on(table).iter().copied(), event);
+        let cascades = cascades(self.index, table, event, columns.as_deref());
+        if self.depth.is_some_and(|d| depth >= d) {
+            if !order.is_empty() || !cascades.is_empty() {
+                visit.outcome = VisitOutcome::DepthLimit;
+                self.depth_limited = true;
+            }
+            return visit;
+        }
+        self.expanded.insert(key.clone());
+        self.path.push((key, self.trail.len()));
+        self.trail.push(label);
+
+        for entry in order {
+            visit
+                .triggers
+                .push(self.visit_trigger(table, event, columns.as_deref(), entry, depth));
+        }
+        self.order_hazards(table, event, &visit.triggers);
+        for Cascade {
+            constraint,
+            child,
+            action,
+            child_event,
+            child_columns: child_cols,
+        } in cascades
+        {
+            self.graph
+                .node(table_node(&child, !self.index.has_relation(&child)));
+            self.graph.edge(GraphEdge {
+                from: format!("table:{table}"),
+                to: format!("table:{child}"),
+                kind: EdgeKind::Cascade,
+                event: Some(event.to_string()),
+                action: Some(action.clone()),
+                constraint: Some(constraint.clone()),
+                columns: child_cols.clone(),
+                ..GraphEdge::default()
+            });
+            self.trail.push(format!(
+                "{constraint} ON {} {}",
+                event.to_uppercase(),
+                action.to_uppercase()
+            ));
+            let child_visit = self.visit_table(&child, child_event, child_cols, depth + 1);
+            self.trail.pop();
+            visit.cascades.push(CascadeVisit {
+                constraint,
+                action,
+                child: child_visit,
+            });
+        }
+
+        self.trail.pop();
+        self.path.pop();
+        visit
+    }
+
+    fn visit_trigger(
+        &mut self,
+        table: &str,
+        event: &str,
+        columns: Option<&[String]>,
+        entry: FiringEntry,
+        depth: usize,
+    ) -> TriggerVisit {
+        let trigger_id = format!("trigger:{table}.{}", quote_ident(&entry.trigger));
+        let fn_key = ObjectKey::new(ObjectKind::Function, &entry.function);
+        let skipped = skip_reason(&entry, event, columns);
+        self.graph
+            .node(GraphNode::trigger(&trigger_id, table, &entry));
+        self.graph.edge(GraphEdge::fires(
+            table,
+            &trigger_id,
+            event,
+            &entry,
+            &skipped,
+        ));
+        self.function_node(&fn_key);
+        self.graph
+            .edge(GraphEdge::calls_function(&trigger_id, &fn_key, &entry));
+        let function = if skipped.is_none() {
+            self.trail.push(entry.trigger.clone());
+            let f = self.visit_function(&fn_key, depth);
+            self.trail.pop();
+            Some(f)
+        } else {
+            None
+        };
+        TriggerVisit {
+            entry,
+            skipped,
+            function,
+        }
+    }
+
+    fn function_node(&mut self, key: &ObjectKey) -> Option<Rc<BodyFacts>> {
+        let facts = self.analyses.get(self.index, key);
+        let problem = facts.as_ref().and_then(|f| f.status.problem());
+        if let Some(p) = &problem {
+            self.unanalysable.insert(Unanalysable {
+                function: key.name().to_string(),
+                problem: p.clone(),
+            });
+        }
+        self.graph.node(GraphNode {
+            id: key.to_string(),
+            kind: NodeKind::Function,
+            name: key.name().to_string(),
+            table: None,
+            missing: facts.is_none(),
+            problem,
+        });
+        facts
+    }
+
+    fn visit_function(&mut self, key: &ObjectKey, depth: usize) -> FunctionVisit {
+        let facts = self.function_node(key);
+        let mut visit = FunctionVisit {
+            name: key.name().to_string(),
+            missing: facts.is_none(),
+            problem: facts.as_ref().and_then(|f| f.status.problem()),
+            recursion: false,
+            assigns: Vec::new(),
+            writes: Vec::new(),
+            notifies: Vec::new(),
+            dynamic: Vec::new(),
+            calls: Vec::new(),
+        };
+        let Some(facts) = facts else { return visit };
+        if self.call_path.contains(key) {
+            let at = self
+                .trail
+                .iter()
+                .rposition(|l| l == key.name())
+                .unwrap_or(self.trail.len());
+            let mut path = self.trail[at..].to_vec();
+            path.push(key.name().to_string());
+            self.cycles.insert(Cycle { kind: "call", path });
+            visit.recursion = true;
+            return visit;
+        }
+        self.function_visits += 1;
+        if self.function_visits > FUNCTION_VISIT_BUDGET {
+            self.truncated = true;
+            return visit;
+        }
+        self.call_path.push(key.clone());
+        self.trail.push(key.name().to_string());
+        draw_body(&mut self.graph, key, &facts);
+        visit.assigns = facts.new_assigned.iter().cloned().collect();
+        for w in &facts.writes {
+            let cols = if w.op == WriteOp::Update {
+                w.columns.clone()
+            } else {
+                None
+            };
+            let target = self.visit_table(&w.table, w.op.event(), cols, depth + 1);
+            visit.writes.push(WriteVisit {
+                write: w.clone(),
+                target,
+            });
+        }
+        visit.notifies = facts.notifies.clone();
+        visit.dynamic = facts.dynamic.clone();
+        let from = key.to_string();
+        for callee in &facts.calls {
+            self.function_node(callee);
+            self.graph.edge(GraphEdge {
+                from: from.clone(),
+                to: callee.to_string(),
+                kind: EdgeKind::Calls,
+                ..GraphEdge::default()
+            });
+            let v = self.visit_function(callee, depth);
+            visit.calls.push(v);
+        }
+        self.trail.pop();
+        self.call_path.pop();
+        visit
+    }
+
+    /// Ordering hazards among the triggers that fire on one table state.
+    fn order_hazards(&mut self, table: &str, event: &str, triggers: &[TriggerVisit]) {
+        let firing: Vec<&FiringEntry> = triggers
+            .iter()
+            .filter(|t| t.skipped.is_none())
+            .map(|t| &t.entry)
+            .collect();
+        let found = self
+            .hazard_finder
+            .hazards(self.index, self.analyses, table, event, &firing);
+        self.hazards.extend(found);
+    }
+}
+
+/// The fan-out of one table, analysing only the routines it reaches.
+pub fn table_fanout(
+    snapshot: &CatalogSnapshot,
+    table: &str,
+    event: &str,
+    columns: Option<Vec<String>>,
+    opts: &WalkOptions,
+) -> Result<Fanout, GraphError> {
+    let index = SnapshotIndex::new(snapshot);
+    let mut analyses = Analyses::lazy();
+    fanout(&index, &mut analyses, table, event, columns, opts)
+}

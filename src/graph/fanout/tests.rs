@@ -1,0 +1,295 @@
+//! Tests of the fan-out walk over small hand-made snapshots.
+
+use super::*;
+use crate::graph::firing::tests::trigger;
+use crate::graph::testkit::{foreign_key, plpgsql, snapshot_with, table, trigger_object};
+use crate::model::CatalogObject;
+
+fn trig(name: &str, timing: &str, events: &[&str], function: &str) -> CatalogObject {
+    let mut t = trigger(name, timing, events);
+    t.function = format!("public.{function}()");
+    trigger_object(t)
+}
+
+/// `public.t` with a reader that sorts before the auto-code writer, a function fired
+/// twice that UPDATEs its own table, and a child with a cascading FK.
+fn base() -> Vec<CatalogObject> {
+    vec![
+        table("public", "t"),
+        table("public", "child"),
+        table("public", "log"),
+        plpgsql(
+            "fn_gate",
+            "BEGIN IF NEW.code IS NULL THEN RAISE EXCEPTION 'no code'; END IF; RETURN NEW; END",
+        ),
+        plpgsql(
+            "fn_autocode",
+            "BEGIN NEW.code := 'X-' || NEW.id; RETURN NEW; END",
+        ),
+        plpgsql(
+            "fn_touch",
+            "BEGIN UPDATE t SET touched = now() WHERE id = NEW.id; RETURN NULL; END",
+        ),
+        plpgsql(
+            "fn_log",
+            "BEGIN INSERT INTO log VALUES (1); PERFORM pg_notify('evt', 'x'); RETURN NULL; END",
+        ),
+        trig("a_gate", "before", &["insert"], "fn_gate"),
+        trig("b_autocode", "before", &["insert"], "fn_autocode"),
+        trig("c_touch", "after", &["insert"], "fn_touch"),
+        trig("d_touch_again", "after", &["insert"], "fn_touch"),
+        trig("e_child_delete", "after", &["delete"], "fn_log"),
+        foreign_key("child", "t_id", "t", "cascade"),
+    ]
+}
+
+fn walk(
+    objects: Vec<CatalogObject>,
+    table: &str,
+    event: &str,
+    columns: Option<Vec<String>>,
+    depth: Option<usize>,
+) -> Fanout {
+    let snap = snapshot_with(objects);
+    table_fanout(
+        &snap,
+        table,
+        event,
+        columns,
+        &WalkOptions {
+            depth,
+            ..WalkOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+fn has_edge(f: &Fanout, from: &str, to: &str, kind: EdgeKind) -> bool {
+    f.graph
+        .edges()
+        .any(|e| e.from == from && e.to == to && e.kind == kind)
+}
+
+#[test]
+fn updating_its_own_table_after_insert_is_not_a_cycle() {
+    let f = walk(base(), "public.t", "insert", None, None);
+    assert!(f.cycles.is_empty(), "{:?}", f.cycles);
+    assert!(has_edge(
+        &f,
+        "function:public.fn_touch()",
+        "table:public.t",
+        EdgeKind::Writes
+    ));
+    let write = &f.tree.triggers[2].function.as_ref().unwrap().writes[0];
+    assert_eq!(write.target.event, "update");
+    assert_eq!(
+        write.target.columns.as_deref(),
+        Some(&["touched".to_string()][..])
+    );
+}
+
+#[test]
+fn inserting_into_its_own_table_after_insert_is_a_cycle() {
+    let mut objects = base();
+    objects.push(plpgsql(
+        "fn_clone",
+        "BEGIN INSERT INTO t (code) VALUES (NEW.code || '-copy'); RETURN NULL; END",
+    ));
+    objects.push(trig("f_clone", "after", &["insert"], "fn_clone"));
+    let f = walk(objects, "public.t", "insert", None, None);
+    assert_eq!(f.cycles.len(), 1, "{:?}", f.cycles);
+    assert_eq!(
+        f.cycles[0].path,
+        [
+            "public.t INSERT",
+            "f_clone",
+            "public.fn_clone()",
+            "public.t INSERT"
+        ]
+    );
+}
+
+#[test]
+fn read_before_assigned_and_fired_twice_hazards() {
+    let f = walk(base(), "public.t", "insert", None, None);
+    assert!(f.hazards.contains(&Hazard::ReadBeforeAssigned {
+        table: "public.t".into(),
+        event: "insert".into(),
+        column: "code".into(),
+        reader: "a_gate".into(),
+        reader_order: 1,
+        writer: "b_autocode".into(),
+        writer_order: 2,
+    }));
+    assert!(f.hazards.iter().any(
+        |h| matches!(h, Hazard::RoutineFiredTwice { function, triggers, .. }
+        if function == "public.fn_touch()" && triggers == &["c_touch", "d_touch_again"])
+    ));
+
+    // Renamed to sort after the writer: no ordering hazard.
+    let renamed: Vec<CatalogObject> = base()
+        .into_iter()
+        .filter(|o| !o.key.as_str().ends_with(".a_gate"))
+        .chain([trig("z_gate", "before", &["insert"], "fn_gate")])
+        .collect();
+    let f = walk(renamed, "public.t", "insert", None, None);
+    assert!(
+        !f.hazards
+            .iter()
+            .any(|h| matches!(h, Hazard::ReadBeforeAssigned { .. })),
+        "{:?}",
+        f.hazards
+    );
+}
+
+#[test]
+fn update_of_columns_decide_which_triggers_fire() {
+    let mut objects = base();
+    let mut upd_of = trigger("u_status", "after", &["update"]);
+    upd_of.update_columns = vec!["status".into()];
+    upd_of.function = "public.fn_log()".into();
+    objects.push(trigger_object(upd_of));
+    // fn_touch sets only `touched`: u_status must not fire on its UPDATE.
+    let f = walk(objects.clone(), "public.t", "insert", None, None);
+    let touch = f
+        .tree
+        .triggers
+        .iter()
+        .find(|t| t.entry.trigger == "c_touch")
+        .unwrap();
+    let target = &touch.function.as_ref().unwrap().writes[0].target;
+    assert_eq!(target.triggers.len(), 1);
+    assert!(target.triggers[0]
+        .skipped
+        .as_deref()
+        .unwrap()
+        .contains("UPDATE OF status"));
+    // An UPDATE of unknown columns, or of status, fires it.
+    let f = walk(objects.clone(), "public.t", "update", None, None);
+    assert!(f.firing_order[0].skipped.is_none());
+    let f = walk(
+        objects,
+        "public.t",
+        "update",
+        Some(vec!["status".into()]),
+        None,
+    );
+    assert!(f.firing_order[0].skipped.is_none());
+    assert!(has_edge(
+        &f,
+        "function:public.fn_log()",
+        "channel:evt",
+        EdgeKind::Notifies
+    ));
+}
+
+#[test]
+fn delete_cascades_to_the_child_and_fires_its_triggers() {
+    let mut objects = base();
+    objects.push(trig("g_child_del", "before", &["delete"], "fn_log"));
+    let mut child_trigger = trigger("h_on_child", "after", &["delete"]);
+    child_trigger.table = "public.child".into();
+    child_trigger.function = "public.fn_log()".into();
+    objects.push(trigger_object(child_trigger));
+    let f = walk(objects, "public.t", "delete", None, None);
+    assert!(has_edge(
+        &f,
+        "table:public.t",
+        "table:public.child",
+        EdgeKind::Cascade
+    ));
+    let c = &f.tree.cascades[0];
+    assert_eq!(
+        (c.action.as_str(), c.child.event.as_str()),
+        ("cascade", "delete")
+    );
+    assert_eq!(c.child.triggers[0].entry.trigger, "h_on_child");
+    // SET NULL becomes an UPDATE of the FK column.
+    let objects: Vec<CatalogObject> = base()
+        .into_iter()
+        .map(|o| {
+            if o.kind() == ObjectKind::Constraint {
+                foreign_key("child", "t_id", "t", "set_null")
+            } else {
+                o
+            }
+        })
+        .collect();
+    let f = walk(objects, "public.t", "delete", None, None);
+    assert_eq!(f.tree.cascades[0].child.event, "update");
+    assert_eq!(
+        f.tree.cascades[0].child.columns.as_deref(),
+        Some(&["t_id".to_string()][..])
+    );
+}
+
+#[test]
+fn depth_bounds_the_walk() {
+    let mut objects = base();
+    let mut on_log = trigger("on_log", "after", &["insert"]);
+    on_log.table = "public.log".into();
+    on_log.function = "public.fn_autocode()".into();
+    objects.push(trigger_object(on_log));
+    objects.push(trig("i_log", "after", &["insert"], "fn_log"));
+    let deep = walk(objects.clone(), "public.t", "insert", None, None);
+    assert!(!deep.depth_limited);
+    assert!(deep.graph.node_by_id("trigger:public.log.on_log").is_some());
+    let shallow = walk(objects, "public.t", "insert", None, Some(1));
+    assert!(shallow.depth_limited);
+    assert!(shallow.graph.node_by_id("table:public.log").is_some());
+    assert!(shallow
+        .graph
+        .node_by_id("trigger:public.log.on_log")
+        .is_none());
+}
+
+#[test]
+fn disabled_and_replica_triggers_are_listed_but_not_followed() {
+    let mut objects = base();
+    let mut off = trigger("j_off", "after", &["insert"]);
+    off.enabled = "disabled".into();
+    off.function = "public.fn_log()".into();
+    objects.push(trigger_object(off));
+    let f = walk(objects, "public.t", "insert", None, None);
+    let step = f
+        .firing_order
+        .iter()
+        .find(|s| s.entry.trigger == "j_off")
+        .unwrap();
+    assert_eq!(step.skipped.as_deref(), Some("disabled"));
+    assert!(!has_edge(
+        &f,
+        "function:public.fn_log()",
+        "table:public.log",
+        EdgeKind::Writes
+    ));
+}
+
+#[test]
+fn resolve_table_accepts_bare_qualified_and_key_forms() {
+    let snap = snapshot_with(vec![
+        table("public", "t"),
+        table("gov", "dup"),
+        table("public", "dup"),
+    ]);
+    assert_eq!(resolve_table(&snap, "t").unwrap(), "public.t");
+    assert_eq!(resolve_table(&snap, "table:public.t").unwrap(), "public.t");
+    assert_eq!(resolve_table(&snap, "gov.dup").unwrap(), "gov.dup");
+    assert_eq!(resolve_table(&snap, "dup").unwrap(), "public.dup");
+    assert!(matches!(
+        resolve_table(&snap, "nope"),
+        Err(GraphError::UnknownTable { .. })
+    ));
+    assert!(parse_event("DELETE").is_ok());
+    assert!(parse_event("select").is_err());
+}
+
+#[test]
+fn the_whole_database_is_ranked_by_fan_out() {
+    let snap = snapshot_with(base());
+    let db = crate::graph::database_fanout(&snap, &WalkOptions::default());
+    assert_eq!(db.tables[0].table, "public.t");
+    assert_eq!(db.tables[0].rank, 1);
+    assert!(db.tables[0].triggers >= 5);
+    assert!(db.tables[0].channels == 1);
+}

@@ -1,0 +1,106 @@
+//! The visit tree of a walk (what each table, trigger, routine, write and cascade led to)
+//! and the options of a walk.
+
+use super::graph::{FanoutGraph, FiringStep};
+use super::hazard::{Cycle, Hazard, Unanalysable};
+use crate::graph::body::{DynamicSql, Notify, TableWrite};
+use crate::graph::firing::FiringEntry;
+use serde::Serialize;
+
+/// How a table state appears in the tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitOutcome {
+    Expanded,
+    /// Already expanded earlier in this walk.
+    ShownAbove,
+    /// Reached again while being expanded: a cycle.
+    Cycle,
+    /// Not expanded: `--depth` reached.
+    DepthLimit,
+    /// Not in the snapshot: cannot be followed.
+    Missing,
+}
+
+/// One table state in the tree: its triggers for the event, and its FK cascades.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableVisit {
+    pub table: String,
+    pub event: String,
+    /// UPDATE: the columns set, when known.
+    pub columns: Option<Vec<String>>,
+    pub outcome: VisitOutcome,
+    pub triggers: Vec<TriggerVisit>,
+    pub cascades: Vec<CascadeVisit>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TriggerVisit {
+    pub entry: FiringEntry,
+    pub skipped: Option<String>,
+    /// Absent when the trigger does not fire here.
+    pub function: Option<FunctionVisit>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionVisit {
+    /// The name part of the routine's key: `public.f(text)`.
+    pub name: String,
+    pub missing: bool,
+    pub problem: Option<String>,
+    /// Already on the call path: recursion, not expanded again.
+    pub recursion: bool,
+    pub assigns: Vec<String>,
+    pub writes: Vec<WriteVisit>,
+    pub notifies: Vec<Notify>,
+    pub dynamic: Vec<DynamicSql>,
+    pub calls: Vec<FunctionVisit>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriteVisit {
+    pub write: TableWrite,
+    pub target: TableVisit,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CascadeVisit {
+    pub constraint: String,
+    pub action: String,
+    pub child: TableVisit,
+}
+
+/// The fan-out of one event on one table.
+#[derive(Clone, Debug, Serialize)]
+pub struct Fanout {
+    pub table: String,
+    pub event: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
+    pub firing_order: Vec<FiringStep>,
+    #[serde(flatten)]
+    pub graph: FanoutGraph,
+    pub hazards: Vec<Hazard>,
+    pub cycles: Vec<Cycle>,
+    pub unanalysable: Vec<Unanalysable>,
+    /// Some state was left unexpanded because of `--depth`.
+    pub depth_limited: bool,
+    /// The walk stopped early: the call graph multiplies paths beyond a sane budget.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub depth: Option<usize>,
+    #[serde(skip)]
+    pub tree: TableVisit,
+}
+
+/// Walk options.
+#[derive(Clone, Debug, Default)]
+pub struct WalkOptions {
+    /// How many levels of tables to expand (1: only the walked table's triggers); None:
+    /// until every state is expanded.
+    pub depth: Option<usize>,
+    /// Whole-database mode: also build the union graph (for DOT, Mermaid, JSON). The
+    /// ranking alone does not need it, and on a large catalog it is most of the work.
+    pub database_graph: bool,
+}

@@ -30,12 +30,12 @@ pub enum Event {
 }
 
 impl Event {
-    fn as_str(self) -> &'static str {
+    fn of_graph(self) -> graph::firing::Event {
         match self {
-            Event::Insert => "insert",
-            Event::Update => "update",
-            Event::Delete => "delete",
-            Event::Truncate => "truncate",
+            Event::Insert => graph::firing::Event::Insert,
+            Event::Update => graph::firing::Event::Update,
+            Event::Delete => graph::firing::Event::Delete,
+            Event::Truncate => graph::firing::Event::Truncate,
         }
     }
 }
@@ -86,10 +86,10 @@ impl GraphCmd {
             Some(table) => {
                 let table = graph::resolve_table(snap, table)?;
                 let columns = (!self.columns.is_empty()).then(|| self.columns.clone());
-                let f = graph::table_fanout(snap, &table, self.event.as_str(), columns, &opts)
+                let f = graph::table_fanout(snap, &table, self.event.of_graph(), columns, &opts)
                     .with_context(|| format!("walking the fan-out of {table}"))?;
                 let root = format!("table:{table}");
-                let title = format!("{} on {table}", self.event.as_str().to_uppercase());
+                let title = format!("{} on {table}", self.event.of_graph().label());
                 match self.format {
                     GraphFormat::Tree => draw::write_tree(&mut out, &f)?,
                     GraphFormat::Dot => draw::write_dot(&mut out, &f.graph, &title, Some(&root))?,

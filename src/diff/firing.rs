@@ -3,20 +3,18 @@
 //! trigger can move past its siblings (PostgreSQL orders triggers of one phase by name), so a
 //! rename that looks cosmetic can change what a BEFORE trigger sees.
 
-use crate::graph::firing::firing_order;
+use crate::graph::firing::{firing_order, Event};
 use crate::model::{CatalogSnapshot, ObjectKind};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
 use super::ObjectChange;
 
-pub const EVENTS: [&str; 4] = ["insert", "update", "delete", "truncate"];
-
 /// One table and event whose firing sequence differs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FiringOrderChange {
     pub table: String,
-    pub event: String,
+    pub event: Event,
     /// Trigger names in firing order, before and after.
     pub before: Vec<String>,
     pub after: Vec<String>,
@@ -43,7 +41,7 @@ pub fn firing_order_changes(
         .collect();
     let mut out = Vec::new();
     for table in &tables {
-        for event in EVENTS {
+        for event in Event::ALL {
             let before = firing_order(base, table, event);
             let after = firing_order(head, table, event);
             let names = |list: &[crate::graph::firing::FiringEntry]| -> Vec<String> {
@@ -82,7 +80,7 @@ pub fn firing_order_changes(
                 .collect();
             out.push(FiringOrderChange {
                 table: table.clone(),
-                event: event.to_string(),
+                event,
                 before: b,
                 after: a,
                 moved,

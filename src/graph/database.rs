@@ -13,7 +13,7 @@ use super::fanout::{
     cascades, skip_reason, Analyses, Cascade, Cycle, EdgeKind, FanoutGraph, GraphEdge, GraphNode,
     Hazard, HazardFinder, NodeKind, Unanalysable, WalkOptions,
 };
-use super::firing::{order_triggers, FiringEntry, EVENTS};
+use super::firing::{order_triggers, Event, FiringEntry};
 use super::index::SnapshotIndex;
 use super::sqlfacts::WriteOp;
 use crate::model::{quote_ident, CatalogSnapshot, ObjectKey, ObjectKind};
@@ -65,7 +65,7 @@ struct Closure {
 
 struct State {
     table: String,
-    event: &'static str,
+    event: Event,
     columns: Option<Vec<String>>,
     /// Successor states, with the steps that lead there (trigger and function, or FK).
     succ: Vec<(usize, Vec<String>)>,
@@ -80,10 +80,10 @@ struct State {
 impl State {
     fn label(&self) -> String {
         match &self.columns {
-            Some(c) if self.event == "update" => {
+            Some(c) if self.event == Event::Update => {
                 format!("{} UPDATE OF {}", self.table, c.join(", "))
             }
-            _ => format!("{} {}", self.table, self.event.to_uppercase()),
+            _ => format!("{} {}", self.table, self.event.label()),
         }
     }
 }
@@ -106,7 +106,7 @@ struct Builder<'a, 's> {
     analyses: Analyses,
     graph: FanoutGraph,
     states: Vec<State>,
-    state_ids: HashMap<(String, &'static str, Option<Vec<String>>), usize>,
+    state_ids: HashMap<(String, Event, Option<Vec<String>>), usize>,
     queue: VecDeque<usize>,
     trigger_ids: Interner,
     channel_ids: Interner,
@@ -148,7 +148,12 @@ pub fn database_fanout(snapshot: &CatalogSnapshot, opts: &WalkOptions) -> Databa
     roots.retain(|t| index.has_relation(t));
     let root_states: Vec<(&str, Vec<usize>)> = roots
         .iter()
-        .map(|t| (*t, EVENTS.iter().map(|e| b.state(t, e, None)).collect()))
+        .map(|t| {
+            (
+                *t,
+                Event::ALL.iter().map(|e| b.state(t, *e, None)).collect(),
+            )
+        })
         .collect();
     while let Some(s) = b.queue.pop_front() {
         b.expand(s);
@@ -224,7 +229,7 @@ fn table_node(table: &str, missing: bool) -> GraphNode {
 }
 
 impl Builder<'_, '_> {
-    fn state(&mut self, table: &str, event: &'static str, columns: Option<Vec<String>>) -> usize {
+    fn state(&mut self, table: &str, event: Event, columns: Option<Vec<String>>) -> usize {
         let key = (table.to_string(), event, columns.clone());
         if let Some(&s) = self.state_ids.get(&key) {
             return s;
@@ -317,7 +322,7 @@ impl Builder<'_, '_> {
             let step = format!(
                 "{} ON {} {}",
                 c.constraint,
-                event.to_uppercase(),
+                event.label(),
                 c.action.to_uppercase()
             );
             let target = self.state(&c.child, c.child_event, c.child_columns);
@@ -325,13 +330,13 @@ impl Builder<'_, '_> {
         }
     }
 
-    fn draw_cascade(&mut self, table: &str, event: &str, c: &Cascade) {
+    fn draw_cascade(&mut self, table: &str, event: Event, c: &Cascade) {
         self.graph_node(table_node(&c.child, !self.index.has_relation(&c.child)));
         self.graph.edge(GraphEdge {
             from: format!("table:{table}"),
             to: format!("table:{}", c.child),
             kind: EdgeKind::Cascade,
-            event: Some(event.to_string()),
+            event: Some(event),
             action: Some(c.action.clone()),
             constraint: Some(c.constraint.clone()),
             columns: c.child_columns.clone(),
@@ -342,7 +347,7 @@ impl Builder<'_, '_> {
     fn draw_trigger(
         &mut self,
         table: &str,
-        event: &str,
+        event: Event,
         entry: &FiringEntry,
         trigger_id: &str,
         fn_key: &ObjectKey,
@@ -703,9 +708,14 @@ mod tests {
     fn agrees_with_the_single_table_walk() {
         let snap = snapshot_with(objects());
         let db = database_fanout(&snap, &WalkOptions::default());
-        let single =
-            crate::graph::table_fanout(&snap, "public.a", "insert", None, &WalkOptions::default())
-                .unwrap();
+        let single = crate::graph::table_fanout(
+            &snap,
+            "public.a",
+            Event::Insert,
+            None,
+            &WalkOptions::default(),
+        )
+        .unwrap();
         let triggers = single
             .graph
             .nodes()

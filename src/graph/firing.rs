@@ -12,8 +12,54 @@ use crate::model::fingerprint::normalize_table_name;
 use crate::model::{CatalogSnapshot, ObjectKind, TriggerDef};
 use serde::{Deserialize, Serialize};
 
-/// The four events a table trigger can fire on, in the order `TriggerDef::events` lists them.
-pub const EVENTS: [&str; 4] = ["insert", "update", "delete", "truncate"];
+/// An event a table trigger can fire on. The variants are in the byte order of their
+/// names, so that anything sorted by event sorts as it did when events were strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Event {
+    Delete,
+    Insert,
+    Truncate,
+    Update,
+}
+
+impl Event {
+    /// The four, in the order `TriggerDef::events` lists them.
+    pub const ALL: [Event; 4] = [Event::Insert, Event::Update, Event::Delete, Event::Truncate];
+
+    /// As the snapshot spells it (`TriggerDef::events`): `insert`, ….
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::Insert => "insert",
+            Event::Update => "update",
+            Event::Delete => "delete",
+            Event::Truncate => "truncate",
+        }
+    }
+
+    /// For people: `INSERT`, ….
+    pub fn label(self) -> &'static str {
+        match self {
+            Event::Insert => "INSERT",
+            Event::Update => "UPDATE",
+            Event::Delete => "DELETE",
+            Event::Truncate => "TRUNCATE",
+        }
+    }
+
+    /// An event name in any case.
+    pub fn parse(s: &str) -> Option<Event> {
+        Event::ALL
+            .into_iter()
+            .find(|e| e.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+impl std::fmt::Display for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// When in a statement's life a trigger fires; the derived order is the firing order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -146,7 +192,7 @@ impl FiringEntry {
 /// means `public`. `event` is `insert`, `update`, `delete` or `truncate`. Every trigger on
 /// the event is listed, including disabled, replica-only and `UPDATE OF` triggers; their
 /// entries say so.
-pub fn firing_order(snapshot: &CatalogSnapshot, table: &str, event: &str) -> Vec<FiringEntry> {
+pub fn firing_order(snapshot: &CatalogSnapshot, table: &str, event: Event) -> Vec<FiringEntry> {
     let table = normalize_table_name(table);
     let triggers = snapshot
         .objects_of(ObjectKind::Trigger)
@@ -158,10 +204,12 @@ pub fn firing_order(snapshot: &CatalogSnapshot, table: &str, event: &str) -> Vec
 /// [`firing_order`] over triggers already known to be on one table.
 pub fn order_triggers<'a>(
     triggers: impl IntoIterator<Item = &'a TriggerDef>,
-    event: &str,
+    event: Event,
 ) -> Vec<FiringEntry> {
-    let mut on_event: Vec<&TriggerDef> =
-        triggers.into_iter().filter(|t| t.fires_on(event)).collect();
+    let mut on_event: Vec<&TriggerDef> = triggers
+        .into_iter()
+        .filter(|t| t.fires_on(event.as_str()))
+        .collect();
     on_event.sort_by(|a, b| {
         (FiringPhase::of(a), a.name.as_bytes()).cmp(&(FiringPhase::of(b), b.name.as_bytes()))
     });
@@ -225,7 +273,7 @@ pub(crate) mod tests {
             stmt_before,
             trigger("a_before", "before", &["insert"]),
         ];
-        let order = order_triggers(&ts, "insert");
+        let order = order_triggers(&ts, Event::Insert);
         assert_eq!(
             names(&order),
             [
@@ -254,7 +302,7 @@ pub(crate) mod tests {
             trigger("Trg_upper", "before", &["insert"]),
         ];
         assert_eq!(
-            names(&order_triggers(&ts, "insert")),
+            names(&order_triggers(&ts, Event::Insert)),
             ["Trg_upper", "trg_a_gate", "trg_auto_code"]
         );
     }
@@ -266,9 +314,9 @@ pub(crate) mod tests {
             trigger("ins_upd", "before", &["insert", "update"]),
             trigger("del", "after", &["delete"]),
         ];
-        assert_eq!(names(&order_triggers(&ts, "update")), ["ins_upd"]);
-        assert_eq!(names(&order_triggers(&ts, "delete")), ["del"]);
-        assert!(order_triggers(&ts, "truncate").is_empty());
+        assert_eq!(names(&order_triggers(&ts, Event::Update)), ["ins_upd"]);
+        assert_eq!(names(&order_triggers(&ts, Event::Delete)), ["del"]);
+        assert!(order_triggers(&ts, Event::Truncate).is_empty());
     }
 
     #[test]
@@ -276,7 +324,7 @@ pub(crate) mod tests {
         let mut t = trigger("upd_of", "after", &["update"]);
         t.update_columns = vec!["status".into(), "tier".into()];
         t.enabled = "replica".into();
-        let e = &order_triggers([&t], "update")[0];
+        let e = &order_triggers([&t], Event::Update)[0];
         assert!(e.fires_for_columns(None));
         assert!(e.fires_for_columns(Some(&["tier".to_string()])));
         assert!(!e.fires_for_columns(Some(&["name".to_string()])));
@@ -285,7 +333,7 @@ pub(crate) mod tests {
         let mut both = trigger("both", "before", &["insert", "update"]);
         both.update_columns = vec!["script_path".into()];
         assert_eq!(
-            order_triggers([&both], "insert")[0].events_clause(),
+            order_triggers([&both], Event::Insert)[0].events_clause(),
             "INSERT OR UPDATE OF script_path"
         );
     }

@@ -7,6 +7,7 @@
 //! of; any other node is walked generically through its serde form, so an exotic construct
 //! costs time but never hides a call or a write.
 
+use crate::graph::firing::Event;
 use pg_query::protobuf::{self, a_const, CmdType, OnConflictAction};
 use pg_query::NodeEnum;
 use serde::Serialize;
@@ -24,12 +25,12 @@ pub enum WriteOp {
 
 impl WriteOp {
     /// The trigger event the write causes.
-    pub fn event(self) -> &'static str {
+    pub fn event(self) -> Event {
         match self {
-            WriteOp::Insert => "insert",
-            WriteOp::Update => "update",
-            WriteOp::Delete => "delete",
-            WriteOp::Truncate => "truncate",
+            WriteOp::Insert => Event::Insert,
+            WriteOp::Update => Event::Update,
+            WriteOp::Delete => Event::Delete,
+            WriteOp::Truncate => Event::Truncate,
         }
     }
 }

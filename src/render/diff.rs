@@ -104,7 +104,7 @@ fn firing_line(f: &FiringOrderChange) -> String {
     };
     format!(
         "firing order of {} on {} changed{moved}",
-        f.event.to_uppercase(),
+        f.event.label(),
         f.table
     )
 }
@@ -120,7 +120,7 @@ fn firing_line_markdown(f: &FiringOrderChange) -> String {
     };
     format!(
         "firing order of {} on {} changed{moved}",
-        f.event.to_uppercase(),
+        f.event.label(),
         markdown::code(&f.table)
     )
 }

@@ -13,6 +13,7 @@ use crate::graph::fanout::{
     CascadeVisit, EdgeKind, Fanout, FanoutGraph, FunctionVisit, GraphEdge, GraphNode, NodeKind,
     TableVisit, TriggerVisit, VisitOutcome, WriteVisit,
 };
+use crate::graph::firing::Event;
 use crate::graph::FiringEntry;
 use std::io::{self, Write};
 
@@ -70,10 +71,10 @@ pub fn write_tree<W: Write>(out: &mut W, f: &Fanout) -> io::Result<()> {
 
 fn state(t: &TableVisit) -> String {
     let cols = match &t.columns {
-        Some(c) if t.event == "update" => format!(" OF {}", c.join(", ")),
+        Some(c) if t.event == Event::Update => format!(" OF {}", c.join(", ")),
         _ => String::new(),
     };
-    format!("{}{cols} on {}", t.event.to_uppercase(), cell(&t.table))
+    format!("{}{cols} on {}", t.event.label(), cell(&t.table))
 }
 
 /// Why a table state has nothing under it, if it has nothing under it.
@@ -265,7 +266,7 @@ fn function_lines(lines: &mut Vec<String>, f: &FunctionVisit, prefix: &str) {
 fn write_lines(lines: &mut Vec<String>, w: &WriteVisit, prefix: &str) {
     let mut s = format!(
         "{prefix}writes {} {}",
-        w.write.op.event().to_uppercase(),
+        w.write.op.event().label(),
         cell(&w.write.table)
     );
     if let Some(cols) = &w.write.columns {
@@ -407,7 +408,7 @@ fn edge_label(e: &GraphEdge) -> String {
         EdgeKind::Fires => {
             let mut l = format!(
                 "{} #{} {} {}",
-                upper(&e.event),
+                e.event.map(Event::label).unwrap_or_default(),
                 e.order.unwrap_or_default(),
                 upper(&e.timing),
                 upper(&e.level)
@@ -435,7 +436,9 @@ fn edge_label(e: &GraphEdge) -> String {
         }
         EdgeKind::Calls => "calls".to_string(),
         EdgeKind::Writes => {
-            let mut l = e.op.map(|o| o.event().to_uppercase()).unwrap_or_default();
+            let mut l =
+                e.op.map(|o| o.event().label().to_string())
+                    .unwrap_or_default();
             if let Some(c) = &e.columns {
                 l.push_str(&format!(" SET {}", c.join(", ")));
             }
@@ -447,7 +450,11 @@ fn edge_label(e: &GraphEdge) -> String {
         EdgeKind::Notifies if e.opaque => "NOTIFY (computed channel)".to_string(),
         EdgeKind::Notifies => "NOTIFY".to_string(),
         EdgeKind::Dynamic => "EXECUTE (opaque)".to_string(),
-        EdgeKind::Cascade => format!("ON {} {}", upper(&e.event), upper(&e.action)),
+        EdgeKind::Cascade => format!(
+            "ON {} {}",
+            e.event.map(Event::label).unwrap_or_default(),
+            upper(&e.action)
+        ),
     };
     if e.kind == EdgeKind::Dynamic && !e.opaque {
         s = "EXECUTE (literal)".to_string();

@@ -1,7 +1,7 @@
 //! Routine analyses, parsed once each and shared by every walk.
 
 use crate::graph::body::{self, BodyFacts};
-use crate::graph::firing::FiringEntry;
+use crate::graph::firing::{Event, FiringEntry};
 use crate::graph::index::SnapshotIndex;
 use crate::model::{quote_ident, ObjectKey};
 use std::collections::HashMap;
@@ -88,7 +88,7 @@ pub(crate) struct Cascade {
     pub child: String,
     /// `cascade`, `set_null` or `set_default`.
     pub action: String,
-    pub child_event: &'static str,
+    pub child_event: Event,
     /// The child's UPDATE sets these (the FK columns), for SET NULL/DEFAULT and ON UPDATE.
     pub child_columns: Option<Vec<String>>,
 }
@@ -97,15 +97,15 @@ pub(crate) struct Cascade {
 pub(crate) fn cascades(
     index: &SnapshotIndex<'_>,
     table: &str,
-    event: &str,
+    event: Event,
     columns: Option<&[String]>,
 ) -> Vec<Cascade> {
     let mut out = Vec::new();
     for c in index.foreign_keys_to(table) {
         let Some(fk) = &c.foreign_key else { continue };
         let action = match event {
-            "delete" => &fk.on_delete,
-            "update" => {
+            Event::Delete => &fk.on_delete,
+            Event::Update => {
                 let touches_key =
                     columns.is_none_or(|set| fk.ref_columns.iter().any(|k| set.contains(k)));
                 if !touches_key {
@@ -116,11 +116,11 @@ pub(crate) fn cascades(
             _ => continue,
         };
         let (child_event, child_columns) = match action.as_str() {
-            "cascade" if event == "delete" => ("delete", None),
+            "cascade" if event == Event::Delete => (Event::Delete, None),
             "cascade" | "set_null" | "set_default" => {
                 let mut cols = c.columns.clone();
                 cols.sort();
-                ("update", Some(cols))
+                (Event::Update, Some(cols))
             }
             _ => continue,
         };
@@ -140,7 +140,7 @@ pub(crate) fn cascades(
 /// or an `UPDATE OF` list none of whose columns the UPDATE sets.
 pub(crate) fn skip_reason(
     entry: &FiringEntry,
-    event: &str,
+    event: Event,
     columns: Option<&[String]>,
 ) -> Option<String> {
     if !entry.fires_normally() {
@@ -150,7 +150,7 @@ pub(crate) fn skip_reason(
             }
             other => other.to_string(),
         })
-    } else if event == "update" && !entry.fires_for_columns(columns) {
+    } else if event == Event::Update && !entry.fires_for_columns(columns) {
         Some(format!(
             "UPDATE OF {}: none of them is set",
             entry.update_columns.join(", ")

@@ -1,7 +1,7 @@
 //! The graph itself: nodes (tables, triggers, routines, channels, opaque SQL), edges and
 //! their kinds, and the firing steps of one table state.
 
-use crate::graph::firing::{FiringEntry, FiringPhase};
+use crate::graph::firing::{Event, FiringEntry, FiringPhase};
 use crate::graph::sqlfacts::WriteOp;
 use crate::model::ObjectKey;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -71,7 +71,7 @@ pub struct GraphEdge {
     pub kind: EdgeKind,
     /// fires, cascade: the event on the source table.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub event: Option<String>,
+    pub event: Option<Event>,
     /// fires: position in the table's firing order for the event.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<usize>,
@@ -136,7 +136,7 @@ impl GraphEdge {
     pub(crate) fn fires(
         table: &str,
         trigger_id: &str,
-        event: &str,
+        event: Event,
         entry: &FiringEntry,
         skipped: &Option<String>,
     ) -> Self {
@@ -144,7 +144,7 @@ impl GraphEdge {
             from: format!("table:{table}"),
             to: trigger_id.to_string(),
             kind: EdgeKind::Fires,
-            event: Some(event.to_string()),
+            event: Some(event),
             order: Some(entry.order),
             phase: Some(entry.phase),
             timing: Some(entry.timing.clone()),

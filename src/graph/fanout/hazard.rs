@@ -3,7 +3,7 @@
 //! analysed.
 
 use super::analyses::Analyses;
-use crate::graph::firing::{FiringEntry, FiringPhase};
+use crate::graph::firing::{Event, FiringEntry, FiringPhase};
 use crate::graph::index::SnapshotIndex;
 use crate::graph::sqlfacts::SqlFacts;
 use crate::model::{ObjectKey, ObjectKind};
@@ -18,7 +18,7 @@ pub enum Hazard {
     /// reading `NEW.code` before `trg_auto_code_dot_tools` generates it).
     ReadBeforeAssigned {
         table: String,
-        event: String,
+        event: Event,
         column: String,
         reader: String,
         reader_order: usize,
@@ -28,7 +28,7 @@ pub enum Hazard {
     /// One routine fired by several triggers for the same event on the same table.
     RoutineFiredTwice {
         table: String,
-        event: String,
+        event: Event,
         function: String,
         triggers: Vec<String>,
         /// Each trigger's arguments, in the same order.
@@ -51,7 +51,7 @@ impl Hazard {
             } => format!(
                 "{reader} (#{reader_order}) reads NEW.{column} before {writer} (#{writer_order}) assigns it \
                  ({} {table}): rename so the reader sorts after the writer",
-                event.to_uppercase()
+                event.label()
             ),
             Hazard::RoutineFiredTwice {
                 table,
@@ -74,7 +74,7 @@ impl Hazard {
                 format!(
                     "{function} fires {} times per {} on {table}: {}",
                     triggers.len(),
-                    event.to_uppercase(),
+                    event.label(),
                     list.join(", ")
                 )
             }
@@ -111,7 +111,7 @@ impl HazardFinder {
         index: &SnapshotIndex<'_>,
         analyses: &mut Analyses,
         table: &str,
-        event: &str,
+        event: Event,
         firing: &[&FiringEntry],
     ) -> Vec<Hazard> {
         let mut out = Vec::new();
@@ -124,7 +124,7 @@ impl HazardFinder {
             if entries.len() > 1 {
                 out.push(Hazard::RoutineFiredTwice {
                     table: table.to_string(),
-                    event: event.to_string(),
+                    event,
                     function: function.to_string(),
                     triggers: entries.iter().map(|e| e.trigger.clone()).collect(),
                     arguments: entries.iter().map(|e| e.arguments.clone()).collect(),
@@ -164,7 +164,7 @@ impl HazardFinder {
                 for column in columns {
                     out.push(Hazard::ReadBeforeAssigned {
                         table: table.to_string(),
-                        event: event.to_string(),
+                        event,
                         column: column.clone(),
                         reader: reader.trigger.clone(),
                         reader_order: reader.order,

@@ -1,7 +1,7 @@
 //! What a user names: a table (resolved against the snapshot, with suggestions) and an
 //! event.
 
-use crate::graph::firing::EVENTS;
+use crate::graph::firing::Event;
 use crate::model::{CatalogSnapshot, ObjectKind};
 
 #[derive(Debug, thiserror::Error)]
@@ -90,10 +90,6 @@ pub fn resolve_table(snapshot: &CatalogSnapshot, input: &str) -> Result<String, 
 }
 
 /// Check an event name given by a user.
-pub fn parse_event(event: &str) -> Result<&'static str, GraphError> {
-    EVENTS
-        .iter()
-        .copied()
-        .find(|e| e.eq_ignore_ascii_case(event))
-        .ok_or_else(|| GraphError::UnknownEvent(event.to_string()))
+pub fn parse_event(event: &str) -> Result<Event, GraphError> {
+    Event::parse(event).ok_or_else(|| GraphError::UnknownEvent(event.to_string()))
 }

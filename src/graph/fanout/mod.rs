@@ -10,7 +10,7 @@
 //! table on INSERT is no cycle, one that INSERTs into it is.
 
 use crate::graph::body::BodyFacts;
-use crate::graph::firing::{order_triggers, FiringEntry};
+use crate::graph::firing::{order_triggers, Event, FiringEntry};
 use crate::graph::index::SnapshotIndex;
 use crate::graph::sqlfacts::WriteOp;
 use crate::model::{quote_ident, CatalogSnapshot, ObjectKey, ObjectKind};
@@ -39,7 +39,7 @@ pub use visit::*;
 /// against call graphs whose paths multiply, not a limit a real catalog reaches.
 const FUNCTION_VISIT_BUDGET: usize = 200_000;
 
-type StateKey = (String, &'static str, Option<Vec<String>>);
+type StateKey = (String, Event, Option<Vec<String>>);
 
 struct Walker<'a, 's> {
     index: &'a SnapshotIndex<'s>,
@@ -66,11 +66,10 @@ pub fn fanout(
     index: &SnapshotIndex<'_>,
     analyses: &mut Analyses,
     table: &str,
-    event: &str,
+    event: Event,
     columns: Option<Vec<String>>,
     opts: &WalkOptions,
 ) -> Result<Fanout, GraphError> {
-    let event = parse_event(event)?;
     let columns = columns.map(|mut c| {
         c.sort();
         c.dedup();
@@ -104,7 +103,7 @@ pub fn fanout(
         .collect();
     Ok(Fanout {
         table: table.to_string(),
-        event: event.to_string(),
+        event,
         columns,
         firing_order,
         graph: w.graph,
@@ -190,10 +189,10 @@ pub(crate) fn draw_body(graph: &mut FanoutGraph, key: &ObjectKey, facts: &BodyFa
     }
 }
 
-fn state_label(table: &str, event: &str, columns: &Option<Vec<String>>) -> String {
+fn state_label(table: &str, event: Event, columns: &Option<Vec<String>>) -> String {
     match columns {
-        Some(c) if event == "update" => format!("{table} UPDATE OF {}", c.join(", ")),
-        _ => format!("{table} {}", event.to_uppercase()),
+        Some(c) if event == Event::Update => format!("{table} UPDATE OF {}", c.join(", ")),
+        _ => format!("{table} {}", event.label()),
     }
 }
 
@@ -201,7 +200,7 @@ impl Walker<'_, '_> {
     fn visit_table(
         &mut self,
         table: &str,
-        event: &'static str,
+        event: Event,
         columns: Option<Vec<String>>,
         depth: usize,
     ) -> TableVisit {
@@ -209,7 +208,7 @@ impl Walker<'_, '_> {
         self.graph.node(table_node(table, !in_snapshot));
         let mut visit = TableVisit {
             table: table.to_string(),
-            event: event.to_string(),
+            event,
             columns: columns.clone(),
             outcome: VisitOutcome::Expanded,
             triggers: Vec::new(),
@@ -268,7 +267,7 @@ impl Walker<'_, '_> {
                 from: format!("table:{table}"),
                 to: format!("table:{child}"),
                 kind: EdgeKind::Cascade,
-                event: Some(event.to_string()),
+                event: Some(event),
                 action: Some(action.clone()),
                 constraint: Some(constraint.clone()),
                 columns: child_cols.clone(),
@@ -276,7 +275,7 @@ impl Walker<'_, '_> {
             });
             self.trail.push(format!(
                 "{constraint} ON {} {}",
-                event.to_uppercase(),
+                event.label(),
                 action.to_uppercase()
             ));
             let child_visit = self.visit_table(&child, child_event, child_cols, depth + 1);
@@ -296,7 +295,7 @@ impl Walker<'_, '_> {
     fn visit_trigger(
         &mut self,
         table: &str,
-        event: &str,
+        event: Event,
         columns: Option<&[String]>,
         entry: FiringEntry,
         depth: usize,
@@ -418,7 +417,7 @@ impl Walker<'_, '_> {
     }
 
     /// Ordering hazards among the triggers that fire on one table state.
-    fn order_hazards(&mut self, table: &str, event: &str, triggers: &[TriggerVisit]) {
+    fn order_hazards(&mut self, table: &str, event: Event, triggers: &[TriggerVisit]) {
         let firing: Vec<&FiringEntry> = triggers
             .iter()
             .filter(|t| t.skipped.is_none())
@@ -435,7 +434,7 @@ impl Walker<'_, '_> {
 pub fn table_fanout(
     snapshot: &CatalogSnapshot,
     table: &str,
-    event: &str,
+    event: Event,
     columns: Option<Vec<String>>,
     opts: &WalkOptions,
 ) -> Result<Fanout, GraphError> {

@@ -46,7 +46,7 @@ fn base() -> Vec<CatalogObject> {
 fn walk(
     objects: Vec<CatalogObject>,
     table: &str,
-    event: &str,
+    event: Event,
     columns: Option<Vec<String>>,
     depth: Option<usize>,
 ) -> Fanout {
@@ -72,7 +72,7 @@ fn has_edge(f: &Fanout, from: &str, to: &str, kind: EdgeKind) -> bool {
 
 #[test]
 fn updating_its_own_table_after_insert_is_not_a_cycle() {
-    let f = walk(base(), "public.t", "insert", None, None);
+    let f = walk(base(), "public.t", Event::Insert, None, None);
     assert!(f.cycles.is_empty(), "{:?}", f.cycles);
     assert!(has_edge(
         &f,
@@ -81,7 +81,7 @@ fn updating_its_own_table_after_insert_is_not_a_cycle() {
         EdgeKind::Writes
     ));
     let write = &f.tree.triggers[2].function.as_ref().unwrap().writes[0];
-    assert_eq!(write.target.event, "update");
+    assert_eq!(write.target.event, Event::Update);
     assert_eq!(
         write.target.columns.as_deref(),
         Some(&["touched".to_string()][..])
@@ -96,7 +96,7 @@ fn inserting_into_its_own_table_after_insert_is_a_cycle() {
         "BEGIN INSERT INTO t (code) VALUES (NEW.code || '-copy'); RETURN NULL; END",
     ));
     objects.push(trig("f_clone", "after", &["insert"], "fn_clone"));
-    let f = walk(objects, "public.t", "insert", None, None);
+    let f = walk(objects, "public.t", Event::Insert, None, None);
     assert_eq!(f.cycles.len(), 1, "{:?}", f.cycles);
     assert_eq!(
         f.cycles[0].path,
@@ -111,10 +111,10 @@ fn inserting_into_its_own_table_after_insert_is_a_cycle() {
 
 #[test]
 fn read_before_assigned_and_fired_twice_hazards() {
-    let f = walk(base(), "public.t", "insert", None, None);
+    let f = walk(base(), "public.t", Event::Insert, None, None);
     assert!(f.hazards.contains(&Hazard::ReadBeforeAssigned {
         table: "public.t".into(),
-        event: "insert".into(),
+        event: Event::Insert,
         column: "code".into(),
         reader: "a_gate".into(),
         reader_order: 1,
@@ -132,7 +132,7 @@ fn read_before_assigned_and_fired_twice_hazards() {
         .filter(|o| !o.key.as_str().ends_with(".a_gate"))
         .chain([trig("z_gate", "before", &["insert"], "fn_gate")])
         .collect();
-    let f = walk(renamed, "public.t", "insert", None, None);
+    let f = walk(renamed, "public.t", Event::Insert, None, None);
     assert!(
         !f.hazards
             .iter()
@@ -150,7 +150,7 @@ fn update_of_columns_decide_which_triggers_fire() {
     upd_of.function = "public.fn_log()".into();
     objects.push(trigger_object(upd_of));
     // fn_touch sets only `touched`: u_status must not fire on its UPDATE.
-    let f = walk(objects.clone(), "public.t", "insert", None, None);
+    let f = walk(objects.clone(), "public.t", Event::Insert, None, None);
     let touch = f
         .tree
         .triggers
@@ -165,12 +165,12 @@ fn update_of_columns_decide_which_triggers_fire() {
         .unwrap()
         .contains("UPDATE OF status"));
     // An UPDATE of unknown columns, or of status, fires it.
-    let f = walk(objects.clone(), "public.t", "update", None, None);
+    let f = walk(objects.clone(), "public.t", Event::Update, None, None);
     assert!(f.firing_order[0].skipped.is_none());
     let f = walk(
         objects,
         "public.t",
-        "update",
+        Event::Update,
         Some(vec!["status".into()]),
         None,
     );
@@ -191,7 +191,7 @@ fn delete_cascades_to_the_child_and_fires_its_triggers() {
     child_trigger.table = "public.child".into();
     child_trigger.function = "public.fn_log()".into();
     objects.push(trigger_object(child_trigger));
-    let f = walk(objects, "public.t", "delete", None, None);
+    let f = walk(objects, "public.t", Event::Delete, None, None);
     assert!(has_edge(
         &f,
         "table:public.t",
@@ -215,8 +215,8 @@ fn delete_cascades_to_the_child_and_fires_its_triggers() {
             }
         })
         .collect();
-    let f = walk(objects, "public.t", "delete", None, None);
-    assert_eq!(f.tree.cascades[0].child.event, "update");
+    let f = walk(objects, "public.t", Event::Delete, None, None);
+    assert_eq!(f.tree.cascades[0].child.event, Event::Update);
     assert_eq!(
         f.tree.cascades[0].child.columns.as_deref(),
         Some(&["t_id".to_string()][..])
@@ -231,10 +231,10 @@ fn depth_bounds_the_walk() {
     on_log.function = "public.fn_autocode()".into();
     objects.push(trigger_object(on_log));
     objects.push(trig("i_log", "after", &["insert"], "fn_log"));
-    let deep = walk(objects.clone(), "public.t", "insert", None, None);
+    let deep = walk(objects.clone(), "public.t", Event::Insert, None, None);
     assert!(!deep.depth_limited);
     assert!(deep.graph.node_by_id("trigger:public.log.on_log").is_some());
-    let shallow = walk(objects, "public.t", "insert", None, Some(1));
+    let shallow = walk(objects, "public.t", Event::Insert, None, Some(1));
     assert!(shallow.depth_limited);
     assert!(shallow.graph.node_by_id("table:public.log").is_some());
     assert!(shallow
@@ -250,7 +250,7 @@ fn disabled_and_replica_triggers_are_listed_but_not_followed() {
     off.enabled = "disabled".into();
     off.function = "public.fn_log()".into();
     objects.push(trigger_object(off));
-    let f = walk(objects, "public.t", "insert", None, None);
+    let f = walk(objects, "public.t", Event::Insert, None, None);
     let step = f
         .firing_order
         .iter()

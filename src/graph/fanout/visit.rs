@@ -4,7 +4,7 @@
 use super::graph::{FanoutGraph, FiringStep};
 use super::hazard::{Cycle, Hazard, Unanalysable};
 use crate::graph::body::{DynamicSql, Notify, TableWrite};
-use crate::graph::firing::FiringEntry;
+use crate::graph::firing::{Event, FiringEntry};
 use serde::Serialize;
 
 /// How a table state appears in the tree.
@@ -26,7 +26,7 @@ pub enum VisitOutcome {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TableVisit {
     pub table: String,
-    pub event: String,
+    pub event: Event,
     /// UPDATE: the columns set, when known.
     pub columns: Option<Vec<String>>,
     pub outcome: VisitOutcome,
@@ -74,7 +74,7 @@ pub struct CascadeVisit {
 #[derive(Clone, Debug, Serialize)]
 pub struct Fanout {
     pub table: String,
-    pub event: String,
+    pub event: Event,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub columns: Option<Vec<String>>,
     pub firing_order: Vec<FiringStep>,

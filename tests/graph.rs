@@ -823,3 +823,47 @@ fn unknown_tables_and_bad_arguments_are_errors() {
     );
     assert_eq!(r.code, 2, "{r:?}");
 }
+
+/// A routine called in a WHEN condition runs for every row the trigger sees: the graph of a
+/// real snapshot has it as a node called by the trigger, and follows what it writes (the
+/// server prints the condition schema-qualified, so it resolves even outside `public`).
+#[test]
+fn a_routine_called_in_when_is_a_node_and_its_writes_are_followed() {
+    let db = fixture_db("graph_when_calls");
+    let store = tempfile::tempdir().unwrap();
+    db.sql(
+        "CREATE SCHEMA audit;
+         CREATE TABLE audit.seen (name text);
+         CREATE FUNCTION audit.note(n text) RETURNS boolean LANGUAGE plpgsql AS $$
+         BEGIN INSERT INTO audit.seen VALUES (n); RETURN true; END $$;
+         CREATE FUNCTION fn_when_noop() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RETURN NEW; END $$;
+         CREATE TRIGGER trg_when_note BEFORE INSERT ON dot_tools FOR EACH ROW
+             WHEN (audit.note(NEW.name) AND length(NEW.name) > 0) EXECUTE FUNCTION fn_when_noop();",
+    );
+    snapshot(store.path(), &db, "when");
+    let v = graph_json(store.path(), &["when", "dot_tools"]);
+    let call = edge(
+        &v,
+        "calls",
+        "trigger:public.dot_tools.trg_when_note",
+        "function:audit.note(text)",
+    )
+    .unwrap_or_else(|| panic!("no WHEN call edge: {:#}", v["edges"]));
+    assert_eq!(call["via"], "when");
+    assert!(
+        edge(
+            &v,
+            "writes",
+            "function:audit.note(text)",
+            "table:audit.seen"
+        )
+        .is_some(),
+        "the WHEN routine's write is followed"
+    );
+    let tree = graph(store.path(), &["when", "dot_tools"]).stdout;
+    assert!(
+        tree.contains("WHEN calls (every row): audit.note(text)"),
+        "{tree}"
+    );
+}

@@ -282,26 +282,40 @@ impl Builder<'_, '_> {
             firing.push(entry);
             let t = self.trigger_ids.id(&trigger_id);
             self.states[s].triggers.push(t);
-            let closure = self.closure(&fn_key);
-            for w in &closure.writes {
-                let cols = if w.op == WriteOp::Update {
-                    w.columns.clone()
-                } else {
-                    None
-                };
-                let target = self.state(&w.table, w.op.event(), cols);
-                self.states[s].succ.push((
-                    target,
-                    vec![entry.trigger.clone(), fn_key.name().to_string()],
-                ));
+            // The trigger's function, and the routines its WHEN condition calls (they run
+            // for every row, before the condition decides).
+            let mut run = vec![fn_key.clone()];
+            if let Some(when) = &entry.when {
+                let callees = self.analyses.when_calls(self.index, when);
+                for callee in callees.iter() {
+                    if self.draw {
+                        self.draw_function(callee);
+                        self.graph.edge(GraphEdge::when_calls(&trigger_id, callee));
+                    }
+                    run.push(callee.clone());
+                }
             }
-            for c in &closure.channels {
-                let id = self.channel_ids.id(c);
-                self.states[s].channels.push(id);
-            }
-            for o in &closure.opaque {
-                let id = self.opaque_ids.id(o);
-                self.states[s].opaque.push(id);
+            for key in &run {
+                let closure = self.closure(key);
+                for w in &closure.writes {
+                    let cols = if w.op == WriteOp::Update {
+                        w.columns.clone()
+                    } else {
+                        None
+                    };
+                    let target = self.state(&w.table, w.op.event(), cols);
+                    self.states[s]
+                        .succ
+                        .push((target, vec![entry.trigger.clone(), key.name().to_string()]));
+                }
+                for c in &closure.channels {
+                    let id = self.channel_ids.id(c);
+                    self.states[s].channels.push(id);
+                }
+                for o in &closure.opaque {
+                    let id = self.opaque_ids.id(o);
+                    self.states[s].opaque.push(id);
+                }
             }
         }
         let found =

@@ -146,6 +146,13 @@ fn table_lines(lines: &mut Vec<String>, t: &TableVisit, prefix: &str, root: bool
                 if let Some(when) = &tv.entry.when {
                     lines.push(format!("{child_prefix}   WHEN {}", cell(when)));
                 }
+                for wc in &tv.when_calls {
+                    lines.push(format!(
+                        "{child_prefix}   WHEN calls (every row): {}",
+                        cell(&wc.name)
+                    ));
+                    function_lines(lines, wc, &format!("{child_prefix}      "));
+                }
                 if let Some(fv) = &tv.function {
                     function_lines(lines, fv, &format!("{child_prefix}   "));
                 }
@@ -434,6 +441,7 @@ fn edge_label(e: &GraphEdge) -> String {
                     .join(", ")
             )
         }
+        EdgeKind::Calls if e.via == Some("when") => "WHEN calls".to_string(),
         EdgeKind::Calls => "calls".to_string(),
         EdgeKind::Writes => {
             let mut l =

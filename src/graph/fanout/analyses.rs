@@ -11,12 +11,15 @@ use std::rc::Rc;
 /// every core) for the whole database.
 pub struct Analyses {
     map: HashMap<ObjectKey, Rc<BodyFacts>>,
+    /// Routines each WHEN condition calls, by the condition's text.
+    when_calls: HashMap<String, Rc<Vec<ObjectKey>>>,
 }
 
 impl Analyses {
     pub fn lazy() -> Self {
         Analyses {
             map: HashMap::new(),
+            when_calls: HashMap::new(),
         }
     }
 
@@ -57,6 +60,7 @@ impl Analyses {
                 .into_iter()
                 .map(|b| (b.routine.clone(), Rc::new(b)))
                 .collect(),
+            when_calls: HashMap::new(),
         }
     }
 
@@ -72,6 +76,36 @@ impl Analyses {
         let facts = Rc::new(body::analyse(index, obj));
         self.map.insert(key.clone(), facts.clone());
         Some(facts)
+    }
+
+    /// The routines of the snapshot a trigger's WHEN condition calls: it runs for every row
+    /// the trigger is considered for, before the trigger's own function. PostgreSQL prints
+    /// the condition with `search_path` at `pg_catalog` (driftgate's session), so a user
+    /// routine is always schema-qualified; built-in ones are not in the snapshot.
+    pub(crate) fn when_calls(
+        &mut self,
+        index: &SnapshotIndex<'_>,
+        when: &str,
+    ) -> Rc<Vec<ObjectKey>> {
+        if let Some(c) = self.when_calls.get(when) {
+            return c.clone();
+        }
+        let mut facts = crate::graph::sqlfacts::SqlFacts::default();
+        if let Ok(parsed) = pg_query::parse(&format!("SELECT {when}")) {
+            facts.add_parse_result(&parsed.protobuf);
+        }
+        let path = ["public".to_string()];
+        let mut calls: Vec<ObjectKey> = facts
+            .calls
+            .iter()
+            .flat_map(|parts| index.resolve_routine(parts, &path))
+            .cloned()
+            .collect();
+        calls.sort();
+        calls.dedup();
+        let calls = Rc::new(calls);
+        self.when_calls.insert(when.to_string(), calls.clone());
+        calls
     }
 
     /// Every analysis computed so far, by key.

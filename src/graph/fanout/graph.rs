@@ -132,6 +132,17 @@ impl GraphNode {
 }
 
 impl GraphEdge {
+    /// `trigger —calls→ routine` for a routine its WHEN condition calls.
+    pub(crate) fn when_calls(trigger_id: &str, callee: &ObjectKey) -> Self {
+        GraphEdge {
+            from: trigger_id.to_string(),
+            to: callee.to_string(),
+            kind: EdgeKind::Calls,
+            via: Some("when"),
+            ..GraphEdge::default()
+        }
+    }
+
     /// `table —fires→ trigger` for one event, with the trigger's place in the firing order.
     pub(crate) fn fires(
         table: &str,

@@ -315,6 +315,17 @@ impl Walker<'_, '_> {
         self.function_node(&fn_key);
         self.graph
             .edge(GraphEdge::calls_function(&trigger_id, &fn_key, &entry));
+        let mut when_calls = Vec::new();
+        if let (None, Some(when)) = (&skipped, &entry.when) {
+            let callees = self.analyses.when_calls(self.index, when);
+            self.trail.push(entry.trigger.clone());
+            for callee in callees.iter() {
+                self.function_node(callee);
+                self.graph.edge(GraphEdge::when_calls(&trigger_id, callee));
+                when_calls.push(self.visit_function(callee, depth));
+            }
+            self.trail.pop();
+        }
         let function = if skipped.is_none() {
             self.trail.push(entry.trigger.clone());
             let f = self.visit_function(&fn_key, depth);
@@ -327,6 +338,7 @@ impl Walker<'_, '_> {
             entry,
             skipped,
             function,
+            when_calls,
         }
     }
 

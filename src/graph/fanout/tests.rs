@@ -293,3 +293,42 @@ fn the_whole_database_is_ranked_by_fan_out() {
     assert!(db.tables[0].triggers >= 5);
     assert!(db.tables[0].channels == 1);
 }
+
+/// A routine a WHEN condition calls runs for every row, before the condition decides: it
+/// is a node with a `calls` edge from the trigger, its writes are followed, and the
+/// whole-database walk reaches what it writes too. (It was left out: only the `NEW` fields
+/// a WHEN reads were extracted.)
+#[test]
+fn routines_called_in_a_when_condition_are_walked() {
+    let mut objects = vec![
+        table("public", "t"),
+        table("public", "audit"),
+        plpgsql("fn_noop", "BEGIN RETURN NEW; END"),
+        plpgsql(
+            "hpred",
+            "BEGIN INSERT INTO audit VALUES (1); RETURN true; END",
+        ),
+    ];
+    let mut t = trigger("a_when", "before", &["insert"]);
+    t.function = "public.fn_noop()".into();
+    t.when = Some("(public.hpred(new.code) AND lower(new.code) <> ''::text)".into());
+    objects.push(trigger_object(t));
+    let f = walk(objects.clone(), "public.t", Event::Insert, None, None);
+    let edge = f
+        .graph
+        .edges()
+        .find(|e| e.from == "trigger:public.t.a_when" && e.to == "function:public.hpred()")
+        .expect("trigger —calls→ the WHEN routine");
+    assert_eq!((edge.kind, edge.via), (EdgeKind::Calls, Some("when")));
+    let tv = &f.tree.triggers[0];
+    assert_eq!(tv.when_calls.len(), 1, "only the user routine, not lower()");
+    assert_eq!(tv.when_calls[0].writes[0].target.table, "public.audit");
+
+    let snap = snapshot_with(objects);
+    let db = crate::graph::database_fanout(&snap, &WalkOptions::default());
+    let t = db.tables.iter().find(|r| r.table == "public.t").unwrap();
+    assert_eq!(
+        t.tables, 1,
+        "public.t reaches public.audit through the WHEN routine"
+    );
+}

@@ -40,6 +40,9 @@ pub struct TriggerVisit {
     pub skipped: Option<String>,
     /// Absent when the trigger does not fire here.
     pub function: Option<FunctionVisit>,
+    /// Routines the WHEN condition calls: they run for every row, whether or not the
+    /// condition then lets the trigger's function run.
+    pub when_calls: Vec<FunctionVisit>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

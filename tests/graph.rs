@@ -867,3 +867,84 @@ fn a_routine_called_in_when_is_a_node_and_its_writes_are_followed() {
         "{tree}"
     );
 }
+
+/// Defaults, stored generated columns, CHECK constraints and row-level security policies
+/// that call user routines run for every row a write touches: each is a `calls` edge from
+/// the table, on the events that evaluate it, and what the routine writes is followed.
+#[test]
+fn row_expressions_that_call_routines_are_nodes_on_the_events_that_run_them() {
+    let db = fixture_db("graph_row_calls");
+    let store = tempfile::tempdir().unwrap();
+    db.sql(
+        "CREATE TABLE counters (n int);
+         CREATE FUNCTION next_code() RETURNS text LANGUAGE plpgsql AS $$
+         BEGIN INSERT INTO counters VALUES (1); RETURN 'c'; END $$;
+         CREATE FUNCTION code_ok(c text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+         BEGIN RETURN c <> ''; END $$;
+         CREATE FUNCTION doubled(n int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT n * 2';
+         CREATE FUNCTION may_see(c text) RETURNS boolean LANGUAGE plpgsql STABLE AS $$
+         BEGIN RETURN true; END $$;
+         CREATE TABLE parts (
+             id int,
+             code text DEFAULT next_code() CHECK (code_ok(code)),
+             twice int GENERATED ALWAYS AS (doubled(id)) STORED
+         );
+         ALTER TABLE parts ENABLE ROW LEVEL SECURITY;
+         CREATE POLICY parts_delete ON parts FOR DELETE USING (may_see(code));",
+    );
+    snapshot(store.path(), &db, "rows");
+    let calls = |event: &str| -> Vec<(String, String, String)> {
+        let v = graph_json(store.path(), &["rows", "parts", "--event", event]);
+        let mut c: Vec<(String, String, String)> = edges(&v, "calls")
+            .into_iter()
+            .filter(|e| e["from"] == "table:public.parts")
+            .map(|e| {
+                (
+                    e["via"].as_str().unwrap().to_string(),
+                    e["constraint"].as_str().unwrap().to_string(),
+                    e["to"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        c.sort();
+        c
+    };
+    let t = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+    assert_eq!(
+        calls("insert"),
+        vec![
+            t("check", "parts_code_check", "function:public.code_ok(text)"),
+            t("default", "code", "function:public.next_code()"),
+            t("generated", "twice", "function:public.doubled(integer)"),
+        ]
+    );
+    assert_eq!(
+        calls("update"),
+        vec![
+            t("check", "parts_code_check", "function:public.code_ok(text)"),
+            t("generated", "twice", "function:public.doubled(integer)"),
+        ],
+        "no default on UPDATE"
+    );
+    assert_eq!(
+        calls("delete"),
+        vec![t("policy", "parts_delete", "function:public.may_see(text)")]
+    );
+    let v = graph_json(store.path(), &["rows", "parts"]);
+    assert!(
+        edge(
+            &v,
+            "writes",
+            "function:public.next_code()",
+            "table:public.counters"
+        )
+        .is_some(),
+        "the default's write is followed: {:#}",
+        v["edges"]
+    );
+    let tree = graph(store.path(), &["rows", "parts"]).stdout;
+    assert!(
+        tree.contains("DEFAULT of column code calls (every row): public.next_code()"),
+        "{tree}"
+    );
+}

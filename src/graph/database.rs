@@ -264,10 +264,19 @@ impl Builder<'_, '_> {
         }
         let order = order_triggers(self.index.triggers_on(&table).iter().copied(), event);
         let cascades = cascades(self.index, &table, event, columns.as_deref());
-        if order.is_empty() && cascades.is_empty() {
+        let row_calls = self.analyses.row_calls(self.index, &table, event);
+        if order.is_empty() && cascades.is_empty() && row_calls.is_empty() {
             return;
         }
         self.states[s].active = true;
+        for rc in row_calls.iter() {
+            if self.draw {
+                self.draw_function(&rc.callee);
+                self.graph.edge(GraphEdge::row_call(&table, event, rc));
+            }
+            let step = format!("{} {}", rc.via, rc.name);
+            self.follow(s, &rc.callee, step);
+        }
         let mut firing: Vec<&FiringEntry> = Vec::new();
         for entry in &order {
             let trigger_id = format!("trigger:{table}.{}", quote_ident(&entry.trigger));
@@ -286,7 +295,7 @@ impl Builder<'_, '_> {
             // for every row, before the condition decides).
             let mut run = vec![fn_key.clone()];
             if let Some(when) = &entry.when {
-                let callees = self.analyses.when_calls(self.index, when);
+                let callees = self.analyses.expression_calls(self.index, when);
                 for callee in callees.iter() {
                     if self.draw {
                         self.draw_function(callee);
@@ -296,26 +305,7 @@ impl Builder<'_, '_> {
                 }
             }
             for key in &run {
-                let closure = self.closure(key);
-                for w in &closure.writes {
-                    let cols = if w.op == WriteOp::Update {
-                        w.columns.clone()
-                    } else {
-                        None
-                    };
-                    let target = self.state(&w.table, w.op.event(), cols);
-                    self.states[s]
-                        .succ
-                        .push((target, vec![entry.trigger.clone(), key.name().to_string()]));
-                }
-                for c in &closure.channels {
-                    let id = self.channel_ids.id(c);
-                    self.states[s].channels.push(id);
-                }
-                for o in &closure.opaque {
-                    let id = self.opaque_ids.id(o);
-                    self.states[s].opaque.push(id);
-                }
+                self.follow(s, key, entry.trigger.clone());
             }
         }
         let found =
@@ -356,6 +346,31 @@ impl Builder<'_, '_> {
             columns: c.child_columns.clone(),
             ..GraphEdge::default()
         });
+    }
+
+    /// What routine `key` (and what it calls) does, as successors, channels and opaque
+    /// steps of state `s`; `step` names how the state got to the routine.
+    fn follow(&mut self, s: usize, key: &ObjectKey, step: String) {
+        let closure = self.closure(key);
+        for w in &closure.writes {
+            let cols = if w.op == WriteOp::Update {
+                w.columns.clone()
+            } else {
+                None
+            };
+            let target = self.state(&w.table, w.op.event(), cols);
+            self.states[s]
+                .succ
+                .push((target, vec![step.clone(), key.name().to_string()]));
+        }
+        for c in &closure.channels {
+            let id = self.channel_ids.id(c);
+            self.states[s].channels.push(id);
+        }
+        for o in &closure.opaque {
+            let id = self.opaque_ids.id(o);
+            self.states[s].opaque.push(id);
+        }
     }
 
     fn draw_trigger(

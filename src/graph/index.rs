@@ -1,8 +1,10 @@
 //! Look-ups over one snapshot that the analysis and the walk need many times: relations and
 //! routines by name, triggers by table, foreign keys by the table they reference.
 
+use crate::graph::firing::Event;
 use crate::model::{
-    qualify, CatalogObject, CatalogSnapshot, ConstraintDef, ObjectKey, ObjectKind, TriggerDef,
+    qualify, CatalogObject, CatalogSnapshot, ConstraintDef, ObjectDef, ObjectKey, ObjectKind,
+    PolicyDef, TriggerDef,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -14,6 +16,21 @@ pub struct SnapshotIndex<'s> {
     routines: HashMap<(String, String), Vec<&'s ObjectKey>>,
     triggers: HashMap<&'s str, Vec<&'s TriggerDef>>,
     foreign_keys: HashMap<&'s str, Vec<&'s ConstraintDef>>,
+    /// CHECK constraints by their table.
+    checks: HashMap<&'s str, Vec<&'s ConstraintDef>>,
+    /// Row-level security policies by their table.
+    policies: HashMap<&'s str, Vec<&'s PolicyDef>>,
+}
+
+/// An expression PostgreSQL evaluates for every row a write touches: a column default, a
+/// stored generated column, a CHECK constraint, a row-level security policy.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RowExpression<'s> {
+    /// `default`, `generated`, `check` or `policy`.
+    pub via: &'static str,
+    /// The column, constraint or policy it belongs to.
+    pub name: &'s str,
+    pub expression: &'s str,
 }
 
 impl<'s> SnapshotIndex<'s> {
@@ -22,6 +39,8 @@ impl<'s> SnapshotIndex<'s> {
         let mut routines: HashMap<(String, String), Vec<&ObjectKey>> = HashMap::new();
         let mut triggers: HashMap<&str, Vec<&TriggerDef>> = HashMap::new();
         let mut foreign_keys: HashMap<&str, Vec<&ConstraintDef>> = HashMap::new();
+        let mut checks: HashMap<&str, Vec<&ConstraintDef>> = HashMap::new();
+        let mut policies: HashMap<&str, Vec<&PolicyDef>> = HashMap::new();
         for obj in snapshot.objects.values() {
             match obj.kind() {
                 ObjectKind::Table | ObjectKind::View | ObjectKind::Matview => {
@@ -48,6 +67,14 @@ impl<'s> SnapshotIndex<'s> {
                                 .or_default()
                                 .push(c);
                         }
+                        if c.constraint_type == "check" {
+                            checks.entry(c.table.as_str()).or_default().push(c);
+                        }
+                    }
+                }
+                ObjectKind::Policy => {
+                    if let ObjectDef::Policy(p) = &obj.def {
+                        policies.entry(p.table.as_str()).or_default().push(p);
                     }
                 }
                 _ => {}
@@ -59,7 +86,73 @@ impl<'s> SnapshotIndex<'s> {
             routines,
             triggers,
             foreign_keys,
+            checks,
+            policies,
         }
+    }
+
+    /// The expressions `event` evaluates for every row of `table`: on INSERT the column
+    /// defaults, on INSERT and UPDATE stored generated columns and CHECK constraints, and
+    /// the policies of the command when row-level security is on (they bind every role but
+    /// the owner and BYPASSRLS roles). Virtual generated columns compute on read, not on
+    /// write. Sorted, so that the walk is deterministic.
+    pub fn row_expressions(&self, table: &str, event: Event) -> Vec<RowExpression<'s>> {
+        let mut out = Vec::new();
+        let key = ObjectKey::new(ObjectKind::Table, table);
+        let def = self.snapshot.objects.get(&key).and_then(|o| o.as_table());
+        if let Some(t) = def {
+            for (name, c) in &t.columns {
+                let Some(expr) = c.default.as_deref() else {
+                    continue;
+                };
+                let via = match (c.generated.as_deref(), event) {
+                    (None, Event::Insert) => "default",
+                    (Some("stored"), Event::Insert | Event::Update) => "generated",
+                    _ => continue,
+                };
+                out.push(RowExpression {
+                    via,
+                    name,
+                    expression: expr,
+                });
+            }
+        }
+        if matches!(event, Event::Insert | Event::Update) {
+            for c in self.checks.get(table).into_iter().flatten() {
+                // `CHECK (expr) [NO INHERIT] [NOT VALID]`: the expression alone.
+                let mut expr = c.definition.strip_prefix("CHECK ").unwrap_or(&c.definition);
+                for suffix in [" NOT VALID", " NO INHERIT"] {
+                    expr = expr.strip_suffix(suffix).unwrap_or(expr);
+                }
+                out.push(RowExpression {
+                    via: "check",
+                    name: &c.name,
+                    expression: expr,
+                });
+            }
+        }
+        if def.is_some_and(|t| t.rls_enabled) {
+            let command = match event {
+                Event::Insert => "insert",
+                Event::Update => "update",
+                Event::Delete => "delete",
+                Event::Truncate => "",
+            };
+            for p in self.policies.get(table).into_iter().flatten() {
+                if p.command != "all" && p.command != command || command.is_empty() {
+                    continue;
+                }
+                for expr in [&p.using, &p.with_check].into_iter().flatten() {
+                    out.push(RowExpression {
+                        via: "policy",
+                        name: &p.name,
+                        expression: expr,
+                    });
+                }
+            }
+        }
+        out.sort();
+        out
     }
 
     pub fn has_relation(&self, qualified: &str) -> bool {

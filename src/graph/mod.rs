@@ -13,7 +13,7 @@
 
 /// The object kinds the graph reads; loading a snapshot for it can skip the rest (indexes,
 /// sequences, types, policies, …).
-pub const KINDS_USED: [crate::model::ObjectKind; 8] = [
+pub const KINDS_USED: [crate::model::ObjectKind; 9] = [
     crate::model::ObjectKind::Table,
     crate::model::ObjectKind::View,
     crate::model::ObjectKind::Matview,
@@ -22,6 +22,8 @@ pub const KINDS_USED: [crate::model::ObjectKind; 8] = [
     crate::model::ObjectKind::Procedure,
     crate::model::ObjectKind::Aggregate,
     crate::model::ObjectKind::Trigger,
+    // Row-level security policies: their expressions run for every row a write touches.
+    crate::model::ObjectKind::Policy,
 ];
 
 pub mod body;

@@ -11,7 +11,7 @@ use crate::graph::body::{DynamicSql, Notify};
 use crate::graph::database::DatabaseFanout;
 use crate::graph::fanout::{
     CascadeVisit, EdgeKind, Fanout, FanoutGraph, FunctionVisit, GraphEdge, GraphNode, NodeKind,
-    TableVisit, TriggerVisit, VisitOutcome, WriteVisit,
+    RowCallVisit, TableVisit, TriggerVisit, VisitOutcome, WriteVisit,
 };
 use crate::graph::firing::Event;
 use crate::graph::FiringEntry;
@@ -92,6 +92,7 @@ fn leaf_note(t: &TableVisit) -> Option<&'static str> {
 }
 
 enum Item<'a> {
+    RowCall(&'a RowCallVisit),
     Trigger(&'a TriggerVisit),
     Cascade(&'a CascadeVisit),
 }
@@ -123,9 +124,10 @@ fn table_lines(lines: &mut Vec<String>, t: &TableVisit, prefix: &str, root: bool
         lines.push(head);
     }
     let items: Vec<Item> = t
-        .triggers
+        .row_calls
         .iter()
-        .map(Item::Trigger)
+        .map(Item::RowCall)
+        .chain(t.triggers.iter().map(Item::Trigger))
         .chain(t.cascades.iter().map(Item::Cascade))
         .collect();
     let n = items.len();
@@ -138,6 +140,20 @@ fn table_lines(lines: &mut Vec<String>, t: &TableVisit, prefix: &str, root: bool
         };
         let child_prefix = format!("{prefix}{cont}");
         match item {
+            Item::RowCall(rc) => {
+                let what = match rc.via {
+                    "default" => "DEFAULT of column",
+                    "generated" => "GENERATED column",
+                    "check" => "CHECK",
+                    _ => "POLICY",
+                };
+                lines.push(format!(
+                    "{prefix}{branch}{what} {} calls (every row): {}",
+                    cell(&rc.name),
+                    cell(&rc.function.name)
+                ));
+                function_lines(lines, &rc.function, &format!("{child_prefix}   "));
+            }
             Item::Trigger(tv) => {
                 lines.push(format!(
                     "{prefix}{branch}{}",
@@ -442,6 +458,11 @@ fn edge_label(e: &GraphEdge) -> String {
             )
         }
         EdgeKind::Calls if e.via == Some("when") => "WHEN calls".to_string(),
+        EdgeKind::Calls if e.via.is_some() => format!(
+            "{} {} calls",
+            e.via.unwrap_or_default().to_uppercase(),
+            e.constraint.as_deref().unwrap_or_default()
+        ),
         EdgeKind::Calls => "calls".to_string(),
         EdgeKind::Writes => {
             let mut l =

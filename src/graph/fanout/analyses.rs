@@ -11,15 +11,18 @@ use std::rc::Rc;
 /// every core) for the whole database.
 pub struct Analyses {
     map: HashMap<ObjectKey, Rc<BodyFacts>>,
-    /// Routines each WHEN condition calls, by the condition's text.
-    when_calls: HashMap<String, Rc<Vec<ObjectKey>>>,
+    /// Routines each expression (a WHEN condition, a default, …) calls, by its text.
+    expression_calls: HashMap<String, Rc<Vec<ObjectKey>>>,
+    /// The user routines a write's row expressions call, per (table, event).
+    row_calls: HashMap<(String, Event), Rc<Vec<RowCall>>>,
 }
 
 impl Analyses {
     pub fn lazy() -> Self {
         Analyses {
             map: HashMap::new(),
-            when_calls: HashMap::new(),
+            expression_calls: HashMap::new(),
+            row_calls: HashMap::new(),
         }
     }
 
@@ -60,7 +63,8 @@ impl Analyses {
                 .into_iter()
                 .map(|b| (b.routine.clone(), Rc::new(b)))
                 .collect(),
-            when_calls: HashMap::new(),
+            expression_calls: HashMap::new(),
+            row_calls: HashMap::new(),
         }
     }
 
@@ -78,20 +82,21 @@ impl Analyses {
         Some(facts)
     }
 
-    /// The routines of the snapshot a trigger's WHEN condition calls: it runs for every row
-    /// the trigger is considered for, before the trigger's own function. PostgreSQL prints
-    /// the condition with `search_path` at `pg_catalog` (driftgate's session), so a user
-    /// routine is always schema-qualified; built-in ones are not in the snapshot.
-    pub(crate) fn when_calls(
+    /// The routines of the snapshot an expression calls: a trigger's WHEN condition (it
+    /// runs for every row the trigger is considered for, before the trigger's function), a
+    /// column default, a CHECK. PostgreSQL prints expressions with `search_path` at
+    /// `pg_catalog` (driftgate's session), so a user routine is always schema-qualified;
+    /// built-in ones are not in the snapshot.
+    pub(crate) fn expression_calls(
         &mut self,
         index: &SnapshotIndex<'_>,
-        when: &str,
+        expression: &str,
     ) -> Rc<Vec<ObjectKey>> {
-        if let Some(c) = self.when_calls.get(when) {
+        if let Some(c) = self.expression_calls.get(expression) {
             return c.clone();
         }
         let mut facts = crate::graph::sqlfacts::SqlFacts::default();
-        if let Ok(parsed) = pg_query::parse(&format!("SELECT {when}")) {
+        if let Ok(parsed) = pg_query::parse(&format!("SELECT {expression}")) {
             facts.add_parse_result(&parsed.protobuf);
         }
         let path = ["public".to_string()];
@@ -104,14 +109,52 @@ impl Analyses {
         calls.sort();
         calls.dedup();
         let calls = Rc::new(calls);
-        self.when_calls.insert(when.to_string(), calls.clone());
+        self.expression_calls
+            .insert(expression.to_string(), calls.clone());
         calls
+    }
+
+    /// The user routines that `event` on `table` calls for every row through its row
+    /// expressions ([`SnapshotIndex::row_expressions`]).
+    pub(crate) fn row_calls(
+        &mut self,
+        index: &SnapshotIndex<'_>,
+        table: &str,
+        event: Event,
+    ) -> Rc<Vec<RowCall>> {
+        let key = (table.to_string(), event);
+        if let Some(c) = self.row_calls.get(&key) {
+            return c.clone();
+        }
+        let mut out = Vec::new();
+        for e in index.row_expressions(table, event) {
+            for callee in self.expression_calls(index, e.expression).iter() {
+                out.push(RowCall {
+                    via: e.via,
+                    name: e.name.to_string(),
+                    callee: callee.clone(),
+                });
+            }
+        }
+        let out = Rc::new(out);
+        self.row_calls.insert(key, out.clone());
+        out
     }
 
     /// Every analysis computed so far, by key.
     pub fn iter(&self) -> impl Iterator<Item = (&ObjectKey, &BodyFacts)> {
         self.map.iter().map(|(k, v)| (k, v.as_ref()))
     }
+}
+
+/// A user routine a row expression of a write calls.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RowCall {
+    /// `default`, `generated`, `check` or `policy`.
+    pub via: &'static str,
+    /// The column, constraint or policy.
+    pub name: String,
+    pub callee: ObjectKey,
 }
 
 /// A foreign-key action that writes a child table when its parent is deleted or updated.

@@ -104,7 +104,9 @@ pub struct GraphEdge {
     pub columns: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<&'static str>,
-    /// cascade: `cascade`, `set_null`, `set_default`, and the foreign key's name.
+    /// cascade: `cascade`, `set_null`, `set_default`, and the foreign key's name; calls from
+    /// a row expression (`via` default, generated, check, policy): the column, constraint
+    /// or policy in `constraint`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -132,6 +134,19 @@ impl GraphNode {
 }
 
 impl GraphEdge {
+    /// `table —calls→ routine` for a routine a row expression of `event` calls.
+    pub(crate) fn row_call(table: &str, event: Event, rc: &super::analyses::RowCall) -> Self {
+        GraphEdge {
+            from: format!("table:{table}"),
+            to: rc.callee.to_string(),
+            kind: EdgeKind::Calls,
+            event: Some(event),
+            via: Some(rc.via),
+            constraint: Some(rc.name.clone()),
+            ..GraphEdge::default()
+        }
+    }
+
     /// `trigger —calls→ routine` for a routine its WHEN condition calls.
     pub(crate) fn when_calls(trigger_id: &str, callee: &ObjectKey) -> Self {
         GraphEdge {

@@ -211,6 +211,7 @@ impl Walker<'_, '_> {
             event,
             columns: columns.clone(),
             outcome: VisitOutcome::Expanded,
+            row_calls: Vec::new(),
             triggers: Vec::new(),
             cascades: Vec::new(),
         };
@@ -236,8 +237,9 @@ impl Walker<'_, '_> {
         }
         let order = order_triggers(self.index.triggers_on(table).iter().copied(), event);
         let cascades = cascades(self.index, table, event, columns.as_deref());
+        let row_calls = self.analyses.row_calls(self.index, table, event);
         if self.depth.is_some_and(|d| depth >= d) {
-            if !order.is_empty() || !cascades.is_empty() {
+            if !order.is_empty() || !cascades.is_empty() || !row_calls.is_empty() {
                 visit.outcome = VisitOutcome::DepthLimit;
                 self.depth_limited = true;
             }
@@ -247,6 +249,18 @@ impl Walker<'_, '_> {
         self.path.push((key, self.trail.len()));
         self.trail.push(label);
 
+        for rc in row_calls.iter() {
+            self.function_node(&rc.callee);
+            self.graph.edge(GraphEdge::row_call(table, event, rc));
+            self.trail.push(format!("{} {}", rc.via, rc.name));
+            let function = self.visit_function(&rc.callee, depth);
+            self.trail.pop();
+            visit.row_calls.push(RowCallVisit {
+                via: rc.via,
+                name: rc.name.clone(),
+                function,
+            });
+        }
         for entry in order {
             visit
                 .triggers
@@ -317,7 +331,7 @@ impl Walker<'_, '_> {
             .edge(GraphEdge::calls_function(&trigger_id, &fn_key, &entry));
         let mut when_calls = Vec::new();
         if let (None, Some(when)) = (&skipped, &entry.when) {
-            let callees = self.analyses.when_calls(self.index, when);
+            let callees = self.analyses.expression_calls(self.index, when);
             self.trail.push(entry.trigger.clone());
             for callee in callees.iter() {
                 self.function_node(callee);

@@ -30,8 +30,21 @@ pub struct TableVisit {
     /// UPDATE: the columns set, when known.
     pub columns: Option<Vec<String>>,
     pub outcome: VisitOutcome,
+    /// Routines the write's row expressions call (defaults, generated columns, CHECKs,
+    /// policies): they run for every row.
+    pub row_calls: Vec<RowCallVisit>,
     pub triggers: Vec<TriggerVisit>,
     pub cascades: Vec<CascadeVisit>,
+}
+
+/// A routine a row expression calls, and what it led to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowCallVisit {
+    /// `default`, `generated`, `check` or `policy`.
+    pub via: &'static str,
+    /// The column, constraint or policy.
+    pub name: String,
+    pub function: FunctionVisit,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

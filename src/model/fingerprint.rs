@@ -144,8 +144,9 @@ pub enum Scope {
     Schema(String),
     /// One object by key.
     Object(ObjectKey),
-    /// The set of objects of one kind on one table: `triggers:`, `constraints:`,
-    /// `indexes:`, `policies:` followed by a table name (`public.t`, or `t` for `public.t`).
+    /// The set of objects of one kind on one table: the kind's `set_scope` prefix
+    /// (`triggers:`, `constraints:`, `indexes:`, `policies:`) followed by a table name
+    /// (`public.t`, or `t` for `public.t`).
     TableSet { kind: ObjectKind, table: String },
 }
 
@@ -155,18 +156,22 @@ impl Scope {
             return Ok(Scope::Catalog);
         }
         let (prefix, rest) = s.split_once(':').ok_or_else(|| {
-            format!("scope {s:?} is not `catalog`, `schema:NAME`, `triggers:TABLE`, `constraints:TABLE`, `indexes:TABLE`, `policies:TABLE` or `KIND:KEY`")
+            let sets: Vec<String> = ObjectKind::ALL
+                .iter()
+                .filter_map(|k| k.spec().set_scope)
+                .map(|p| format!("`{p}:TABLE`"))
+                .collect();
+            format!(
+                "scope {s:?} is not `catalog`, `schema:NAME`, {} or `KIND:KEY`",
+                sets.join(", ")
+            )
         })?;
         if rest.is_empty() {
             return Err(format!("scope {s:?} names nothing after the colon"));
         }
-        let set_kind = match prefix {
-            "triggers" => Some(ObjectKind::Trigger),
-            "constraints" => Some(ObjectKind::Constraint),
-            "indexes" => Some(ObjectKind::Index),
-            "policies" => Some(ObjectKind::Policy),
-            _ => None,
-        };
+        let set_kind = ObjectKind::ALL
+            .into_iter()
+            .find(|k| k.spec().set_scope == Some(prefix));
         if let Some(kind) = set_kind {
             return Ok(Scope::TableSet {
                 kind,
@@ -226,8 +231,9 @@ impl Scope {
     /// Whether the snapshot has the relation a set scope is about (a table, a view with
     /// INSTEAD OF triggers, a materialized view with indexes).
     fn relation_exists(&self, tree: &CatalogTree, table: &str) -> bool {
-        [ObjectKind::Table, ObjectKind::View, ObjectKind::Matview]
+        ObjectKind::ALL
             .into_iter()
+            .filter(|kind| kind.spec().relation)
             .any(|kind| {
                 tree.object_hashes
                     .contains_key(&ObjectKey::new(kind, table))
@@ -275,12 +281,10 @@ impl fmt::Display for Scope {
             Scope::Schema(name) => write!(f, "schema:{}", quote_ident(name)),
             Scope::Object(key) => write!(f, "{key}"),
             Scope::TableSet { kind, table } => {
-                let prefix = match kind {
-                    ObjectKind::Trigger => "triggers",
-                    ObjectKind::Constraint => "constraints",
-                    ObjectKind::Index => "indexes",
-                    _ => "policies",
-                };
+                let prefix = kind
+                    .spec()
+                    .set_scope
+                    .expect("a set scope is only parsed for a kind that declares one");
                 write!(f, "{prefix}:{table}")
             }
         }

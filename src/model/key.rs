@@ -9,64 +9,11 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// Every kind of object a snapshot holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ObjectKind {
-    Schema,
-    Extension,
-    Type,
-    Table,
-    Constraint,
-    Index,
-    View,
-    Matview,
-    Sequence,
-    Function,
-    Procedure,
-    Aggregate,
-    Trigger,
-    EventTrigger,
-    Policy,
-}
+pub use super::kinds::ObjectKind;
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 15] = [
-        ObjectKind::Schema,
-        ObjectKind::Extension,
-        ObjectKind::Type,
-        ObjectKind::Table,
-        ObjectKind::Constraint,
-        ObjectKind::Index,
-        ObjectKind::View,
-        ObjectKind::Matview,
-        ObjectKind::Sequence,
-        ObjectKind::Function,
-        ObjectKind::Procedure,
-        ObjectKind::Aggregate,
-        ObjectKind::Trigger,
-        ObjectKind::EventTrigger,
-        ObjectKind::Policy,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ObjectKind::Schema => "schema",
-            ObjectKind::Extension => "extension",
-            ObjectKind::Type => "type",
-            ObjectKind::Table => "table",
-            ObjectKind::Constraint => "constraint",
-            ObjectKind::Index => "index",
-            ObjectKind::View => "view",
-            ObjectKind::Matview => "matview",
-            ObjectKind::Sequence => "sequence",
-            ObjectKind::Function => "function",
-            ObjectKind::Procedure => "procedure",
-            ObjectKind::Aggregate => "aggregate",
-            ObjectKind::Trigger => "trigger",
-            ObjectKind::EventTrigger => "event_trigger",
-            ObjectKind::Policy => "policy",
-        }
+    pub const fn as_str(self) -> &'static str {
+        self.spec().name
     }
 
     /// Routines (functions, procedures, aggregates) share one definition shape.

@@ -416,7 +416,7 @@ async fn read_catalog(
     let mut tasks = std::collections::VecDeque::from(plan::plan(&nsp, &rels, jobs));
     for part in 0..stamp::STAMP_PARTS {
         tasks.push_front(plan::Task {
-            query: plan::KindQuery::Stamp(part),
+            query: plan::TaskQuery::Stamp(part),
             oids: Vec::new(),
         });
     }

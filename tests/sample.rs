@@ -73,6 +73,22 @@ fn the_committed_store_reads_with_no_database() {
     );
 }
 
+/// `show --kind` takes the name of every kind in the registry (and lists only that kind),
+/// and refuses a name that is not one.
+#[test]
+fn show_takes_every_kind_of_the_registry() {
+    for kind in driftgate::model::ObjectKind::ALL {
+        let name = kind.spec().name;
+        let r = offline(&["show", "entry", "--kind", name, "--format", "json"]);
+        assert_eq!(r.code, 0, "show --kind {name}: {r:?}");
+        let entries: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
+        assert!(entries.iter().all(|e| e["kind"] == name), "{name}: {r:?}");
+    }
+    let r = offline(&["show", "entry", "--kind", "tabel"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("unknown object kind"), "{r:?}");
+}
+
 /// key → hash of every catalog object (row counts left out: planner estimates differ
 /// between a fresh load and the sample, and between versions).
 fn object_hashes(store: &Path, snap: &str, in_root: bool) -> BTreeMap<String, String> {

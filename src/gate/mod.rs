@@ -12,7 +12,7 @@ pub use approved::ApprovedSet;
 pub use policy::{Policy, PolicyError, Severity};
 
 use crate::diff::{ChangeType, CountDelta, Diff, ObjectChange};
-use crate::model::fingerprint::split_qualified;
+use crate::model::split_qualified;
 use crate::model::ObjectKind;
 use policy::{RuleChange, RuleKind};
 use serde::Serialize;

@@ -5,7 +5,8 @@
 //! `schema:NAME`, `triggers:TABLE`, one object by key, …) hash the relevant slice of it.
 
 use super::canonical::{canonical_bytes, hash_of, ContentHash};
-use super::key::{quote_ident, ObjectKey, ObjectKind};
+use super::key::{ObjectKey, ObjectKind};
+use super::names::{quote_ident, split_qualified};
 use super::object::CatalogObject;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -301,27 +302,6 @@ pub fn normalize_table_name(name: &str) -> String {
     }
 }
 
-/// Split `a.b` / `"a.x"."b"` into unquoted parts, honouring double quotes.
-pub fn split_qualified(name: &str) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut cur = String::new();
-    let mut chars = name.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            '.' if !quoted => parts.push(std::mem::take(&mut cur)),
-            c => cur.push(c),
-        }
-    }
-    parts.push(cur);
-    parts
-}
-
 fn unquote_ident(s: &str) -> String {
     split_qualified(s).join(".")
 }
@@ -329,6 +309,7 @@ fn unquote_ident(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::KeyShape;
 
     #[test]
     fn a_schema_tree_written_directly_is_its_canonical_json() {
@@ -360,6 +341,50 @@ mod tests {
         }
     }
 
+    /// Every kind's keys resolve as a `KIND:KEY` scope, and every set scope parses back to
+    /// its kind and prints as it was given.
+    #[test]
+    fn every_kind_is_scoped() {
+        for kind in ObjectKind::ALL {
+            let spec = kind.spec();
+            let name = match spec.key {
+                KeyShape::Name => "x",
+                KeyShape::Qualified => "public.x",
+                KeyShape::OnTable => "public.t.x",
+                KeyShape::Routine => "public.x(integer,public.\"a.b\")",
+            };
+            assert!(spec.key.matches(name), "{kind}: {name}");
+            let key = format!("{}:{name}", spec.name);
+            // `schema:NAME` is the scope of the schema with everything in it.
+            let expected = match kind {
+                ObjectKind::Schema => Scope::Schema(name.into()),
+                _ => Scope::Object(ObjectKey::parse(&key).unwrap()),
+            };
+            assert_eq!(Scope::parse(&key), Ok(expected), "{key}");
+            if let Some(prefix) = spec.set_scope {
+                let text = format!("{prefix}:public.t");
+                let scope = Scope::parse(&text).unwrap();
+                assert_eq!(
+                    scope,
+                    Scope::TableSet {
+                        kind,
+                        table: "public.t".into()
+                    }
+                );
+                assert_eq!(scope.to_string(), text);
+            }
+        }
+        let set_kinds = ObjectKind::ALL
+            .iter()
+            .filter(|k| k.spec().set_scope.is_some());
+        for kind in set_kinds {
+            assert!(
+                matches!(kind.spec().key, KeyShape::OnTable | KeyShape::Qualified),
+                "{kind}: a set scope is about objects that belong to a relation"
+            );
+        }
+    }
+
     #[test]
     fn scopes_parse() {
         assert_eq!(Scope::parse("catalog").unwrap(), Scope::Catalog);
@@ -388,11 +413,5 @@ mod tests {
         assert!(Scope::parse("bogus").is_err());
         assert!(Scope::parse("widget:x").is_err());
         assert!(Scope::parse("triggers:").is_err());
-    }
-
-    #[test]
-    fn split_qualified_honours_quotes() {
-        assert_eq!(split_qualified("a.b"), vec!["a", "b"]);
-        assert_eq!(split_qualified("\"a.x\".\"b\"\"c\""), vec!["a.x", "b\"c"]);
     }
 }

@@ -23,8 +23,9 @@
 //! - `catalog::kinds::reader_of` is an exhaustive `match` on [`ObjectKind`] (no `_` arm):
 //!   a kind without a reader does not compile, and the planner schedules the readers of
 //!   [`ObjectKind::ALL`], not a list of its own (a test holds the plan to every kind).
-//! - The tests below hold every entry's name to its serde tag, its name to `FromStr` (what
-//!   `show --kind` and policies parse), and its set scope to `Scope::parse`/`Display`.
+//! - Tests over the registry hold every entry's name to its serde tag and to `FromStr` (what
+//!   `show --kind` and policies parse) here, its keys and set scope to `Scope::parse` and
+//!   `Display` (`fingerprint.rs`), and `show --kind NAME` to every name (`tests/sample.rs`).
 //! - `tests/everyfield.rs` captures `tests/fixtures/every_field.sql` and requires objects of
 //!   every kind in it, keys of the declared shape, a store round trip that gives them back,
 //!   a scope that resolves for each, and a BLOCK for a change of any of their fields.
@@ -66,6 +67,8 @@ pub use types::{TypeAttribute, TypeDef};
 pub use view::ViewDef;
 
 use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+use std::str::FromStr;
 
 /// What the registry knows of a kind besides its model type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,7 +101,7 @@ pub enum KeyShape {
 impl KeyShape {
     /// Whether `name` (a key without its `KIND:`) has this shape.
     pub fn matches(self, name: &str) -> bool {
-        let parts = |s: &str| super::fingerprint::split_qualified(s).len();
+        let parts = |s: &str| super::names::split_qualified(s).len();
         match self {
             KeyShape::Name => parts(name) == 1,
             KeyShape::Qualified => parts(name) == 2,
@@ -218,11 +221,46 @@ registry! {
     Policy => policy::SPEC(PolicyDef),
 }
 
+impl ObjectKind {
+    pub const fn as_str(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// Routines (functions, procedures, aggregates) share one definition shape.
+    pub fn is_routine(self) -> bool {
+        matches!(
+            self,
+            ObjectKind::Function | ObjectKind::Procedure | ObjectKind::Aggregate
+        )
+    }
+}
+
+impl fmt::Display for ObjectKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ObjectKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ObjectKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = ObjectKind::ALL.iter().map(|k| k.as_str()).collect();
+                format!(
+                    "unknown object kind {s:?} (expected one of: {})",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::fingerprint::Scope;
-    use crate::model::ObjectKey;
 
     /// One spelling per kind: the key prefix, `--kind`, policies and the JSON tag.
     #[test]
@@ -238,50 +276,6 @@ mod tests {
             );
             assert_eq!(name.parse::<ObjectKind>(), Ok(kind), "--kind {name}");
             assert_eq!(kind.to_string(), name);
-        }
-    }
-
-    /// Every kind's keys resolve as a `KIND:KEY` scope, and every set scope parses back to
-    /// its kind and prints as it was given.
-    #[test]
-    fn every_kind_is_scoped() {
-        for kind in ObjectKind::ALL {
-            let spec = kind.spec();
-            let name = match spec.key {
-                KeyShape::Name => "x",
-                KeyShape::Qualified => "public.x",
-                KeyShape::OnTable => "public.t.x",
-                KeyShape::Routine => "public.x(integer,public.\"a.b\")",
-            };
-            assert!(spec.key.matches(name), "{kind}: {name}");
-            let key = format!("{}:{name}", spec.name);
-            // `schema:NAME` is the scope of the schema with everything in it.
-            let expected = match kind {
-                ObjectKind::Schema => Scope::Schema(name.into()),
-                _ => Scope::Object(ObjectKey::parse(&key).unwrap()),
-            };
-            assert_eq!(Scope::parse(&key), Ok(expected), "{key}");
-            if let Some(prefix) = spec.set_scope {
-                let text = format!("{prefix}:public.t");
-                let scope = Scope::parse(&text).unwrap();
-                assert_eq!(
-                    scope,
-                    Scope::TableSet {
-                        kind,
-                        table: "public.t".into()
-                    }
-                );
-                assert_eq!(scope.to_string(), text);
-            }
-        }
-        let set_kinds = ObjectKind::ALL
-            .iter()
-            .filter(|k| k.spec().set_scope.is_some());
-        for kind in set_kinds {
-            assert!(
-                matches!(kind.spec().key, KeyShape::OnTable | KeyShape::Qualified),
-                "{kind}: a set scope is about objects that belong to a relation"
-            );
         }
     }
 

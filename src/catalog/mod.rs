@@ -239,6 +239,7 @@ pub async fn capture_with(
                 server_version: caps.version,
                 server_version_num: caps.version_num,
                 driftgate_version: env!("CARGO_PKG_VERSION").to_string(),
+                capture_format: crate::model::snapshot::CAPTURE_FORMAT,
                 label: opts.label.clone(),
                 include_schemas: opts.include_schemas.clone(),
                 exclude_schemas: opts.exclude_schemas.clone(),

@@ -15,7 +15,7 @@ command -v python3 >/dev/null || { echo "bench: python3 is needed to measure pea
 command -v pg_dump >/dev/null || { echo "bench: pg_dump is needed (postgresql-client)" >&2; exit 1; }
 echo "== building driftgate (release)" >&2
 cargo build --release --locked --quiet
-DG="$PWD/target/release/driftgate"
+DG="${CARGO_TARGET_DIR:-$PWD/target}/release/driftgate"
 RUNS=${BENCH_RUNS:-3}
 SCALES=${BENCH_SCALES:-"10 50 100"}          # schemas of 100 tables each
 OUT=target/bench

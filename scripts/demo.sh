@@ -14,14 +14,14 @@ for arg in "$@"; do
     esac
 done
 scripts/setup.sh
-if [ ! -x target/release/driftgate ]; then
+if [ ! -x "${CARGO_TARGET_DIR:-target}/release/driftgate" ]; then
     echo "== building driftgate (release): the first build compiles about 300 crates and PostgreSQL's"
     echo "   parser, and takes several minutes (about 4 on 2 cores); later builds take seconds"
 else
     echo "== building driftgate (release)"
 fi
 cargo build --release --locked
-DG="$PWD/target/release/driftgate"
+DG="${CARGO_TARGET_DIR:-$PWD/target}/release/driftgate"
 # shellcheck source=scripts/pg.sh
 source scripts/pg.sh
 

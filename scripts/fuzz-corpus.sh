@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --locked --quiet
-DG="$PWD/target/debug/driftgate"
+DG="${CARGO_TARGET_DIR:-$PWD/target}/debug/driftgate"
 # shellcheck source=scripts/pg.sh
 source scripts/pg.sh
 pg_start

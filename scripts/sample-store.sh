@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo build --release --locked
-DG="$PWD/target/release/driftgate"
+DG="${CARGO_TARGET_DIR:-$PWD/target}/release/driftgate"
 # shellcheck source=scripts/pg.sh
 source scripts/pg.sh
 DB=directus_gov_test_20260602

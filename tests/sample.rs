@@ -73,6 +73,61 @@ fn the_committed_store_reads_with_no_database() {
     );
 }
 
+/// `show --kind` takes the name of every kind in the registry (and lists only that kind),
+/// and refuses a name that is not one.
+#[test]
+fn show_takes_every_kind_of_the_registry() {
+    for kind in driftgate::model::ObjectKind::ALL {
+        let name = kind.spec().name;
+        let r = offline(&["show", "entry", "--kind", name, "--format", "json"]);
+        assert_eq!(r.code, 0, "show --kind {name}: {r:?}");
+        let entries: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
+        assert!(entries.iter().all(|e| e["kind"] == name), "{name}: {r:?}");
+    }
+    let r = offline(&["show", "entry", "--kind", "tabel"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("unknown object kind"), "{r:?}");
+}
+
+/// A snapshot of another capture format (here: the sample exported, its format raised)
+/// is never "no drift", though every object is the same: the gate blocks with its own rule
+/// and says how to move on, verify proves nothing, and diff says why.
+#[test]
+fn a_snapshot_of_another_capture_format_blocks_with_its_own_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("entry.json");
+    let r = offline(&["export", "entry", "-o", file.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let format = doc["snapshot"]["capture_format"]
+        .as_u64()
+        .expect("recorded");
+    doc["snapshot"]["capture_format"] = (format + 1).into();
+    std::fs::write(&file, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let other = file.to_str().unwrap();
+
+    let r = offline(&["gate", "entry", other, "--format", "json"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let gate: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(gate["verdict"], "BLOCK");
+    assert_eq!(gate["findings"].as_array().unwrap().len(), 1, "{gate}");
+    assert_eq!(gate["findings"][0]["rule"], "capture-format-changed");
+    assert!(gate["findings"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("baseline accept"));
+
+    let r = offline(&["verify", "entry", "--against", other]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("capture format changed"), "{r:?}");
+
+    let r = offline(&["diff", "entry", other, "--format", "json"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let diff: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(diff["capture_format"]["head"], format + 1, "{diff}");
+    assert_eq!(diff["drift"], true);
+}
+
 /// key → hash of every catalog object (row counts left out: planner estimates differ
 /// between a fresh load and the sample, and between versions).
 fn object_hashes(store: &Path, snap: &str, in_root: bool) -> BTreeMap<String, String> {

@@ -243,6 +243,7 @@ pub async fn capture_with(
                 server_version: caps.version,
                 server_version_num: caps.version_num,
                 driftgate_version: env!("CARGO_PKG_VERSION").to_string(),
+                capture_format: crate::model::snapshot::CAPTURE_FORMAT,
                 label: opts.label.clone(),
                 include_schemas: opts.include_schemas.clone(),
                 exclude_schemas: opts.exclude_schemas.clone(),
@@ -421,7 +422,7 @@ async fn read_catalog(
     let mut tasks = std::collections::VecDeque::from(plan::plan(&nsp, &rels, jobs));
     for part in 0..stamp::STAMP_PARTS {
         tasks.push_front(plan::Task {
-            query: plan::KindQuery::Stamp(part),
+            query: plan::TaskQuery::Stamp(part),
             oids: Vec::new(),
         });
     }

@@ -2,71 +2,35 @@
 //!
 //! The leading session exports its snapshot (`pg_export_snapshot()`); each extra session
 //! starts a `REPEATABLE READ READ ONLY` transaction and adopts it with `SET TRANSACTION
-//! SNAPSHOT`, as `pg_dump -j` does. The per-kind queries are split into tasks (the heavy
+//! SNAPSHOT`, as `pg_dump -j` does. The readers of every kind in the model (`kinds::reader_of`
+//! over `ObjectKind::ALL`) are split into tasks as each reader's `Schedule` says (the heavy
 //! per-schema ones into chunks of schemas) and handed, longest first, to whichever session is
 //! free. On a catalog of thousands of tables the server-side deparsing (`pg_get_*def`)
 //! dominates, and this spreads it over the server's cores.
 
-use super::kinds::{self, TableRow};
+use super::kinds::{reader_of, Input, ReadOutput, Reader, TableRow};
 use super::{
     connect, query_error, CatalogError, ConnectTarget, ObjectSink, ServerCaps, SessionLimits,
     SinkEvent,
 };
-use crate::model::CatalogObject;
+use crate::model::ObjectKind;
 use sqlx::postgres::types::Oid;
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::Mutex;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KindQuery {
-    Extensions,
-    EventTriggers,
-    Types,
-    /// Tables with their columns, constraints, indexes and triggers, read by one session:
-    /// the definitions are built from the columns it read, and the server's caches warmed
-    /// for a table (to deparse a CHECK or a WHEN clause) serve every kind of that table.
-    Relations,
-    Views,
-    Sequences,
-    Routines,
-    Policies,
+pub enum TaskQuery {
+    /// One reader of the registry (`kinds::Reader`).
+    Read(Reader),
     /// A part of the catalog stamp inside the shared snapshot (see `stamp`): queued first, so with
     /// several sessions it runs beside the reads instead of before them.
     Stamp(usize),
 }
 
-impl KindQuery {
-    /// Rough relative cost per schema chunk, for longest-first scheduling.
-    fn weight(self) -> u32 {
-        match self {
-            KindQuery::Routines | KindQuery::Sequences => 2,
-            KindQuery::Stamp(_) => 0,
-            _ => 1,
-        }
-    }
-
-    /// Kinds whose cost grows with the catalog: split into schema chunks when parallel.
-    fn splits(self) -> bool {
-        !matches!(
-            self,
-            KindQuery::Extensions
-                | KindQuery::EventTriggers
-                | KindQuery::Views
-                | KindQuery::Policies
-        )
-    }
-}
-
 pub struct Task {
-    pub query: KindQuery,
-    /// Relation oids for `Relations`; schema oids for the others.
+    pub query: TaskQuery,
+    /// Relation oids for the relations' reader; schema oids for the others.
     pub oids: Vec<Oid>,
-}
-
-pub enum TaskOutput {
-    Objects(Vec<CatalogObject>),
-    Tables(Vec<CatalogObject>, Vec<TableRow>),
-    Stamp(usize, Vec<String>),
 }
 
 /// What one session's share of the work produced besides objects.
@@ -84,73 +48,53 @@ fn chunks(list: &[Oid], n: usize) -> Vec<Vec<Oid>> {
     list.chunks(size).map(|c| c.to_vec()).collect()
 }
 
+/// The readers of every kind in the model, in `Reader` order: derived from the registry,
+/// never listed, so a kind in the model is a kind that is read.
+fn readers() -> BTreeSet<Reader> {
+    ObjectKind::ALL.into_iter().map(reader_of).collect()
+}
+
 /// The tasks for `jobs` sessions, heaviest first: the relations of schemas `nsp` (`rels`)
 /// in chunks of equal count, found by oid through the catalogs' indexes, two per session
 /// (so the sessions end close together, while each chunk's fixed cost, a few scans of
-/// catalogs without a usable index, is paid few times); the other kinds by schema.
+/// catalogs without a usable index, is paid few times); the other readers by schema, as
+/// their `Schedule` says. The reader that runs first (the schemas) is not a task.
 pub fn plan(nsp: &[Oid], rels: &[Oid], jobs: usize) -> Vec<Task> {
-    use KindQuery::*;
     let parts = if jobs > 1 { jobs * 2 } else { 1 };
-    let mut tasks: Vec<Task> = chunks(rels, parts)
-        .into_iter()
-        .filter(|c| !c.is_empty())
-        .map(|oids| Task {
-            query: Relations,
-            oids,
-        })
-        .collect();
+    let mut tasks = Vec::new();
     let mut others = Vec::new();
-    for query in [
-        Routines,
-        Sequences,
-        Types,
-        Views,
-        Policies,
-        Extensions,
-        EventTriggers,
-    ] {
-        let lists = if query.splits() {
-            chunks(nsp, parts)
-        } else {
-            vec![nsp.to_vec()]
+    for reader in readers() {
+        let schedule = reader.schedule();
+        let lists = match schedule.input {
+            Input::First => continue,
+            Input::Relations => {
+                tasks.extend(
+                    chunks(rels, parts)
+                        .into_iter()
+                        .filter(|c| !c.is_empty())
+                        .map(|oids| Task {
+                            query: TaskQuery::Read(reader),
+                            oids,
+                        }),
+                );
+                continue;
+            }
+            Input::Schemas { split: true } => chunks(nsp, parts),
+            Input::Schemas { split: false } => vec![nsp.to_vec()],
         };
         for oids in lists {
-            others.push(Task { query, oids });
+            others.push((
+                schedule.weight,
+                Task {
+                    query: TaskQuery::Read(reader),
+                    oids,
+                },
+            ));
         }
     }
-    others.sort_by_key(|t| std::cmp::Reverse(t.query.weight() as usize * t.oids.len().max(1)));
-    tasks.extend(others);
+    others.sort_by_key(|(weight, t)| std::cmp::Reverse(*weight as usize * t.oids.len().max(1)));
+    tasks.extend(others.into_iter().map(|(_, t)| t));
     tasks
-}
-
-pub async fn run_task(
-    conn: &mut sqlx::PgConnection,
-    caps: &ServerCaps,
-    task: &Task,
-) -> Result<TaskOutput, CatalogError> {
-    let nsp = &task.oids;
-    Ok(match task.query {
-        KindQuery::Extensions => TaskOutput::Objects(kinds::read_extensions(conn, caps).await?),
-        KindQuery::EventTriggers => {
-            TaskOutput::Objects(kinds::read_event_triggers(conn, caps).await?)
-        }
-        KindQuery::Types => TaskOutput::Objects(kinds::read_types(conn, caps, nsp).await?),
-        KindQuery::Relations => {
-            let rels = &task.oids;
-            let (mut objects, rows, mut attrs) = kinds::read_tables(conn, caps, rels).await?;
-            objects.extend(kinds::read_constraints(conn, caps, rels, &mut attrs).await?);
-            objects.extend(kinds::read_indexes(conn, caps, rels, &attrs).await?);
-            objects.extend(kinds::read_triggers(conn, caps, rels, &attrs).await?);
-            TaskOutput::Tables(objects, rows)
-        }
-        KindQuery::Views => TaskOutput::Objects(kinds::read_views(conn, caps, nsp).await?),
-        KindQuery::Sequences => TaskOutput::Objects(kinds::read_sequences(conn, caps, nsp).await?),
-        KindQuery::Routines => TaskOutput::Objects(kinds::read_routines(conn, caps, nsp).await?),
-        KindQuery::Policies => TaskOutput::Objects(kinds::read_policies(conn, caps, nsp).await?),
-        KindQuery::Stamp(part) => {
-            TaskOutput::Stamp(part, super::stamp::catalog_stamp_part(conn, part).await?)
-        }
-    })
 }
 
 /// Take tasks from the shared queue until it is empty, handing each object to the sink as
@@ -167,13 +111,16 @@ pub async fn work(
         let Some(task) = next else {
             return Ok(out);
         };
-        let objects = match run_task(conn, caps, &task).await? {
-            TaskOutput::Objects(list) => list,
-            TaskOutput::Tables(list, rows) => {
-                out.table_rows.extend(rows);
-                list
-            }
-            TaskOutput::Stamp(part, stamp) => {
+        let objects = match task.query {
+            TaskQuery::Read(reader) => match reader.read(conn, caps, &task.oids).await? {
+                ReadOutput::Objects(list) => list,
+                ReadOutput::Tables(list, rows) => {
+                    out.table_rows.extend(rows);
+                    list
+                }
+            },
+            TaskQuery::Stamp(part) => {
+                let stamp = super::stamp::catalog_stamp_part(conn, part).await?;
                 out.stamp.push((part, stamp));
                 continue;
             }
@@ -225,15 +172,37 @@ pub async fn helper_session(
 mod tests {
     use super::*;
 
+    const RELATIONS: TaskQuery = TaskQuery::Read(Reader::Relations);
+
     #[test]
     fn one_job_reads_every_kind_once() {
         let nsp: Vec<Oid> = (1..=5).map(Oid).collect();
         let rels: Vec<Oid> = (100..=140).map(Oid).collect();
         let tasks = plan(&nsp, &rels, 1);
         assert_eq!(tasks.len(), 8);
-        assert_eq!(tasks[0].query, KindQuery::Relations);
+        assert_eq!(tasks[0].query, RELATIONS);
         assert_eq!(tasks[0].oids, rels);
         assert!(tasks[1..].iter().all(|t| t.oids == nsp));
+    }
+
+    /// The registry's promise: every kind of the model is read, by a planned task or by
+    /// the leading session first, whatever the number of sessions.
+    #[test]
+    fn every_kind_in_the_registry_is_scheduled() {
+        let nsp: Vec<Oid> = (1..=10).map(Oid).collect();
+        let rels: Vec<Oid> = (100..=140).map(Oid).collect();
+        for jobs in [1, 2, 4] {
+            let tasks = plan(&nsp, &rels, jobs);
+            for kind in ObjectKind::ALL {
+                let reader = reader_of(kind);
+                let planned = tasks.iter().any(|t| t.query == TaskQuery::Read(reader));
+                let first = reader.schedule().input == Input::First;
+                assert!(
+                    planned != first,
+                    "{kind}: read by {reader:?}, planned {planned}, first {first} (jobs {jobs})"
+                );
+            }
+        }
     }
 
     #[test]
@@ -241,31 +210,29 @@ mod tests {
         let nsp: Vec<Oid> = (1..=100).map(Oid).collect();
         let rels: Vec<Oid> = (1000..=3500).map(Oid).collect();
         let tasks = plan(&nsp, &rels, 3);
-        let relation_tasks = tasks
-            .iter()
-            .take_while(|t| t.query == KindQuery::Relations)
-            .count();
+        let relation_tasks = tasks.iter().take_while(|t| t.query == RELATIONS).count();
         assert_eq!(relation_tasks, 6);
-        for (kind, expected) in [
-            (KindQuery::Relations, &rels),
-            (KindQuery::Routines, &nsp),
-            (KindQuery::Types, &nsp),
+        for (reader, expected) in [
+            (Reader::Relations, &rels),
+            (Reader::Routines, &nsp),
+            (Reader::Types, &nsp),
         ] {
             let mut covered: Vec<Oid> = tasks
                 .iter()
-                .filter(|t| t.query == kind)
+                .filter(|t| t.query == TaskQuery::Read(reader))
                 .flat_map(|t| t.oids.clone())
                 .collect();
             covered.sort_by_key(|o| o.0);
-            assert_eq!(&covered, expected, "{kind:?}");
+            assert_eq!(&covered, expected, "{reader:?}");
         }
         assert_eq!(
-            tasks.iter().filter(|t| t.query == KindQuery::Views).count(),
+            tasks
+                .iter()
+                .filter(|t| t.query == TaskQuery::Read(Reader::Views))
+                .count(),
             1
         );
         // No relations (an empty schema list): no relation task.
-        assert!(plan(&nsp, &[], 2)
-            .iter()
-            .all(|t| t.query != KindQuery::Relations));
+        assert!(plan(&nsp, &[], 2).iter().all(|t| t.query != RELATIONS));
     }
 }

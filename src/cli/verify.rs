@@ -95,6 +95,7 @@ impl VerifyCmd {
             scopes: None,
             approved: None,
             findings: None,
+            capture_format: d.capture_format,
         };
         let drift = match &expected {
             Some(set) => {
@@ -112,6 +113,16 @@ impl VerifyCmd {
                 doc.scopes = Some(results);
                 drift
             }
+        };
+        // Equal hashes of two capture formats prove nothing: a kind or field one side
+        // never read hashes the same as one that did not change.
+        let drift = match d.capture_format {
+            Some(c) => {
+                doc.verdict = "drift";
+                ctx.note(format!("capture format changed: {}", c.explain()));
+                true
+            }
+            None => drift,
         };
         let mut out = std::io::stdout().lock();
         match self.format {
@@ -193,6 +204,9 @@ struct VerifyDoc {
     approved: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     findings: Option<Vec<crate::gate::Finding>>,
+    /// The two sides' capture formats, when they differ: no proof either way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    capture_format: Option<diff::CaptureFormatChange>,
 }
 
 #[derive(serde::Serialize)]

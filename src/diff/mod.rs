@@ -96,6 +96,28 @@ pub struct Diff {
     pub counts: Vec<CountChange>,
     /// Tables whose triggers now fire in another sequence (by table, then event).
     pub firing_order: Vec<firing::FiringOrderChange>,
+    /// The two snapshots were taken by captures of different formats: kinds or fields one
+    /// side holds may never have been read on the other, so an object or field it lacks
+    /// is neither drift nor the absence of drift.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture_format: Option<CaptureFormatChange>,
+}
+
+/// The capture formats of base and head, when they differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct CaptureFormatChange {
+    pub base: u32,
+    pub head: u32,
+}
+
+impl CaptureFormatChange {
+    /// What it means and what to do, in one sentence for every output.
+    pub fn explain(&self) -> String {
+        format!(
+            "the snapshots were captured in format {} and {}: what one captures the other may never have read, so the diff cannot show the drift between them; re-take the baseline with `baseline accept`",
+            self.base, self.head
+        )
+    }
 }
 
 /// How many of each change a diff holds.
@@ -111,9 +133,12 @@ pub struct DiffSummary {
 }
 
 impl Diff {
-    /// Drift: any catalog change, or an exact count that moved. Estimates alone are not.
+    /// Drift: any catalog change, or an exact count that moved (estimates alone are not),
+    /// or snapshots of two capture formats, which cannot prove that nothing changed.
     pub fn has_drift(&self) -> bool {
-        !self.changes.is_empty() || self.counts.iter().any(CountChange::exact_drift)
+        !self.changes.is_empty()
+            || self.counts.iter().any(CountChange::exact_drift)
+            || self.capture_format.is_some()
     }
 
     pub fn summary(&self) -> DiffSummary {
@@ -163,10 +188,15 @@ pub fn diff(base: &CatalogSnapshot, head: &CatalogSnapshot) -> Diff {
         }
     }
     let firing_order = firing::firing_order_changes(base, head, &changes);
+    let formats = (base.meta.capture_format, head.meta.capture_format);
     Diff {
         changes,
         counts: counts::diff_counts(&base.counts, &head.counts),
         firing_order,
+        capture_format: (formats.0 != formats.1).then_some(CaptureFormatChange {
+            base: formats.0,
+            head: formats.1,
+        }),
     }
 }
 
@@ -307,6 +337,7 @@ pub(crate) mod tests {
                 server_version: "17.0".into(),
                 server_version_num: 170000,
                 driftgate_version: "0.1.0".into(),
+                capture_format: crate::model::snapshot::CAPTURE_FORMAT,
                 label: None,
                 include_schemas: vec![],
                 exclude_schemas: vec![],
@@ -607,6 +638,36 @@ pub(crate) mod tests {
         assert!(d.changes[2].base_hash.is_none() && d.changes[2].head_hash.is_some());
         let s = d.summary();
         assert_eq!((s.added, s.removed, s.changed), (1, 1, 1));
+    }
+
+    /// Snapshots of two capture formats are never "no drift", even with equal objects: a
+    /// field or kind one side never captured would otherwise compare as unchanged.
+    #[test]
+    fn snapshots_of_two_capture_formats_are_drift_even_when_equal() {
+        let base = snapshot(vec![table("t", &[("a", None)])]);
+        let mut head = base.clone();
+        head.meta.capture_format += 1;
+        let d = diff(&base, &head);
+        assert!(d.changes.is_empty());
+        assert_eq!(
+            d.capture_format,
+            Some(CaptureFormatChange {
+                base: base.meta.capture_format,
+                head: head.meta.capture_format
+            })
+        );
+        assert!(d.has_drift());
+        assert_eq!(diff(&base, &base.clone()).capture_format, None);
+    }
+
+    /// A record written before the capture format was recorded reads as format 1, the
+    /// format of the captures that wrote such records.
+    #[test]
+    fn an_unrecorded_capture_format_is_the_first() {
+        let mut meta = serde_json::to_value(&snapshot(vec![]).meta).unwrap();
+        meta.as_object_mut().unwrap().remove("capture_format");
+        let meta: SnapshotMeta = serde_json::from_value(meta).unwrap();
+        assert_eq!(meta.capture_format, 1);
     }
 
     #[test]

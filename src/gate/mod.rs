@@ -11,8 +11,8 @@ pub use approved::ApprovedSet;
 
 pub use policy::{Policy, PolicyError, Severity};
 
-use crate::diff::{ChangeType, CountDelta, Diff, ObjectChange};
-use crate::model::fingerprint::split_qualified;
+use crate::diff::{CaptureFormatChange, ChangeType, CountDelta, Diff, ObjectChange};
+use crate::model::split_qualified;
 use crate::model::ObjectKind;
 use policy::{RuleChange, RuleKind};
 use serde::Serialize;
@@ -27,6 +27,7 @@ pub const RULE_CATALOG_CHANGE: &str = "catalog-change";
 pub const RULE_WHITESPACE_ONLY: &str = "whitespace-only";
 pub const RULE_COUNT_DRIFT: &str = "count-drift";
 pub const RULE_FAIL_CLOSED: &str = "fail-closed";
+pub const RULE_CAPTURE_FORMAT: &str = "capture-format-changed";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -122,6 +123,11 @@ impl GateReport {
     ) -> GateReport {
         let mut summary = GateSummary::default();
         let mut findings = Vec::new();
+        // First, and whatever an approved set says: no set approved a change of format.
+        findings.extend(
+            diff.capture_format
+                .and_then(|c| weigh_capture_format(c, policy)),
+        );
         if let Some(set) = expected {
             let (held, matched) = set.judge(diff);
             summary.approved = Some(matched);
@@ -225,6 +231,29 @@ fn verdict_of(findings: &[Finding]) -> Verdict {
         Some(Severity::Warn) => Verdict::Warn,
         _ => Verdict::Pass,
     }
+}
+
+/// The finding for snapshots of two capture formats: BLOCK unless a rule naming
+/// `kind = "capture_format"` says otherwise; `None` when such a rule ignores it.
+fn weigh_capture_format(change: CaptureFormatChange, policy: &Policy) -> Option<Finding> {
+    const KEY: &str = "capture_format";
+    let (severity, rule) = first_rule(
+        policy,
+        RuleKind::CaptureFormat,
+        KEY,
+        RuleChange::Object(ChangeType::Changed),
+    )
+    .unwrap_or((Severity::Block, RULE_CAPTURE_FORMAT.to_string()));
+    (severity != Severity::Ignore).then(|| Finding {
+        kind: KEY.into(),
+        key: KEY.into(),
+        change: ChangeType::Changed.as_str().into(),
+        severity,
+        rule,
+        fields: vec![],
+        count: None,
+        detail: Some(change.explain()),
+    })
 }
 
 /// The severity of an object change and the rule that set it; `None` when ignored.
@@ -361,6 +390,49 @@ mod tests {
             },
         );
         diff::diff(&base, &head)
+    }
+
+    fn format_change() -> Diff {
+        let base = snapshot(vec![table("t", &[])]);
+        let mut head = base.clone();
+        head.meta.capture_format += 1;
+        diff::diff(&base, &head)
+    }
+
+    /// The first night on a binary that captures more must not pass as "no drift", nor as
+    /// a list of everything that is new: one finding says why, and how to move on.
+    #[test]
+    fn snapshots_of_two_capture_formats_block_with_their_own_rule() {
+        let r = GateReport::evaluate(&format_change(), &Policy::default(), "a", "b");
+        assert_eq!(r.verdict, Verdict::Block);
+        assert_eq!(r.findings.len(), 1);
+        let f = &r.findings[0];
+        assert_eq!(
+            (f.kind.as_str(), f.rule.as_str()),
+            ("capture_format", RULE_CAPTURE_FORMAT)
+        );
+        assert!(
+            f.detail.as_deref().unwrap().contains("baseline accept"),
+            "{f:?}"
+        );
+        assert_eq!(r.dims.get("capture_format"), Some(&1));
+        // A catch-all rule does not turn it off; a rule that names it does.
+        let all = policy("[[rules]]\nseverity = \"ignore\"\n");
+        assert_eq!(
+            GateReport::evaluate(&format_change(), &all, "a", "b").verdict,
+            Verdict::Block
+        );
+        let named = policy("[[rules]]\nkind = \"capture_format\"\nseverity = \"warn\"\n");
+        assert_eq!(
+            GateReport::evaluate(&format_change(), &named, "a", "b").verdict,
+            Verdict::Warn
+        );
+        // No approved set passes it.
+        let set =
+            ApprovedSet::from_diff(&diff::diff(&snapshot(vec![]), &snapshot(vec![])), "a", "b");
+        let r =
+            GateReport::evaluate_with(&format_change(), &Policy::default(), Some(&set), "a", "b");
+        assert_eq!(r.verdict, Verdict::Block);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //!
 //! [[rules]]                                   # first matching rule wins
 //! name = "cosmetic function edits"            # optional, shown as the finding's rule
-//! kind = "function"                           # optional: a kind, a list, or "count"
+//! kind = "function"                           # optional: a kind, a list, "count" or "capture_format"
 //! key = "function:public.fn_*"                # optional key glob
 //! change = "whitespace-only"                  # optional: added, removed, changed, whitespace-only, count (or a list)
 //! severity = "ignore"                         # block, warn or ignore
@@ -94,22 +94,28 @@ impl<'de> Deserialize<'de> for RuleChange {
     }
 }
 
-/// What a rule's `kind` can name: an object kind, or `count` for row-count findings.
+/// What a rule's `kind` can name: an object kind, `count` for row-count findings, or
+/// `capture_format` for snapshots of two capture formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RuleKind {
     Object(ObjectKind),
     Count,
+    /// Matched only by a rule that names it: a catch-all rule written for catalog changes
+    /// must not turn off the one finding that says a diff cannot be trusted.
+    CaptureFormat,
 }
 
 impl<'de> Deserialize<'de> for RuleKind {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        if s == "count" {
-            return Ok(RuleKind::Count);
+        match s.as_str() {
+            "count" => return Ok(RuleKind::Count),
+            "capture_format" => return Ok(RuleKind::CaptureFormat),
+            _ => {}
         }
         s.parse::<ObjectKind>()
             .map(RuleKind::Object)
-            .map_err(|e| de::Error::custom(format!("{e}, or count")))
+            .map_err(|e| de::Error::custom(format!("{e}, count or capture_format")))
     }
 }
 
@@ -284,7 +290,8 @@ pub struct Rule {
 
 impl Rule {
     pub fn matches(&self, kind: RuleKind, key: &str, change: RuleChange) -> bool {
-        (self.kind.0.is_empty() || self.kind.0.contains(&kind))
+        let named = self.kind.0.contains(&kind);
+        (named || (self.kind.0.is_empty() && kind != RuleKind::CaptureFormat))
             && (self.key.0.is_empty() || self.key.0.iter().any(|p| p.is_match(key)))
             && (self.change.0.is_empty() || self.change.0.contains(&change))
     }

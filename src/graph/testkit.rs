@@ -54,6 +54,7 @@ pub fn snapshot_with(objects: Vec<CatalogObject>) -> crate::model::CatalogSnapsh
             server_version: String::new(),
             server_version_num: 170000,
             driftgate_version: String::new(),
+            capture_format: crate::model::snapshot::CAPTURE_FORMAT,
             label: None,
             include_schemas: vec![],
             exclude_schemas: vec![],

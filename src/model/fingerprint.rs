@@ -5,7 +5,8 @@
 //! `schema:NAME`, `triggers:TABLE`, one object by key, …) hash the relevant slice of it.
 
 use super::canonical::{canonical_bytes, hash_of, ContentHash};
-use super::key::{quote_ident, ObjectKey, ObjectKind};
+use super::key::{ObjectKey, ObjectKind};
+use super::names::{quote_ident, split_qualified};
 use super::object::CatalogObject;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -144,8 +145,9 @@ pub enum Scope {
     Schema(String),
     /// One object by key.
     Object(ObjectKey),
-    /// The set of objects of one kind on one table: `triggers:`, `constraints:`,
-    /// `indexes:`, `policies:` followed by a table name (`public.t`, or `t` for `public.t`).
+    /// The set of objects of one kind on one table: the kind's `set_scope` prefix
+    /// (`triggers:`, `constraints:`, `indexes:`, `policies:`) followed by a table name
+    /// (`public.t`, or `t` for `public.t`).
     TableSet { kind: ObjectKind, table: String },
 }
 
@@ -155,18 +157,22 @@ impl Scope {
             return Ok(Scope::Catalog);
         }
         let (prefix, rest) = s.split_once(':').ok_or_else(|| {
-            format!("scope {s:?} is not `catalog`, `schema:NAME`, `triggers:TABLE`, `constraints:TABLE`, `indexes:TABLE`, `policies:TABLE` or `KIND:KEY`")
+            let sets: Vec<String> = ObjectKind::ALL
+                .iter()
+                .filter_map(|k| k.spec().set_scope)
+                .map(|p| format!("`{p}:TABLE`"))
+                .collect();
+            format!(
+                "scope {s:?} is not `catalog`, `schema:NAME`, {} or `KIND:KEY`",
+                sets.join(", ")
+            )
         })?;
         if rest.is_empty() {
             return Err(format!("scope {s:?} names nothing after the colon"));
         }
-        let set_kind = match prefix {
-            "triggers" => Some(ObjectKind::Trigger),
-            "constraints" => Some(ObjectKind::Constraint),
-            "indexes" => Some(ObjectKind::Index),
-            "policies" => Some(ObjectKind::Policy),
-            _ => None,
-        };
+        let set_kind = ObjectKind::ALL
+            .into_iter()
+            .find(|k| k.spec().set_scope == Some(prefix));
         if let Some(kind) = set_kind {
             return Ok(Scope::TableSet {
                 kind,
@@ -226,8 +232,9 @@ impl Scope {
     /// Whether the snapshot has the relation a set scope is about (a table, a view with
     /// INSTEAD OF triggers, a materialized view with indexes).
     fn relation_exists(&self, tree: &CatalogTree, table: &str) -> bool {
-        [ObjectKind::Table, ObjectKind::View, ObjectKind::Matview]
+        ObjectKind::ALL
             .into_iter()
+            .filter(|kind| kind.spec().relation)
             .any(|kind| {
                 tree.object_hashes
                     .contains_key(&ObjectKey::new(kind, table))
@@ -275,12 +282,10 @@ impl fmt::Display for Scope {
             Scope::Schema(name) => write!(f, "schema:{}", quote_ident(name)),
             Scope::Object(key) => write!(f, "{key}"),
             Scope::TableSet { kind, table } => {
-                let prefix = match kind {
-                    ObjectKind::Trigger => "triggers",
-                    ObjectKind::Constraint => "constraints",
-                    ObjectKind::Index => "indexes",
-                    _ => "policies",
-                };
+                let prefix = kind
+                    .spec()
+                    .set_scope
+                    .expect("a set scope is only parsed for a kind that declares one");
                 write!(f, "{prefix}:{table}")
             }
         }
@@ -297,27 +302,6 @@ pub fn normalize_table_name(name: &str) -> String {
     }
 }
 
-/// Split `a.b` / `"a.x"."b"` into unquoted parts, honouring double quotes.
-pub fn split_qualified(name: &str) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut cur = String::new();
-    let mut chars = name.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            '.' if !quoted => parts.push(std::mem::take(&mut cur)),
-            c => cur.push(c),
-        }
-    }
-    parts.push(cur);
-    parts
-}
-
 fn unquote_ident(s: &str) -> String {
     split_qualified(s).join(".")
 }
@@ -325,6 +309,7 @@ fn unquote_ident(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::KeyShape;
 
     #[test]
     fn a_schema_tree_written_directly_is_its_canonical_json() {
@@ -356,6 +341,50 @@ mod tests {
         }
     }
 
+    /// Every kind's keys resolve as a `KIND:KEY` scope, and every set scope parses back to
+    /// its kind and prints as it was given.
+    #[test]
+    fn every_kind_is_scoped() {
+        for kind in ObjectKind::ALL {
+            let spec = kind.spec();
+            let name = match spec.key {
+                KeyShape::Name => "x",
+                KeyShape::Qualified => "public.x",
+                KeyShape::OnTable => "public.t.x",
+                KeyShape::Routine => "public.x(integer,public.\"a.b\")",
+            };
+            assert!(spec.key.matches(name), "{kind}: {name}");
+            let key = format!("{}:{name}", spec.name);
+            // `schema:NAME` is the scope of the schema with everything in it.
+            let expected = match kind {
+                ObjectKind::Schema => Scope::Schema(name.into()),
+                _ => Scope::Object(ObjectKey::parse(&key).unwrap()),
+            };
+            assert_eq!(Scope::parse(&key), Ok(expected), "{key}");
+            if let Some(prefix) = spec.set_scope {
+                let text = format!("{prefix}:public.t");
+                let scope = Scope::parse(&text).unwrap();
+                assert_eq!(
+                    scope,
+                    Scope::TableSet {
+                        kind,
+                        table: "public.t".into()
+                    }
+                );
+                assert_eq!(scope.to_string(), text);
+            }
+        }
+        let set_kinds = ObjectKind::ALL
+            .iter()
+            .filter(|k| k.spec().set_scope.is_some());
+        for kind in set_kinds {
+            assert!(
+                matches!(kind.spec().key, KeyShape::OnTable | KeyShape::Qualified),
+                "{kind}: a set scope is about objects that belong to a relation"
+            );
+        }
+    }
+
     #[test]
     fn scopes_parse() {
         assert_eq!(Scope::parse("catalog").unwrap(), Scope::Catalog);
@@ -384,11 +413,5 @@ mod tests {
         assert!(Scope::parse("bogus").is_err());
         assert!(Scope::parse("widget:x").is_err());
         assert!(Scope::parse("triggers:").is_err());
-    }
-
-    #[test]
-    fn split_qualified_honours_quotes() {
-        assert_eq!(split_qualified("a.b"), vec!["a", "b"]);
-        assert_eq!(split_qualified("\"a.x\".\"b\"\"c\""), vec!["a.x", "b\"c"]);
     }
 }

@@ -7,99 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
 
-/// Every kind of object a snapshot holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ObjectKind {
-    Schema,
-    Extension,
-    Type,
-    Table,
-    Constraint,
-    Index,
-    View,
-    Matview,
-    Sequence,
-    Function,
-    Procedure,
-    Aggregate,
-    Trigger,
-    EventTrigger,
-    Policy,
-}
-
-impl ObjectKind {
-    pub const ALL: [ObjectKind; 15] = [
-        ObjectKind::Schema,
-        ObjectKind::Extension,
-        ObjectKind::Type,
-        ObjectKind::Table,
-        ObjectKind::Constraint,
-        ObjectKind::Index,
-        ObjectKind::View,
-        ObjectKind::Matview,
-        ObjectKind::Sequence,
-        ObjectKind::Function,
-        ObjectKind::Procedure,
-        ObjectKind::Aggregate,
-        ObjectKind::Trigger,
-        ObjectKind::EventTrigger,
-        ObjectKind::Policy,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ObjectKind::Schema => "schema",
-            ObjectKind::Extension => "extension",
-            ObjectKind::Type => "type",
-            ObjectKind::Table => "table",
-            ObjectKind::Constraint => "constraint",
-            ObjectKind::Index => "index",
-            ObjectKind::View => "view",
-            ObjectKind::Matview => "matview",
-            ObjectKind::Sequence => "sequence",
-            ObjectKind::Function => "function",
-            ObjectKind::Procedure => "procedure",
-            ObjectKind::Aggregate => "aggregate",
-            ObjectKind::Trigger => "trigger",
-            ObjectKind::EventTrigger => "event_trigger",
-            ObjectKind::Policy => "policy",
-        }
-    }
-
-    /// Routines (functions, procedures, aggregates) share one definition shape.
-    pub fn is_routine(self) -> bool {
-        matches!(
-            self,
-            ObjectKind::Function | ObjectKind::Procedure | ObjectKind::Aggregate
-        )
-    }
-}
-
-impl fmt::Display for ObjectKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ObjectKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ObjectKind::ALL
-            .iter()
-            .copied()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = ObjectKind::ALL.iter().map(|k| k.as_str()).collect();
-                format!(
-                    "unknown object kind {s:?} (expected one of: {})",
-                    names.join(", ")
-                )
-            })
-    }
-}
+pub use super::kinds::ObjectKind;
+use super::names::{qualify, quote_ident, routine_signature};
 
 /// `KIND:NAME`. Ordered by bytes, so sorting keys never depends on a collation.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -179,39 +89,6 @@ impl fmt::Display for ObjectKey {
     }
 }
 
-/// `schema.name(argtype,argtype)`: how routines are named in keys and wherever a trigger or
-/// event trigger names its function. Argument types are `format_type` output with
-/// `search_path = pg_catalog` (so user types are schema-qualified).
-pub fn routine_signature(schema: &str, name: &str, arg_types: &[String]) -> String {
-    format!("{}({})", qualify(schema, name), arg_types.join(","))
-}
-
-/// `schema.name`, each part quoted when needed.
-pub fn qualify(schema: &str, name: &str) -> String {
-    format!("{}.{}", quote_ident(schema), quote_ident(name))
-}
-
-/// Quote an identifier unless it is a plain lower-case name (`[a-z_][a-z0-9_$]*`).
-///
-/// Unlike PostgreSQL's `quote_ident` this does not quote reserved words: keys are
-/// identifiers for driftgate, not SQL to run, and the rule must not depend on a server's
-/// keyword list.
-pub fn quote_ident(name: &str) -> String {
-    let plain = !name.is_empty()
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
-    if plain {
-        name.to_string()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,16 +109,6 @@ mod tests {
         let map: Result<std::collections::BTreeMap<ObjectKey, u8>, _> =
             serde_json::from_str("{\"x:y\": 1}");
         assert!(map.is_err());
-    }
-
-    #[test]
-    fn plain_names_stay_bare_and_others_are_quoted() {
-        assert_eq!(quote_ident("dot_tools"), "dot_tools");
-        assert_eq!(quote_ident("DotTools"), "\"DotTools\"");
-        assert_eq!(quote_ident("a.b"), "\"a.b\"");
-        assert_eq!(quote_ident("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(quote_ident("1abc"), "\"1abc\"");
-        assert_eq!(quote_ident(""), "\"\"");
     }
 
     #[test]

@@ -6,12 +6,16 @@
 pub mod canonical;
 pub mod fingerprint;
 pub mod key;
+pub mod kinds;
+pub mod names;
 pub mod object;
 pub mod snapshot;
 pub mod visible;
 
 pub use canonical::{canonical_bytes, ContentHash};
-pub use key::{qualify, quote_ident, routine_signature, ObjectKey, ObjectKind};
+pub use key::{ObjectKey, ObjectKind};
+pub use kinds::*;
+pub use names::{qualify, quote_ident, routine_signature, split_qualified};
 pub use object::*;
 pub use snapshot::{CatalogSnapshot, RowCount, SnapshotMeta, SourceInfo};
 pub use visible::visible;

@@ -12,6 +12,21 @@ use std::collections::BTreeMap;
 
 pub const SNAPSHOT_FORMAT: &str = "driftgate.snapshot/v1";
 
+/// The capture format: which kinds and fields a snapshot's catalog holds, and how they are
+/// read. Raised by every change of the capture that can make one catalog snapshot
+/// differently (a kind or field added, a value read or normalized another way), so that a
+/// diff of snapshots of two formats says so (`capture-format-changed`) instead of taking
+/// what one side never captured for drift, or for no change.
+///
+/// 1: the kinds and fields of driftgate 0.1. A snapshot stored before the format was
+/// recorded lacks the field and counts as 1 (captures before it were not told apart).
+pub const CAPTURE_FORMAT: u32 = 1;
+
+/// The format of a snapshot that does not record one.
+fn unrecorded_capture_format() -> u32 {
+    1
+}
+
 /// Where a snapshot was taken from. Never holds a password.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceInfo {
@@ -60,6 +75,9 @@ pub struct SnapshotMeta {
     pub server_version: String,
     pub server_version_num: u32,
     pub driftgate_version: String,
+    /// [`CAPTURE_FORMAT`] of the driftgate that took it.
+    #[serde(default = "unrecorded_capture_format")]
+    pub capture_format: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -4,7 +4,7 @@
 use super::table::{self, cell};
 use super::{markdown, write_json};
 use crate::diff::firing::FiringOrderChange;
-use crate::diff::{CountChange, CountDelta, Diff, DiffSummary, ObjectChange};
+use crate::diff::{CaptureFormatChange, CountChange, CountDelta, Diff, DiffSummary, ObjectChange};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -53,6 +53,9 @@ pub struct DiffDocument<'a> {
     pub counts: Vec<CountEntry<'a>>,
     /// Tables whose triggers now fire in another sequence.
     pub firing_order: &'a [FiringOrderChange],
+    /// The capture formats of the two snapshots, when they differ (always drift).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture_format: Option<CaptureFormatChange>,
 }
 
 #[derive(Serialize)]
@@ -80,6 +83,7 @@ impl<'a> DiffDocument<'a> {
                 })
                 .collect(),
             firing_order: &diff.firing_order,
+            capture_format: diff.capture_format,
         }
     }
 }
@@ -146,6 +150,10 @@ pub fn write_diff_table<W: Write>(out: &mut W, doc: &DiffDocument) -> io::Result
     writeln!(out, "base  {}", cell(&doc.base.describe()))?;
     writeln!(out, "head  {}", cell(&doc.head.describe()))?;
     writeln!(out)?;
+    if let Some(c) = &doc.capture_format {
+        writeln!(out, "capture format changed: {}", c.explain())?;
+        writeln!(out)?;
+    }
     if doc.changes.is_empty() {
         writeln!(out, "no catalog changes")?;
     } else {
@@ -210,6 +218,14 @@ pub fn write_diff_markdown<W: Write>(out: &mut W, doc: &DiffDocument) -> io::Res
         markdown::code(&doc.head.describe())
     )?;
     writeln!(out)?;
+    if let Some(c) = &doc.capture_format {
+        writeln!(
+            out,
+            "**capture format changed**: {}",
+            markdown::text(&c.explain())
+        )?;
+        writeln!(out)?;
+    }
     writeln!(out, "{}", summary_line(&doc.summary))?;
     if !doc.changes.is_empty() {
         writeln!(out)?;

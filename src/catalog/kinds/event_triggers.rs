@@ -7,6 +7,12 @@ use crate::model::{
     ObjectKind,
 };
 
+/// Database-wide: one task (it reads what the database has, whatever the schemas).
+pub const SCHEDULE: super::Schedule = super::Schedule {
+    input: super::Input::Schemas { split: false },
+    weight: 1,
+};
+
 #[derive(sqlx::FromRow)]
 struct Row {
     name: String,

@@ -5,6 +5,12 @@ use super::{comment_of, fetch};
 use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::{CatalogObject, ExtensionDef, ObjectDef, ObjectKey, ObjectKind};
 
+/// Database-wide: one task (it reads what the database has, whatever the schemas).
+pub const SCHEDULE: super::Schedule = super::Schedule {
+    input: super::Input::Schemas { split: false },
+    weight: 1,
+};
+
 #[derive(sqlx::FromRow)]
 struct Row {
     name: String,

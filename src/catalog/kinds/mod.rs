@@ -1,6 +1,16 @@
-//! One reader per object kind. Each runs one set-based query for the whole database and
-//! builds model objects; SQL casts every catalog type to a plain one (`::text`, `::int2[]`)
-//! so decoding never depends on the server version.
+//! One reader per object kind, and the registry of readers: which reader reads each kind
+//! ([`reader_of`]), how its task is scheduled ([`Reader::schedule`], declared by the
+//! reader's module as its `SCHEDULE`), and how it runs ([`Reader::read`]).
+//!
+//! Each reader runs one set-based query (the relations' reader, a few) for the whole
+//! database, or a chunk of its schemas or relations, and builds model objects; SQL casts
+//! every catalog type to a plain one (`::text`, `::int2[]`) so decoding never depends on the
+//! server version, and a reader branches on `ServerCaps` where the catalog differs.
+//!
+//! What a kind is, and how to add one, is in `model::kinds`: here, a new kind is its reader
+//! module (query and `SCHEDULE`) and the arm of [`reader_of`] the compiler asks for. The
+//! planner (`plan.rs`) schedules the readers of `ObjectKind::ALL`, so a kind cannot be left
+//! out of the read while it is in the model.
 
 mod constraints;
 pub mod deparse;
@@ -16,24 +26,126 @@ mod triggers;
 mod types;
 mod views;
 
-pub use constraints::read_constraints;
-pub use event_triggers::read_event_triggers;
-pub use extensions::read_extensions;
-pub use indexes::read_indexes;
-pub use policies::read_policies;
-pub use routines::read_routines;
 pub use schemas::read_schemas;
 pub(super) use schemas::user_schema;
-pub use sequences::read_sequences;
-pub use tables::{read_tables, TableRow};
+pub use tables::TableRow;
 pub(super) use tables::{RLS_ACTIVE, SCHEMA_USAGE, TABLE_RELKINDS, TABLE_SELECT};
-pub use triggers::read_triggers;
-pub use types::read_types;
-pub use views::read_views;
 
-use super::{query_error, CatalogError};
+use super::{query_error, CatalogError, ServerCaps};
+use crate::model::{CatalogObject, ObjectKind};
 use sqlx::postgres::types::Oid;
 use sqlx::postgres::PgRow;
+
+/// A read task's query (or, for [`Reader::Relations`], queries): each reads the objects of
+/// one or more kinds. Declared in the order the planner queues them before weighing them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Reader {
+    Routines,
+    Sequences,
+    Types,
+    Views,
+    Policies,
+    Extensions,
+    EventTriggers,
+    /// Tables with their columns, constraints, indexes and triggers, read by one session:
+    /// the definitions are built from the columns it read, and the server's caches warmed
+    /// for a table (to deparse a CHECK or a WHEN clause) serve every kind of that table.
+    Relations,
+    /// The schemas, read by the leading session before any other task: the selected
+    /// schemas are every other reader's input.
+    Schemas,
+}
+
+/// Which reader reads each kind. Exhaustive on purpose (no `_` arm): a kind added to the
+/// model does not compile until something reads it.
+pub const fn reader_of(kind: ObjectKind) -> Reader {
+    match kind {
+        ObjectKind::Schema => Reader::Schemas,
+        ObjectKind::Extension => Reader::Extensions,
+        ObjectKind::Type => Reader::Types,
+        ObjectKind::Table | ObjectKind::Constraint | ObjectKind::Index | ObjectKind::Trigger => {
+            Reader::Relations
+        }
+        ObjectKind::View | ObjectKind::Matview => Reader::Views,
+        ObjectKind::Sequence => Reader::Sequences,
+        ObjectKind::Function | ObjectKind::Procedure | ObjectKind::Aggregate => Reader::Routines,
+        ObjectKind::EventTrigger => Reader::EventTriggers,
+        ObjectKind::Policy => Reader::Policies,
+    }
+}
+
+/// What a reader's task is given, and how it is split over parallel sessions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// Nothing: it runs on the leading session before the plan is made.
+    First,
+    /// The selected schemas' oids; `split`: in chunks of schemas when the read is parallel
+    /// (kinds whose cost grows with the catalog). A database-wide reader takes them unsplit
+    /// and reads what the database has.
+    Schemas { split: bool },
+    /// The oids of the selected schemas' relations, in chunks of equal count.
+    Relations,
+}
+
+/// How a reader's task is scheduled: declared by each reader's module as `SCHEDULE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    pub input: Input,
+    /// Rough relative cost per schema in a chunk, for longest-first scheduling.
+    pub weight: u32,
+}
+
+/// What a reader's task produced.
+pub enum ReadOutput {
+    Objects(Vec<CatalogObject>),
+    /// The relations' reader: objects, and what the row counts need of each table.
+    Tables(Vec<CatalogObject>, Vec<TableRow>),
+}
+
+impl Reader {
+    pub const fn schedule(self) -> Schedule {
+        match self {
+            Reader::Routines => routines::SCHEDULE,
+            Reader::Sequences => sequences::SCHEDULE,
+            Reader::Types => types::SCHEDULE,
+            Reader::Views => views::SCHEDULE,
+            Reader::Policies => policies::SCHEDULE,
+            Reader::Extensions => extensions::SCHEDULE,
+            Reader::EventTriggers => event_triggers::SCHEDULE,
+            Reader::Relations => tables::SCHEDULE,
+            Reader::Schemas => schemas::SCHEDULE,
+        }
+    }
+
+    /// Run this reader on `oids` (schemas or relations, as its [`Input`] says).
+    pub async fn read(
+        self,
+        conn: &mut sqlx::PgConnection,
+        caps: &ServerCaps,
+        oids: &[Oid],
+    ) -> Result<ReadOutput, CatalogError> {
+        let objects = match self {
+            Reader::Routines => routines::read_routines(conn, caps, oids).await?,
+            Reader::Sequences => sequences::read_sequences(conn, caps, oids).await?,
+            Reader::Types => types::read_types(conn, caps, oids).await?,
+            Reader::Views => views::read_views(conn, caps, oids).await?,
+            Reader::Policies => policies::read_policies(conn, caps, oids).await?,
+            Reader::Extensions => extensions::read_extensions(conn, caps).await?,
+            Reader::EventTriggers => event_triggers::read_event_triggers(conn, caps).await?,
+            Reader::Relations => {
+                let (mut objects, rows, mut attrs) = tables::read_tables(conn, caps, oids).await?;
+                objects.extend(constraints::read_constraints(conn, caps, oids, &mut attrs).await?);
+                objects.extend(indexes::read_indexes(conn, caps, oids, &attrs).await?);
+                objects.extend(triggers::read_triggers(conn, caps, oids, &attrs).await?);
+                return Ok(ReadOutput::Tables(objects, rows));
+            }
+            Reader::Schemas => {
+                unreachable!("the schemas are read before the plan, by read_schemas")
+            }
+        };
+        Ok(ReadOutput::Objects(objects))
+    }
+}
 
 /// Run a catalog query bound to an oid array: the selected schemas, or relations.
 pub(crate) async fn fetch_by_oids<T>(

@@ -5,6 +5,12 @@ use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::{qualify, CatalogObject, ObjectDef, ObjectKey, ObjectKind, PolicyDef};
 use sqlx::postgres::types::Oid;
 
+/// One task over every selected schema.
+pub const SCHEDULE: super::Schedule = super::Schedule {
+    input: super::Input::Schemas { split: false },
+    weight: 1,
+};
+
 #[derive(sqlx::FromRow)]
 struct Row {
     schema: String,

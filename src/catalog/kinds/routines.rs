@@ -7,6 +7,12 @@ use crate::model::{AggregateDef, CatalogObject, ObjectDef, ObjectKey, ObjectKind
 use crate::sqltext;
 use sqlx::postgres::types::Oid;
 
+/// Grows with the catalog (every routine is deparsed): split by schema, weighed double.
+pub const SCHEDULE: super::Schedule = super::Schedule {
+    input: super::Input::Schemas { split: true },
+    weight: 2,
+};
+
 #[derive(sqlx::FromRow)]
 struct Row {
     schema: String,

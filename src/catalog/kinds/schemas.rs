@@ -5,6 +5,12 @@ use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::{CatalogObject, ObjectDef, ObjectKey, ObjectKind, SchemaDef};
 use sqlx::postgres::types::Oid;
 
+/// Read by the leading session before the plan: the selected schemas are every other reader's input.
+pub const SCHEDULE: super::Schedule = super::Schedule {
+    input: super::Input::First,
+    weight: 0,
+};
+
 #[derive(sqlx::FromRow)]
 struct Row {
     oid: Oid,

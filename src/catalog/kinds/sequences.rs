@@ -8,6 +8,12 @@ use crate::model::{
 };
 use sqlx::postgres::types::Oid;
 
+/// Grows with the catalog (a dependency lookup per sequence): split by schema, weighed double.
+pub const SCHEDULE: super::Schedule = super::Schedule {
+    input: super::Input::Schemas { split: true },
+    weight: 2,
+};
+
 #[derive(sqlx::FromRow)]
 struct Row {
     schema: String,

@@ -11,6 +11,13 @@ use crate::model::{qualify, CatalogObject, Column, ObjectDef, ObjectKey, ObjectK
 use sqlx::postgres::types::Oid;
 use std::collections::{BTreeMap, HashMap};
 
+/// Tables with their columns, constraints, indexes and triggers (`Reader::Relations`):
+/// by chunks of relation oids, queued before every other task.
+pub const SCHEDULE: super::Schedule = super::Schedule {
+    input: super::Input::Relations,
+    weight: 1,
+};
+
 #[derive(sqlx::FromRow)]
 struct Row {
     oid: Oid,

@@ -8,6 +8,12 @@ use crate::model::{CatalogObject, ObjectDef, ObjectKey, ObjectKind, TypeAttribut
 use sqlx::postgres::types::Oid;
 use std::collections::BTreeMap;
 
+/// Grows with the catalog: split by schema.
+pub const SCHEDULE: super::Schedule = super::Schedule {
+    input: super::Input::Schemas { split: true },
+    weight: 1,
+};
+
 #[derive(sqlx::FromRow)]
 struct Row {
     schema: String,

@@ -9,6 +9,12 @@ use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::{CatalogObject, ObjectDef, ObjectKey, ObjectKind, ViewDef};
 use sqlx::postgres::types::Oid;
 
+/// One task over every selected schema.
+pub const SCHEDULE: super::Schedule = super::Schedule {
+    input: super::Input::Schemas { split: false },
+    weight: 1,
+};
+
 #[derive(sqlx::FromRow)]
 struct Row {
     schema: String,

@@ -56,7 +56,7 @@ pub fn resolve_table(snapshot: &CatalogSnapshot, input: &str) -> Result<String, 
     if let Some((q, _)) = relations.iter().find(|(q, _)| *q == normalized) {
         return Ok(q.to_string());
     }
-    let unquoted = crate::model::fingerprint::split_qualified(bare);
+    let unquoted = crate::model::split_qualified(bare);
     let mut by_name: Vec<String> = relations
         .iter()
         .filter(|(_, name)| unquoted.len() == 1 && *name == unquoted[0])

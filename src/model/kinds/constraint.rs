@@ -1,0 +1,51 @@
+//! Table constraints (`constraint:SCHEMA.TABLE.NAME`), the `constraints:TABLE` set scope.
+
+use super::{KeyShape, KindDef, KindSpec};
+use serde::{Deserialize, Serialize};
+
+pub const SPEC: KindSpec = KindSpec {
+    name: "constraint",
+    key: KeyShape::OnTable,
+    set_scope: Some("constraints"),
+    relation: false,
+};
+
+impl KindDef for ConstraintDef {
+    fn schema(&self) -> Option<&str> {
+        Some(&self.schema)
+    }
+    fn table(&self) -> Option<&str> {
+        Some(&self.table)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConstraintDef {
+    pub schema: String,
+    /// The constrained table, qualified as in its `table:` key.
+    pub table: String,
+    pub name: String,
+    /// `primary_key`, `foreign_key`, `unique`, `check`, `exclusion` or `trigger`.
+    pub constraint_type: String,
+    pub definition: String,
+    pub deferrable: bool,
+    pub initially_deferred: bool,
+    pub validated: bool,
+    /// Constrained columns by name, in key order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foreign_key: Option<ForeignKeyDef>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignKeyDef {
+    /// The referenced table, qualified.
+    pub references: String,
+    pub ref_columns: Vec<String>,
+    /// `no_action`, `restrict`, `cascade`, `set_null` or `set_default`.
+    pub on_delete: String,
+    pub on_update: String,
+    /// `simple`, `full` or `partial`.
+    pub match_type: String,
+}

@@ -1,0 +1,35 @@
+//! Indexes (`index:SCHEMA.NAME`; index names are unique per schema), the `indexes:TABLE`
+//! set scope of their table or materialized view.
+
+use super::{KeyShape, KindDef, KindSpec};
+use serde::{Deserialize, Serialize};
+
+pub const SPEC: KindSpec = KindSpec {
+    name: "index",
+    key: KeyShape::Qualified,
+    set_scope: Some("indexes"),
+    relation: false,
+};
+
+impl KindDef for IndexDef {
+    fn schema(&self) -> Option<&str> {
+        Some(&self.schema)
+    }
+    fn table(&self) -> Option<&str> {
+        Some(&self.table)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexDef {
+    pub schema: String,
+    pub name: String,
+    /// The indexed table or materialized view, qualified.
+    pub table: String,
+    pub definition: String,
+    pub unique: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<String>,
+    /// False for an index left invalid by a failed `CREATE INDEX CONCURRENTLY`.
+    pub valid: bool,
+}

@@ -680,3 +680,36 @@ fn a_renamed_trigger_that_moves_in_the_firing_order_is_reported() {
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(doc["firing_order"], serde_json::json!([]), "{doc}");
 }
+
+/// An ACL stored explicitly as the owner's default privileges is the same as no ACL: after
+/// a REVOKE and a GRANT back (or a dump and restore) PostgreSQL stores the default
+/// explicitly, and that was reported as drift. A real change of privileges still is.
+#[test]
+fn an_acl_equal_to_the_owners_default_is_no_drift_a_real_grant_is() {
+    let db = empty_db("acl_default");
+    let store = tempfile::tempdir().unwrap();
+    db.sql(
+        "CREATE SCHEMA s; CREATE TABLE s.t (a int); CREATE SEQUENCE s.q; CREATE VIEW s.v AS SELECT 1 AS x;
+         CREATE FUNCTION s.f() RETURNS int LANGUAGE sql AS 'SELECT 1'; CREATE TYPE s.mood AS ENUM ('a');",
+    );
+    snapshot(store.path(), &db, "null_acls", &[]);
+    db.sql(
+        "REVOKE ALL ON s.t, s.q, s.v FROM CURRENT_USER; GRANT ALL ON s.t, s.q, s.v TO CURRENT_USER;
+         REVOKE ALL ON SCHEMA s FROM CURRENT_USER; GRANT ALL ON SCHEMA s TO CURRENT_USER;
+         REVOKE EXECUTE ON FUNCTION s.f() FROM PUBLIC; GRANT EXECUTE ON FUNCTION s.f() TO PUBLIC;
+         REVOKE USAGE ON TYPE s.mood FROM PUBLIC; GRANT USAGE ON TYPE s.mood TO PUBLIC;",
+    );
+    let explicit = db.query(
+        "SELECT count(*) FROM pg_class WHERE relnamespace = 's'::regnamespace AND relacl IS NOT NULL",
+    );
+    assert_eq!(explicit.trim(), "3", "the server now stores explicit ACLs");
+    snapshot(store.path(), &db, "explicit_defaults", &[]);
+    let r = driftgate(store.path(), &["diff", "null_acls", "explicit_defaults"]);
+    assert_eq!(r.code, 0, "explicit default ACLs are no drift: {r:?}");
+
+    db.sql("REVOKE EXECUTE ON FUNCTION s.f() FROM PUBLIC; GRANT SELECT ON s.t TO PUBLIC;");
+    snapshot(store.path(), &db, "granted", &[]);
+    let r = driftgate(store.path(), &["diff", "explicit_defaults", "granted"]);
+    assert_eq!(r.code, 1, "a real change of privileges is drift: {r:?}");
+    assert!(r.stdout.contains("s.f()") && r.stdout.contains("s.t"), "{r:?}");
+}

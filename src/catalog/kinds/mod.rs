@@ -202,6 +202,20 @@ pub(super) fn arg_types_of(alias: &str) -> String {
     )
 }
 
+/// SQL: an object's ACL as text, `NULL` when it holds exactly the owner's default
+/// privileges (`acldefault(objtype, owner)`, compared as sets). PostgreSQL stores `NULL`
+/// until the first GRANT or REVOKE, but after a REVOKE and a re-GRANT back to the default,
+/// or a dump and restore, it stores the default explicitly: the same privileges, so the
+/// same value here.
+pub(super) fn acl_sql(acl_expr: &str, objtype: &str, owner_expr: &str) -> String {
+    format!(
+        "CASE WHEN {acl_expr} IS NOT NULL \
+           AND {acl_expr}::text[] @> acldefault('{objtype}', {owner_expr})::text[] \
+           AND {acl_expr}::text[] <@ acldefault('{objtype}', {owner_expr})::text[] \
+         THEN NULL ELSE {acl_expr}::text[] END"
+    )
+}
+
 /// ACL items sorted by bytes (the server's order is grant order, not meaningful).
 pub(super) fn sorted(acl: Option<Vec<String>>) -> Option<Vec<String>> {
     acl.map(|mut v| {

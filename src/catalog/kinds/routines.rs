@@ -68,7 +68,7 @@ pub async fn read_routines(
               FROM unnest(p.protrftypes) WITH ORDINALITY AS t(oid, ord)) AS transforms, \
            CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END AS definition, \
            {source} AS source, \
-           pg_get_userbyid(p.proowner)::text AS owner, p.proacl::text[] AS acl, {comment} AS comment, \
+           pg_get_userbyid(p.proowner)::text AS owner, {acl} AS acl, {comment} AS comment, \
            ag.aggtransfn::regprocedure::text AS agg_transfn, format_type(ag.aggtranstype, NULL) AS agg_transtype, \
            NULLIF(ag.aggfinalfn, 0)::regprocedure::text AS agg_finalfn, \
            NULLIF(ag.aggcombinefn, 0)::regprocedure::text AS agg_combinefn, \
@@ -83,6 +83,7 @@ pub async fn read_routines(
                            AND idep.objid = p.oid AND idep.deptype = 'i')",
         args = arg_types_of("p"),
         source = caps.routine_source_sql(),
+        acl = super::acl_sql("p.proacl", "f", "p.proowner"),
         comment = comment_of("pg_proc", "p.oid"),
         ext = ext_member("pg_proc", "p.oid"),
     );

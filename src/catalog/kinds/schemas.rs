@@ -40,8 +40,9 @@ pub async fn read_schemas(
 ) -> Result<(Vec<CatalogObject>, Vec<Oid>), CatalogError> {
     let sql = format!(
         "SELECT n.oid, n.nspname::text AS name, pg_get_userbyid(n.nspowner)::text AS owner, \
-         n.nspacl::text[] AS acl, {comment} AS comment \
+         {acl} AS acl, {comment} AS comment \
          FROM pg_namespace n WHERE {user}",
+        acl = super::acl_sql("n.nspacl", "n", "n.nspowner"),
         comment = comment_of("pg_namespace", "n.oid"),
         user = user_schema("n"),
     );

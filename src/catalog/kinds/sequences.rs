@@ -43,7 +43,7 @@ pub async fn read_sequences(
            format_type(s.seqtypid, NULL) AS data_type, s.seqstart AS start, s.seqincrement AS increment, \
            s.seqmin AS min, s.seqmax AS max, s.seqcache AS cache, s.seqcycle AS cycle, \
            own.nspname::text AS owned_schema, own.relname::text AS owned_table, own.attname::text AS owned_column, \
-           pg_get_userbyid(c.relowner)::text AS owner, c.relacl::text[] AS acl, {comment} AS comment \
+           pg_get_userbyid(c.relowner)::text AS owner, {acl} AS acl, {comment} AS comment \
          FROM pg_sequence s \
          JOIN pg_class c ON c.oid = s.seqrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -56,6 +56,7 @@ pub async fn read_sequences(
              AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i') \
            LIMIT 1) own ON true \
          WHERE n.oid = ANY($1) AND NOT {ext}",
+        acl = super::acl_sql("c.relacl", "s", "c.relowner"),
         comment = comment_of("pg_class", "c.oid"),
         ext = ext_member("pg_class", "c.oid"),
     );

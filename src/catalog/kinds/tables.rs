@@ -89,7 +89,7 @@ pub async fn read_tables(
     let sql = format!(
         "SELECT c.oid, n.nspname::text AS schema, c.relname::text AS name, c.relkind::text AS relkind, \
            c.relpersistence::text AS persistence, pg_get_userbyid(c.relowner)::text AS owner, \
-           c.relacl::text[] AS acl, {comment} AS comment, \
+           {acl} AS acl, {comment} AS comment, \
            CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key, \
            CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, 0) END AS partition_bound, \
            ARRAY(SELECT format('%s\x1f%s', pn.nspname, pc.relname) FROM pg_inherits i \
@@ -103,6 +103,7 @@ pub async fn read_tables(
            {RLS_ACTIVE} AS rls_active \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN {TABLE_RELKINDS} AND c.oid = ANY($1) AND NOT {ext}",
+        acl = super::acl_sql("c.relacl", "r", "c.relowner"),
         comment = comment_of("pg_class", "c.oid"),
         ext = ext_member("pg_class", "c.oid"),
     );
@@ -119,7 +120,7 @@ pub async fn read_tables(
            CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 \
                 THEN format('%I.%I', cn.nspname, co.collname) END AS collation, \
            ds.description AS comment, \
-           a.attacl::text[] AS acl \
+           NULLIF(a.attacl::text[], '{{}}') AS acl \
          FROM pg_attribute a \
          JOIN pg_type t ON t.oid = a.atttypid \
          LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \

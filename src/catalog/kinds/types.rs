@@ -56,7 +56,7 @@ pub async fn read_types(
               JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = t.typcollation) END AS collation, \
            ARRAY(SELECT format('%s\x1f%s', con.conname, pg_get_constraintdef(con.oid)) FROM pg_constraint con \
                  WHERE con.contypid = t.oid AND con.contype <> 'n') AS constraints, \
-           pg_get_userbyid(t.typowner)::text AS owner, t.typacl::text[] AS acl, {comment} AS comment \
+           pg_get_userbyid(t.typowner)::text AS owner, {acl} AS acl, {comment} AS comment \
          FROM pg_type t \
          JOIN pg_namespace n ON n.oid = t.typnamespace \
          LEFT JOIN pg_type bt ON bt.oid = t.typbasetype \
@@ -64,6 +64,7 @@ pub async fn read_types(
            AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c') \
            AND NOT (t.typelem <> 0 AND EXISTS (SELECT 1 FROM pg_type el WHERE el.oid = t.typelem AND el.typarray = t.oid)) \
            AND NOT {ext}",
+        acl = super::acl_sql("t.typacl", "T", "t.typowner"),
         comment = comment_of("pg_type", "t.oid"),
         ext = ext_member("pg_type", "t.oid"),
     );

@@ -35,9 +35,10 @@ pub async fn read_views(
     let sql = format!(
         "SELECT n.nspname::text AS schema, c.relname::text AS name, c.relkind::text AS relkind, \
            pg_get_viewdef(c.oid) AS definition, c.reloptions::text[] AS options, \
-           pg_get_userbyid(c.relowner)::text AS owner, c.relacl::text[] AS acl, {comment} AS comment \
+           pg_get_userbyid(c.relowner)::text AS owner, {acl} AS acl, {comment} AS comment \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('v', 'm') AND n.oid = ANY($1) AND NOT {ext}",
+        acl = super::acl_sql("c.relacl", "r", "c.relowner"),
         comment = comment_of("pg_class", "c.oid"),
         ext = ext_member("pg_class", "c.oid"),
     );

@@ -299,3 +299,48 @@ fn gate_expect_passes_exactly_the_approved_change_set() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stdout.starts_with("gate_drift: BLOCK"), "{r:?}");
 }
+
+/// The schema filter applies to extensions too: with `--include-schema goodschema`, an
+/// extension that lives in `public` was still reported (and its version drift with it).
+#[test]
+fn a_schema_filter_leaves_out_the_extensions_of_other_schemas() {
+    let db = empty_db("ext_filter");
+    let store = tempfile::tempdir().unwrap();
+    db.sql(
+        "CREATE SCHEMA goodschema; CREATE TABLE goodschema.t (a int);
+         CREATE SCHEMA tools; CREATE EXTENSION pg_trgm SCHEMA tools;",
+    );
+    let kinds = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["snapshot", "--dsn", db.dsn.as_str(), "--ref", "x", "-q"];
+        all.extend_from_slice(args);
+        let r = driftgate(store.path(), &all);
+        assert_eq!(r.code, 0, "{r:?}");
+        let r = driftgate(store.path(), &["show", "x", "--format", "json"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        let mut keys: Vec<String> = v
+            .as_array()
+            .unwrap_or_else(|| panic!("not an array: {}", r.stdout))
+            .iter()
+            .map(|o| o["key"].as_str().unwrap().to_string())
+            .filter(|k| k.starts_with("extension:"))
+            .collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(kinds(&["--include-schema", "goodschema"]), Vec::<String>::new());
+    assert_eq!(
+        kinds(&["--include-schema", "goodschema", "--include-schema", "tools"]),
+        vec!["extension:pg_trgm"]
+    );
+    assert_eq!(
+        kinds(&["--exclude-schema", "tools"]),
+        vec!["extension:plpgsql"],
+        "plpgsql lives in pg_catalog, which no filter selects"
+    );
+    assert_eq!(
+        kinds(&[]),
+        vec!["extension:pg_trgm", "extension:plpgsql"],
+        "no filter: every extension"
+    );
+}

@@ -213,7 +213,23 @@ pub async fn capture_with(
     let include = compile_patterns(&opts.include_schemas)?;
     let exclude = compile_patterns(&opts.exclude_schemas)?;
     let started = Instant::now();
-    let sink = std::sync::Mutex::new(sink);
+    // An extension lives in a schema but is read database-wide: with a schema filter it is
+    // kept only when its schema is selected (it stood for objects of a schema the filter
+    // left out). Without a filter every extension is kept, plpgsql's pg_catalog included.
+    let filtered = include.is_some() || exclude.is_some();
+    let mut keep = |event: SinkEvent| match event {
+        SinkEvent::Objects(mut list) if filtered => {
+            list.retain(|o| match &o.def {
+                crate::model::ObjectDef::Extension(e) => {
+                    schema_selected(&e.schema, &include, &exclude)
+                }
+                _ => true,
+            });
+            sink(SinkEvent::Objects(list))
+        }
+        other => sink(other),
+    };
+    let sink = std::sync::Mutex::new(&mut keep as &mut ObjectSink<'_>);
     let mut changed = Vec::new();
     for attempt in 1..=MAX_ATTEMPTS {
         if attempt > 1 {

@@ -711,5 +711,55 @@ fn an_acl_equal_to_the_owners_default_is_no_drift_a_real_grant_is() {
     snapshot(store.path(), &db, "granted", &[]);
     let r = driftgate(store.path(), &["diff", "explicit_defaults", "granted"]);
     assert_eq!(r.code, 1, "a real change of privileges is drift: {r:?}");
-    assert!(r.stdout.contains("s.f()") && r.stdout.contains("s.t"), "{r:?}");
+    assert!(
+        r.stdout.contains("s.f()") && r.stdout.contains("s.t"),
+        "{r:?}"
+    );
+}
+
+/// `ALTER TABLE a_partition DISABLE TRIGGER t` turns off the parent's trigger for that
+/// partition's rows: the partition's copy is captured once its state differs from the
+/// parent's (as pg_dump prints it), so the change is drift and BLOCKs; enabling it again
+/// is the baseline again.
+#[test]
+fn disabling_a_parent_trigger_on_one_partition_is_drift() {
+    let db = empty_db("partition_trigger");
+    let store = tempfile::tempdir().unwrap();
+    db.sql(
+        "CREATE TABLE m (id int, v text) PARTITION BY RANGE (id);
+         CREATE TABLE m_1 PARTITION OF m FOR VALUES FROM (0) TO (10);
+         CREATE TABLE m_2 PARTITION OF m FOR VALUES FROM (10) TO (20);
+         CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+         CREATE TRIGGER m_stamp BEFORE INSERT ON m FOR EACH ROW EXECUTE FUNCTION stamp();",
+    );
+    snapshot(store.path(), &db, "base", &[]);
+    db.sql("ALTER TABLE m_2 DISABLE TRIGGER m_stamp;");
+    snapshot(store.path(), &db, "disabled", &[]);
+    let r = driftgate(
+        store.path(),
+        &["diff", "base", "disabled", "--format", "json"],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let v = json(&r);
+    let text = v.to_string();
+    assert!(
+        text.contains("trigger:public.m_2.m_stamp"),
+        "the partition's copy is reported: {text}"
+    );
+    let g = driftgate(store.path(), &["gate", "base", "disabled"]);
+    assert_eq!(g.code, 1, "BLOCK: {g:?}");
+    let r = driftgate(store.path(), &["show", "disabled", "--format", "json"]);
+    let objects: Value = json(&r);
+    let clone = objects
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["key"] == "trigger:public.m_2.m_stamp")
+        .expect("the copy is in the snapshot");
+    assert_eq!(clone["enabled"], "disabled");
+    assert_eq!(clone["clone_of"], "public.m");
+    db.sql("ALTER TABLE m_2 ENABLE TRIGGER m_stamp;");
+    snapshot(store.path(), &db, "enabled", &[]);
+    let r = driftgate(store.path(), &["diff", "base", "enabled"]);
+    assert_eq!(r.code, 0, "the same state as the parent again: {r:?}");
 }

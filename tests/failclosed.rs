@@ -328,9 +328,17 @@ fn a_schema_filter_leaves_out_the_extensions_of_other_schemas() {
         keys.sort();
         keys
     };
-    assert_eq!(kinds(&["--include-schema", "goodschema"]), Vec::<String>::new());
     assert_eq!(
-        kinds(&["--include-schema", "goodschema", "--include-schema", "tools"]),
+        kinds(&["--include-schema", "goodschema"]),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        kinds(&[
+            "--include-schema",
+            "goodschema",
+            "--include-schema",
+            "tools"
+        ]),
         vec!["extension:pg_trgm"]
     );
     assert_eq!(

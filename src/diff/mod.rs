@@ -449,6 +449,7 @@ pub(crate) mod tests {
                 old_table: None,
                 new_table: None,
                 definition: format!("CREATE TRIGGER {name} BEFORE INSERT ON public.{table} FOR EACH ROW EXECUTE FUNCTION f()"),
+                clone_of: None,
             }),
         }
     }

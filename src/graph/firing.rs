@@ -244,6 +244,7 @@ pub(crate) mod tests {
             old_table: None,
             new_table: None,
             definition: String::new(),
+            clone_of: None,
         }
     }
 

@@ -98,6 +98,7 @@ mod tests {
                 old_table: None,
                 new_table: None,
                 definition: "CREATE TRIGGER trg …".into(),
+                clone_of: None,
             }),
         }
     }

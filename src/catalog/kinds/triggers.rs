@@ -1,7 +1,8 @@
 //! Triggers (`trigger:schema.table.name`): timing, events, UPDATE OF columns by name, level,
 //! function, arguments, WHEN, enabled state, constraint-trigger deferral, transition tables.
-//! Internal triggers (foreign keys) and partition clones are left out: they follow from the
-//! constraint or the parent's trigger.
+//! Internal triggers (foreign keys) are left out: they follow from the constraint. A
+//! partition's copy of its parent's trigger is captured only when its enabled state differs
+//! from the parent's, as pg_dump does; the others follow from the parent's trigger.
 
 use super::deparse::{
     trigger_def, trigger_when, AttrMap, TriggerShape, TRIGGER_TYPE_BEFORE, TRIGGER_TYPE_DELETE,
@@ -49,6 +50,9 @@ struct Row {
     #[sqlx(skip)]
     when: Option<String>,
     comment: Option<String>,
+    /// For a partition's copy of a parent trigger: the parent's table.
+    parent_schema: Option<String>,
+    parent_table: Option<String>,
 }
 
 pub async fn read_triggers(
@@ -73,7 +77,8 @@ pub async fn read_triggers(
            format('%I.%I', pn.nspname, p.proname) AS fn_quoted, {fn_args} AS fn_args, \
            (pn.nspname = 'pg_catalog' OR fn.nspname = 'pg_catalog') IS TRUE AS unusual, \
            CASE WHEN t.tgqual IS NOT NULL THEN pg_get_triggerdef(t.oid) END AS definition, \
-           {comment} AS comment \
+           {comment} AS comment, \
+           un.nspname::text AS parent_schema, uc.relname::text AS parent_table \
          FROM pg_trigger t \
          JOIN pg_class c ON c.oid = t.tgrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -81,7 +86,12 @@ pub async fn read_triggers(
          JOIN pg_namespace pn ON pn.oid = p.pronamespace \
          LEFT JOIN pg_class fc ON fc.oid = t.tgconstrrelid \
          LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
-         WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND t.tgrelid = ANY($1)",
+         LEFT JOIN pg_trigger u ON u.oid = t.tgparentid \
+         LEFT JOIN pg_class uc ON uc.oid = u.tgrelid \
+         LEFT JOIN pg_namespace un ON un.oid = uc.relnamespace \
+         WHERE t.tgrelid = ANY($1) \
+           AND ((NOT t.tgisinternal AND t.tgparentid = 0) \
+                OR (t.tgparentid <> 0 AND NOT u.tgisinternal AND t.tgenabled <> u.tgenabled))",
         fn_args = arg_types_of("p"),
         comment = comment_of("pg_trigger", "t.oid"),
     );
@@ -203,6 +213,10 @@ fn trigger_object(r: Row, attrs: &AttrMap) -> CatalogObject {
             initially_deferred: r.deferred,
             old_table: r.old_table,
             new_table: r.new_table,
+            clone_of: match (&r.parent_schema, &r.parent_table) {
+                (Some(s), Some(t)) => Some(qualify(s, t)),
+                _ => None,
+            },
             definition: r.definition.unwrap_or_default(),
             schema: r.schema,
             name: r.name,

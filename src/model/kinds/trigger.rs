@@ -54,6 +54,12 @@ pub struct TriggerDef {
     pub new_table: Option<String>,
     /// `pg_get_triggerdef` output.
     pub definition: String,
+    /// A partition's copy of its partitioned table's trigger: the parent table. Such copies
+    /// are captured only when their enabled state differs from the parent's (as pg_dump
+    /// prints them: `ALTER TABLE partition DISABLE TRIGGER …`); the others follow from the
+    /// parent's trigger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clone_of: Option<String>,
 }
 
 impl TriggerDef {

@@ -763,3 +763,45 @@ fn disabling_a_parent_trigger_on_one_partition_is_drift() {
     let r = driftgate(store.path(), &["diff", "base", "enabled"]);
     assert_eq!(r.code, 0, "the same state as the parent again: {r:?}");
 }
+
+/// `ALTER TABLE … DISABLE TRIGGER ALL` also turns off the triggers that enforce foreign keys
+/// (and deferrable keys): the constraint is unchanged, its enforcement is not. That is
+/// drift, and BLOCKs; enabling them again is the baseline again.
+#[test]
+fn disabling_the_triggers_that_enforce_a_foreign_key_is_drift() {
+    let db = empty_db("fk_triggers");
+    let store = tempfile::tempdir().unwrap();
+    db.sql(
+        "CREATE TABLE parent (id int PRIMARY KEY);
+         CREATE TABLE child (id int, parent_id int REFERENCES parent (id) ON DELETE CASCADE);",
+    );
+    snapshot(store.path(), &db, "base", &[]);
+    db.sql("ALTER TABLE child DISABLE TRIGGER ALL;");
+    snapshot(store.path(), &db, "off", &[]);
+    let r = driftgate(store.path(), &["diff", "base", "off", "--format", "json"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        json(&r).to_string().contains("child_parent_id_fkey"),
+        "the foreign key is reported: {r:?}"
+    );
+    let g = driftgate(store.path(), &["gate", "base", "off"]);
+    assert_eq!(g.code, 1, "BLOCK: {g:?}");
+    let shown = json(&driftgate(
+        store.path(),
+        &["show", "off", "--format", "json"],
+    ));
+    let fk = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["key"] == "constraint:public.child.child_parent_id_fkey")
+        .unwrap();
+    assert_eq!(
+        fk["trigger_states"],
+        serde_json::json!(["public.child disabled"])
+    );
+    db.sql("ALTER TABLE child ENABLE TRIGGER ALL;");
+    snapshot(store.path(), &db, "on", &[]);
+    let r = driftgate(store.path(), &["diff", "base", "on"]);
+    assert_eq!(r.code, 0, "{r:?}");
+}

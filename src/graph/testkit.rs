@@ -124,6 +124,7 @@ pub fn foreign_key(child: &str, column: &str, parent: &str, on_delete: &str) -> 
                 on_update: "no_action".into(),
                 match_type: "simple".into(),
             }),
+            trigger_states: vec![],
         }),
     }
 }

@@ -36,6 +36,29 @@ struct Row {
     on_update: String,
     match_type: String,
     comment: Option<String>,
+    /// JSON `[[schema, table, state], …]` of the constraint's triggers not in their
+    /// normal state; `NULL` when there are none.
+    trigger_states: Option<String>,
+}
+
+/// `table state` for each enforcement trigger not in its normal state, distinct, sorted.
+/// What the server sent is the query's own JSON; one that does not parse is an error,
+/// never read as "every trigger in its normal state".
+fn trigger_states(json: Option<&str>) -> Result<Vec<String>, CatalogError> {
+    let rows: Vec<(String, String, String)> = match json {
+        None => Vec::new(),
+        Some(j) => serde_json::from_str(j).map_err(|e| CatalogError::Query {
+            what: "reading constraint triggers".into(),
+            reason: format!("unexpected answer: {e}"),
+        })?,
+    };
+    let mut out: Vec<String> = rows
+        .into_iter()
+        .map(|(schema, table, state)| format!("{} {state}", qualify(&schema, &table)))
+        .collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 fn fk_action(code: &str) -> String {
@@ -81,7 +104,14 @@ pub async fn read_constraints(
            fn.nspname::text AS ref_schema, fc.relname::text AS ref_table, \
            CASE WHEN fn.nspname <> 'pg_catalog' THEN format('%I.%I', fn.nspname, fc.relname) END AS ref_quoted, \
            con.confdeltype::text AS on_delete, con.confupdtype::text AS on_update, \
-           con.confmatchtype::text AS match_type, {comment} AS comment \
+           con.confmatchtype::text AS match_type, {comment} AS comment, \
+           (SELECT json_agg(json_build_array(tn.nspname, tc.relname, \
+                    CASE t.tgenabled WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica' \
+                                     ELSE 'always' END))::text \
+                 FROM pg_trigger t JOIN pg_class tc ON tc.oid = t.tgrelid \
+                 JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
+                 WHERE t.tgconstraint = con.oid AND t.tgisinternal AND t.tgenabled <> 'O') \
+             AS trigger_states \
          FROM pg_constraint con \
          JOIN pg_class c ON c.oid = con.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -146,9 +176,9 @@ pub async fn read_constraints(
     for (n, def) in asked {
         rows[n].definition = def;
     }
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|r| {
+            let trigger_states = trigger_states(r.trigger_states.as_deref())?;
             let foreign_key = match (r.contype.as_str(), &r.ref_schema, &r.ref_table) {
                 ("f", Some(s), Some(t)) => Some(ForeignKeyDef {
                     references: qualify(s, t),
@@ -164,7 +194,7 @@ pub async fn read_constraints(
                 }),
                 _ => None,
             };
-            CatalogObject {
+            Ok(CatalogObject {
                 key: ObjectKey::on_table(ObjectKind::Constraint, &r.schema, &r.table_name, &r.name),
                 owner: None,
                 acl: None,
@@ -185,10 +215,11 @@ pub async fn read_constraints(
                     validated: r.validated,
                     columns: names(attrs, r.relid, &r.keys),
                     foreign_key,
+                    trigger_states,
                     schema: r.schema,
                     name: r.name,
                 }),
-            }
+            })
         })
-        .collect())
+        .collect()
 }

@@ -36,6 +36,12 @@ pub struct ConstraintDef {
     pub columns: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub foreign_key: Option<ForeignKeyDef>,
+    /// The enforcement triggers PostgreSQL made for the constraint (a foreign key's checks
+    /// and actions, a deferrable key's recheck) that are not in their normal state, as
+    /// `table state` (`public.child disabled`): `ALTER TABLE … DISABLE TRIGGER ALL` turns
+    /// enforcement off without changing the constraint. pg_dump does not keep this.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trigger_states: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

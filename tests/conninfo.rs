@@ -8,21 +8,6 @@ mod support;
 use std::process::{Command, Stdio};
 use support::*;
 
-/// Every libpq variable a case may set; each run starts without any of them.
-const PG_VARS: &[&str] = &[
-    "DATABASE_URL",
-    "PGHOST",
-    "PGHOSTADDR",
-    "PGPORT",
-    "PGUSER",
-    "PGDATABASE",
-    "PGPASSWORD",
-    "PGSERVICE",
-    "PGSERVICEFILE",
-    "PGSSLMODE",
-    "PGPASSFILE",
-];
-
 struct Case {
     name: &'static str,
     args: Vec<String>,
@@ -35,7 +20,7 @@ fn psql_says(cluster: &Cluster, case: &Case) -> (String, String, String, String)
     cmd.args(["-X", "-w", "-At"])
         .args(&case.args)
         .args(["-c", r"\echo :DBNAME '|' :USER '|' :HOST '|' :PORT"]);
-    for v in PG_VARS {
+    for v in CONN_VARS {
         cmd.env_remove(v);
     }
     cmd.envs(case.env.iter().map(|(k, v)| (k, v)));
@@ -63,7 +48,7 @@ fn driftgate_says(case: &Case) -> (String, String, String, String) {
     let mut args: Vec<&str> = vec!["snapshot", "-j", "1"];
     args.extend(case.args.iter().map(String::as_str));
     let mut cmd = driftgate_cmd(store.path(), &args);
-    for v in PG_VARS {
+    for v in CONN_VARS {
         cmd.env_remove(v);
     }
     cmd.envs(case.env.iter().map(|(k, v)| (k, v)));
@@ -264,7 +249,7 @@ fn libpq_variables_are_refused_like_their_keywords_never_ignored() {
         // Port 1: nothing listens there, so a variable that got through would show as a
         // connection failure instead of a refusal. (No -p: it would hide PGPORT.)
         let mut cmd = driftgate_cmd(store.path(), &["snapshot", "-h", "127.0.0.1", "-d", "x"]);
-        for v in PG_VARS {
+        for v in CONN_VARS {
             cmd.env_remove(v);
         }
         if var != "PGPORT" {

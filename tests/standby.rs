@@ -13,24 +13,6 @@ use std::process::{Command, Stdio};
 use support::replica::*;
 use support::*;
 
-/// Variables that would change where a run connects; each run starts without them.
-const CONN_VARS: &[&str] = &[
-    "DATABASE_URL",
-    "PGHOST",
-    "PGHOSTADDR",
-    "PGPORT",
-    "PGUSER",
-    "PGDATABASE",
-    "PGPASSWORD",
-    "PGSERVICE",
-    "PGSERVICEFILE",
-    "PGSSLMODE",
-    "PGSSLROOTCERT",
-    "PGTARGETSESSIONATTRS",
-    "PGLOADBALANCEHOSTS",
-    "DRIFTGATE_STORE",
-];
-
 /// (port, in recovery) of the server psql connects to with `dsn`.
 fn psql_lands_on(cluster: &Cluster, home: &std::path::Path, dsn: &str) -> (u16, bool) {
     let mut cmd = Command::new(cluster.psql_path());

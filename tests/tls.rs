@@ -18,39 +18,6 @@ use std::sync::Mutex;
 use support::tls::*;
 use support::*;
 
-/// Every variable that would change where or how a cell connects; each run starts without
-/// them and sets its own.
-const CONN_VARS: &[&str] = &[
-    "DATABASE_URL",
-    "PGHOST",
-    "PGHOSTADDR",
-    "PGPORT",
-    "PGUSER",
-    "PGDATABASE",
-    "PGPASSWORD",
-    "PGPASSFILE",
-    "PGSERVICE",
-    "PGSERVICEFILE",
-    "PGSYSCONFDIR",
-    "PGSSLMODE",
-    "PGSSLROOTCERT",
-    "PGSSLCERT",
-    "PGSSLKEY",
-    "PGSSLCRL",
-    "PGSSLCRLDIR",
-    "PGSSLNEGOTIATION",
-    "PGREQUIRESSL",
-    "PGTARGETSESSIONATTRS",
-    "PGCONNECT_TIMEOUT",
-    "PGOPTIONS",
-    "PGAPPNAME",
-    "PGGSSENCMODE",
-    "PGCHANNELBINDING",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
-    "DRIFTGATE_STORE",
-];
-
 const MODES: [&str; 6] = [
     "disable",
     "allow",

@@ -28,6 +28,41 @@ use std::time::{Duration, Instant};
 
 pub const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/governance.sql");
 
+/// Every variable that would change where or how a run of driftgate or psql connects (the
+/// libpq environment, the system trust store, the store): a test that compares the two
+/// clears them all and sets its own.
+pub const CONN_VARS: &[&str] = &[
+    "DATABASE_URL",
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGPORT",
+    "PGUSER",
+    "PGDATABASE",
+    "PGPASSWORD",
+    "PGPASSFILE",
+    "PGSERVICE",
+    "PGSERVICEFILE",
+    "PGSYSCONFDIR",
+    "PGSSLMODE",
+    "PGSSLROOTCERT",
+    "PGSSLCERT",
+    "PGSSLKEY",
+    "PGSSLCRL",
+    "PGSSLCRLDIR",
+    "PGSSLNEGOTIATION",
+    "PGREQUIRESSL",
+    "PGTARGETSESSIONATTRS",
+    "PGCONNECT_TIMEOUT",
+    "PGOPTIONS",
+    "PGAPPNAME",
+    "PGGSSENCMODE",
+    "PGCHANNELBINDING",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "DRIFTGATE_STORE",
+    "PGLOADBALANCEHOSTS",
+];
+
 pub struct Cluster {
     pub bin_dir: PathBuf,
     pub base: PathBuf,
@@ -278,15 +313,19 @@ fn start_cluster(bin_dir: PathBuf) -> Cluster {
     start_cluster_with(bin_dir, &ClusterSetup::default())
 }
 
-fn start_cluster_with(bin_dir: PathBuf, setup: &ClusterSetup) -> Cluster {
-    let run_as = if is_root() {
-        ensure_user("postgres");
-        Some("postgres".to_string())
-    } else {
-        None
-    };
+/// A server's directories: a fresh temporary base (kept until the watchdog removes it),
+/// its data directory and socket directory inside, the log file; owned by the server's
+/// OS user when the tests run as root.
+pub struct ServerDirs {
+    pub base: PathBuf,
+    pub data: PathBuf,
+    pub socket_dir: PathBuf,
+    pub log: PathBuf,
+}
+
+pub fn server_dirs(prefix: &str, run_as: Option<&str>) -> ServerDirs {
     let base = tempfile::Builder::new()
-        .prefix("driftgate-pg-")
+        .prefix(prefix)
         .tempdir()
         .unwrap()
         .keep();
@@ -294,7 +333,7 @@ fn start_cluster_with(bin_dir: PathBuf, setup: &ClusterSetup) -> Cluster {
     let socket_dir = base.join("sock");
     std::fs::create_dir_all(&socket_dir).unwrap();
     let log = base.join("server.log");
-    if let Some(user) = &run_as {
+    if let Some(user) = run_as {
         let st = Command::new("chown")
             .args(["-R", user])
             .arg(&base)
@@ -302,6 +341,27 @@ fn start_cluster_with(bin_dir: PathBuf, setup: &ClusterSetup) -> Cluster {
             .unwrap();
         assert!(st.success(), "chown of {} failed", base.display());
     }
+    ServerDirs {
+        base,
+        data,
+        socket_dir,
+        log,
+    }
+}
+
+fn start_cluster_with(bin_dir: PathBuf, setup: &ClusterSetup) -> Cluster {
+    let run_as = if is_root() {
+        ensure_user("postgres");
+        Some("postgres".to_string())
+    } else {
+        None
+    };
+    let ServerDirs {
+        base,
+        data,
+        socket_dir,
+        log,
+    } = server_dirs("driftgate-pg-", run_as.as_deref());
     let out = server_cmd(&bin_dir, run_as.as_deref(), "initdb")
         .args(["-D"])
         .arg(&data)

@@ -6,11 +6,11 @@
 //! the npm server packages ship none. [`replication_bin_dir`] finds one that has it.
 
 use super::{
-    find_bin_dir, free_port, private_cluster_with, server_cmd, spawn_watchdog, wait_until, Cluster,
-    ClusterSetup,
+    find_bin_dir, free_port, private_cluster_with, server_cmd, server_dirs, spawn_watchdog,
+    wait_until, Cluster, ClusterSetup, ServerDirs,
 };
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 /// A server directory with initdb, pg_ctl and pg_basebackup: `DRIFTGATE_TEST_PG_BIN` or the
@@ -55,23 +55,12 @@ pub fn replication_primary() -> &'static Cluster {
 pub fn streaming_standby(primary: &'static Cluster) -> &'static Cluster {
     let run_as = primary.run_as.clone();
     let bin_dir = primary.bin_dir.clone();
-    let base = tempfile::Builder::new()
-        .prefix("driftgate-standby-")
-        .tempdir()
-        .unwrap()
-        .keep();
-    let data = base.join("data");
-    let socket_dir = base.join("sock");
-    std::fs::create_dir_all(&socket_dir).unwrap();
-    let log = base.join("server.log");
-    if let Some(user) = &run_as {
-        let st = Command::new("chown")
-            .args(["-R", user])
-            .arg(&base)
-            .status()
-            .unwrap();
-        assert!(st.success(), "chown of {} failed", base.display());
-    }
+    let ServerDirs {
+        base,
+        data,
+        socket_dir,
+        log,
+    } = server_dirs("driftgate-standby-", run_as.as_deref());
     let out = server_cmd(&bin_dir, run_as.as_deref(), "pg_basebackup")
         .arg("-D")
         .arg(&data)

@@ -217,17 +217,6 @@ pub fn database_fanout(snapshot: &CatalogSnapshot, opts: &WalkOptions) -> Databa
     }
 }
 
-fn table_node(table: &str, missing: bool) -> GraphNode {
-    GraphNode {
-        id: format!("table:{table}"),
-        kind: NodeKind::Table,
-        name: table.to_string(),
-        table: None,
-        missing,
-        problem: None,
-    }
-}
-
 impl Builder<'_, '_> {
     fn state(&mut self, table: &str, event: Event, columns: Option<Vec<String>>) -> usize {
         let key = (table.to_string(), event, columns.clone());
@@ -257,7 +246,7 @@ impl Builder<'_, '_> {
         let columns = self.states[s].columns.clone();
         let in_snapshot = self.index.has_relation(&table);
         if self.draw {
-            self.graph_node(table_node(&table, !in_snapshot));
+            self.graph_node(GraphNode::table(&table, !in_snapshot));
         }
         if !in_snapshot {
             return;
@@ -335,7 +324,10 @@ impl Builder<'_, '_> {
     }
 
     fn draw_cascade(&mut self, table: &str, event: Event, c: &Cascade) {
-        self.graph_node(table_node(&c.child, !self.index.has_relation(&c.child)));
+        self.graph_node(GraphNode::table(
+            &c.child,
+            !self.index.has_relation(&c.child),
+        ));
         self.graph.edge(GraphEdge {
             from: format!("table:{table}"),
             to: format!("table:{}", c.child),

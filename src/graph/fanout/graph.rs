@@ -120,6 +120,29 @@ pub struct GraphEdge {
 }
 
 impl GraphNode {
+    /// The node of a table (`missing`: not in the snapshot).
+    pub(crate) fn table(table: &str, missing: bool) -> Self {
+        GraphNode {
+            id: format!("table:{table}"),
+            kind: NodeKind::Table,
+            name: table.to_string(),
+            table: None,
+            missing,
+            problem: None,
+        }
+    }
+
+    /// A node that is only its id, kind and name (a channel, dynamic SQL).
+    pub(crate) fn named(id: &str, kind: NodeKind, name: String) -> Self {
+        GraphNode {
+            id: id.to_string(),
+            kind,
+            name,
+            table: None,
+            missing: false,
+            problem: None,
+        }
+    }
     /// The node of a trigger on `table`.
     pub(crate) fn trigger(id: &str, table: &str, entry: &FiringEntry) -> Self {
         GraphNode {

@@ -117,23 +117,12 @@ pub fn fanout(
     })
 }
 
-fn table_node(table: &str, missing: bool) -> GraphNode {
-    GraphNode {
-        id: format!("table:{table}"),
-        kind: NodeKind::Table,
-        name: table.to_string(),
-        table: None,
-        missing,
-        problem: None,
-    }
-}
-
 /// The nodes and edges of what one function's own body does: writes, notifications,
 /// dynamic SQL (its calls are drawn by the caller, which follows them).
 pub(crate) fn draw_body(graph: &mut FanoutGraph, key: &ObjectKey, facts: &BodyFacts) {
     let from = key.to_string();
     for w in &facts.writes {
-        graph.node(table_node(&w.table, !w.in_snapshot));
+        graph.node(GraphNode::table(&w.table, !w.in_snapshot));
         graph.edge(GraphEdge {
             from: from.clone(),
             to: format!("table:{}", w.table),
@@ -152,14 +141,7 @@ pub(crate) fn draw_body(graph: &mut FanoutGraph, key: &ObjectKey, facts: &BodyFa
                 "(channel computed at run time)".to_string(),
             ),
         };
-        graph.node(GraphNode {
-            id: id.clone(),
-            kind: NodeKind::Channel,
-            name,
-            table: None,
-            missing: false,
-            problem: None,
-        });
+        graph.node(GraphNode::named(&id, NodeKind::Channel, name));
         graph.edge(GraphEdge {
             from: from.clone(),
             to: id,
@@ -170,14 +152,11 @@ pub(crate) fn draw_body(graph: &mut FanoutGraph, key: &ObjectKey, facts: &BodyFa
     }
     for d in &facts.dynamic {
         let id = format!("dynamic:{}", key.name());
-        graph.node(GraphNode {
-            id: id.clone(),
-            kind: NodeKind::Dynamic,
-            name: "dynamic SQL (EXECUTE)".to_string(),
-            table: None,
-            missing: false,
-            problem: None,
-        });
+        graph.node(GraphNode::named(
+            &id,
+            NodeKind::Dynamic,
+            "dynamic SQL (EXECUTE)".to_string(),
+        ));
         graph.edge(GraphEdge {
             from: from.clone(),
             to: id,
@@ -205,7 +184,7 @@ impl Walker<'_, '_> {
         depth: usize,
     ) -> TableVisit {
         let in_snapshot = self.index.has_relation(table);
-        self.graph.node(table_node(table, !in_snapshot));
+        self.graph.node(GraphNode::table(table, !in_snapshot));
         let mut visit = TableVisit {
             table: table.to_string(),
             event,
@@ -276,7 +255,7 @@ impl Walker<'_, '_> {
         } in cascades
         {
             self.graph
-                .node(table_node(&child, !self.index.has_relation(&child)));
+                .node(GraphNode::table(&child, !self.index.has_relation(&child)));
             self.graph.edge(GraphEdge {
                 from: format!("table:{table}"),
                 to: format!("table:{child}"),

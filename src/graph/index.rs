@@ -22,6 +22,54 @@ pub struct SnapshotIndex<'s> {
     policies: HashMap<&'s str, Vec<&'s PolicyDef>>,
 }
 
+/// A partition fires, besides its own triggers, its partitioned ancestors' row-level
+/// triggers: PostgreSQL clones each onto every partition. The snapshot holds a clone only
+/// when its enabled state differs from the parent's (`clone_of`); then the clone stands
+/// for that ancestor's trigger. Statement-level triggers are not cloned: a statement on the
+/// partition itself does not fire its parent's.
+fn inherit_partition_triggers<'s>(
+    snapshot: &'s CatalogSnapshot,
+    triggers: &mut HashMap<&'s str, Vec<&'s TriggerDef>>,
+) {
+    let parent_of = |table: &str| -> Option<&'s str> {
+        let key = ObjectKey::new(ObjectKind::Table, table);
+        let t = snapshot.objects.get(&key)?.as_table()?;
+        t.partition_bound.as_ref()?;
+        t.parents.first().map(String::as_str)
+    };
+    let partitions: Vec<&'s str> = snapshot
+        .objects
+        .values()
+        .filter_map(|o| {
+            o.as_table()
+                .filter(|t| t.partition_bound.is_some())
+                .map(|_| o.key.name())
+        })
+        .collect();
+    let mut added: Vec<(&'s str, &'s TriggerDef)> = Vec::new();
+    for part in partitions {
+        let own: Vec<&TriggerDef> = triggers.get(part).cloned().unwrap_or_default();
+        let mut at = part;
+        // A partition tree is finite and acyclic; the bound guards against a snapshot that
+        // says otherwise.
+        for _ in 0..64 {
+            let Some(parent) = parent_of(at) else { break };
+            for t in triggers.get(parent).into_iter().flatten() {
+                let overridden = own
+                    .iter()
+                    .any(|c| c.name == t.name && c.clone_of.as_deref() == Some(&t.table));
+                if t.level == "row" && t.clone_of.is_none() && !overridden {
+                    added.push((part, t));
+                }
+            }
+            at = parent;
+        }
+    }
+    for (part, t) in added {
+        triggers.entry(part).or_default().push(t);
+    }
+}
+
 /// An expression PostgreSQL evaluates for every row a write touches: a column default, a
 /// stored generated column, a CHECK constraint, a row-level security policy.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -80,6 +128,7 @@ impl<'s> SnapshotIndex<'s> {
                 _ => {}
             }
         }
+        inherit_partition_triggers(snapshot, &mut triggers);
         SnapshotIndex {
             snapshot,
             relations,

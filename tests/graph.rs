@@ -1029,4 +1029,23 @@ fn a_partition_fires_its_parents_row_triggers_as_postgresql_does() {
         .is_some(),
         "the parent's row trigger's write is followed from the partition"
     );
+    // On the partitioned table: its own triggers, and the partitions' own row triggers,
+    // marked with the partition a row must be routed to for them to fire.
+    assert_eq!(ran("m", 1), vec!["fn_own", "fn_row", "fn_stmt"]);
+    assert_eq!(predicted("m"), ran("m", 1));
+    let v = graph_json(store.path(), &["parts", "m"]);
+    let own = entry(&v, "a_own");
+    assert_eq!(own["routed_to"], "public.m_low_a", "{own:#}");
+    assert!(entry(&v, "m_row")["routed_to"].is_null());
+    assert!(
+        edges(&v, "fires")
+            .iter()
+            .any(|e| e["from"] == "table:public.m" && e["to"] == "trigger:public.m_low_a.a_own"),
+        "the trigger node is the partition's"
+    );
+    let tree = graph(store.path(), &["parts", "m"]).stdout;
+    assert!(
+        tree.contains("only rows routed to public.m_low_a"),
+        "{tree}"
+    );
 }

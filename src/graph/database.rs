@@ -13,7 +13,7 @@ use super::fanout::{
     cascades, skip_reason, Analyses, Cascade, Cycle, EdgeKind, FanoutGraph, GraphEdge, GraphNode,
     Hazard, HazardFinder, NodeKind, Unanalysable, WalkOptions,
 };
-use super::firing::{order_triggers, Event, FiringEntry};
+use super::firing::{statement_order, Event, FiringEntry};
 use super::index::SnapshotIndex;
 use super::sqlfacts::WriteOp;
 use crate::model::{quote_ident, CatalogSnapshot, ObjectKey, ObjectKind};
@@ -251,7 +251,12 @@ impl Builder<'_, '_> {
         if !in_snapshot {
             return;
         }
-        let order = order_triggers(self.index.triggers_on(&table).iter().copied(), event);
+        let order = statement_order(
+            self.index.triggers_on(&table),
+            &self.index.routed_triggers(&table),
+            &table,
+            event,
+        );
         let cascades = cascades(self.index, &table, event, columns.as_deref());
         let row_calls = self.analyses.row_calls(self.index, &table, event);
         if order.is_empty() && cascades.is_empty() && row_calls.is_empty() {
@@ -268,7 +273,11 @@ impl Builder<'_, '_> {
         }
         let mut firing: Vec<&FiringEntry> = Vec::new();
         for entry in &order {
-            let trigger_id = format!("trigger:{table}.{}", quote_ident(&entry.trigger));
+            let trigger_id = format!(
+                "trigger:{}.{}",
+                entry.routed_to.as_deref().unwrap_or(&table),
+                quote_ident(&entry.trigger)
+            );
             let fn_key = ObjectKey::new(ObjectKind::Function, &entry.function);
             let skipped = skip_reason(entry, event, columns.as_deref());
             if self.draw {
@@ -376,7 +385,8 @@ impl Builder<'_, '_> {
     ) {
         let table = table.to_string();
         let trigger_id = trigger_id.to_string();
-        self.graph_node(GraphNode::trigger(&trigger_id, &table, entry));
+        let on = entry.routed_to.as_deref().unwrap_or(&table);
+        self.graph_node(GraphNode::trigger(&trigger_id, on, entry));
         self.graph
             .edge(GraphEdge::fires(&table, &trigger_id, event, entry, skipped));
         self.draw_function(fn_key);

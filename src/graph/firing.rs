@@ -131,6 +131,10 @@ pub struct FiringEntry {
     pub deferrable: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub initially_deferred: bool,
+    /// A partition's own trigger, walked from its partitioned table: it fires only for the
+    /// rows routed to this partition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routed_to: Option<String>,
 }
 
 impl FiringEntry {
@@ -150,6 +154,7 @@ impl FiringEntry {
             constraint_trigger: t.constraint_trigger,
             deferrable: t.deferrable,
             initially_deferred: t.initially_deferred,
+            routed_to: None,
         }
     }
 
@@ -199,6 +204,28 @@ pub fn firing_order(snapshot: &CatalogSnapshot, table: &str, event: Event) -> Ve
         .filter_map(|o| o.as_trigger())
         .filter(|t| t.table == table);
     order_triggers(triggers, event)
+}
+
+/// The firing order of a statement on `table`: its own triggers (with the clones of its
+/// partitioned ancestors' row triggers) and, on a partitioned table, its partitions' own
+/// row triggers, marked with the partition the row must be routed to. PostgreSQL orders a
+/// row's triggers by name among all those of its partition, so one order serves them all.
+pub fn statement_order(
+    own: &[&TriggerDef],
+    routed: &[&TriggerDef],
+    table: &str,
+    event: Event,
+) -> Vec<FiringEntry> {
+    let mut order = order_triggers(own.iter().chain(routed).copied(), event);
+    for e in &mut order {
+        if let Some(t) = routed
+            .iter()
+            .find(|t| t.name == e.trigger && t.function == e.function && t.table != table)
+        {
+            e.routed_to = Some(t.table.clone());
+        }
+    }
+    order
 }
 
 /// [`firing_order`] over triggers already known to be on one table.

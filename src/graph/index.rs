@@ -20,6 +20,8 @@ pub struct SnapshotIndex<'s> {
     checks: HashMap<&'s str, Vec<&'s ConstraintDef>>,
     /// Row-level security policies by their table.
     policies: HashMap<&'s str, Vec<&'s PolicyDef>>,
+    /// Partitions by their partitioned parent.
+    partitions: HashMap<&'s str, Vec<&'s str>>,
 }
 
 /// A partition fires, besides its own triggers, its partitioned ancestors' row-level
@@ -129,6 +131,17 @@ impl<'s> SnapshotIndex<'s> {
             }
         }
         inherit_partition_triggers(snapshot, &mut triggers);
+        let mut partitions: HashMap<&str, Vec<&str>> = HashMap::new();
+        for obj in snapshot.objects.values() {
+            if let Some(t) = obj.as_table().filter(|t| t.partition_bound.is_some()) {
+                if let Some(parent) = t.parents.first() {
+                    partitions
+                        .entry(parent.as_str())
+                        .or_default()
+                        .push(obj.key.name());
+                }
+            }
+        }
         SnapshotIndex {
             snapshot,
             relations,
@@ -137,7 +150,30 @@ impl<'s> SnapshotIndex<'s> {
             foreign_keys,
             checks,
             policies,
+            partitions,
         }
+    }
+
+    /// The row triggers of `table`'s partitions (at any depth) that are their own, not
+    /// clones of an ancestor's: a statement on the partitioned table fires each only for
+    /// the rows routed to its partition. Sorted by partition, then name.
+    pub fn routed_triggers(&self, table: &str) -> Vec<&'s TriggerDef> {
+        let mut out: Vec<&'s TriggerDef> = Vec::new();
+        let mut stack: Vec<&str> = self.partitions.get(table).cloned().unwrap_or_default();
+        let mut seen = HashSet::new();
+        while let Some(p) = stack.pop() {
+            if !seen.insert(p) {
+                continue;
+            }
+            out.extend(
+                self.triggers_on(p)
+                    .iter()
+                    .filter(|t| t.table == p && t.level == "row" && t.clone_of.is_none()),
+            );
+            stack.extend(self.partitions.get(p).into_iter().flatten());
+        }
+        out.sort_by(|a, b| (&a.table, &a.name).cmp(&(&b.table, &b.name)));
+        out
     }
 
     /// The expressions `event` evaluates for every row of `table`: on INSERT the column

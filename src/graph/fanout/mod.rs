@@ -10,7 +10,7 @@
 //! table on INSERT is no cycle, one that INSERTs into it is.
 
 use crate::graph::body::BodyFacts;
-use crate::graph::firing::{order_triggers, Event, FiringEntry};
+use crate::graph::firing::{statement_order, Event, FiringEntry};
 use crate::graph::index::SnapshotIndex;
 use crate::graph::sqlfacts::WriteOp;
 use crate::model::{quote_ident, CatalogSnapshot, ObjectKey, ObjectKind};
@@ -214,7 +214,12 @@ impl Walker<'_, '_> {
             visit.outcome = VisitOutcome::ShownAbove;
             return visit;
         }
-        let order = order_triggers(self.index.triggers_on(table).iter().copied(), event);
+        let order = statement_order(
+            self.index.triggers_on(table),
+            &self.index.routed_triggers(table),
+            table,
+            event,
+        );
         let cascades = cascades(self.index, table, event, columns.as_deref());
         let row_calls = self.analyses.row_calls(self.index, table, event);
         if self.depth.is_some_and(|d| depth >= d) {
@@ -293,11 +298,18 @@ impl Walker<'_, '_> {
         entry: FiringEntry,
         depth: usize,
     ) -> TriggerVisit {
-        let trigger_id = format!("trigger:{table}.{}", quote_ident(&entry.trigger));
+        let trigger_id = format!(
+            "trigger:{}.{}",
+            entry.routed_to.as_deref().unwrap_or(&table),
+            quote_ident(&entry.trigger)
+        );
         let fn_key = ObjectKey::new(ObjectKind::Function, &entry.function);
         let skipped = skip_reason(&entry, event, columns);
-        self.graph
-            .node(GraphNode::trigger(&trigger_id, table, &entry));
+        self.graph.node(GraphNode::trigger(
+            &trigger_id,
+            entry.routed_to.as_deref().unwrap_or(table),
+            &entry,
+        ));
         self.graph.edge(GraphEdge::fires(
             table,
             &trigger_id,

@@ -300,7 +300,7 @@ impl Walker<'_, '_> {
     ) -> TriggerVisit {
         let trigger_id = format!(
             "trigger:{}.{}",
-            entry.routed_to.as_deref().unwrap_or(&table),
+            entry.routed_to.as_deref().unwrap_or(table),
             quote_ident(&entry.trigger)
         );
         let fn_key = ObjectKey::new(ObjectKind::Function, &entry.function);

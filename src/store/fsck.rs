@@ -3,7 +3,6 @@
 use super::{pack, Store, StoreError};
 use crate::model::ContentHash;
 use std::collections::HashSet;
-use std::fs;
 
 #[derive(Debug, Default)]
 pub struct FsckReport {
@@ -37,16 +36,17 @@ impl Store {
     pub fn fsck(&self) -> Result<FsckReport, StoreError> {
         let mut report = FsckReport::default();
         let mut present: HashSet<ContentHash> = HashSet::new();
-        let packs_dir = self.root().join("packs");
         for id in self.pack_ids()? {
             report.packs += 1;
-            let (pack_path, idx_path) = pack::pack_paths(&packs_dir, &id);
-            let pack_bytes = match fs::read(&pack_path) {
+            let (pack_key, idx_key) = pack::pack_keys(&id);
+            let (pack_path, idx_path) = (
+                self.backend().location(&pack_key),
+                self.backend().location(&idx_key),
+            );
+            let pack_bytes = match self.get_existing(&pack_key) {
                 Ok(b) => b,
                 Err(e) => {
-                    report
-                        .problems
-                        .push(StoreError::io(&pack_path, e).to_string());
+                    report.problems.push(e.to_string());
                     continue;
                 }
             };
@@ -63,8 +63,8 @@ impl Store {
                     continue;
                 }
             };
-            match fs::read(&idx_path)
-                .map_err(|e| StoreError::io(&idx_path, e))
+            match self
+                .get_existing(&idx_key)
                 .and_then(|b| pack::parse_idx(&idx_path, &b))
             {
                 Ok(mut idx) => {

@@ -20,7 +20,6 @@ use super::{pack, Store, StoreError};
 use crate::model::fingerprint::{CatalogRoot, SchemaTree};
 use crate::model::ContentHash;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::fs;
 use std::time::Duration;
 
 #[derive(Clone, Debug, Default)]
@@ -211,17 +210,19 @@ impl Store {
         // 2. Records.
         if !opts.dry_run {
             for id in &report.snapshots_removed {
-                let path = self.records_dir().join(format!("{}.json", id.to_hex()));
-                fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
+                self.backend().delete(&super::record_key(id))?;
             }
         }
 
         // 3. Packs: keep each live blob once.
-        let packs_dir = self.packs_dir();
         let mut placed: HashSet<ContentHash> = HashSet::new();
         for pack_id in self.pack_ids()? {
-            let (pack_path, idx_path) = pack::pack_paths(&packs_dir, &pack_id);
-            let idx_bytes = fs::read(&idx_path).map_err(|e| StoreError::io(&idx_path, e))?;
+            let (pack_key, idx_key) = pack::pack_keys(&pack_id);
+            let (pack_path, idx_path) = (
+                self.backend().location(&pack_key),
+                self.backend().location(&idx_key),
+            );
+            let idx_bytes = self.get_existing(&idx_key)?;
             let entries = pack::parse_idx(&idx_path, &idx_bytes)?;
             let wanted: Vec<&pack::IdxEntry> = entries
                 .iter()
@@ -241,26 +242,24 @@ impl Store {
                 continue;
             }
             if !wanted.is_empty() {
-                let file = fs::File::open(&pack_path).map_err(|e| StoreError::io(&pack_path, e))?;
+                let file = self.backend().open_reader(&pack_key)?;
                 let mut blobs = Vec::with_capacity(wanted.len());
                 for e in wanted {
-                    blobs.push((e.hash, pack::read_blob(&pack_path, &file, e)?));
+                    blobs.push((e.hash, pack::read_blob(&pack_path, file.as_ref(), e)?));
                 }
                 let (new_pack, new_idx) = pack::build_pack(&blobs);
                 let new_id = ContentHash::of(&new_pack).to_hex();
                 if new_id != pack_id {
-                    let (p, i) = pack::pack_paths(&packs_dir, &new_id);
-                    super::atomic::write_atomic(&p, &new_pack)?;
-                    super::atomic::write_atomic(&i, &new_idx)?;
+                    let (p, i) = pack::pack_keys(&new_id);
+                    self.backend().put(&p, &new_pack)?;
+                    self.backend().put(&i, &new_idx)?;
                 }
             }
             // The index first: a pack without its index is invisible.
-            fs::remove_file(&idx_path).map_err(|e| StoreError::io(&idx_path, e))?;
-            fs::remove_file(&pack_path).map_err(|e| StoreError::io(&pack_path, e))?;
+            self.backend().delete(&idx_key)?;
+            self.backend().delete(&pack_key)?;
         }
         if !opts.dry_run {
-            super::atomic::sync_dir(&packs_dir)?;
-            super::atomic::sync_dir(&self.records_dir())?;
             self.index = std::sync::OnceLock::new();
         }
         report.bytes_after = if opts.dry_run {
@@ -274,15 +273,12 @@ impl Store {
     /// Bytes of packs, indexes and snapshot records.
     fn bytes_on_disk(&self) -> Result<u64, StoreError> {
         let mut total = 0;
-        for dir in [self.packs_dir(), self.records_dir()] {
-            let rd = match fs::read_dir(&dir) {
-                Ok(rd) => rd,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(StoreError::io(&dir, e)),
-            };
-            for entry in rd {
-                let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
-                total += entry.metadata().map(|m| m.len()).unwrap_or(0);
+        for dir in ["packs", "snapshots"] {
+            for name in self.backend().list(dir)? {
+                // A file removed between the listing and the look (a temp file) counts 0.
+                if let Ok(reader) = self.backend().open_reader(&format!("{dir}/{name}")) {
+                    total += reader.size().unwrap_or(0);
+                }
             }
         }
         Ok(total)

@@ -14,6 +14,7 @@
 //! leaves at worst unreferenced blobs. Every read verifies the hash of what it read.
 
 pub mod atomic;
+pub mod backend;
 pub mod fsck;
 pub mod gc;
 mod load;
@@ -24,11 +25,11 @@ pub mod writer;
 use crate::model::fingerprint::{CatalogRoot, SchemaTree};
 use crate::model::snapshot::{RowCounts, SnapshotRecord};
 use crate::model::{CatalogObject, CatalogSnapshot, ContentHash, ObjectKey};
-use atomic::write_atomic;
+use backend::{Backend, FsBackend, RangeReader};
 use pack::IdxEntry;
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashMap};
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -93,22 +94,24 @@ pub struct WriteStats {
 }
 
 pub(crate) struct BlobIndex {
-    pub(crate) packs: Vec<(PathBuf, File)>,
+    pub(crate) packs: Vec<(PathBuf, Box<dyn RangeReader>)>,
     pub(crate) entries: HashMap<ContentHash, (usize, IdxEntry)>,
 }
 
 pub struct Store {
     root: PathBuf,
+    backend: Box<dyn Backend>,
     index: OnceLock<Result<BlobIndex, String>>,
 }
 
 impl Store {
     /// Open an existing store for reading.
     pub fn open(root: &Path) -> Result<Store, StoreError> {
+        let backend = FsBackend::new(root);
         let marker = root.join("STORE");
-        match fs::read(&marker) {
-            Ok(bytes) => check_marker(root, &bytes)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        match backend.get("STORE") {
+            Ok(Some(bytes)) => check_marker(root, &bytes)?,
+            Ok(None) => {
                 let foreign = root.exists() && !holds_only_a_store_being_created(root);
                 if marker.exists() {
                     // Another process created the store while we looked (a marker is never
@@ -126,10 +129,11 @@ impl Store {
                     }
                 });
             }
-            Err(e) => return Err(StoreError::io(&marker, e)),
+            Err(e) => return Err(e),
         }
         Ok(Store {
             root: root.to_path_buf(),
+            backend: Box::new(backend),
             index: OnceLock::new(),
         })
     }
@@ -179,7 +183,7 @@ impl Store {
             fs::create_dir_all(root.join(dir)).map_err(|e| StoreError::io(&root.join(dir), e))?;
         }
         let marker = format!("{{\"format\":\"{STORE_FORMAT}\"}}\n");
-        write_atomic(&root.join("STORE"), marker.as_bytes())?;
+        FsBackend::new(root).put("STORE", marker.as_bytes())?;
         Store::open(root)
     }
 
@@ -187,12 +191,12 @@ impl Store {
         &self.root
     }
 
-    pub(crate) fn packs_dir(&self) -> PathBuf {
-        self.root.join("packs")
+    pub(crate) fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
     }
 
-    pub(crate) fn records_dir(&self) -> PathBuf {
-        self.root.join("snapshots")
+    pub(crate) fn packs_dir(&self) -> PathBuf {
+        self.root.join("packs")
     }
 
     pub(crate) fn index(&self) -> Result<&BlobIndex, StoreError> {
@@ -209,9 +213,11 @@ impl Store {
         let mut packs = Vec::new();
         let mut entries = HashMap::new();
         for id in self.pack_ids()? {
-            let (pack_path, idx_path) = pack::pack_paths(&self.packs_dir(), &id);
-            let idx_bytes = fs::read(&idx_path).map_err(|e| StoreError::io(&idx_path, e))?;
-            let file = File::open(&pack_path).map_err(|e| StoreError::io(&pack_path, e))?;
+            let (pack_key, idx_key) = pack::pack_keys(&id);
+            let idx_path = self.backend.location(&idx_key);
+            let idx_bytes = self.get_existing(&idx_key)?;
+            let file = self.backend.open_reader(&pack_key)?;
+            let pack_path = self.backend.location(&pack_key);
             let pack_no = packs.len();
             for entry in pack::parse_idx(&idx_path, &idx_bytes)? {
                 entries.entry(entry.hash).or_insert((pack_no, entry));
@@ -224,7 +230,7 @@ impl Store {
     /// Ids of every complete pack (one with its index written), sorted.
     pub fn pack_ids(&self) -> Result<Vec<String>, StoreError> {
         let mut ids = Vec::new();
-        for name in file_names(&self.packs_dir())? {
+        for name in self.backend.list("packs")? {
             // A pack's id is its hash; anything else (a temp file of a write in progress,
             // or one a crash left behind) is not a pack.
             if let Some(id) = name
@@ -252,7 +258,7 @@ impl Store {
                 needed_by: needed_by.to_string(),
             })?;
         let (path, file) = &index.packs[*pack_no];
-        pack::read_blob(path, file, entry)
+        pack::read_blob(path, file.as_ref(), entry)
     }
 
     pub(crate) fn get_json<T: DeserializeOwned>(
@@ -285,18 +291,26 @@ impl Store {
         Ok((written.id, written.stats))
     }
 
+    /// The bytes of an object that must exist (an absent one is a missing-file error).
+    pub(crate) fn get_existing(&self, key: &str) -> Result<Vec<u8>, StoreError> {
+        self.backend.get(key)?.ok_or_else(|| {
+            StoreError::io(
+                &self.backend.location(key),
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            )
+        })
+    }
+
     pub fn read_record(&self, id: &ContentHash) -> Result<SnapshotRecord, StoreError> {
-        let path = self.records_dir().join(format!("{}.json", id.to_hex()));
-        let bytes = fs::read(&path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                StoreError::UnknownSnapshot {
-                    spec: id.to_hex(),
-                    hint: String::new(),
-                }
-            } else {
-                StoreError::io(&path, e)
-            }
-        })?;
+        let key = record_key(id);
+        let path = self.backend.location(&key);
+        let bytes = self
+            .backend
+            .get(&key)?
+            .ok_or_else(|| StoreError::UnknownSnapshot {
+                spec: id.to_hex(),
+                hint: String::new(),
+            })?;
         let actual = ContentHash::of(&bytes);
         if actual != *id {
             return Err(StoreError::HashMismatch {
@@ -325,7 +339,7 @@ impl Store {
 
     pub fn snapshot_ids(&self) -> Result<Vec<ContentHash>, StoreError> {
         let mut ids = Vec::new();
-        for name in file_names(&self.records_dir())? {
+        for name in self.backend.list("snapshots")? {
             if let Some(hash) = name.strip_suffix(".json").and_then(ContentHash::from_hex) {
                 ids.push(hash);
             }
@@ -463,6 +477,11 @@ pub enum Resolved {
     File(PathBuf),
 }
 
+/// The key of a snapshot record.
+pub(crate) fn record_key(id: &ContentHash) -> String {
+    format!("snapshots/{}.json", id.to_hex())
+}
+
 /// The directories a store holds besides its marker.
 const STORE_DIRS: [&str; 4] = ["packs", "snapshots", "refs", "logs"];
 
@@ -488,6 +507,7 @@ fn holds_only_a_store_being_created(root: &Path) -> bool {
 }
 
 /// The names of the entries of `dir`; an absent `dir` has none.
+#[cfg(test)]
 fn file_names(dir: &Path) -> Result<Vec<String>, StoreError> {
     let rd = match fs::read_dir(dir) {
         Ok(rd) => rd,

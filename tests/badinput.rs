@@ -239,7 +239,7 @@ fn corrupt_store_files_are_named_and_nothing_is_written() {
         (
             store.join("refs/good"),
             b"not a snapshot id\n".to_vec(),
-            "a ref must hold one 64-digit snapshot id",
+            "a ref must hold one 64-digit snapshot id or a ref record",
         ),
     ];
     for (path, bytes, problem) in cases {
@@ -268,16 +268,29 @@ fn corrupt_store_files_are_named_and_nothing_is_written() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains(&"ab".repeat(32)), "{r:?}");
     std::fs::remove_file(store.join("refs/gone")).unwrap();
-    let reflog = store.join("logs/good");
-    let mut log = std::fs::read(&reflog).unwrap();
-    log.extend_from_slice(b"{not json\n");
-    std::fs::write(&reflog, log).unwrap();
-    let r = driftgate(&store, &["log", "good"]);
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr.contains(reflog.to_str().unwrap()) && r.stderr.contains("line 2"),
-        "{r:?}"
+    // A history entry with a changed byte: `log` and `fsck` name the entry's file.
+    let history: Vec<PathBuf> = std::fs::read_dir(store.join("history"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(
+        history.len(),
+        1,
+        "one move of `good`, one entry: {history:?}"
     );
+    let entry = &history[0];
+    let mut bytes = std::fs::read(entry).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 1;
+    std::fs::write(entry, bytes).unwrap();
+    for args in [vec!["log", "good"], vec!["fsck"]] {
+        let r = driftgate(&store, &args);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(
+            r.stderr.contains(entry.to_str().unwrap()) && r.stderr.contains("hash mismatch"),
+            "{args:?}: {r:?}"
+        );
+    }
 }
 
 #[test]

@@ -339,16 +339,14 @@ fn ten_processes_snapshotting_into_one_store_leave_every_ref_valid_and_fsck_clea
     let r = driftgate(&store, &["show", "shared", "--kind", "schema"]);
     assert_eq!(r.code, 0, "{r:?}");
     // Every move of the shared ref is in its history, each from where the last one left it.
-    let r = driftgate(&store, &["log", "shared"]);
+    let r = driftgate(&store, &["log", "shared", "--format", "json"]);
     assert_eq!(r.code, 0, "{r:?}");
-    let log = std::fs::read_to_string(store.join("logs/shared")).unwrap();
-    let entries: Vec<Value> = log
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let log = r.stdout;
+    let entries: Vec<Value> = serde_json::from_str(&log).unwrap();
     assert_eq!(entries.len(), 20, "{log}");
+    // Newest first: each entry's previous position is the next (older) entry's snapshot.
     for pair in entries.windows(2) {
-        assert_eq!(pair[1]["old"], pair[0]["new"], "{log}");
+        assert_eq!(pair[0]["previous"], pair[1]["snapshot"], "{log}");
     }
     let left: Vec<_> = files_under(&store)
         .into_iter()

@@ -373,21 +373,10 @@ impl Backend for FsBackend {
         let path = self.path(key);
         let dir = path.parent().expect("keys have a parent");
         fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
-        // The lock file is never removed: removing a file others may have open and locked
-        // would let two processes hold "the" lock on two different inodes.
-        let lock_path = dir.join(format!(
-            "{}.lock",
-            path.file_name()
-                .expect("keys name a file")
-                .to_string_lossy()
-        ));
-        let lock = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .map_err(|e| StoreError::io(&lock_path, e))?;
+        // The compare and the swap exclude other swappers through a flock on the store
+        // root: no lock file to leave behind, and the kernel drops it with its holder.
+        let lock_path = self.root.clone();
+        let lock = File::open(&lock_path).map_err(|e| StoreError::io(&lock_path, e))?;
         flock_exclusive(&lock, &lock_path, CAS_WAIT)?;
         let current = self.read_versioned(key)?.map(|(_, v)| v);
         if current.as_ref() != expected {

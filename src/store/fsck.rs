@@ -129,6 +129,11 @@ impl Store {
                             .problems
                             .push(format!("ref {name}: points at {}: {e}", id.short()));
                     }
+                    // Every position of its history must be readable (hash-checked), or
+                    // `log` would fail where fsck said clean.
+                    if let Err(e) = self.reflog(&name) {
+                        report.problems.push(format!("ref {name}: history: {e}"));
+                    }
                 }
             }
             Err(e) => report.problems.push(e.to_string()),

@@ -6,12 +6,17 @@
 //! - `packs/<id>.pack` + `.idx` — blobs: catalog objects, schema trees, catalog roots, count
 //!   maps, each canonical JSON named by its hash (see [`pack`]).
 //! - `snapshots/<id>.json` — snapshot records; the id is the hash of the file.
-//! - `refs/<name>` — a snapshot id; `logs/<name>` — the history of the ref.
+//! - `refs/<name>` — a ref record: its snapshot and its newest history entry;
+//!   `history/<hash>.json` — immutable history entries, each naming the one before; `logs/<name>`
+//!   — the history of a ref written by earlier versions (read, never written) (see [`refs`]).
+//! - `leases/` — who is writing now (see [`backend`]).
+//!
+//! All storage goes through the [`backend::Backend`] seam (one filesystem implementation).
 //!
 //! [`gc`] drops what no ref or kept history needs.
 //!
-//! Writes are atomic (temp file, fsync, rename) and ordered blobs → record → ref, so a crash
-//! leaves at worst unreferenced blobs. Every read verifies the hash of what it read.
+//! Writes are atomic (temp file, fsync, rename) and ordered blobs → record → history entry →
+//! ref swap, so a crash leaves at worst unreferenced blobs. Every read verifies the hash of what it read.
 
 pub mod atomic;
 pub mod backend;
@@ -69,8 +74,14 @@ pub enum StoreError {
     BadRefName { name: String, reason: String },
     #[error("blob {hash} is missing from the store (needed by {needed_by}); run `driftgate fsck`")]
     MissingBlob { hash: String, needed_by: String },
-    #[error("ref {name:?} is locked by another driftgate ({lock}); if no driftgate is running, remove the lock file")]
+    #[error("ref {name:?} is being moved by other driftgate processes that kept winning ({lock}); try again")]
     RefLocked { name: String, lock: PathBuf },
+    #[error("ref {name} was not moved (it and its history are as they were): {source}")]
+    RefNotMoved {
+        name: String,
+        #[source]
+        source: Box<StoreError>,
+    },
     #[error("{path}: {reason}")]
     BadFile { path: PathBuf, reason: String },
 }

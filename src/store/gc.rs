@@ -12,8 +12,15 @@
 //! old index, then the old pack, is removed). Nothing is removed when anything a kept
 //! snapshot needs cannot be read: a corrupt store is for `fsck`, not for `gc`.
 //!
-//! Do not run `gc` while a `snapshot` or `check` writes to the same store: a writer may be
-//! about to reuse a blob that `gc` is dropping.
+//! gc and writers exclude each other through leases, not through a grace period (a grace
+//! period counted from write time does not protect a blob a writer *reuses*): every writer
+//! holds a writer lease from before it first relies on the store until its ref has moved
+//! ([`Store::hold_writer_lease`]). gc takes a gc lease, then waits until no writer lease is
+//! live (writers that arrive meanwhile see the gc lease and wait for it); only then does it
+//! read refs, histories and records and decide, so what it deletes is decided on a store no
+//! one is changing. Writers still at work after the wait: nothing is deleted and the report
+//! says so. Leases of dead processes are not honoured (their flock is gone), so a killed
+//! writer never blocks gc, and a killed gc never blocks a writer.
 
 use super::refs::RefLogEntry;
 use super::{pack, Store, StoreError};
@@ -32,10 +39,16 @@ pub struct GcOptions {
     pub now: i64,
     /// Say what would go, remove nothing.
     pub dry_run: bool,
+    /// How long to wait for writers at work to finish before deferring.
+    pub writer_wait: Duration,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct GcReport {
+    /// Writers still at work when the wait ran out: nothing was removed.
+    pub deferred_by: Vec<String>,
+    /// History entries no ref reaches (left by a failed or killed ref move).
+    pub orphan_history_removed: usize,
     pub snapshots_kept: usize,
     pub snapshots_removed: Vec<ContentHash>,
     pub history_entries_removed: usize,
@@ -114,6 +127,64 @@ pub fn plan(
 
 impl Store {
     pub fn gc(&mut self, opts: &GcOptions) -> Result<GcReport, StoreError> {
+        if opts.dry_run {
+            return self.gc_unguarded(opts);
+        }
+        let lease = self.backend().acquire_lease(
+            super::backend::LeaseKind::Gc,
+            &format!("gc (pid {})", std::process::id()),
+            super::WRITER_LEASE_TTL,
+        )?;
+        let start = std::time::Instant::now();
+        loop {
+            let writers = self.backend().leases(super::backend::LeaseKind::Writer)?;
+            if writers.is_empty() {
+                break;
+            }
+            if start.elapsed() >= opts.writer_wait {
+                drop(lease);
+                return Ok(GcReport {
+                    deferred_by: writers.into_iter().map(|w| w.body).collect(),
+                    ..GcReport::default()
+                });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Everything is read again under the lease: packs may have changed since opening.
+        self.index = std::sync::OnceLock::new();
+        let mut report = self.gc_unguarded(opts)?;
+        report.orphan_history_removed = self.remove_orphan_history()?;
+        drop(lease);
+        Ok(report)
+    }
+
+    /// History entries no ref's chain reaches: moves that failed or were killed after
+    /// writing their entry. Only while no writer is at work (one may be about to swap).
+    fn remove_orphan_history(&self) -> Result<usize, StoreError> {
+        let mut reachable = HashSet::new();
+        for (name, _) in self.list_refs()? {
+            if let Some((record, _)) = self.read_ref_record(&name)? {
+                reachable.extend(
+                    self.history_chain(record.history)?
+                        .into_iter()
+                        .map(|(h, _)| h),
+                );
+            }
+        }
+        let mut removed = 0;
+        for file in self.backend().list("history")? {
+            let Some(hash) = file.strip_suffix(".json").and_then(ContentHash::from_hex) else {
+                continue;
+            };
+            if !reachable.contains(&hash) {
+                self.backend().delete(&super::refs::history_key(&hash))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    fn gc_unguarded(&mut self, opts: &GcOptions) -> Result<GcReport, StoreError> {
         let mut report = GcReport {
             bytes_before: self.bytes_on_disk()?,
             ..GcReport::default()
@@ -302,6 +373,7 @@ mod tests {
             older_than: older_than_days.map(|d| Duration::from_secs(d * DAY as u64)),
             now: NOW,
             dry_run: false,
+            writer_wait: Duration::ZERO,
         }
     }
 
@@ -378,5 +450,63 @@ mod tests {
         assert_eq!(p.keep_entries["nightly"], [false, false, true, true]);
         let both = plan(&refs, &snaps, &opts(Some(3), Some(2)));
         assert_eq!(kept(&both), [1, 2, 3, 4, 5, 6], "either flag keeps");
+    }
+
+    fn store_with_one_unreferenced_snapshot() -> (tempfile::TempDir, ContentHash) {
+        use crate::diff::tests::{function, snapshot};
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_or_init(dir.path()).unwrap();
+        let (id, _) = store
+            .write_snapshot(&snapshot(vec![function("f", "BEGIN END")]))
+            .unwrap();
+        (dir, id)
+    }
+
+    /// Regression (issue 14): a snapshot reusing blobs while gc ran lost them; now gc
+    /// removes nothing while a writer holds its lease, even with no grace period at all.
+    #[test]
+    fn gc_deletes_nothing_while_a_writer_is_at_work() {
+        let (dir, id) = store_with_one_unreferenced_snapshot();
+        let writer = Store::open(dir.path()).unwrap();
+        writer.hold_writer_lease("test writer").unwrap();
+        let mut gc = Store::open(dir.path()).unwrap();
+        let report = gc.gc(&opts(None, None)).unwrap();
+        assert_eq!(report.deferred_by.len(), 1, "{report:?}");
+        assert!(
+            report.deferred_by[0].starts_with("test writer"),
+            "{report:?}"
+        );
+        assert!(gc.read_record(&id).is_ok(), "nothing removed");
+        drop(writer);
+        let report = gc.gc(&opts(None, None)).unwrap();
+        assert!(report.deferred_by.is_empty());
+        assert_eq!(report.snapshots_removed, [id]);
+        assert!(gc.fsck().unwrap().is_clean());
+    }
+
+    #[test]
+    fn a_writer_waits_for_a_gc_in_its_delete_phase() {
+        let (dir, _) = store_with_one_unreferenced_snapshot();
+        let store = Store::open(dir.path()).unwrap();
+        let gc_lease = store
+            .backend()
+            .acquire_lease(
+                super::super::backend::LeaseKind::Gc,
+                "gc",
+                Duration::from_secs(60),
+            )
+            .unwrap();
+        let done = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let writer = Store::open(dir.path()).unwrap();
+                writer.hold_writer_lease("writer").unwrap();
+                done.store(true, std::sync::atomic::Ordering::SeqCst);
+            });
+            std::thread::sleep(Duration::from_millis(300));
+            assert!(!done.load(std::sync::atomic::Ordering::SeqCst), "waits");
+            drop(gc_lease);
+        });
+        assert!(done.load(std::sync::atomic::Ordering::SeqCst));
     }
 }

@@ -84,6 +84,8 @@ pub enum StoreError {
     },
     #[error("{path}: {reason}")]
     BadFile { path: PathBuf, reason: String },
+    #[error("{path}: a gc ({holder}) has been deleting for more than 10 minutes; try again when it is done")]
+    GcRunning { path: PathBuf, holder: String },
 }
 
 impl StoreError {
@@ -113,7 +115,17 @@ pub struct Store {
     root: PathBuf,
     backend: Box<dyn Backend>,
     index: OnceLock<Result<BlobIndex, String>>,
+    /// Held from the first write until this handle is dropped (see [`Store::hold_writer_lease`]).
+    writer_lease: std::sync::Mutex<Option<Box<dyn backend::Lease>>>,
 }
+
+/// How long a writer lease is honoured. Far longer than any snapshot or ref move takes; a
+/// holder that dies is seen at once on the filesystem (its flock goes with it), so the TTL
+/// only matters for a holder that hangs.
+pub const WRITER_LEASE_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// How long a writer waits for a gc's delete phase before giving up.
+const GC_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
 
 impl Store {
     /// Open an existing store for reading.
@@ -146,6 +158,7 @@ impl Store {
             root: root.to_path_buf(),
             backend: Box::new(backend),
             index: OnceLock::new(),
+            writer_lease: std::sync::Mutex::new(None),
         })
     }
 
@@ -200,6 +213,40 @@ impl Store {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Announce a writer before it relies on anything the store holds (a blob it reuses, a
+    /// snapshot it points a ref at), and keep announcing it until this handle is dropped.
+    /// A gc in its delete phase is waited for first; while the lease lives, no gc deletes
+    /// anything (see [`gc`]). The lease is taken before the check for a gc, so a gc that
+    /// starts after the check sees it. A writer that finds a gc gives its lease up while
+    /// waiting, so gc is not starved by a stream of writers.
+    pub fn hold_writer_lease(&self, what: &str) -> Result<(), StoreError> {
+        let mut held = self.writer_lease.lock().unwrap_or_else(|e| e.into_inner());
+        if held.is_some() {
+            return Ok(());
+        }
+        let body = format!("{what} (pid {})", std::process::id());
+        let start = std::time::Instant::now();
+        loop {
+            let lease =
+                self.backend
+                    .acquire_lease(backend::LeaseKind::Writer, &body, WRITER_LEASE_TTL)?;
+            let gcs = self.backend.leases(backend::LeaseKind::Gc)?;
+            if gcs.is_empty() {
+                *held = Some(lease);
+                return Ok(());
+            }
+            drop(lease);
+            if start.elapsed() > GC_WAIT {
+                return Err(StoreError::GcRunning {
+                    path: self.root.clone(),
+                    holder: gcs[0].body.clone(),
+                });
+            }
+            // Blobs must not be cached across a gc: it rewrites packs.
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 
     pub(crate) fn backend(&self) -> &dyn Backend {
@@ -292,6 +339,9 @@ impl Store {
         &mut self,
         snap: &CatalogSnapshot,
     ) -> Result<(ContentHash, WriteStats), StoreError> {
+        self.hold_writer_lease("snapshot write")?;
+        // An index loaded before the lease may predate a gc that rewrote the packs.
+        self.index = OnceLock::new();
         let mut writer = writer::SnapshotWriter::new(&self.root, Some(self))?;
         for obj in snap.objects.values() {
             writer.add(obj);
@@ -494,7 +544,7 @@ pub(crate) fn record_key(id: &ContentHash) -> String {
 }
 
 /// The directories a store holds besides its marker.
-const STORE_DIRS: [&str; 4] = ["packs", "snapshots", "refs", "logs"];
+const STORE_DIRS: [&str; 6] = ["packs", "snapshots", "refs", "logs", "history", "leases"];
 
 /// A directory with no marker yet that holds only what a store's creation makes before the
 /// marker (another process is writing the first snapshot: store directories, its temp

@@ -210,6 +210,9 @@ impl Store {
         message: &str,
     ) -> Result<(), StoreError> {
         validate_ref_name(name)?;
+        // Before checking the snapshot is there: a gc must not drop it between the check
+        // and the swap.
+        self.hold_writer_lease(&format!("moving ref {name}"))?;
         self.read_record(id)?;
         let clash = |reason: String| StoreError::BadRefName {
             name: name.to_string(),

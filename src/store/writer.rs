@@ -67,6 +67,9 @@ impl<'a> SnapshotWriter<'a> {
 
     fn with(root: &Path, store: Existing<'a>) -> Result<Self, StoreError> {
         if let Some(s) = store.get() {
+            // Before the first look at what the store holds: from here on this writer
+            // relies on it, and gc must not delete.
+            s.hold_writer_lease("snapshot")?;
             s.has_blob(&ContentHash([0; 32]))?;
         }
         Ok(SnapshotWriter {

@@ -58,6 +58,8 @@ pub struct LeaseInfo {
 pub trait Lease: Send + Sync {
     /// Unix time at which others stop honouring it.
     fn expires_at(&self) -> i64;
+    /// Its key, as [`Backend::leases`] lists it.
+    fn key(&self) -> &str;
 }
 
 /// Random access to one immutable object (a pack read by index entry).
@@ -259,6 +261,7 @@ impl Drop for FsStaged {
 }
 
 struct FsLease {
+    key: String,
     path: PathBuf,
     expires_at: i64,
     // Held open: the flock on it is what tells others the holder lives.
@@ -268,6 +271,10 @@ struct FsLease {
 impl Lease for FsLease {
     fn expires_at(&self) -> i64 {
         self.expires_at
+    }
+
+    fn key(&self) -> &str {
+        &self.key
     }
 }
 
@@ -431,6 +438,7 @@ impl Backend for FsBackend {
             return Err(e);
         }
         Ok(Box::new(FsLease {
+            key: format!("leases/{name}"),
             path,
             expires_at,
             _file: file,

@@ -130,12 +130,39 @@ impl Store {
         if opts.dry_run {
             return self.gc_unguarded(opts);
         }
-        let lease = self.backend().acquire_lease(
-            super::backend::LeaseKind::Gc,
-            &format!("gc (pid {})", std::process::id()),
-            super::WRITER_LEASE_TTL,
-        )?;
         let start = std::time::Instant::now();
+        let mut jitter = std::process::id() as u64;
+        let lease = loop {
+            let lease = self.backend().acquire_lease(
+                super::backend::LeaseKind::Gc,
+                &format!("gc (pid {})", std::process::id()),
+                super::WRITER_LEASE_TTL,
+            )?;
+            // Two gcs must not delete at once (each decides on a store the other is
+            // changing). Listed after our own lease is visible: of two gcs, at least one
+            // sees the other; whoever sees another backs off and tries again.
+            let others: Vec<String> = self
+                .backend()
+                .leases(super::backend::LeaseKind::Gc)?
+                .into_iter()
+                .filter(|l| l.key != lease.key())
+                .map(|l| l.body)
+                .collect();
+            if others.is_empty() {
+                break lease;
+            }
+            drop(lease);
+            if start.elapsed() >= opts.writer_wait {
+                return Ok(GcReport {
+                    deferred_by: others,
+                    ..GcReport::default()
+                });
+            }
+            jitter = jitter
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            std::thread::sleep(Duration::from_millis(10 + (jitter >> 33) % 90));
+        };
         loop {
             let writers = self.backend().leases(super::backend::LeaseKind::Writer)?;
             if writers.is_empty() {

@@ -124,6 +124,27 @@ pub struct Store {
 /// only matters for a holder that hangs.
 pub const WRITER_LEASE_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
 
+/// How many writer leases each store's handles in this process hold now.
+fn process_leases() -> std::sync::MutexGuard<'static, BTreeMap<PathBuf, usize>> {
+    static HELD: std::sync::Mutex<BTreeMap<PathBuf, usize>> =
+        std::sync::Mutex::new(BTreeMap::new());
+    HELD.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let held = self
+            .writer_lease
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner());
+        if held.take().is_some() {
+            if let Some(n) = process_leases().get_mut(&self.root) {
+                *n = n.saturating_sub(1);
+            }
+        }
+    }
+}
+
 /// How long a writer waits for a gc's delete phase before giving up.
 const GC_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
 
@@ -232,8 +253,17 @@ impl Store {
             let lease =
                 self.backend
                     .acquire_lease(backend::LeaseKind::Writer, &body, WRITER_LEASE_TTL)?;
-            let gcs = self.backend.leases(backend::LeaseKind::Gc)?;
+            // Another handle of this process on this store holding its lease already keeps
+            // every gc from deleting, and may be what a waiting gc waits for: waiting here
+            // for that gc would wait for ourselves.
+            let covered = process_leases().get(&self.root).is_some_and(|n| *n > 0);
+            let gcs = if covered {
+                Vec::new()
+            } else {
+                self.backend.leases(backend::LeaseKind::Gc)?
+            };
             if gcs.is_empty() {
+                *process_leases().entry(self.root.clone()).or_default() += 1;
                 *held = Some(lease);
                 return Ok(());
             }

@@ -460,3 +460,33 @@ fn broken_check_configs_block_naming_file_and_line_and_write_nothing() {
     );
     assert!(!store.exists(), "nothing written");
 }
+
+/// Issue 14: `gate --policy /dev/zero` grew to 23 GB until the kernel killed it. A policy or
+/// config past its limit is refused at once, naming the file and the limit (and `gate`
+/// still prints its BLOCK verdict).
+#[test]
+fn an_endless_policy_or_config_is_refused_at_its_size_limit() {
+    let (dir, _file) = store_and_export();
+    let store = dir.path().join("store");
+    let r = driftgate(&store, &["gate", "good", "good", "--policy", "/dev/zero"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.all()
+            .contains("policy file /dev/zero is larger than the 1 MiB limit"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("BLOCK"), "fail-closed: {r:?}");
+    assert!(r.elapsed < std::time::Duration::from_secs(10), "{r:?}");
+    // A config of 2 MiB (comments: valid TOML, just too big).
+    let big = dir.path().join("big.toml");
+    std::fs::write(&big, "# padding\n".repeat(2 << 20 >> 3)).unwrap();
+    let r = driftgate(&store, &["check", "--config", big.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.all().contains(&format!(
+            "config file {} is larger than the 1 MiB limit",
+            big.display()
+        )),
+        "{r:?}"
+    );
+}

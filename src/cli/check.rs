@@ -442,8 +442,9 @@ pub(super) fn load_config(explicit: Option<&Path>) -> anyhow::Result<LoadedConfi
 }
 
 pub(super) fn read_config(path: &Path) -> anyhow::Result<LoadedConfig> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    let text =
+        crate::bounded::read_text_limited(path, crate::bounded::MAX_POLICY_BYTES, "config file")
+            .map_err(anyhow::Error::msg)?;
     let config = CheckConfig::parse(&text, path)?;
     let policy = resolve_policy(&config).map_err(anyhow::Error::msg)?;
     Ok(LoadedConfig { config, policy })
@@ -455,13 +456,12 @@ pub(super) fn resolve_policy(config: &CheckConfig) -> Result<Policy, String> {
         PolicySource::Default => Ok(Policy::default()),
         PolicySource::Inline(p) => Ok(p.clone()),
         PolicySource::File { path, line, column } => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                format!(
-                    "{}:{line}:{column}: cannot read policy file {}: {e}",
-                    config.file.display(),
-                    path.display()
-                )
-            })?;
+            let text = crate::bounded::read_text_limited(
+                path,
+                crate::bounded::MAX_POLICY_BYTES,
+                "policy file",
+            )
+            .map_err(|e| format!("{}:{line}:{column}: {e}", config.file.display()))?;
             if crate::check::config::looks_like_config(&text) {
                 return Err(format!(
                     "{}:{line}:{column}: policy file {} is itself a driftgate.toml config; \

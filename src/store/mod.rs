@@ -677,7 +677,16 @@ pub fn bundle_bytes(snap: &CatalogSnapshot) -> Vec<u8> {
 /// Read a bundle file and check it: format, and the catalog hash recomputed from its
 /// objects must equal the one it claims, so a hand-edited file is refused.
 pub fn read_bundle(path: &Path) -> Result<CatalogSnapshot, StoreError> {
-    let bytes = fs::read(path).map_err(|e| StoreError::io(path, e))?;
+    let file = fs::File::open(path).map_err(|e| StoreError::io(path, e))?;
+    let bytes = crate::bounded::read_limited(file, crate::bounded::MAX_BUNDLE_BYTES)
+        .map_err(|e| StoreError::io(path, e))?
+        .ok_or_else(|| StoreError::BadFile {
+            path: path.to_path_buf(),
+            reason: format!(
+                "larger than the {} limit for a snapshot file",
+                crate::bounded::describe_limit(crate::bounded::MAX_BUNDLE_BYTES)
+            ),
+        })?;
     parse_bundle(path, &bytes)
 }
 

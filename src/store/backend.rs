@@ -137,6 +137,25 @@ impl FsBackend {
         debug_assert!(!key.starts_with('/') && !key.split('/').any(|c| c == ".."));
         self.root.join(key)
     }
+
+    /// The path of `key`, refused when any existing component below the root is a symbolic
+    /// link: the store directory is a boundary (a link committed to git as `logs/g ->
+    /// /tmp/victim` would otherwise lead writes out of it, `refs/usr -> /usr` walks).
+    fn checked(&self, key: &str) -> Result<PathBuf, StoreError> {
+        let mut path = self.root.clone();
+        for part in key.split('/') {
+            path.push(part);
+            match fs::symlink_metadata(&path) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(StoreError::Symlink { path });
+                }
+                Ok(_) => {}
+                Err(e) if not_found(&e) => break,
+                Err(e) => return Err(StoreError::io(&path, e)),
+            }
+        }
+        Ok(self.path(key))
+    }
 }
 
 /// An exclusive `flock` on `file`, waiting up to `wait`.
@@ -292,11 +311,11 @@ struct LeaseRecord {
 
 impl Backend for FsBackend {
     fn location(&self, key: &str) -> PathBuf {
-        self.path(key)
+        self.root.join(key)
     }
 
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let path = self.path(key);
+        let path = self.checked(key)?;
         match fs::read(&path) {
             Ok(b) => Ok(Some(b)),
             Err(e) if not_found(&e) => Ok(None),
@@ -305,17 +324,17 @@ impl Backend for FsBackend {
     }
 
     fn open_reader(&self, key: &str) -> Result<Box<dyn RangeReader>, StoreError> {
-        let path = self.path(key);
+        let path = self.checked(key)?;
         let file = File::open(&path).map_err(|e| StoreError::io(&path, e))?;
         Ok(Box::new(FsReader { path, file }))
     }
 
     fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
-        write_atomic(&self.path(key), bytes)
+        write_atomic(&self.checked(key)?, bytes)
     }
 
     fn stage(&self, near: &str) -> Result<Box<dyn StagedPut>, StoreError> {
-        let near = self.path(near);
+        let near = self.checked(near)?;
         let dir = near.parent().expect("keys have a parent").to_path_buf();
         let tmp = temp_path(&dir, &near);
         let file = OpenOptions::new()
@@ -331,7 +350,7 @@ impl Backend for FsBackend {
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        let base = self.path(prefix);
+        let base = self.checked(prefix)?;
         let mut out = Vec::new();
         let mut stack = vec![base.clone()];
         while let Some(dir) = stack.pop() {
@@ -343,7 +362,12 @@ impl Backend for FsBackend {
             for entry in rd {
                 let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
                 let path = entry.path();
-                if path.is_dir() {
+                // The entry's own type, never its target's: a link is not walked into.
+                let kind = entry.file_type().map_err(|e| StoreError::io(&path, e))?;
+                if kind.is_symlink() {
+                    return Err(StoreError::Symlink { path });
+                }
+                if kind.is_dir() {
                     stack.push(path);
                 } else if let Ok(rel) = path.strip_prefix(&base) {
                     out.push(rel.to_string_lossy().to_string());
@@ -355,7 +379,7 @@ impl Backend for FsBackend {
     }
 
     fn delete(&self, key: &str) -> Result<(), StoreError> {
-        let path = self.path(key);
+        let path = self.checked(key)?;
         match fs::remove_file(&path) {
             // Durable, so a crash cannot bring back an index whose pack is gone.
             Ok(()) => sync_dir(path.parent().expect("keys have a parent")),
@@ -377,7 +401,7 @@ impl Backend for FsBackend {
         expected: Option<&Version>,
         bytes: &[u8],
     ) -> Result<bool, StoreError> {
-        let path = self.path(key);
+        let path = self.checked(key)?;
         let dir = path.parent().expect("keys have a parent");
         fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
         // The compare and the swap exclude other swappers through a flock on the store
@@ -401,7 +425,7 @@ impl Backend for FsBackend {
         ttl: Duration,
     ) -> Result<Box<dyn Lease>, StoreError> {
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let dir = self.path("leases");
+        let dir = self.checked("leases")?;
         fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
         let expires_at = unix_now() + ttl.as_secs() as i64;
         let name = format!(
@@ -454,7 +478,7 @@ impl Backend for FsBackend {
                 continue;
             }
             let key = format!("leases/{name}");
-            let path = self.path(&key);
+            let path = self.checked(&key)?;
             let file = match File::open(&path) {
                 Ok(f) => f,
                 Err(e) if not_found(&e) => continue, // released meanwhile

@@ -138,6 +138,22 @@ impl Store {
             }
             Err(e) => report.problems.push(e.to_string()),
         }
+        // Histories of the old format, of refs gone too; and a link anywhere among them.
+        match self.reflog_names() {
+            Ok(names) => {
+                for name in names {
+                    if let Err(e) = self.reflog(&name) {
+                        report.problems.push(format!("history of {name}: {e}"));
+                    }
+                }
+            }
+            Err(e) => report.problems.push(e.to_string()),
+        }
+        for dir in ["history", "leases"] {
+            if let Err(e) = self.backend().list(dir) {
+                report.problems.push(e.to_string());
+            }
+        }
         Ok(report)
     }
 }

@@ -84,6 +84,8 @@ pub enum StoreError {
     },
     #[error("{path}: {reason}")]
     BadFile { path: PathBuf, reason: String },
+    #[error("{path} is a symbolic link: driftgate follows no link inside a store (it could lead reads and writes out of it); replace it with the file or directory itself")]
+    Symlink { path: PathBuf },
     #[error("{path}: a gc ({holder}) has been deleting for more than 10 minutes; try again when it is done")]
     GcRunning { path: PathBuf, holder: String },
 }

@@ -84,6 +84,9 @@ impl AcceptArgs {
             let t = target.expect("live needs a config, checked above");
             let conn = connect_target(t).map_err(anyhow::Error::msg)?;
             Store::check_writable(&store_dir)?;
+            if let Ok(store) = Store::open(&store_dir) {
+                store.probe_writable()?;
+            }
             let snap = capture_counting_what_exists(&conn, t.capture_options())
                 .await
                 .with_context(|| format!("snapshot of target {} ({})", t.name, conn.describe()))?;

@@ -117,6 +117,9 @@ impl CheckCmd {
         let store_path = store_path(ctx, &loaded.config);
         let store = Store::open_or_init(&store_path)
             .with_context(|| format!("opening the store {}", store_path.display()))?;
+        // Before any target is read: a store no write reaches is found now, not after
+        // every catalog was read.
+        store.probe_writable()?;
         Ok((loaded, store))
     }
 

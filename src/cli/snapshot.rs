@@ -43,6 +43,9 @@ impl SnapshotCmd {
         // the write and the ref move would drop the snapshot nothing names yet.
         let held = match Store::open(&ctx.store.store) {
             Ok(store) => {
+                // Before connecting: a read-only store was found only after the whole
+                // catalog had been read.
+                store.probe_writable()?;
                 store.hold_writer_lease("snapshot")?;
                 Some(store)
             }

@@ -68,6 +68,13 @@ impl GcCmd {
             report.bytes_before,
             report.bytes_after
         )?;
+        if report.temp_files_removed > 0 {
+            writeln!(
+                out,
+                "{} temp file(s) of writers that died removed",
+                report.temp_files_removed
+            )?;
+        }
         if report.orphan_history_removed > 0 {
             writeln!(
                 out,

@@ -49,6 +49,8 @@ pub struct GcReport {
     pub deferred_by: Vec<String>,
     /// History entries no ref reaches (left by a failed or killed ref move).
     pub orphan_history_removed: usize,
+    /// Temp files of writers that died mid-write (a killed first snapshot's pack).
+    pub temp_files_removed: usize,
     pub snapshots_kept: usize,
     pub snapshots_removed: Vec<ContentHash>,
     pub history_entries_removed: usize,
@@ -181,8 +183,33 @@ impl Store {
         self.index = std::sync::OnceLock::new();
         let mut report = self.gc_unguarded(opts)?;
         report.orphan_history_removed = self.remove_orphan_history()?;
+        report.temp_files_removed = self.remove_dead_temp_files()?;
         drop(lease);
         Ok(report)
+    }
+
+    /// Temp files whose writer is gone. A temp file's name carries its writer's pid
+    /// (`.tmp-<pid>-…`); only files of processes that no longer exist go, and only while no
+    /// writer holds a lease, so a write in progress keeps its file.
+    fn remove_dead_temp_files(&self) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for dir in ["packs", "snapshots", "history", "refs", "leases"] {
+            for name in self.backend().list(dir)? {
+                let file = name.rsplit('/').next().unwrap_or(&name);
+                let Some(pid) = file
+                    .strip_prefix(".tmp-")
+                    .and_then(|rest| rest.split('-').next())
+                    .and_then(|p| p.parse::<i32>().ok())
+                else {
+                    continue;
+                };
+                if pid != std::process::id() as i32 && !process_exists(pid) {
+                    self.backend().delete(&format!("{dir}/{name}"))?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
     }
 
     /// History entries no ref's chain reaches: moves that failed or were killed after
@@ -383,6 +410,13 @@ impl Store {
     }
 }
 
+/// Whether a process with this pid exists (signal 0 checks without sending anything).
+fn process_exists(pid: i32) -> bool {
+    // SAFETY: kill with signal 0 only checks for the process; it sends nothing.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -535,5 +569,23 @@ mod tests {
             drop(gc_lease);
         });
         assert!(done.load(std::sync::atomic::Ordering::SeqCst));
+    }
+
+    /// Issue 14: a killed first snapshot left `packs/.tmp-*` behind for good.
+    #[test]
+    fn gc_removes_temp_files_of_dead_writers_only() {
+        let (dir, _) = store_with_one_unreferenced_snapshot();
+        // A pid no process has: above the kernel's pid_max.
+        let dead = dir.path().join("packs/.tmp-2147483646-0-new.pack.tmp");
+        let ours = dir
+            .path()
+            .join(format!("packs/.tmp-{}-0-new.pack.tmp", std::process::id()));
+        std::fs::write(&dead, b"half a pack").unwrap();
+        std::fs::write(&ours, b"a pack being written").unwrap();
+        let mut gc = Store::open(dir.path()).unwrap();
+        let report = gc.gc(&opts(None, None)).unwrap();
+        assert_eq!(report.temp_files_removed, 1, "{report:?}");
+        assert!(!dead.exists());
+        assert!(ours.exists(), "a live writer's temp file stays");
     }
 }

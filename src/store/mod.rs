@@ -86,6 +86,8 @@ pub enum StoreError {
     BadFile { path: PathBuf, reason: String },
     #[error("{path} is a symbolic link: driftgate follows no link inside a store (it could lead reads and writes out of it); replace it with the file or directory itself")]
     Symlink { path: PathBuf },
+    #[error("{path}: this write took longer than its {ttl_secs} s lease, after which gc no longer waits for it; run it again")]
+    LeaseExpired { path: PathBuf, ttl_secs: u64 },
     #[error("{path}: a gc ({holder}) has been deleting for more than 10 minutes; try again when it is done")]
     GcRunning { path: PathBuf, holder: String },
 }
@@ -118,7 +120,7 @@ pub struct Store {
     backend: Box<dyn Backend>,
     index: OnceLock<Result<BlobIndex, String>>,
     /// Held from the first write until this handle is dropped (see [`Store::hold_writer_lease`]).
-    writer_lease: std::sync::Mutex<Option<Box<dyn backend::Lease>>>,
+    pub(crate) writer_lease: std::sync::Mutex<Option<Box<dyn backend::Lease>>>,
 }
 
 /// How long a writer lease is honoured. Far longer than any snapshot or ref move takes; a
@@ -278,6 +280,21 @@ impl Store {
             }
             // Blobs must not be cached across a gc: it rewrites packs.
             std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// Fail when this handle's writer lease has run out, or will within a minute: gc stops
+    /// honouring an expired lease, so what the writer reused may be gone. Checked before a
+    /// ref is swapped, the point where a writer's reliance becomes a ref's.
+    pub(crate) fn check_writer_lease(&self) -> Result<(), StoreError> {
+        let held = self.writer_lease.lock().unwrap_or_else(|e| e.into_inner());
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        match held.as_ref() {
+            Some(lease) if lease.expires_at() <= now + 60 => Err(StoreError::LeaseExpired {
+                path: self.root.clone(),
+                ttl_secs: WRITER_LEASE_TTL.as_secs(),
+            }),
+            _ => Ok(()),
         }
     }
 

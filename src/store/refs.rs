@@ -247,6 +247,7 @@ impl Store {
             self.backend()
                 .put(&history_key(&entry_hash), &entry_bytes)
                 .map_err(|e| not_moved(name, e))?;
+            self.check_writer_lease().map_err(|e| not_moved(name, e))?;
             let record = RefRecord {
                 snapshot: *id,
                 history: Some(entry_hash),
@@ -455,6 +456,26 @@ mod tests {
         std::fs::rename(&saved, &history).unwrap();
         assert_eq!(store.read_ref("prod").unwrap(), Some(a));
         assert_eq!(store.reflog("prod").unwrap().len(), 1);
+    }
+
+    /// gc stops honouring a lease once it expires, so a writer that outlived its lease
+    /// must not swap a ref onto what it reused.
+    #[test]
+    fn a_writer_whose_lease_ran_out_does_not_move_the_ref() {
+        let (_dir, store, a, b) = two_snapshots();
+        store.update_ref("prod", &a, "first").unwrap();
+        let expired = store
+            .backend()
+            .acquire_lease(
+                crate::store::backend::LeaseKind::Writer,
+                "slow",
+                std::time::Duration::ZERO,
+            )
+            .unwrap();
+        *store.writer_lease.lock().unwrap() = Some(expired);
+        let e = store.update_ref("prod", &b, "too late").unwrap_err();
+        assert!(e.to_string().contains("took longer than its"), "{e}");
+        assert_eq!(store.read_ref("prod").unwrap(), Some(a));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! that meets it fails naming it, nothing outside the store is read or written, and `fsck`
 //! reports it. Before, `logs/g -> /tmp/victim` made `snapshot --ref g` append to the outside
 //! file, `refs/prod -> /some/dir` made `--ref prod/nightly` create a ref there, and
-//! `refs/usr -> /usr` made `log` and `fsck` walk /usr.
+//! `refs/usr -> /usr` made `log` and `fsck` walk /usr. fsck also reports files driftgate did
+//! not write.
 
 mod support;
 
@@ -100,5 +101,31 @@ fn links_inside_the_store_are_never_followed_and_fsck_reports_them() {
     let r = driftgate(&store, &["fsck"]);
     assert_eq!(r.code, 0, "links gone, the store is clean again: {r:?}");
     let r = driftgate(&store, &["log", "good"]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
+
+/// fsck reports what driftgate did not write, so a store edited by hand (or a file dropped
+/// into a store committed to git) is not called clean.
+#[test]
+fn fsck_reports_unknown_files() {
+    let db = empty_db("unknownfiles");
+    let (_dir, store) = store(&db);
+    for (path, bytes) in [
+        ("notes.txt", &b"hello"[..]),
+        ("packs/extra.bin", b"x"),
+        ("snapshots/not-a-hash.json", b"{}"),
+    ] {
+        let file = store.join(path);
+        std::fs::write(&file, bytes).unwrap();
+        let r = driftgate(&store, &["fsck"]);
+        assert_eq!(r.code, 2, "{path}: {r:?}");
+        assert!(
+            r.stderr
+                .contains(&format!("{}: not a file driftgate writes", file.display())),
+            "{path}: {r:?}"
+        );
+        std::fs::remove_file(&file).unwrap();
+    }
+    let r = driftgate(&store, &["fsck"]);
     assert_eq!(r.code, 0, "{r:?}");
 }

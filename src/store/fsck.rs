@@ -154,6 +154,48 @@ impl Store {
                 report.problems.push(e.to_string());
             }
         }
+        self.unknown_files(&mut report);
         Ok(report)
+    }
+
+    /// Files the store did not write: at the root, and among packs, records and history
+    /// entries (whose names are hashes). A temp file of a write in progress, or one a crash
+    /// left (gc removes those), is not a problem.
+    fn unknown_files(&self, report: &mut FsckReport) {
+        let temp = |name: &str| name.starts_with(".tmp-");
+        // Through the backend, so the check means the same on any storage: the first
+        // component of every key.
+        let mut tops = std::collections::BTreeSet::new();
+        for key in self.backend().list("").unwrap_or_default() {
+            tops.insert(key.split('/').next().unwrap_or_default().to_string());
+        }
+        for name in tops {
+            if !(name == "STORE" || super::STORE_DIRS.contains(&name.as_str()) || temp(&name)) {
+                report.problems.push(format!(
+                    "{}: not a file driftgate writes (unknown file in the store)",
+                    self.backend().location(&name).display()
+                ));
+            }
+        }
+        let hashed = |name: &str, suffixes: &[&str]| {
+            suffixes.iter().any(|s| {
+                name.strip_suffix(s)
+                    .is_some_and(|h| ContentHash::from_hex(h).is_some())
+            })
+        };
+        for (dir, suffixes) in [
+            ("packs", &[".pack", ".idx"][..]),
+            ("snapshots", &[".json"][..]),
+            ("history", &[".json"][..]),
+        ] {
+            for name in self.backend().list(dir).unwrap_or_default() {
+                if !(hashed(&name, suffixes) || temp(&name)) {
+                    report.problems.push(format!(
+                        "{}: not a file driftgate writes (unknown file in the store)",
+                        self.backend().location(&format!("{dir}/{name}")).display()
+                    ));
+                }
+            }
+        }
     }
 }

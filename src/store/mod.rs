@@ -593,7 +593,8 @@ pub(crate) fn record_key(id: &ContentHash) -> String {
 }
 
 /// The directories a store holds besides its marker.
-const STORE_DIRS: [&str; 6] = ["packs", "snapshots", "refs", "logs", "history", "leases"];
+pub(crate) const STORE_DIRS: [&str; 6] =
+    ["packs", "snapshots", "refs", "logs", "history", "leases"];
 
 /// A directory with no marker yet that holds only what a store's creation makes before the
 /// marker (another process is writing the first snapshot: store directories, its temp

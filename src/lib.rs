@@ -17,6 +17,7 @@
 //!   outcomes, the aggregate exit code, and the report, Markdown and Prometheus renderings.
 //! - [`cli`] is the command layer: clap definitions and one module per subcommand.
 
+pub mod bounded;
 pub mod catalog;
 pub mod check;
 pub mod cli;

@@ -239,7 +239,7 @@ fn corrupt_store_files_are_named_and_nothing_is_written() {
         (
             store.join("refs/good"),
             b"not a snapshot id\n".to_vec(),
-            "a ref must hold one 64-digit snapshot id",
+            "a ref must hold one 64-digit snapshot id or a ref record",
         ),
     ];
     for (path, bytes, problem) in cases {
@@ -268,16 +268,29 @@ fn corrupt_store_files_are_named_and_nothing_is_written() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains(&"ab".repeat(32)), "{r:?}");
     std::fs::remove_file(store.join("refs/gone")).unwrap();
-    let reflog = store.join("logs/good");
-    let mut log = std::fs::read(&reflog).unwrap();
-    log.extend_from_slice(b"{not json\n");
-    std::fs::write(&reflog, log).unwrap();
-    let r = driftgate(&store, &["log", "good"]);
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr.contains(reflog.to_str().unwrap()) && r.stderr.contains("line 2"),
-        "{r:?}"
+    // A history entry with a changed byte: `log` and `fsck` name the entry's file.
+    let history: Vec<PathBuf> = std::fs::read_dir(store.join("history"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(
+        history.len(),
+        1,
+        "one move of `good`, one entry: {history:?}"
     );
+    let entry = &history[0];
+    let mut bytes = std::fs::read(entry).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 1;
+    std::fs::write(entry, bytes).unwrap();
+    for args in [vec!["log", "good"], vec!["fsck"]] {
+        let r = driftgate(&store, &args);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(
+            r.stderr.contains(entry.to_str().unwrap()) && r.stderr.contains("hash mismatch"),
+            "{args:?}: {r:?}"
+        );
+    }
 }
 
 #[test]
@@ -446,4 +459,34 @@ fn broken_check_configs_block_naming_file_and_line_and_write_nothing() {
         "{r:?}"
     );
     assert!(!store.exists(), "nothing written");
+}
+
+/// Issue 14: `gate --policy /dev/zero` grew to 23 GB until the kernel killed it. A policy or
+/// config past its limit is refused at once, naming the file and the limit (and `gate`
+/// still prints its BLOCK verdict).
+#[test]
+fn an_endless_policy_or_config_is_refused_at_its_size_limit() {
+    let (dir, _file) = store_and_export();
+    let store = dir.path().join("store");
+    let r = driftgate(&store, &["gate", "good", "good", "--policy", "/dev/zero"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.all()
+            .contains("policy file /dev/zero is larger than the 1 MiB limit"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("BLOCK"), "fail-closed: {r:?}");
+    assert!(r.elapsed < std::time::Duration::from_secs(10), "{r:?}");
+    // A config of 2 MiB (comments: valid TOML, just too big).
+    let big = dir.path().join("big.toml");
+    std::fs::write(&big, "# padding\n".repeat(2 << 20 >> 3)).unwrap();
+    let r = driftgate(&store, &["check", "--config", big.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.all().contains(&format!(
+            "config file {} is larger than the 1 MiB limit",
+            big.display()
+        )),
+        "{r:?}"
+    );
 }

@@ -152,10 +152,9 @@ fn a_committed_literal_change_fails_verify_blocks_the_gate_and_diff_shows_the_li
     let ids: Vec<String> = ["entry", "exit"]
         .iter()
         .map(|r| {
-            std::fs::read_to_string(store.path().join("refs").join(r))
-                .unwrap()
-                .trim()
-                .to_string()
+            let log = driftgate(store.path(), &["log", r, "--format", "json"]);
+            let log: Value = serde_json::from_str(&log.stdout).unwrap();
+            log[0]["snapshot"].as_str().unwrap().to_string()
         })
         .collect();
     assert_eq!(g["base"], ids[0].as_str(), "base is the snapshot id");

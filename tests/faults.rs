@@ -1,7 +1,8 @@
 //! Faults during a snapshot: the session killed, the server stopped, a statement timeout,
 //! no server at all. Each ends in exit 2 with a clear message, stores nothing, moves no ref
 //! and leaves `fsck` clean. DDL committed mid-read never yields a mixed catalog, and ten
-//! processes writing one store at once leave it consistent.
+//! processes writing one store at once leave it consistent. A history entry that cannot be
+//! written leaves its ref unmoved.
 //!
 //! A snapshot is parked mid-read deterministically: another session holds ACCESS EXCLUSIVE
 //! on `dot_tools`, so deparsing what refers to its columns (the view `v_dot_summary`, the
@@ -339,16 +340,14 @@ fn ten_processes_snapshotting_into_one_store_leave_every_ref_valid_and_fsck_clea
     let r = driftgate(&store, &["show", "shared", "--kind", "schema"]);
     assert_eq!(r.code, 0, "{r:?}");
     // Every move of the shared ref is in its history, each from where the last one left it.
-    let r = driftgate(&store, &["log", "shared"]);
+    let r = driftgate(&store, &["log", "shared", "--format", "json"]);
     assert_eq!(r.code, 0, "{r:?}");
-    let log = std::fs::read_to_string(store.join("logs/shared")).unwrap();
-    let entries: Vec<Value> = log
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let log = r.stdout;
+    let entries: Vec<Value> = serde_json::from_str(&log).unwrap();
     assert_eq!(entries.len(), 20, "{log}");
+    // Newest first: each entry's previous position is the next (older) entry's snapshot.
     for pair in entries.windows(2) {
-        assert_eq!(pair[1]["old"], pair[0]["new"], "{log}");
+        assert_eq!(pair[0]["previous"], pair[1]["snapshot"], "{log}");
     }
     let left: Vec<_> = files_under(&store)
         .into_iter()
@@ -358,4 +357,84 @@ fn ten_processes_snapshotting_into_one_store_leave_every_ref_valid_and_fsck_clea
         })
         .collect();
     assert!(left.is_empty(), "no temp or lock files left: {left:?}");
+}
+
+/// Issue 14, must show 3: when the history entry of a ref move cannot be written (its
+/// directory read-only, the command run as an unprivileged user, since root ignores mode
+/// bits), the ref stays where it was, its history is unchanged, and the error says so.
+/// (Before, the ref moved first and the failed reflog append came after: exit 2 for a move
+/// that had happened.)
+#[test]
+fn a_history_entry_that_cannot_be_written_leaves_the_ref_unmoved_and_says_so() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = empty_db("histfail");
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let r = driftgate(
+        &store,
+        &["snapshot", "--dsn", &db.dsn, "--ref", "prod/baseline"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = driftgate(&store, &["snapshot", "--dsn", &db.dsn]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let newer = r.stdout.trim().to_string();
+    let ref_before = std::fs::read(store.join("refs/prod/baseline")).unwrap();
+
+    // The store belongs to the unprivileged user; only its history directory is read-only.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let chown = std::process::Command::new("chown")
+        .args(["-R", "postgres:"])
+        .arg(&store)
+        .status()
+        .unwrap();
+    assert!(chown.success(), "the fault cannot be set up without chown");
+    let history = store.join("history");
+    std::fs::set_permissions(&history, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let accept = |store: &Path| {
+        let mut c = std::process::Command::new("runuser");
+        c.args([
+            "-u",
+            "postgres",
+            "--",
+            env!("CARGO_BIN_EXE_driftgate"),
+            "--store",
+        ])
+        .arg(store)
+        .args(["baseline", "accept", "prod", &newer])
+        .env("NO_COLOR", "1")
+        .env_remove("DRIFTGATE_CONFIG")
+        .current_dir(dir.path());
+        run_cmd(c)
+    };
+    let r = accept(&store);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("ref prod/baseline was not moved")
+            && r.stderr.contains("Permission denied")
+            && r.stderr.contains(history.to_str().unwrap()),
+        "{r:?}"
+    );
+    assert_eq!(
+        std::fs::read(store.join("refs/prod/baseline")).unwrap(),
+        ref_before,
+        "the ref is where it was"
+    );
+    let log = driftgate(&store, &["log", "prod/baseline", "--format", "json"]);
+    let entries: Vec<Value> = serde_json::from_str(&log.stdout).unwrap();
+    assert_eq!(
+        entries.len(),
+        1,
+        "no history entry for a move that did not happen: {log:?}"
+    );
+
+    // The same command with the directory writable again moves it: the fault was the cause.
+    std::fs::set_permissions(&history, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let r = accept(&store);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = driftgate(&store, &["log", "prod/baseline", "--format", "json"]);
+    let entries: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(entries.len(), 2, "{r:?}");
+    assert_eq!(entries[0]["snapshot"], newer.as_str());
+    let r = driftgate(&store, &["fsck"]);
+    assert_eq!(r.code, 0, "{r:?}");
 }

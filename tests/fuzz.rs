@@ -546,7 +546,10 @@ fn fuzz_parsers() {
     // Indexes: most mutants get a valid checksum so the entries are parsed and used.
     let idx_file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(idx_file.path(), &pack_seed).unwrap();
-    let pack_file = std::fs::File::open(idx_file.path()).unwrap();
+    let pack_dir = idx_file.path().parent().unwrap();
+    let pack_name = idx_file.path().file_name().unwrap().to_str().unwrap();
+    let pack_file = driftgate::store::backend::FsBackend::new(pack_dir);
+    let pack_file = driftgate::store::backend::Backend::open_reader(&pack_file, pack_name).unwrap();
     all.push(fuzzer.run(
         "index",
         |rng| {
@@ -562,7 +565,7 @@ fn fuzz_parsers() {
         |input| match pack::parse_idx(Path::new("p.idx"), input) {
             Ok(entries) => {
                 for e in entries.iter().take(50) {
-                    let _ = pack::read_blob(Path::new("p.pack"), &pack_file, e);
+                    let _ = pack::read_blob(Path::new("p.pack"), pack_file.as_ref(), e);
                 }
                 true
             }

@@ -78,16 +78,22 @@ impl AcceptArgs {
             None => ctx.store.store.clone(),
         };
 
-        let (id, what) = if spec == "live" {
+        // One store handle from the first look to the ref move: its writer lease keeps a
+        // gc from dropping what is being accepted in between.
+        let (store, id, what) = if spec == "live" {
             let t = target.expect("live needs a config, checked above");
             let conn = connect_target(t).map_err(anyhow::Error::msg)?;
             Store::check_writable(&store_dir)?;
+            if let Ok(store) = Store::open(&store_dir) {
+                store.probe_writable()?;
+            }
             let snap = capture_counting_what_exists(&conn, t.capture_options())
                 .await
                 .with_context(|| format!("snapshot of target {} ({})", t.name, conn.describe()))?;
             let mut store = Store::open_or_init(&store_dir)?;
             let (id, _) = store.write_snapshot(&snap)?;
             (
+                store,
                 id,
                 format!("live snapshot of {}", snap.meta.source.describe()),
             )
@@ -101,17 +107,17 @@ impl AcceptArgs {
                 }
                 Err(e) => return Err(e.into()),
             };
+            store.hold_writer_lease("baseline accept")?;
             match store.resolve(&spec)? {
-                Resolved::Stored(id) => (id, spec.clone()),
+                Resolved::Stored(id) => (store, id, spec.clone()),
                 Resolved::File(path) => {
                     let snap = store::read_bundle(&path)?;
                     let (id, _) = store.write_snapshot(&snap)?;
-                    (id, format!("snapshot file {}", path.display()))
+                    (store, id, format!("snapshot file {}", path.display()))
                 }
             }
         };
 
-        let store = Store::open(&store_dir)?;
         let old = store.read_ref(&baseline_ref)?;
         let mut message = format!("baseline accept: {what}");
         if let Some(m) = &self.message {

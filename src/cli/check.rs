@@ -117,6 +117,9 @@ impl CheckCmd {
         let store_path = store_path(ctx, &loaded.config);
         let store = Store::open_or_init(&store_path)
             .with_context(|| format!("opening the store {}", store_path.display()))?;
+        // Before any target is read: a store no write reaches is found now, not after
+        // every catalog was read.
+        store.probe_writable()?;
         Ok((loaded, store))
     }
 
@@ -442,8 +445,9 @@ pub(super) fn load_config(explicit: Option<&Path>) -> anyhow::Result<LoadedConfi
 }
 
 pub(super) fn read_config(path: &Path) -> anyhow::Result<LoadedConfig> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    let text =
+        crate::bounded::read_text_limited(path, crate::bounded::MAX_POLICY_BYTES, "config file")
+            .map_err(anyhow::Error::msg)?;
     let config = CheckConfig::parse(&text, path)?;
     let policy = resolve_policy(&config).map_err(anyhow::Error::msg)?;
     Ok(LoadedConfig { config, policy })
@@ -455,13 +459,12 @@ pub(super) fn resolve_policy(config: &CheckConfig) -> Result<Policy, String> {
         PolicySource::Default => Ok(Policy::default()),
         PolicySource::Inline(p) => Ok(p.clone()),
         PolicySource::File { path, line, column } => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                format!(
-                    "{}:{line}:{column}: cannot read policy file {}: {e}",
-                    config.file.display(),
-                    path.display()
-                )
-            })?;
+            let text = crate::bounded::read_text_limited(
+                path,
+                crate::bounded::MAX_POLICY_BYTES,
+                "policy file",
+            )
+            .map_err(|e| format!("{}:{line}:{column}: {e}", config.file.display()))?;
             if crate::check::config::looks_like_config(&text) {
                 return Err(format!(
                     "{}:{line}:{column}: policy file {} is itself a driftgate.toml config; \

@@ -41,7 +41,37 @@ impl StoreArgs {
 pub enum StoreSource {
     Flag,
     Env,
+    /// `store =` of the discovered driftgate.toml.
+    Config,
     Default,
+}
+
+/// The `store =` of the config `check` would find (./driftgate.toml, else the XDG config),
+/// resolved against the config's directory as `check` resolves it; `None` when there is no
+/// config or it names no store. Only that key is read, so commands that do not use the
+/// rest of the config do not fail on it.
+pub fn discovered_config_store() -> anyhow::Result<Option<PathBuf>> {
+    let Some(path) = super::check::find_config(None)? else {
+        return Ok(None);
+    };
+    let text =
+        crate::bounded::read_text_limited(&path, crate::bounded::MAX_POLICY_BYTES, "config file")
+            .map_err(anyhow::Error::msg)?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: not valid TOML (it is read for its `store =`): {}",
+            path.display(),
+            e.message()
+        )
+    })?;
+    match table.get("store") {
+        None => Ok(None),
+        Some(toml::Value::String(s)) => {
+            let dir = path.parent().unwrap_or(std::path::Path::new(""));
+            Ok(Some(dir.join(s)))
+        }
+        Some(_) => anyhow::bail!("{}: `store` must be a string (a directory)", path.display()),
+    }
 }
 
 impl StoreSource {
@@ -58,6 +88,7 @@ impl StoreSource {
         match self {
             StoreSource::Flag => "--store",
             StoreSource::Env => "DRIFTGATE_STORE",
+            StoreSource::Config => "driftgate.toml",
             StoreSource::Default => "default",
         }
     }

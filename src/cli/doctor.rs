@@ -206,6 +206,7 @@ impl DoctorReport {
                     match self.store.source {
                         StoreSource::Flag => "from --store",
                         StoreSource::Env => "from DRIFTGATE_STORE",
+                        StoreSource::Config => "from `store =` of driftgate.toml",
                         StoreSource::Default =>
                             "the default; --store DIR or DRIFTGATE_STORE to change",
                     }

@@ -129,8 +129,8 @@ pub fn read_approved(path: &std::path::Path) -> Result<ApprovedSet, String> {
 }
 
 fn read_policy(path: &std::path::Path) -> Result<Policy, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read policy file {}: {e}", path.display()))?;
+    let text =
+        crate::bounded::read_text_limited(path, crate::bounded::MAX_POLICY_BYTES, "policy file")?;
     if crate::check::config::looks_like_config(&text) {
         let config = crate::check::config::CheckConfig::parse(&text, path)
             .map_err(|e| format!("invalid config: {e}"))?;

@@ -21,6 +21,10 @@ pub struct GcCmd {
     /// Say what would be removed; remove nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// How long to wait for writers at work (snapshot, check, baseline accept) on the same
+    /// store to finish; still at work after it, gc removes nothing and says so.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
+    pub wait: Duration,
 }
 
 impl GcCmd {
@@ -31,8 +35,19 @@ impl GcCmd {
             older_than: self.older_than,
             now: time::OffsetDateTime::now_utc().unix_timestamp(),
             dry_run: self.dry_run,
+            writer_wait: self.wait,
         })?;
         let mut out = std::io::stdout().lock();
+        if !report.deferred_by.is_empty() {
+            writeln!(
+                out,
+                "deferred: {} writer(s) still at work after {} ({}); nothing removed",
+                report.deferred_by.len(),
+                humantime_secs(self.wait),
+                report.deferred_by.join(", ")
+            )?;
+            return Ok(exit::OK);
+        }
         if self.dry_run {
             for id in &report.snapshots_removed {
                 writeln!(out, "would remove snapshot {id}")?;
@@ -53,7 +68,30 @@ impl GcCmd {
             report.bytes_before,
             report.bytes_after
         )?;
+        if report.temp_files_removed > 0 {
+            writeln!(
+                out,
+                "{} temp file(s) of writers that died removed",
+                report.temp_files_removed
+            )?;
+        }
+        if report.orphan_history_removed > 0 {
+            writeln!(
+                out,
+                "{} history entr{} of failed ref moves removed",
+                report.orphan_history_removed,
+                if report.orphan_history_removed == 1 {
+                    "y"
+                } else {
+                    "ies"
+                }
+            )?;
+        }
         let _ = ctx;
         Ok(exit::OK)
     }
+}
+
+fn humantime_secs(d: Duration) -> String {
+    format!("{}s", d.as_secs())
 }

@@ -173,8 +173,21 @@ fn usage_error(e: clap::Error) -> ExitCode {
 }
 
 pub async fn run(cli: Cli, store_source: StoreSource) -> anyhow::Result<u8> {
+    let mut store = cli.store;
+    let mut store_source = store_source;
+    // One discovery for every command: `--store`, DRIFTGATE_STORE, then `store =` of the
+    // driftgate.toml `check` would find, then ./snapshots (issue 14: fsck, gc and log ignored
+    // `store =`, so the README's weekly cron gc worked on the wrong directory). `check` and
+    // `baseline` read their own config (it may be another file, given with --config).
+    let reads_own_config = matches!(cli.command, Command::Check(_) | Command::Baseline(_));
+    if store_source == StoreSource::Default && !reads_own_config {
+        if let Some(path) = common::discovered_config_store()? {
+            store.store = path;
+            store_source = StoreSource::Config;
+        }
+    }
     let ctx = Context {
-        store: cli.store,
+        store,
         store_source,
         quiet: cli.quiet,
         color: cli.color,

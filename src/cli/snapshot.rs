@@ -5,7 +5,7 @@ use super::Context;
 use crate::catalog::{self, ExactCounts, SinkEvent};
 use crate::exit;
 use crate::store::writer::SnapshotWriter;
-use crate::store::{refs::validate_ref_name, Store};
+use crate::store::{refs::validate_ref_name, Store, StoreError};
 use anyhow::Context as _;
 use clap::Args;
 use std::io::Write;
@@ -38,6 +38,20 @@ impl SnapshotCmd {
         }
         // Refuse a bad store before touching the database: the writer opens it and reads
         // its index now.
+        // A store that exists is told a writer is at work before anything in it is relied
+        // on, until the ref has moved (see Store::hold_writer_lease): else a gc between
+        // the write and the ref move would drop the snapshot nothing names yet.
+        let held = match Store::open(&ctx.store.store) {
+            Ok(store) => {
+                // Before connecting: a read-only store was found only after the whole
+                // catalog had been read.
+                store.probe_writable()?;
+                store.hold_writer_lease("snapshot")?;
+                Some(store)
+            }
+            Err(StoreError::NotAStore { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
         let mut writer = SnapshotWriter::owned(&ctx.store.store)?;
         let target = self.connect.target()?;
         let mut opts = self.connect.capture_options();
@@ -82,7 +96,10 @@ impl SnapshotCmd {
         let version = meta.server_version.clone();
         let capture_ms = meta.capture_ms;
         let written = writer.finish(meta, &counts)?;
-        let store = Store::open(&ctx.store.store)?;
+        let store = match held {
+            Some(store) => store,
+            None => Store::open(&ctx.store.store)?,
+        };
         if let Some(name) = &self.ref_name {
             store.update_ref(name, &written.id, &format!("snapshot of {source}"))?;
         }

@@ -12,15 +12,21 @@
 //! old index, then the old pack, is removed). Nothing is removed when anything a kept
 //! snapshot needs cannot be read: a corrupt store is for `fsck`, not for `gc`.
 //!
-//! Do not run `gc` while a `snapshot` or `check` writes to the same store: a writer may be
-//! about to reuse a blob that `gc` is dropping.
+//! gc and writers exclude each other through leases, not through a grace period (a grace
+//! period counted from write time does not protect a blob a writer *reuses*): every writer
+//! holds a writer lease from before it first relies on the store until its ref has moved
+//! ([`Store::hold_writer_lease`]). gc takes a gc lease, then waits until no writer lease is
+//! live (writers that arrive meanwhile see the gc lease and wait for it); only then does it
+//! read refs, histories and records and decide, so what it deletes is decided on a store no
+//! one is changing. Writers still at work after the wait: nothing is deleted and the report
+//! says so. Leases of dead processes are not honoured (their flock is gone), so a killed
+//! writer never blocks gc, and a killed gc never blocks a writer.
 
 use super::refs::RefLogEntry;
 use super::{pack, Store, StoreError};
 use crate::model::fingerprint::{CatalogRoot, SchemaTree};
 use crate::model::ContentHash;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::fs;
 use std::time::Duration;
 
 #[derive(Clone, Debug, Default)]
@@ -33,10 +39,18 @@ pub struct GcOptions {
     pub now: i64,
     /// Say what would go, remove nothing.
     pub dry_run: bool,
+    /// How long to wait for writers at work to finish before deferring.
+    pub writer_wait: Duration,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct GcReport {
+    /// Writers still at work when the wait ran out: nothing was removed.
+    pub deferred_by: Vec<String>,
+    /// History entries no ref reaches (left by a failed or killed ref move).
+    pub orphan_history_removed: usize,
+    /// Temp files of writers that died mid-write (a killed first snapshot's pack).
+    pub temp_files_removed: usize,
     pub snapshots_kept: usize,
     pub snapshots_removed: Vec<ContentHash>,
     pub history_entries_removed: usize,
@@ -115,6 +129,116 @@ pub fn plan(
 
 impl Store {
     pub fn gc(&mut self, opts: &GcOptions) -> Result<GcReport, StoreError> {
+        if opts.dry_run {
+            return self.gc_unguarded(opts);
+        }
+        let start = std::time::Instant::now();
+        let mut jitter = std::process::id() as u64;
+        let lease = loop {
+            let lease = self.backend().acquire_lease(
+                super::backend::LeaseKind::Gc,
+                &format!("gc (pid {})", std::process::id()),
+                super::WRITER_LEASE_TTL,
+            )?;
+            // Two gcs must not delete at once (each decides on a store the other is
+            // changing). Listed after our own lease is visible: of two gcs, at least one
+            // sees the other; whoever sees another backs off and tries again.
+            let others: Vec<String> = self
+                .backend()
+                .leases(super::backend::LeaseKind::Gc)?
+                .into_iter()
+                .filter(|l| l.key != lease.key())
+                .map(|l| l.body)
+                .collect();
+            if others.is_empty() {
+                break lease;
+            }
+            drop(lease);
+            if start.elapsed() >= opts.writer_wait {
+                return Ok(GcReport {
+                    deferred_by: others,
+                    ..GcReport::default()
+                });
+            }
+            jitter = jitter
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            std::thread::sleep(Duration::from_millis(10 + (jitter >> 33) % 90));
+        };
+        loop {
+            let writers = self.backend().leases(super::backend::LeaseKind::Writer)?;
+            if writers.is_empty() {
+                break;
+            }
+            if start.elapsed() >= opts.writer_wait {
+                drop(lease);
+                return Ok(GcReport {
+                    deferred_by: writers.into_iter().map(|w| w.body).collect(),
+                    ..GcReport::default()
+                });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Everything is read again under the lease: packs may have changed since opening.
+        self.index = std::sync::OnceLock::new();
+        let mut report = self.gc_unguarded(opts)?;
+        report.orphan_history_removed = self.remove_orphan_history()?;
+        report.temp_files_removed = self.remove_dead_temp_files()?;
+        drop(lease);
+        Ok(report)
+    }
+
+    /// Temp files whose writer is gone. A temp file's name carries its writer's pid
+    /// (`.tmp-<pid>-…`); only files of processes that no longer exist go, and only while no
+    /// writer holds a lease, so a write in progress keeps its file.
+    fn remove_dead_temp_files(&self) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for dir in ["packs", "snapshots", "history", "refs", "leases"] {
+            for name in self.backend().list(dir)? {
+                let file = name.rsplit('/').next().unwrap_or(&name);
+                let Some(pid) = file
+                    .strip_prefix(".tmp-")
+                    .and_then(|rest| rest.split('-').next())
+                    .and_then(|p| p.parse::<i32>().ok())
+                else {
+                    continue;
+                };
+                if pid != std::process::id() as i32 && !process_exists(pid) {
+                    self.backend().delete(&format!("{dir}/{name}"))?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    /// History entries no ref's chain reaches: moves that failed or were killed after
+    /// writing their entry. Only while no writer is at work (one may be about to swap).
+    fn remove_orphan_history(&self) -> Result<usize, StoreError> {
+        let mut reachable = HashSet::new();
+        for (name, _) in self.list_refs()? {
+            if let Some((record, _)) = self.read_ref_record(&name)? {
+                reachable.extend(
+                    self.history_chain(record.history)?
+                        .into_iter()
+                        .map(|(h, _)| h),
+                );
+            }
+        }
+        let mut removed = 0;
+        for file in self.backend().list("history")? {
+            let Some(hash) = file.strip_suffix(".json").and_then(ContentHash::from_hex) else {
+                continue;
+            };
+            if !reachable.contains(&hash) {
+                self.backend().delete(&super::refs::history_key(&hash))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    fn gc_unguarded(&mut self, opts: &GcOptions) -> Result<GcReport, StoreError> {
         let mut report = GcReport {
             bytes_before: self.bytes_on_disk()?,
             ..GcReport::default()
@@ -211,17 +335,19 @@ impl Store {
         // 2. Records.
         if !opts.dry_run {
             for id in &report.snapshots_removed {
-                let path = self.records_dir().join(format!("{}.json", id.to_hex()));
-                fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
+                self.backend().delete(&super::record_key(id))?;
             }
         }
 
         // 3. Packs: keep each live blob once.
-        let packs_dir = self.packs_dir();
         let mut placed: HashSet<ContentHash> = HashSet::new();
         for pack_id in self.pack_ids()? {
-            let (pack_path, idx_path) = pack::pack_paths(&packs_dir, &pack_id);
-            let idx_bytes = fs::read(&idx_path).map_err(|e| StoreError::io(&idx_path, e))?;
+            let (pack_key, idx_key) = pack::pack_keys(&pack_id);
+            let (pack_path, idx_path) = (
+                self.backend().location(&pack_key),
+                self.backend().location(&idx_key),
+            );
+            let idx_bytes = self.get_existing(&idx_key)?;
             let entries = pack::parse_idx(&idx_path, &idx_bytes)?;
             let wanted: Vec<&pack::IdxEntry> = entries
                 .iter()
@@ -241,26 +367,24 @@ impl Store {
                 continue;
             }
             if !wanted.is_empty() {
-                let file = fs::File::open(&pack_path).map_err(|e| StoreError::io(&pack_path, e))?;
+                let file = self.backend().open_reader(&pack_key)?;
                 let mut blobs = Vec::with_capacity(wanted.len());
                 for e in wanted {
-                    blobs.push((e.hash, pack::read_blob(&pack_path, &file, e)?));
+                    blobs.push((e.hash, pack::read_blob(&pack_path, file.as_ref(), e)?));
                 }
                 let (new_pack, new_idx) = pack::build_pack(&blobs);
                 let new_id = ContentHash::of(&new_pack).to_hex();
                 if new_id != pack_id {
-                    let (p, i) = pack::pack_paths(&packs_dir, &new_id);
-                    super::atomic::write_atomic(&p, &new_pack)?;
-                    super::atomic::write_atomic(&i, &new_idx)?;
+                    let (p, i) = pack::pack_keys(&new_id);
+                    self.backend().put(&p, &new_pack)?;
+                    self.backend().put(&i, &new_idx)?;
                 }
             }
             // The index first: a pack without its index is invisible.
-            fs::remove_file(&idx_path).map_err(|e| StoreError::io(&idx_path, e))?;
-            fs::remove_file(&pack_path).map_err(|e| StoreError::io(&pack_path, e))?;
+            self.backend().delete(&idx_key)?;
+            self.backend().delete(&pack_key)?;
         }
         if !opts.dry_run {
-            super::atomic::sync_dir(&packs_dir)?;
-            super::atomic::sync_dir(&self.records_dir())?;
             self.index = std::sync::OnceLock::new();
         }
         report.bytes_after = if opts.dry_run {
@@ -274,19 +398,23 @@ impl Store {
     /// Bytes of packs, indexes and snapshot records.
     fn bytes_on_disk(&self) -> Result<u64, StoreError> {
         let mut total = 0;
-        for dir in [self.packs_dir(), self.records_dir()] {
-            let rd = match fs::read_dir(&dir) {
-                Ok(rd) => rd,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(StoreError::io(&dir, e)),
-            };
-            for entry in rd {
-                let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
-                total += entry.metadata().map(|m| m.len()).unwrap_or(0);
+        for dir in ["packs", "snapshots"] {
+            for name in self.backend().list(dir)? {
+                // A file removed between the listing and the look (a temp file) counts 0.
+                if let Ok(reader) = self.backend().open_reader(&format!("{dir}/{name}")) {
+                    total += reader.size().unwrap_or(0);
+                }
             }
         }
         Ok(total)
     }
+}
+
+/// Whether a process with this pid exists (signal 0 checks without sending anything).
+fn process_exists(pid: i32) -> bool {
+    // SAFETY: kill with signal 0 only checks for the process; it sends nothing.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
 #[cfg(test)]
@@ -306,6 +434,7 @@ mod tests {
             older_than: older_than_days.map(|d| Duration::from_secs(d * DAY as u64)),
             now: NOW,
             dry_run: false,
+            writer_wait: Duration::ZERO,
         }
     }
 
@@ -382,5 +511,81 @@ mod tests {
         assert_eq!(p.keep_entries["nightly"], [false, false, true, true]);
         let both = plan(&refs, &snaps, &opts(Some(3), Some(2)));
         assert_eq!(kept(&both), [1, 2, 3, 4, 5, 6], "either flag keeps");
+    }
+
+    fn store_with_one_unreferenced_snapshot() -> (tempfile::TempDir, ContentHash) {
+        use crate::diff::tests::{function, snapshot};
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open_or_init(dir.path()).unwrap();
+        let (id, _) = store
+            .write_snapshot(&snapshot(vec![function("f", "BEGIN END")]))
+            .unwrap();
+        (dir, id)
+    }
+
+    /// Regression (issue 14): a snapshot reusing blobs while gc ran lost them; now gc
+    /// removes nothing while a writer holds its lease, even with no grace period at all.
+    #[test]
+    fn gc_deletes_nothing_while_a_writer_is_at_work() {
+        let (dir, id) = store_with_one_unreferenced_snapshot();
+        let writer = Store::open(dir.path()).unwrap();
+        writer.hold_writer_lease("test writer").unwrap();
+        let mut gc = Store::open(dir.path()).unwrap();
+        let report = gc.gc(&opts(None, None)).unwrap();
+        assert_eq!(report.deferred_by.len(), 1, "{report:?}");
+        assert!(
+            report.deferred_by[0].starts_with("test writer"),
+            "{report:?}"
+        );
+        assert!(gc.read_record(&id).is_ok(), "nothing removed");
+        drop(writer);
+        let report = gc.gc(&opts(None, None)).unwrap();
+        assert!(report.deferred_by.is_empty());
+        assert_eq!(report.snapshots_removed, [id]);
+        assert!(gc.fsck().unwrap().is_clean());
+    }
+
+    #[test]
+    fn a_writer_waits_for_a_gc_in_its_delete_phase() {
+        let (dir, _) = store_with_one_unreferenced_snapshot();
+        let store = Store::open(dir.path()).unwrap();
+        let gc_lease = store
+            .backend()
+            .acquire_lease(
+                super::super::backend::LeaseKind::Gc,
+                "gc",
+                Duration::from_secs(60),
+            )
+            .unwrap();
+        let done = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let writer = Store::open(dir.path()).unwrap();
+                writer.hold_writer_lease("writer").unwrap();
+                done.store(true, std::sync::atomic::Ordering::SeqCst);
+            });
+            std::thread::sleep(Duration::from_millis(300));
+            assert!(!done.load(std::sync::atomic::Ordering::SeqCst), "waits");
+            drop(gc_lease);
+        });
+        assert!(done.load(std::sync::atomic::Ordering::SeqCst));
+    }
+
+    /// Issue 14: a killed first snapshot left `packs/.tmp-*` behind for good.
+    #[test]
+    fn gc_removes_temp_files_of_dead_writers_only() {
+        let (dir, _) = store_with_one_unreferenced_snapshot();
+        // A pid no process has: above the kernel's pid_max.
+        let dead = dir.path().join("packs/.tmp-2147483646-0-new.pack.tmp");
+        let ours = dir
+            .path()
+            .join(format!("packs/.tmp-{}-0-new.pack.tmp", std::process::id()));
+        std::fs::write(&dead, b"half a pack").unwrap();
+        std::fs::write(&ours, b"a pack being written").unwrap();
+        let mut gc = Store::open(dir.path()).unwrap();
+        let report = gc.gc(&opts(None, None)).unwrap();
+        assert_eq!(report.temp_files_removed, 1, "{report:?}");
+        assert!(!dead.exists());
+        assert!(ours.exists(), "a live writer's temp file stays");
     }
 }

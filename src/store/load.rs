@@ -44,11 +44,15 @@ impl Store {
             let (path, file) = &index.packs[pack_no];
             if entries.len() < BULK_THRESHOLD {
                 for (key, entry) in entries {
-                    owned.push((key, path, super::pack::read_blob(path, file, &entry)?));
+                    owned.push((
+                        key,
+                        path,
+                        super::pack::read_blob(path, file.as_ref(), &entry)?,
+                    ));
                 }
                 continue;
             }
-            let bytes = std::fs::read(path).map_err(|e| StoreError::io(path, e))?;
+            let bytes = file.read_all()?;
             if !bytes.starts_with(PACK_MAGIC) {
                 return Err(StoreError::Corrupt {
                     path: path.clone(),

@@ -6,14 +6,20 @@
 //! - `packs/<id>.pack` + `.idx` — blobs: catalog objects, schema trees, catalog roots, count
 //!   maps, each canonical JSON named by its hash (see [`pack`]).
 //! - `snapshots/<id>.json` — snapshot records; the id is the hash of the file.
-//! - `refs/<name>` — a snapshot id; `logs/<name>` — the history of the ref.
+//! - `refs/<name>` — a ref record: its snapshot and its newest history entry;
+//!   `history/<hash>.json` — immutable history entries, each naming the one before; `logs/<name>`
+//!   — the history of a ref written by earlier versions (read, never written) (see [`refs`]).
+//! - `leases/` — who is writing now (see [`backend`]).
+//!
+//! All storage goes through the [`backend::Backend`] seam (one filesystem implementation).
 //!
 //! [`gc`] drops what no ref or kept history needs.
 //!
-//! Writes are atomic (temp file, fsync, rename) and ordered blobs → record → ref, so a crash
-//! leaves at worst unreferenced blobs. Every read verifies the hash of what it read.
+//! Writes are atomic (temp file, fsync, rename) and ordered blobs → record → history entry →
+//! ref swap, so a crash leaves at worst unreferenced blobs. Every read verifies the hash of what it read.
 
 pub mod atomic;
+pub mod backend;
 pub mod fsck;
 pub mod gc;
 mod load;
@@ -24,11 +30,11 @@ pub mod writer;
 use crate::model::fingerprint::{CatalogRoot, SchemaTree};
 use crate::model::snapshot::{RowCounts, SnapshotRecord};
 use crate::model::{CatalogObject, CatalogSnapshot, ContentHash, ObjectKey};
-use atomic::write_atomic;
+use backend::{Backend, FsBackend, RangeReader};
 use pack::IdxEntry;
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashMap};
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -68,10 +74,22 @@ pub enum StoreError {
     BadRefName { name: String, reason: String },
     #[error("blob {hash} is missing from the store (needed by {needed_by}); run `driftgate fsck`")]
     MissingBlob { hash: String, needed_by: String },
-    #[error("ref {name:?} is locked by another driftgate ({lock}); if no driftgate is running, remove the lock file")]
+    #[error("ref {name:?} is being moved by other driftgate processes that kept winning ({lock}); try again")]
     RefLocked { name: String, lock: PathBuf },
+    #[error("ref {name} was not moved (it and its history are as they were): {source}")]
+    RefNotMoved {
+        name: String,
+        #[source]
+        source: Box<StoreError>,
+    },
     #[error("{path}: {reason}")]
     BadFile { path: PathBuf, reason: String },
+    #[error("{path} is a symbolic link: driftgate follows no link inside a store (it could lead reads and writes out of it); replace it with the file or directory itself")]
+    Symlink { path: PathBuf },
+    #[error("{path}: this write took longer than its {ttl_secs} s lease, after which gc no longer waits for it; run it again")]
+    LeaseExpired { path: PathBuf, ttl_secs: u64 },
+    #[error("{path}: a gc ({holder}) has been deleting for more than 10 minutes; try again when it is done")]
+    GcRunning { path: PathBuf, holder: String },
 }
 
 impl StoreError {
@@ -93,22 +111,55 @@ pub struct WriteStats {
 }
 
 pub(crate) struct BlobIndex {
-    pub(crate) packs: Vec<(PathBuf, File)>,
+    pub(crate) packs: Vec<(PathBuf, Box<dyn RangeReader>)>,
     pub(crate) entries: HashMap<ContentHash, (usize, IdxEntry)>,
 }
 
 pub struct Store {
     root: PathBuf,
+    backend: Box<dyn Backend>,
     index: OnceLock<Result<BlobIndex, String>>,
+    /// Held from the first write until this handle is dropped (see [`Store::hold_writer_lease`]).
+    pub(crate) writer_lease: std::sync::Mutex<Option<Box<dyn backend::Lease>>>,
 }
+
+/// How long a writer lease is honoured. Far longer than any snapshot or ref move takes; a
+/// holder that dies is seen at once on the filesystem (its flock goes with it), so the TTL
+/// only matters for a holder that hangs.
+pub const WRITER_LEASE_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// How many writer leases each store's handles in this process hold now.
+fn process_leases() -> std::sync::MutexGuard<'static, BTreeMap<PathBuf, usize>> {
+    static HELD: std::sync::Mutex<BTreeMap<PathBuf, usize>> =
+        std::sync::Mutex::new(BTreeMap::new());
+    HELD.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let held = self
+            .writer_lease
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner());
+        if held.take().is_some() {
+            if let Some(n) = process_leases().get_mut(&self.root) {
+                *n = n.saturating_sub(1);
+            }
+        }
+    }
+}
+
+/// How long a writer waits for a gc's delete phase before giving up.
+const GC_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
 
 impl Store {
     /// Open an existing store for reading.
     pub fn open(root: &Path) -> Result<Store, StoreError> {
+        let backend = FsBackend::new(root);
         let marker = root.join("STORE");
-        match fs::read(&marker) {
-            Ok(bytes) => check_marker(root, &bytes)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        match backend.get("STORE") {
+            Ok(Some(bytes)) => check_marker(root, &bytes)?,
+            Ok(None) => {
                 let foreign = root.exists() && !holds_only_a_store_being_created(root);
                 if marker.exists() {
                     // Another process created the store while we looked (a marker is never
@@ -126,11 +177,13 @@ impl Store {
                     }
                 });
             }
-            Err(e) => return Err(StoreError::io(&marker, e)),
+            Err(e) => return Err(e),
         }
         Ok(Store {
             root: root.to_path_buf(),
+            backend: Box::new(backend),
             index: OnceLock::new(),
+            writer_lease: std::sync::Mutex::new(None),
         })
     }
 
@@ -179,7 +232,7 @@ impl Store {
             fs::create_dir_all(root.join(dir)).map_err(|e| StoreError::io(&root.join(dir), e))?;
         }
         let marker = format!("{{\"format\":\"{STORE_FORMAT}\"}}\n");
-        write_atomic(&root.join("STORE"), marker.as_bytes())?;
+        FsBackend::new(root).put("STORE", marker.as_bytes())?;
         Store::open(root)
     }
 
@@ -187,12 +240,70 @@ impl Store {
         &self.root
     }
 
-    pub(crate) fn packs_dir(&self) -> PathBuf {
-        self.root.join("packs")
+    /// Announce a writer before it relies on anything the store holds (a blob it reuses, a
+    /// snapshot it points a ref at), and keep announcing it until this handle is dropped.
+    /// A gc in its delete phase is waited for first; while the lease lives, no gc deletes
+    /// anything (see [`gc`]). The lease is taken before the check for a gc, so a gc that
+    /// starts after the check sees it. A writer that finds a gc gives its lease up while
+    /// waiting, so gc is not starved by a stream of writers.
+    pub fn hold_writer_lease(&self, what: &str) -> Result<(), StoreError> {
+        let mut held = self.writer_lease.lock().unwrap_or_else(|e| e.into_inner());
+        if held.is_some() {
+            return Ok(());
+        }
+        let body = format!("{what} (pid {})", std::process::id());
+        let start = std::time::Instant::now();
+        loop {
+            let lease =
+                self.backend
+                    .acquire_lease(backend::LeaseKind::Writer, &body, WRITER_LEASE_TTL)?;
+            // Another handle of this process on this store holding its lease already keeps
+            // every gc from deleting, and may be what a waiting gc waits for: waiting here
+            // for that gc would wait for ourselves.
+            let covered = process_leases().get(&self.root).is_some_and(|n| *n > 0);
+            let gcs = if covered {
+                Vec::new()
+            } else {
+                self.backend.leases(backend::LeaseKind::Gc)?
+            };
+            if gcs.is_empty() {
+                *process_leases().entry(self.root.clone()).or_default() += 1;
+                *held = Some(lease);
+                return Ok(());
+            }
+            drop(lease);
+            if start.elapsed() > GC_WAIT {
+                return Err(StoreError::GcRunning {
+                    path: self.root.clone(),
+                    holder: gcs[0].body.clone(),
+                });
+            }
+            // Blobs must not be cached across a gc: it rewrites packs.
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 
-    pub(crate) fn records_dir(&self) -> PathBuf {
-        self.root.join("snapshots")
+    /// Fail when this handle's writer lease has run out, or will within a minute: gc stops
+    /// honouring an expired lease, so what the writer reused may be gone. Checked before a
+    /// ref is swapped, the point where a writer's reliance becomes a ref's.
+    pub(crate) fn check_writer_lease(&self) -> Result<(), StoreError> {
+        let held = self.writer_lease.lock().unwrap_or_else(|e| e.into_inner());
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        match held.as_ref() {
+            Some(lease) if lease.expires_at() <= now + 60 => Err(StoreError::LeaseExpired {
+                path: self.root.clone(),
+                ttl_secs: WRITER_LEASE_TTL.as_secs(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
+    }
+
+    pub(crate) fn packs_dir(&self) -> PathBuf {
+        self.root.join("packs")
     }
 
     pub(crate) fn index(&self) -> Result<&BlobIndex, StoreError> {
@@ -209,9 +320,11 @@ impl Store {
         let mut packs = Vec::new();
         let mut entries = HashMap::new();
         for id in self.pack_ids()? {
-            let (pack_path, idx_path) = pack::pack_paths(&self.packs_dir(), &id);
-            let idx_bytes = fs::read(&idx_path).map_err(|e| StoreError::io(&idx_path, e))?;
-            let file = File::open(&pack_path).map_err(|e| StoreError::io(&pack_path, e))?;
+            let (pack_key, idx_key) = pack::pack_keys(&id);
+            let idx_path = self.backend.location(&idx_key);
+            let idx_bytes = self.get_existing(&idx_key)?;
+            let file = self.backend.open_reader(&pack_key)?;
+            let pack_path = self.backend.location(&pack_key);
             let pack_no = packs.len();
             for entry in pack::parse_idx(&idx_path, &idx_bytes)? {
                 entries.entry(entry.hash).or_insert((pack_no, entry));
@@ -224,7 +337,7 @@ impl Store {
     /// Ids of every complete pack (one with its index written), sorted.
     pub fn pack_ids(&self) -> Result<Vec<String>, StoreError> {
         let mut ids = Vec::new();
-        for name in file_names(&self.packs_dir())? {
+        for name in self.backend.list("packs")? {
             // A pack's id is its hash; anything else (a temp file of a write in progress,
             // or one a crash left behind) is not a pack.
             if let Some(id) = name
@@ -252,7 +365,7 @@ impl Store {
                 needed_by: needed_by.to_string(),
             })?;
         let (path, file) = &index.packs[*pack_no];
-        pack::read_blob(path, file, entry)
+        pack::read_blob(path, file.as_ref(), entry)
     }
 
     pub(crate) fn get_json<T: DeserializeOwned>(
@@ -275,6 +388,9 @@ impl Store {
         &mut self,
         snap: &CatalogSnapshot,
     ) -> Result<(ContentHash, WriteStats), StoreError> {
+        self.hold_writer_lease("snapshot write")?;
+        // An index loaded before the lease may predate a gc that rewrote the packs.
+        self.index = OnceLock::new();
         let mut writer = writer::SnapshotWriter::new(&self.root, Some(self))?;
         for obj in snap.objects.values() {
             writer.add(obj);
@@ -285,18 +401,26 @@ impl Store {
         Ok((written.id, written.stats))
     }
 
+    /// The bytes of an object that must exist (an absent one is a missing-file error).
+    pub(crate) fn get_existing(&self, key: &str) -> Result<Vec<u8>, StoreError> {
+        self.backend.get(key)?.ok_or_else(|| {
+            StoreError::io(
+                &self.backend.location(key),
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            )
+        })
+    }
+
     pub fn read_record(&self, id: &ContentHash) -> Result<SnapshotRecord, StoreError> {
-        let path = self.records_dir().join(format!("{}.json", id.to_hex()));
-        let bytes = fs::read(&path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                StoreError::UnknownSnapshot {
-                    spec: id.to_hex(),
-                    hint: String::new(),
-                }
-            } else {
-                StoreError::io(&path, e)
-            }
-        })?;
+        let key = record_key(id);
+        let path = self.backend.location(&key);
+        let bytes = self
+            .backend
+            .get(&key)?
+            .ok_or_else(|| StoreError::UnknownSnapshot {
+                spec: id.to_hex(),
+                hint: String::new(),
+            })?;
         let actual = ContentHash::of(&bytes);
         if actual != *id {
             return Err(StoreError::HashMismatch {
@@ -325,7 +449,7 @@ impl Store {
 
     pub fn snapshot_ids(&self) -> Result<Vec<ContentHash>, StoreError> {
         let mut ids = Vec::new();
-        for name in file_names(&self.records_dir())? {
+        for name in self.backend.list("snapshots")? {
             if let Some(hash) = name.strip_suffix(".json").and_then(ContentHash::from_hex) {
                 ids.push(hash);
             }
@@ -463,8 +587,14 @@ pub enum Resolved {
     File(PathBuf),
 }
 
+/// The key of a snapshot record.
+pub(crate) fn record_key(id: &ContentHash) -> String {
+    format!("snapshots/{}.json", id.to_hex())
+}
+
 /// The directories a store holds besides its marker.
-const STORE_DIRS: [&str; 4] = ["packs", "snapshots", "refs", "logs"];
+pub(crate) const STORE_DIRS: [&str; 6] =
+    ["packs", "snapshots", "refs", "logs", "history", "leases"];
 
 /// A directory with no marker yet that holds only what a store's creation makes before the
 /// marker (another process is writing the first snapshot: store directories, its temp
@@ -488,6 +618,7 @@ fn holds_only_a_store_being_created(root: &Path) -> bool {
 }
 
 /// The names of the entries of `dir`; an absent `dir` has none.
+#[cfg(test)]
 fn file_names(dir: &Path) -> Result<Vec<String>, StoreError> {
     let rd = match fs::read_dir(dir) {
         Ok(rd) => rd,
@@ -566,7 +697,16 @@ pub fn bundle_bytes(snap: &CatalogSnapshot) -> Vec<u8> {
 /// Read a bundle file and check it: format, and the catalog hash recomputed from its
 /// objects must equal the one it claims, so a hand-edited file is refused.
 pub fn read_bundle(path: &Path) -> Result<CatalogSnapshot, StoreError> {
-    let bytes = fs::read(path).map_err(|e| StoreError::io(path, e))?;
+    let file = fs::File::open(path).map_err(|e| StoreError::io(path, e))?;
+    let bytes = crate::bounded::read_limited(file, crate::bounded::MAX_BUNDLE_BYTES)
+        .map_err(|e| StoreError::io(path, e))?
+        .ok_or_else(|| StoreError::BadFile {
+            path: path.to_path_buf(),
+            reason: format!(
+                "larger than the {} limit for a snapshot file",
+                crate::bounded::describe_limit(crate::bounded::MAX_BUNDLE_BYTES)
+            ),
+        })?;
     parse_bundle(path, &bytes)
 }
 

@@ -9,10 +9,10 @@
 //! offset of the blob's header line (u64 LE), blob length (u64 LE); then a BLAKE3 of
 //! everything before it (32 bytes), so a flipped index byte is caught on load.
 
+use super::backend::{Backend, RangeReader, StagedPut};
 use super::StoreError;
 use crate::model::ContentHash;
-use std::fs::File;
-use std::os::unix::fs::FileExt;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub const PACK_MAGIC: &[u8] = b"DGPACK1\n";
@@ -88,28 +88,25 @@ fn index_bytes(mut entries: Vec<IdxEntry>) -> Vec<u8> {
     idx
 }
 
-/// A pack written straight to a temp file as blobs arrive, so a first snapshot of a large
-/// catalog never holds all its blobs in memory. The pack is named by the hash of its bytes
-/// once complete; until [`PackFileWriter::finish`] only the temp file exists, and dropping
-/// the writer removes it.
+/// A pack streamed to the backend as blobs arrive (a staged upload), so a first snapshot of
+/// a large catalog never holds all its blobs in memory. The pack is named by the hash of its
+/// bytes once complete; until [`PackFileWriter::finish`] nothing is visible, and dropping
+/// the writer abandons the upload.
 pub struct PackFileWriter {
+    /// Where the upload lives, for messages.
     tmp: PathBuf,
-    file: Option<std::io::BufWriter<File>>,
+    file: Box<dyn StagedPut>,
     hasher: blake3::Hasher,
     offset: u64,
     entries: Vec<IdxEntry>,
 }
 
 impl PackFileWriter {
-    pub fn create(tmp: PathBuf) -> Result<Self, StoreError> {
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(|e| StoreError::io(&tmp, e))?;
+    pub fn create(backend: &dyn Backend) -> Result<Self, StoreError> {
+        let near = "packs/new.pack";
         let mut w = PackFileWriter {
-            tmp,
-            file: Some(std::io::BufWriter::with_capacity(1 << 20, file)),
+            tmp: backend.location(near),
+            file: backend.stage(near)?,
             hasher: blake3::Hasher::new(),
             offset: 0,
             entries: Vec::new(),
@@ -119,9 +116,8 @@ impl PackFileWriter {
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
-        use std::io::Write;
-        let file = self.file.as_mut().expect("open until finished");
-        file.write_all(bytes)
+        self.file
+            .write_all(bytes)
             .map_err(|e| StoreError::io(&self.tmp, e))?;
         self.hasher.update(bytes);
         self.offset += bytes.len() as u64;
@@ -149,31 +145,16 @@ impl PackFileWriter {
         self.entries.is_empty()
     }
 
-    /// Sync the pack, move it to `packs_dir/<hash>.pack`, write its index. Returns the bytes
+    /// Commit the pack as `packs/<hash>.pack`, then write its index. Returns the bytes
     /// written.
-    pub fn finish(mut self, packs_dir: &Path) -> Result<u64, StoreError> {
-        let file = self.file.take().expect("open until finished");
-        let file = file
-            .into_inner()
-            .map_err(|e| StoreError::io(&self.tmp, e.into_error()))?;
-        file.sync_all().map_err(|e| StoreError::io(&self.tmp, e))?;
-        drop(file);
+    pub fn finish(self, backend: &dyn Backend) -> Result<u64, StoreError> {
         let id = self.hasher.finalize().to_hex().to_string();
-        let (pack_path, idx_path) = pack_paths(packs_dir, &id);
-        std::fs::rename(&self.tmp, &pack_path).map_err(|e| StoreError::io(&pack_path, e))?;
+        let (pack_key, idx_key) = pack_keys(&id);
+        self.file.commit(&pack_key)?;
         // The pack before its index: a pack is only visible once its index exists.
-        let idx = index_bytes(std::mem::take(&mut self.entries));
-        super::atomic::write_atomic(&idx_path, &idx)?;
+        let idx = index_bytes(self.entries);
+        backend.put(&idx_key, &idx)?;
         Ok(self.offset + idx.len() as u64)
-    }
-}
-
-impl Drop for PackFileWriter {
-    fn drop(&mut self) {
-        if self.file.is_some() {
-            self.file = None;
-            let _ = std::fs::remove_file(&self.tmp);
-        }
     }
 }
 
@@ -221,14 +202,15 @@ pub fn parse_idx(path: &Path, bytes: &[u8]) -> Result<Vec<IdxEntry>, StoreError>
 }
 
 /// Read one blob at an index entry and verify its header and hash.
-pub fn read_blob(pack_path: &Path, file: &File, entry: &IdxEntry) -> Result<Vec<u8>, StoreError> {
+pub fn read_blob(
+    pack_path: &Path,
+    file: &dyn RangeReader,
+    entry: &IdxEntry,
+) -> Result<Vec<u8>, StoreError> {
     let header = format!("{} {}\n", entry.hash.to_hex(), entry.len);
     // The index is checksummed, not trusted: a blob must lie inside its pack before a
     // buffer of its claimed size is allocated (fuzzing found a 2 TB allocation abort).
-    let pack_len = file
-        .metadata()
-        .map_err(|e| StoreError::io(pack_path, e))?
-        .len();
+    let pack_len = file.size()?;
     let end = entry
         .offset
         .checked_add(header.len() as u64)
@@ -248,8 +230,7 @@ pub fn read_blob(pack_path: &Path, file: &File, entry: &IdxEntry) -> Result<Vec<
         }
     };
     let mut buf = vec![0u8; total];
-    file.read_exact_at(&mut buf, entry.offset)
-        .map_err(|e| StoreError::io(pack_path, e))?;
+    file.read_at(&mut buf, entry.offset)?;
     if &buf[..header.len()] != header.as_bytes() {
         return Err(StoreError::Corrupt {
             path: pack_path.to_path_buf(),
@@ -326,11 +307,9 @@ pub fn verify_pack(path: &Path, bytes: &[u8]) -> Result<Vec<IdxEntry>, StoreErro
     Ok(out)
 }
 
-pub fn pack_paths(packs_dir: &Path, id: &str) -> (PathBuf, PathBuf) {
-    (
-        packs_dir.join(format!("{id}.pack")),
-        packs_dir.join(format!("{id}.idx")),
-    )
+/// The keys of a pack and its index.
+pub fn pack_keys(id: &str) -> (String, String) {
+    (format!("packs/{id}.pack"), format!("packs/{id}.idx"))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! re-snapshot of an unchanged 10,000-table catalog holds ~100,000 hashes in memory, not
 //! ~100,000 objects, and writes a few hundred bytes.
 
-use super::atomic::write_atomic;
+use super::backend::FsBackend;
 use super::pack::PackFileWriter;
 use super::{Store, StoreError, WriteStats};
 use crate::model::fingerprint::CatalogTree;
@@ -41,6 +41,9 @@ impl Existing<'_> {
 
 pub struct SnapshotWriter<'a> {
     root: PathBuf,
+    /// Where new packs and the record go (the store's backend; for a store that does not
+    /// exist yet, the filesystem at `root`).
+    backend: FsBackend,
     /// The store as it was when the write began.
     store: Existing<'a>,
     /// New blobs, streamed to a temp file in `packs/` (opened at the first new blob).
@@ -64,10 +67,14 @@ impl<'a> SnapshotWriter<'a> {
 
     fn with(root: &Path, store: Existing<'a>) -> Result<Self, StoreError> {
         if let Some(s) = store.get() {
+            // Before the first look at what the store holds: from here on this writer
+            // relies on it, and gc must not delete.
+            s.hold_writer_lease("snapshot")?;
             s.has_blob(&ContentHash([0; 32]))?;
         }
         Ok(SnapshotWriter {
             root: root.to_path_buf(),
+            backend: FsBackend::new(root),
             store,
             pack: None,
             in_pack: HashSet::new(),
@@ -121,9 +128,7 @@ impl<'a> SnapshotWriter<'a> {
                     Err(e) => return Err(StoreError::io(&dir, e)),
                 }
             }
-            let packs = self.packs_dir();
-            let tmp = super::atomic::temp_path(&packs, &packs.join("new.pack"));
-            self.pack = Some(PackFileWriter::create(tmp)?);
+            self.pack = Some(PackFileWriter::create(&self.backend)?);
         }
         Ok(self.pack.as_mut().expect("just opened"))
     }
@@ -191,7 +196,7 @@ impl<'a> SnapshotWriter<'a> {
             catalog: Some(catalog),
         };
         if let Some(pack) = self.pack.take() {
-            stats.bytes_written += pack.finish(&store.packs_dir())?;
+            stats.bytes_written += pack.finish(store.backend())?;
         }
         let record = SnapshotRecord {
             meta,
@@ -201,9 +206,9 @@ impl<'a> SnapshotWriter<'a> {
         };
         let record_bytes = canonical_bytes(&record);
         let id = ContentHash::of(&record_bytes);
-        let record_path = store.records_dir().join(format!("{}.json", id.to_hex()));
-        if !record_path.exists() {
-            write_atomic(&record_path, &record_bytes)?;
+        let record_key = super::record_key(&id);
+        if store.backend().get(&record_key)?.is_none() {
+            store.backend().put(&record_key, &record_bytes)?;
             stats.bytes_written += record_bytes.len() as u64;
         }
         Ok(Written {

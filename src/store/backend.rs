@@ -1,0 +1,553 @@
+//! The storage seam: everything the store needs from where its bytes live, and the one
+//! filesystem implementation.
+//!
+//! The primitives are those object storage offers, so an S3 backend fits without changing
+//! this trait: immutable objects put whole (or streamed through a staged upload) and read
+//! whole or by range, listing by prefix, deletion, and for the few mutable records (refs)
+//! a read that returns a version and a compare-and-swap against it (S3's conditional put).
+//! There is no append and no lock a caller holds across operations; what must exclude what
+//! (gc against writers) is built from [`Backend::acquire_lease`] and [`Backend::leases`]:
+//! a lease is a small record that is live while its holder lives and its time-to-live has
+//! not run out.
+//!
+//! Keys are `/`-separated paths below the store root (`packs/<id>.pack`, `refs/prod/nightly`);
+//! the store builds them from validated names only.
+
+use super::atomic::{sync_dir, temp_path, write_atomic};
+use super::StoreError;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::FileExt;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The version of a mutable record as read, to compare-and-swap against (the filesystem
+/// uses the hash of the bytes, S3 its ETag).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Version(pub String);
+
+/// What leases are for; gc and writers look for each other's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeaseKind {
+    /// A process that writes or moves refs and relies on what the store already holds.
+    Writer,
+    /// A gc in its delete phase.
+    Gc,
+}
+
+impl LeaseKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            LeaseKind::Writer => "writer",
+            LeaseKind::Gc => "gc",
+        }
+    }
+}
+
+/// A live lease seen by [`Backend::leases`].
+#[derive(Clone, Debug)]
+pub struct LeaseInfo {
+    pub key: String,
+    /// What the holder wrote into it (who it is, what it is doing).
+    pub body: String,
+    pub expires_at: i64,
+}
+
+/// A lease held; dropping it releases it.
+pub trait Lease: Send + Sync {
+    /// Unix time at which others stop honouring it.
+    fn expires_at(&self) -> i64;
+    /// Its key, as [`Backend::leases`] lists it.
+    fn key(&self) -> &str;
+}
+
+/// Random access to one immutable object (a pack read by index entry).
+pub trait RangeReader: Send + Sync {
+    fn size(&self) -> Result<u64, StoreError>;
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<(), StoreError>;
+    fn read_all(&self) -> Result<Vec<u8>, StoreError>;
+}
+
+/// An upload in progress (a pack streamed as blobs arrive); dropped uncommitted, it
+/// leaves nothing.
+pub trait StagedPut: Write + Send {
+    /// Make the bytes written so far the object `key`.
+    fn commit(self: Box<Self>, key: &str) -> Result<(), StoreError>;
+}
+
+pub trait Backend: Send + Sync {
+    /// Where `key` lives, for messages (a path, or an `s3://` URL shown as a path).
+    fn location(&self, key: &str) -> PathBuf;
+    /// The bytes of `key`, or `None` when there is no such object.
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    fn open_reader(&self, key: &str) -> Result<Box<dyn RangeReader>, StoreError>;
+    /// Store `bytes` as `key`, all or nothing.
+    fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError>;
+    /// Start an upload of an object whose key is known only at the end (named by its hash);
+    /// `near` is a key in the same place.
+    fn stage(&self, near: &str) -> Result<Box<dyn StagedPut>, StoreError>;
+    /// Every key below `prefix` (a directory-like key), relative to it, sorted.
+    fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+    /// Remove `key`; an absent key is not an error.
+    fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// A mutable record and its version, or `None` when absent.
+    fn read_versioned(&self, key: &str) -> Result<Option<(Vec<u8>, Version)>, StoreError>;
+    /// Replace the record `key` with `bytes` if its version is still `expected` (`None`:
+    /// if it is still absent). `Ok(false)`: someone else changed it first; nothing written.
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&Version>,
+        bytes: &[u8],
+    ) -> Result<bool, StoreError>;
+    /// Take a lease of `kind` describing the holder with `body`, honoured for `ttl` or
+    /// until the holder drops it or dies.
+    fn acquire_lease(
+        &self,
+        kind: LeaseKind,
+        body: &str,
+        ttl: Duration,
+    ) -> Result<Box<dyn Lease>, StoreError>;
+    /// The live leases of `kind` (expired ones and those of dead holders are left out, and
+    /// may be cleaned away).
+    fn leases(&self, kind: LeaseKind) -> Result<Vec<LeaseInfo>, StoreError>;
+}
+
+/// A store in a local directory. Refs' compare-and-swap and leases use `flock`, which the
+/// kernel releases when the holder exits, however it exits: nothing a `kill -9` leaves
+/// behind can block the next command.
+#[derive(Debug, Clone)]
+pub struct FsBackend {
+    root: PathBuf,
+}
+
+/// How long a compare-and-swap waits for another process's swap of the same ref (each
+/// holds the lock for the milliseconds of one small write).
+const CAS_WAIT: Duration = Duration::from_secs(10);
+
+impl FsBackend {
+    pub fn new(root: &Path) -> FsBackend {
+        FsBackend {
+            root: root.to_path_buf(),
+        }
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        debug_assert!(!key.starts_with('/') && !key.split('/').any(|c| c == ".."));
+        self.root.join(key)
+    }
+
+    /// The path of `key`, refused when any existing component below the root is a symbolic
+    /// link: the store directory is a boundary (a link committed to git as `logs/g ->
+    /// /tmp/victim` would otherwise lead writes out of it, `refs/usr -> /usr` walks).
+    fn checked(&self, key: &str) -> Result<PathBuf, StoreError> {
+        let mut path = self.root.clone();
+        for part in key.split('/') {
+            path.push(part);
+            match fs::symlink_metadata(&path) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(StoreError::Symlink { path });
+                }
+                Ok(_) => {}
+                Err(e) if not_found(&e) => break,
+                Err(e) => return Err(StoreError::io(&path, e)),
+            }
+        }
+        Ok(self.path(key))
+    }
+}
+
+/// An exclusive `flock` on `file`, waiting up to `wait`.
+fn flock_exclusive(file: &File, path: &Path, wait: Duration) -> Result<(), StoreError> {
+    let start = Instant::now();
+    loop {
+        // SAFETY: flock on a file descriptor this process owns; no memory is involved.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc == 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(StoreError::io(path, err));
+        }
+        if start.elapsed() >= wait {
+            return Err(StoreError::RefLocked {
+                name: path.display().to_string(),
+                lock: path.to_path_buf(),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Whether some live process holds a `flock` on `file`.
+fn is_locked(file: &File, path: &Path) -> Result<bool, StoreError> {
+    // SAFETY: as in flock_exclusive.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
+    if rc == 0 {
+        // SAFETY: as above; releases the probe's own lock.
+        unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+        return Ok(false);
+    }
+    let err = io::Error::last_os_error();
+    if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        Ok(true)
+    } else {
+        Err(StoreError::io(path, err))
+    }
+}
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// No object at that key: nothing there, a file where a directory of keys would be, or a
+/// directory of keys where the object would be (`refs/prod` when refs `prod/*` exist).
+fn not_found(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::IsADirectory
+    )
+}
+
+struct FsReader {
+    path: PathBuf,
+    file: File,
+}
+
+impl RangeReader for FsReader {
+    fn size(&self) -> Result<u64, StoreError> {
+        self.file
+            .metadata()
+            .map(|m| m.len())
+            .map_err(|e| StoreError::io(&self.path, e))
+    }
+
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<(), StoreError> {
+        self.file
+            .read_exact_at(buf, offset)
+            .map_err(|e| StoreError::io(&self.path, e))
+    }
+
+    fn read_all(&self) -> Result<Vec<u8>, StoreError> {
+        let mut out = Vec::with_capacity(self.size()? as usize);
+        (&self.file)
+            .read_to_end(&mut out)
+            .map_err(|e| StoreError::io(&self.path, e))?;
+        Ok(out)
+    }
+}
+
+struct FsStaged {
+    dir: PathBuf,
+    tmp: PathBuf,
+    file: Option<io::BufWriter<File>>,
+}
+
+impl Write for FsStaged {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.as_mut().expect("open until committed").write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.as_mut().expect("open until committed").flush()
+    }
+}
+
+impl StagedPut for FsStaged {
+    fn commit(mut self: Box<Self>, key: &str) -> Result<(), StoreError> {
+        let file = self.file.take().expect("open until committed");
+        let file = file
+            .into_inner()
+            .map_err(|e| StoreError::io(&self.tmp, e.into_error()))?;
+        file.sync_all().map_err(|e| StoreError::io(&self.tmp, e))?;
+        drop(file);
+        let target = self
+            .dir
+            .join(Path::new(key).file_name().expect("staged keys name a file"));
+        fs::rename(&self.tmp, &target).map_err(|e| StoreError::io(&target, e))?;
+        sync_dir(&self.dir)
+    }
+}
+
+impl Drop for FsStaged {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+struct FsLease {
+    key: String,
+    path: PathBuf,
+    expires_at: i64,
+    // Held open: the flock on it is what tells others the holder lives.
+    _file: File,
+}
+
+impl Lease for FsLease {
+    fn expires_at(&self) -> i64 {
+        self.expires_at
+    }
+
+    fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl Drop for FsLease {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LeaseRecord {
+    expires_at: i64,
+    body: String,
+}
+
+impl Backend for FsBackend {
+    fn location(&self, key: &str) -> PathBuf {
+        self.root.join(key)
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let path = self.checked(key)?;
+        match fs::read(&path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if not_found(&e) => Ok(None),
+            Err(e) => Err(StoreError::io(&path, e)),
+        }
+    }
+
+    fn open_reader(&self, key: &str) -> Result<Box<dyn RangeReader>, StoreError> {
+        let path = self.checked(key)?;
+        let file = File::open(&path).map_err(|e| StoreError::io(&path, e))?;
+        Ok(Box::new(FsReader { path, file }))
+    }
+
+    fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        write_atomic(&self.checked(key)?, bytes)
+    }
+
+    fn stage(&self, near: &str) -> Result<Box<dyn StagedPut>, StoreError> {
+        let near = self.checked(near)?;
+        let dir = near.parent().expect("keys have a parent").to_path_buf();
+        let tmp = temp_path(&dir, &near);
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| StoreError::io(&tmp, e))?;
+        Ok(Box::new(FsStaged {
+            dir,
+            tmp,
+            file: Some(io::BufWriter::with_capacity(1 << 20, file)),
+        }))
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let base = self.checked(prefix)?;
+        let mut out = Vec::new();
+        let mut stack = vec![base.clone()];
+        while let Some(dir) = stack.pop() {
+            let rd = match fs::read_dir(&dir) {
+                Ok(rd) => rd,
+                Err(e) if not_found(&e) => continue,
+                Err(e) => return Err(StoreError::io(&dir, e)),
+            };
+            for entry in rd {
+                let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
+                let path = entry.path();
+                // The entry's own type, never its target's: a link is not walked into.
+                let kind = entry.file_type().map_err(|e| StoreError::io(&path, e))?;
+                if kind.is_symlink() {
+                    return Err(StoreError::Symlink { path });
+                }
+                if kind.is_dir() {
+                    stack.push(path);
+                } else if let Ok(rel) = path.strip_prefix(&base) {
+                    out.push(rel.to_string_lossy().to_string());
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let path = self.checked(key)?;
+        match fs::remove_file(&path) {
+            // Durable, so a crash cannot bring back an index whose pack is gone.
+            Ok(()) => sync_dir(path.parent().expect("keys have a parent")),
+            Err(e) if not_found(&e) => Ok(()),
+            Err(e) => Err(StoreError::io(&path, e)),
+        }
+    }
+
+    fn read_versioned(&self, key: &str) -> Result<Option<(Vec<u8>, Version)>, StoreError> {
+        Ok(self.get(key)?.map(|bytes| {
+            let version = Version(blake3::hash(&bytes).to_hex().to_string());
+            (bytes, version)
+        }))
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&Version>,
+        bytes: &[u8],
+    ) -> Result<bool, StoreError> {
+        let path = self.checked(key)?;
+        let dir = path.parent().expect("keys have a parent");
+        fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+        // The compare and the swap exclude other swappers through a flock on the store
+        // root: no lock file to leave behind, and the kernel drops it with its holder.
+        let lock_path = self.root.clone();
+        let lock = File::open(&lock_path).map_err(|e| StoreError::io(&lock_path, e))?;
+        flock_exclusive(&lock, &lock_path, CAS_WAIT)?;
+        let current = self.read_versioned(key)?.map(|(_, v)| v);
+        if current.as_ref() != expected {
+            return Ok(false);
+        }
+        write_atomic(&path, bytes)?;
+        Ok(true)
+        // The lock is released when `lock` closes.
+    }
+
+    fn acquire_lease(
+        &self,
+        kind: LeaseKind,
+        body: &str,
+        ttl: Duration,
+    ) -> Result<Box<dyn Lease>, StoreError> {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let dir = self.checked("leases")?;
+        fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        let expires_at = unix_now() + ttl.as_secs() as i64;
+        let name = format!(
+            "{}-{}-{}-{}.lease",
+            kind.prefix(),
+            std::process::id(),
+            COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+        );
+        let path = dir.join(&name);
+        // Locked under a temp name and renamed into place, so no reader ever sees a lease
+        // file its holder has not locked yet (and takes it for a dead holder's).
+        let tmp = temp_path(&dir, &path);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| StoreError::io(&tmp, e))?;
+        let record = LeaseRecord {
+            expires_at,
+            body: body.to_string(),
+        };
+        let result = flock_exclusive(&file, &tmp, Duration::ZERO)
+            .and_then(|()| {
+                file.write_all(&serde_json::to_vec(&record).expect("leases serialize"))
+                    .and_then(|()| file.sync_all())
+                    .map_err(|e| StoreError::io(&tmp, e))
+            })
+            .and_then(|()| fs::rename(&tmp, &path).map_err(|e| StoreError::io(&path, e)))
+            .and_then(|()| sync_dir(&dir));
+        if let Err(e) = result {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        Ok(Box::new(FsLease {
+            key: format!("leases/{name}"),
+            path,
+            expires_at,
+            _file: file,
+        }))
+    }
+
+    fn leases(&self, kind: LeaseKind) -> Result<Vec<LeaseInfo>, StoreError> {
+        let now = unix_now();
+        let mut out = Vec::new();
+        for name in self.list("leases")? {
+            if !(name.starts_with(kind.prefix()) && name.ends_with(".lease")) || name.contains('/')
+            {
+                continue;
+            }
+            let key = format!("leases/{name}");
+            let path = self.checked(&key)?;
+            let file = match File::open(&path) {
+                Ok(f) => f,
+                Err(e) if not_found(&e) => continue, // released meanwhile
+                Err(e) => return Err(StoreError::io(&path, e)),
+            };
+            if !is_locked(&file, &path)? {
+                // Its holder is gone (a crash or `kill -9`): the lease means nothing.
+                let _ = fs::remove_file(&path);
+                continue;
+            }
+            let mut text = String::new();
+            (&file)
+                .read_to_string(&mut text)
+                .map_err(|e| StoreError::io(&path, e))?;
+            // A live holder's lease that does not parse is honoured: better a gc deferred
+            // than data lost.
+            let record: LeaseRecord = serde_json::from_str(&text).unwrap_or(LeaseRecord {
+                expires_at: i64::MAX,
+                body: format!("unreadable lease {name}"),
+            });
+            if record.expires_at <= now {
+                continue;
+            }
+            out.push(LeaseInfo {
+                key,
+                body: record.body,
+                expires_at: record.expires_at,
+            });
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compare_and_swap_refuses_a_stale_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = FsBackend::new(dir.path());
+        assert!(b.compare_and_swap("refs/a", None, b"one").unwrap());
+        assert!(
+            !b.compare_and_swap("refs/a", None, b"two").unwrap(),
+            "absent was expected"
+        );
+        let (bytes, v1) = b.read_versioned("refs/a").unwrap().unwrap();
+        assert_eq!(bytes, b"one");
+        assert!(b.compare_and_swap("refs/a", Some(&v1), b"two").unwrap());
+        assert!(!b.compare_and_swap("refs/a", Some(&v1), b"three").unwrap());
+        assert_eq!(b.get("refs/a").unwrap().unwrap(), b"two");
+    }
+
+    #[test]
+    fn a_lease_is_live_while_held_and_gone_when_dropped_or_expired() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = FsBackend::new(dir.path());
+        let held = b
+            .acquire_lease(LeaseKind::Writer, "snapshot", Duration::from_secs(60))
+            .unwrap();
+        let live = b.leases(LeaseKind::Writer).unwrap();
+        assert_eq!(live.len(), 1);
+        assert_eq!(live[0].body, "snapshot");
+        assert!(b.leases(LeaseKind::Gc).unwrap().is_empty());
+        drop(held);
+        assert!(b.leases(LeaseKind::Writer).unwrap().is_empty());
+        let _expired = b
+            .acquire_lease(LeaseKind::Writer, "slow", Duration::ZERO)
+            .unwrap();
+        assert!(b.leases(LeaseKind::Writer).unwrap().is_empty());
+    }
+}

@@ -20,7 +20,9 @@ pub const SNAPSHOT_FORMAT: &str = "driftgate.snapshot/v1";
 ///
 /// 1: the kinds and fields of driftgate 0.1. A snapshot stored before the format was
 /// recorded lacks the field and counts as 1 (captures before it were not told apart).
-pub const CAPTURE_FORMAT: u32 = 1;
+/// 2: an ACL equal to the owner's default read as none; a partition's copy of a parent
+/// trigger in a state of its own (`clone_of`); constraints' enforcement-trigger states.
+pub const CAPTURE_FORMAT: u32 = 2;
 
 /// The format of a snapshot that does not record one.
 fn unrecorded_capture_format() -> u32 {

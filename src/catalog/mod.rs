@@ -107,6 +107,11 @@ pub struct CaptureOptions {
     pub label: Option<String>,
     /// Sessions reading in parallel on one shared snapshot (1 = a single session).
     pub jobs: usize,
+    /// Read the cluster and database around the schema (roles, settings, the database's
+    /// properties: `model::globals`); `false` is `snapshot --no-globals`.
+    pub globals: bool,
+    /// Names whose values are removed before anything is stored.
+    pub secrets: crate::model::redact::SecretPatterns,
 }
 
 /// Turn a sqlx error into a message fit for a person, never containing a password.
@@ -213,6 +218,14 @@ pub async fn capture_with(
     let include = compile_patterns(&opts.include_schemas)?;
     let exclude = compile_patterns(&opts.exclude_schemas)?;
     let started = Instant::now();
+    // Secrets go before any sink sees an object: nothing downstream can store them.
+    let mut redacting = |mut event: SinkEvent| {
+        if let SinkEvent::Objects(list) = &mut event {
+            list.iter_mut().for_each(|o| opts.secrets.redact_object(o));
+        }
+        sink(event)
+    };
+    let sink: &mut ObjectSink<'_> = &mut redacting;
     let sink = std::sync::Mutex::new(sink);
     let mut changed = Vec::new();
     for attempt in 1..=MAX_ATTEMPTS {
@@ -419,7 +432,11 @@ async fn read_catalog(
     .into_iter()
     .map(|(oid,)| oid)
     .collect();
-    let mut tasks = std::collections::VecDeque::from(plan::plan(&nsp, &rels, jobs));
+    let mut tasks = plan::plan(&nsp, &rels, jobs);
+    if !opts.globals {
+        tasks.retain(|t| t.query != plan::TaskQuery::Read(kinds::GLOBALS_READER));
+    }
+    let mut tasks = std::collections::VecDeque::from(tasks);
     for part in 0..stamp::STAMP_PARTS {
         tasks.push_front(plan::Task {
             query: plan::TaskQuery::Stamp(part),
@@ -512,6 +529,8 @@ impl Default for CaptureOptions {
             expect_database: None,
             label: None,
             jobs: 2,
+            globals: true,
+            secrets: crate::model::redact::SecretPatterns::default(),
         }
     }
 }

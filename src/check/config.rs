@@ -576,6 +576,37 @@ mod tests {
         CheckConfig::parse(text, Path::new("/etc/driftgate/driftgate.toml"))
     }
 
+    /// `globals` and `secret_patterns`: a target's own value wins over the top level, and
+    /// neither given is the default (globals read, the default secret patterns).
+    #[test]
+    fn globals_and_secret_patterns_per_target_and_top_level() {
+        let c = parse(
+            r#"
+globals = false
+secret_patterns = ["*pin*"]
+[[target]]
+name = "a"
+[[target]]
+name = "b"
+globals = true
+secret_patterns = ["app.mode"]
+"#,
+        )
+        .unwrap();
+        let (a, b) = (
+            c.targets[0].capture_options(),
+            c.targets[1].capture_options(),
+        );
+        assert!(!a.globals);
+        assert!(a.secrets.is_secret("app.pin_code") && !a.secrets.is_secret("app.jwt_secret"));
+        assert!(b.globals);
+        assert!(b.secrets.is_secret("app.mode") && !b.secrets.is_secret("app.pin_code"));
+        let d = parse("[[target]]\nname = \"d\"\n").unwrap().targets[0].capture_options();
+        assert!(d.globals);
+        assert_eq!(d.secrets, SecretPatterns::default());
+        assert!(parse("[[target]]\nname = \"e\"\nglobals = \"no\"\n").is_err());
+    }
+
     #[test]
     fn the_issue_example_parses() {
         let c = parse(

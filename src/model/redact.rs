@@ -60,6 +60,12 @@ impl SecretPatterns {
         if value.is_some() && self.is_secret(name) {
             *value = None;
             *removed = true;
+        } else if name.to_lowercase().contains("conninfo") {
+            // `primary_conninfo` of a standby may hold the replication password: the
+            // connection is kept, its secrets are not.
+            if let Some(v) = value.as_mut() {
+                *v = self.redact_conninfo(v);
+            }
         }
     }
 
@@ -244,6 +250,31 @@ mod tests {
         assert_eq!(
             p.redact_conninfo("host=db1 password='unterminated"),
             REMOVED
+        );
+    }
+
+    #[test]
+    fn a_standbys_primary_conninfo_keeps_the_connection_not_the_password() {
+        use crate::model::{ObjectKey, ObjectKind, ServerSettingDef};
+        let mut o = CatalogObject {
+            key: ObjectKey::new(ObjectKind::ServerSetting, "primary_conninfo"),
+            owner: None,
+            acl: None,
+            comment: None,
+            def: ObjectDef::ServerSetting(ServerSettingDef {
+                name: "primary_conninfo".into(),
+                value: Some("host=p1 user=rep password=hunter2".into()),
+                value_removed: false,
+                source: "configuration file".into(),
+            }),
+        };
+        SecretPatterns::default().redact_object(&mut o);
+        let ObjectDef::ServerSetting(s) = &o.def else {
+            unreachable!("built as a server setting")
+        };
+        assert_eq!(
+            s.value.as_deref(),
+            Some("host=p1 user=rep password=(removed)")
         );
     }
 }

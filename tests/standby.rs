@@ -52,9 +52,11 @@ impl Ctx {
         run_cmd(cmd)
     }
 
-    /// `snapshot -j JOBS --dsn DSN`: the snapshot id, or the failed run.
+    /// `snapshot -j JOBS --dsn DSN`: the snapshot id, or the failed run. Without the
+    /// globals: a standby's server configuration is not its primary's (`primary_conninfo`,
+    /// its port), and what must be equal, server by server, is the schema.
     fn snapshot(&self, dsn: &str, jobs: &str) -> Result<String, Run> {
-        let r = self.run(&["snapshot", "-j", jobs, "--dsn", dsn]);
+        let r = self.run(&["snapshot", "-j", jobs, "--dsn", dsn, "--no-globals"]);
         if r.code == 0 {
             Ok(r.stdout.trim().to_string())
         } else {

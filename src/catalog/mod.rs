@@ -107,6 +107,11 @@ pub struct CaptureOptions {
     pub label: Option<String>,
     /// Sessions reading in parallel on one shared snapshot (1 = a single session).
     pub jobs: usize,
+    /// Read the cluster and database around the schema (roles, settings, the database's
+    /// properties: `model::globals`); `false` is `snapshot --no-globals`.
+    pub globals: bool,
+    /// Names whose values are removed before anything is stored.
+    pub secrets: crate::model::redact::SecretPatterns,
 }
 
 /// Turn a sqlx error into a message fit for a person, never containing a password.
@@ -213,18 +218,22 @@ pub async fn capture_with(
     let include = compile_patterns(&opts.include_schemas)?;
     let exclude = compile_patterns(&opts.exclude_schemas)?;
     let started = Instant::now();
-    // An extension lives in a schema but is read database-wide: with a schema filter it is
-    // kept only when its schema is selected (it stood for objects of a schema the filter
-    // left out). Without a filter every extension is kept, plpgsql's pg_catalog included.
+    // One pass over each batch before any sink sees it: secrets go (nothing downstream can
+    // store them), and an extension — read database-wide though it lives in a schema — is
+    // kept under a schema filter only when its schema is selected. Without a filter every
+    // extension is kept, plpgsql's pg_catalog included.
     let filtered = include.is_some() || exclude.is_some();
     let mut keep = |event: SinkEvent| match event {
-        SinkEvent::Objects(mut list) if filtered => {
-            list.retain(|o| match &o.def {
-                crate::model::ObjectDef::Extension(e) => {
-                    schema_selected(&e.schema, &include, &exclude)
-                }
-                _ => true,
-            });
+        SinkEvent::Objects(mut list) => {
+            if filtered {
+                list.retain(|o| match &o.def {
+                    crate::model::ObjectDef::Extension(e) => {
+                        schema_selected(&e.schema, &include, &exclude)
+                    }
+                    _ => true,
+                });
+            }
+            list.iter_mut().for_each(|o| opts.secrets.redact_object(o));
             sink(SinkEvent::Objects(list))
         }
         other => sink(other),
@@ -435,7 +444,11 @@ async fn read_catalog(
     .into_iter()
     .map(|(oid,)| oid)
     .collect();
-    let mut tasks = std::collections::VecDeque::from(plan::plan(&nsp, &rels, jobs));
+    let mut tasks = plan::plan(&nsp, &rels, jobs);
+    if !opts.globals {
+        tasks.retain(|t| t.query != plan::TaskQuery::Read(kinds::GLOBALS_READER));
+    }
+    let mut tasks = std::collections::VecDeque::from(tasks);
     for part in 0..stamp::STAMP_PARTS {
         tasks.push_front(plan::Task {
             query: plan::TaskQuery::Stamp(part),
@@ -528,6 +541,8 @@ impl Default for CaptureOptions {
             expect_database: None,
             label: None,
             jobs: 2,
+            globals: true,
+            secrets: crate::model::redact::SecretPatterns::default(),
         }
     }
 }

@@ -179,7 +179,7 @@ mod tests {
         let nsp: Vec<Oid> = (1..=5).map(Oid).collect();
         let rels: Vec<Oid> = (100..=140).map(Oid).collect();
         let tasks = plan(&nsp, &rels, 1);
-        assert_eq!(tasks.len(), 8);
+        assert_eq!(tasks.len(), 9);
         assert_eq!(tasks[0].query, RELATIONS);
         assert_eq!(tasks[0].oids, rels);
         assert!(tasks[1..].iter().all(|t| t.oids == nsp));

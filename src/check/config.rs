@@ -25,11 +25,16 @@
 //! include_schemas = ["public"]   # optional globs; also exclude_schemas
 //! lock_timeout = "5s"            # optional, overrides the default above
 //! jobs = 2                       # optional: sessions per target (1-16; also top level)
+//! globals = false                # optional: leave out roles, settings, the database's
+//!                                # properties (default true; also top level)
+//! secret_patterns = ["*secret*"] # optional: setting names whose values are not stored
+//!                                # (default *secret*, *password*, *token*, *key*; also top level)
 //! ```
 
 use crate::catalog::{CaptureOptions, ExactCounts, SessionLimits};
 use crate::gate::policy::line_column;
 use crate::gate::Policy;
+use crate::model::redact::SecretPatterns;
 use crate::store::refs::validate_ref_name;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -105,6 +110,9 @@ pub struct TargetConfig {
     pub limits: SessionLimits,
     /// Sessions reading this target's catalog in parallel (on one shared snapshot).
     pub jobs: usize,
+    /// Read roles, settings and the database's properties (`globals = false` leaves them out).
+    pub globals: bool,
+    pub secrets: SecretPatterns,
     /// Line of the target's `name`, for messages.
     pub line: usize,
 }
@@ -124,6 +132,8 @@ impl TargetConfig {
             expect_database: self.expect_database.clone(),
             label: None,
             jobs: self.jobs,
+            globals: self.globals,
+            secrets: self.secrets.clone(),
         }
     }
 }
@@ -290,6 +300,13 @@ impl CheckConfig {
                     ..default_limits.clone()
                 },
                 jobs,
+                globals: t.globals.or(raw.globals).unwrap_or(true),
+                secrets: t
+                    .secret_patterns
+                    .clone()
+                    .or_else(|| raw.secret_patterns.clone())
+                    .map(SecretPatterns::new)
+                    .unwrap_or_default(),
                 line,
             });
         }
@@ -415,6 +432,10 @@ struct RawConfig {
     lock_timeout: Option<DurationValue>,
     #[serde(default)]
     jobs: Option<Spanned<i64>>,
+    #[serde(default)]
+    globals: Option<bool>,
+    #[serde(default)]
+    secret_patterns: Option<Vec<String>>,
     #[serde(default, rename = "target")]
     targets: Vec<RawTarget>,
 }
@@ -447,6 +468,10 @@ struct RawTarget {
     lock_timeout: Option<DurationValue>,
     #[serde(default)]
     jobs: Option<Spanned<i64>>,
+    #[serde(default)]
+    globals: Option<bool>,
+    #[serde(default)]
+    secret_patterns: Option<Vec<String>>,
 }
 
 /// `policy = "FILE"` or a `[policy]` table, deserialized as the gate's own [`Policy`] so its
@@ -549,6 +574,37 @@ mod tests {
 
     fn parse(text: &str) -> Result<CheckConfig, ConfigError> {
         CheckConfig::parse(text, Path::new("/etc/driftgate/driftgate.toml"))
+    }
+
+    /// `globals` and `secret_patterns`: a target's own value wins over the top level, and
+    /// neither given is the default (globals read, the default secret patterns).
+    #[test]
+    fn globals_and_secret_patterns_per_target_and_top_level() {
+        let c = parse(
+            r#"
+globals = false
+secret_patterns = ["*pin*"]
+[[target]]
+name = "a"
+[[target]]
+name = "b"
+globals = true
+secret_patterns = ["app.mode"]
+"#,
+        )
+        .unwrap();
+        let (a, b) = (
+            c.targets[0].capture_options(),
+            c.targets[1].capture_options(),
+        );
+        assert!(!a.globals);
+        assert!(a.secrets.is_secret("app.pin_code") && !a.secrets.is_secret("app.jwt_secret"));
+        assert!(b.globals);
+        assert!(b.secrets.is_secret("app.mode") && !b.secrets.is_secret("app.pin_code"));
+        let d = parse("[[target]]\nname = \"d\"\n").unwrap().targets[0].capture_options();
+        assert!(d.globals);
+        assert_eq!(d.secrets, SecretPatterns::default());
+        assert!(parse("[[target]]\nname = \"e\"\nglobals = \"no\"\n").is_err());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! one place a SNAP argument is turned into a snapshot.
 
 use crate::catalog::{self, CaptureOptions, ConnFlags, ConnectTarget, SessionLimits};
+use crate::model::redact::SecretPatterns;
 use crate::model::{CatalogSnapshot, ContentHash, ObjectKind};
 use crate::store::{self, Resolved, Store};
 use anyhow::Context as _;
@@ -133,6 +134,14 @@ pub struct ConnectArgs {
     /// Sessions reading the catalog in parallel on one shared snapshot (1 = a single session).
     #[arg(long, short = 'j', default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=16))]
     pub jobs: u16,
+    /// Leave out the cluster and database around the schema: roles, memberships, database
+    /// and role settings, server settings, the database's properties.
+    #[arg(long)]
+    pub no_globals: bool,
+    /// A setting name whose value is never stored (glob, case-insensitive; repeatable).
+    /// Given, it replaces the default list: *secret*, *password*, *token*, *key*.
+    #[arg(long = "secret-pattern", value_name = "GLOB")]
+    pub secret_patterns: Vec<String>,
 }
 
 impl ConnectArgs {
@@ -160,6 +169,12 @@ impl ConnectArgs {
             limits: self.limits(),
             expect_database: self.expect_database.clone(),
             jobs: self.jobs as usize,
+            globals: !self.no_globals,
+            secrets: if self.secret_patterns.is_empty() {
+                SecretPatterns::default()
+            } else {
+                SecretPatterns::new(self.secret_patterns.iter().cloned())
+            },
             ..CaptureOptions::default()
         }
     }

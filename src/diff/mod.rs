@@ -15,6 +15,7 @@ pub use fields::FieldChange;
 pub use text::DefinitionDiff;
 
 use crate::model::canonical::hash_of;
+use crate::model::redact::NOT_READABLE;
 use crate::model::{CatalogObject, CatalogSnapshot, ContentHash, ObjectKey, ObjectKind};
 use serde::Serialize;
 use std::cmp::Ordering;
@@ -101,6 +102,52 @@ pub struct Diff {
     /// is neither drift nor the absence of drift.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capture_format: Option<CaptureFormatChange>,
+    /// Fields one side's role could read and the other's could not: not drift (the value
+    /// was not seen, not changed) and not its absence either; said apart, by key.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub readability: Vec<ReadabilityChange>,
+}
+
+/// A field [`NOT_READABLE`] on one side only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReadabilityChange {
+    pub key: ObjectKey,
+    pub path: String,
+    /// `base` or `head`: the side whose role could read it.
+    pub readable_in: &'static str,
+}
+
+impl ReadabilityChange {
+    pub fn explain(&self) -> String {
+        let unreadable = if self.readable_in == "base" {
+            "head"
+        } else {
+            "base"
+        };
+        format!(
+            "{} {}: {NOT_READABLE} in {unreadable}, so whether it changed is not known; compare snapshots taken by roles that can read the same",
+            self.key, self.path
+        )
+    }
+}
+
+/// Take the fields that are not readable on one side out of a change, into `out`.
+fn split_readability(change: &mut ObjectChange, out: &mut Vec<ReadabilityChange>) {
+    let unreadable =
+        |v: &Option<serde_json::Value>| v.as_ref().and_then(|v| v.as_str()) == Some(NOT_READABLE);
+    change.fields.retain(|f| {
+        let side = match (unreadable(&f.old), unreadable(&f.new)) {
+            (false, true) => "base",
+            (true, false) => "head",
+            _ => return true,
+        };
+        out.push(ReadabilityChange {
+            key: change.key.clone(),
+            path: f.path.clone(),
+            readable_in: side,
+        });
+        false
+    });
 }
 
 /// The capture formats of base and head, when they differ.
@@ -159,6 +206,7 @@ impl Diff {
 /// Compare two snapshots.
 pub fn diff(base: &CatalogSnapshot, head: &CatalogSnapshot) -> Diff {
     let mut changes = Vec::new();
+    let mut readability = Vec::new();
     let mut a = base.objects.iter().peekable();
     let mut b = head.objects.iter().peekable();
     // Both maps are sorted by key: one merge walk, no lookups.
@@ -182,7 +230,11 @@ pub fn diff(base: &CatalogSnapshot, head: &CatalogSnapshot) -> Diff {
                 let (_, old) = a.next().expect("peeked");
                 let (_, new) = b.next().expect("peeked");
                 if old != new {
-                    changes.push(changed(old, new));
+                    let mut change = changed(old, new);
+                    split_readability(&mut change, &mut readability);
+                    if !change.fields.is_empty() {
+                        changes.push(change);
+                    }
                 }
             }
         }
@@ -197,6 +249,7 @@ pub fn diff(base: &CatalogSnapshot, head: &CatalogSnapshot) -> Diff {
             base: formats.0,
             head: formats.1,
         }),
+        readability,
     }
 }
 
@@ -696,5 +749,33 @@ pub(crate) mod tests {
         assert_eq!(d.counts.len(), 1);
         assert!(d.has_drift());
         assert_eq!(d.summary().count_drift, 1);
+    }
+
+    /// A field one side's role could not read is said apart, not reported as a change.
+    #[test]
+    fn a_field_unreadable_on_one_side_is_readability_not_drift() {
+        use crate::model::ServerSettingDef;
+        let setting = |source: &str, value: &str| CatalogObject {
+            key: ObjectKey::new(ObjectKind::ServerSetting, "work_mem"),
+            owner: None,
+            acl: None,
+            comment: None,
+            def: ObjectDef::ServerSetting(ServerSettingDef {
+                name: "work_mem".into(),
+                value: Some(value.into()),
+                value_removed: false,
+                source: source.into(),
+            }),
+        };
+        let base = snapshot(vec![setting("configuration file", "4MB")]);
+        let d = diff(&base, &snapshot(vec![setting(NOT_READABLE, "4MB")]));
+        assert!(d.changes.is_empty() && !d.has_drift(), "{d:?}");
+        assert_eq!(d.readability.len(), 1);
+        assert_eq!(d.readability[0].readable_in, "base");
+        // A real change beside it is still drift, without the unreadable field.
+        let d = diff(&base, &snapshot(vec![setting(NOT_READABLE, "8MB")]));
+        assert_eq!(d.changes.len(), 1);
+        assert_eq!(d.changes[0].field_paths(), ["value"]);
+        assert_eq!(d.readability.len(), 1);
     }
 }

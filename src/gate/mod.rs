@@ -28,6 +28,10 @@ pub const RULE_WHITESPACE_ONLY: &str = "whitespace-only";
 pub const RULE_COUNT_DRIFT: &str = "count-drift";
 pub const RULE_FAIL_CLOSED: &str = "fail-closed";
 pub const RULE_CAPTURE_FORMAT: &str = "capture-format-changed";
+/// A field one snapshot's role could read and the other's could not: said as a WARN of its
+/// own, never weighed as a catalog change (nothing is known to have changed) and never
+/// silent (nothing is known to be the same either).
+pub const RULE_READABILITY: &str = "readability-changed";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -59,7 +63,8 @@ pub struct Finding {
     /// The object kind, `count` for row counts, `error` when a side could not be read.
     pub kind: String,
     pub key: String,
-    /// `added`, `removed`, `changed`, `whitespace-only`, `count` or `unavailable`.
+    /// `added`, `removed`, `changed`, `whitespace-only`, `count`, `readability` or
+    /// `unavailable`.
     pub change: String,
     pub severity: Severity,
     /// The policy rule that decided the severity (a built-in default's name if none did).
@@ -155,6 +160,16 @@ impl GateReport {
                 }
             }
         }
+        findings.extend(diff.readability.iter().map(|r| Finding {
+            kind: r.key.kind().to_string(),
+            key: r.key.to_string(),
+            change: "readability".into(),
+            severity: Severity::Warn,
+            rule: RULE_READABILITY.into(),
+            fields: vec![r.path.clone()],
+            count: None,
+            detail: Some(r.explain()),
+        }));
         for count in &diff.counts {
             let field = if count.exact.is_some() {
                 "exact"

@@ -5,6 +5,7 @@
 //! `schema:NAME`, `triggers:TABLE`, one object by key, …) hash the relevant slice of it.
 
 use super::canonical::{canonical_bytes, hash_of, ContentHash};
+use super::globals::{database_key, GlobalGroup};
 use super::key::{ObjectKey, ObjectKind};
 use super::names::{quote_ident, split_qualified};
 use super::object::CatalogObject;
@@ -149,12 +150,17 @@ pub enum Scope {
     /// (`triggers:`, `constraints:`, `indexes:`, `policies:`) followed by a table name
     /// (`public.t`, or `t` for `public.t`).
     TableSet { kind: ObjectKind, table: String },
+    /// The cluster and database around the schema (`roles`, `settings`, `database`).
+    Global(GlobalGroup),
 }
 
 impl Scope {
     pub fn parse(s: &str) -> Result<Scope, String> {
         if s == "catalog" {
             return Ok(Scope::Catalog);
+        }
+        if let Some(group) = GlobalGroup::parse(s) {
+            return Ok(Scope::Global(group));
         }
         let (prefix, rest) = s.split_once(':').ok_or_else(|| {
             let sets: Vec<String> = ObjectKind::ALL
@@ -163,7 +169,7 @@ impl Scope {
                 .map(|p| format!("`{p}:TABLE`"))
                 .collect();
             format!(
-                "scope {s:?} is not `catalog`, `schema:NAME`, {} or `KIND:KEY`",
+                "scope {s:?} is not `catalog`, `roles`, `settings`, `database`, `schema:NAME`, {} or `KIND:KEY`",
                 sets.join(", ")
             )
         })?;
@@ -226,6 +232,19 @@ impl Scope {
                     .collect();
                 Some(hash_of(&set))
             }
+            // A snapshot taken without the globals has no such slice: matching nothing,
+            // never an empty set equal to another (the database object marks it).
+            Scope::Global(group) => {
+                if !tree.object_hashes.contains_key(&database_key()) {
+                    return None;
+                }
+                let set: BTreeMap<&ObjectKey, &ContentHash> = tree
+                    .object_hashes
+                    .iter()
+                    .filter(|(k, _)| GlobalGroup::of(k.kind()) == Some(*group))
+                    .collect();
+                Some(hash_of(&set))
+            }
         }
     }
 
@@ -271,6 +290,7 @@ impl Scope {
             Scope::TableSet { kind, table } => {
                 obj.kind() == *kind && obj.table() == Some(table.as_str())
             }
+            Scope::Global(group) => GlobalGroup::of(obj.kind()) == Some(*group),
         }
     }
 }
@@ -279,6 +299,7 @@ impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Scope::Catalog => f.write_str("catalog"),
+            Scope::Global(group) => write!(f, "{group}"),
             Scope::Schema(name) => write!(f, "schema:{}", quote_ident(name)),
             Scope::Object(key) => write!(f, "{key}"),
             Scope::TableSet { kind, table } => {
@@ -352,6 +373,7 @@ mod tests {
                 KeyShape::Qualified => "public.x",
                 KeyShape::OnTable => "public.t.x",
                 KeyShape::Routine => "public.x(integer,public.\"a.b\")",
+                KeyShape::Path => "@db/x/app.y",
             };
             assert!(spec.key.matches(name), "{kind}: {name}");
             let key = format!("{}:{name}", spec.name);

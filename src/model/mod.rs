@@ -5,10 +5,12 @@
 
 pub mod canonical;
 pub mod fingerprint;
+pub mod globals;
 pub mod key;
 pub mod kinds;
 pub mod names;
 pub mod object;
+pub mod redact;
 pub mod snapshot;
 pub mod visible;
 

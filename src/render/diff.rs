@@ -4,7 +4,10 @@
 use super::table::{self, cell};
 use super::{markdown, write_json};
 use crate::diff::firing::FiringOrderChange;
-use crate::diff::{CaptureFormatChange, CountChange, CountDelta, Diff, DiffSummary, ObjectChange};
+use crate::diff::{
+    CaptureFormatChange, CountChange, CountDelta, Diff, DiffSummary, ObjectChange,
+    ReadabilityChange,
+};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -56,6 +59,9 @@ pub struct DiffDocument<'a> {
     /// The capture formats of the two snapshots, when they differ (always drift).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capture_format: Option<CaptureFormatChange>,
+    /// Fields one side's role could not read (not drift, not its absence).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub readability: &'a [ReadabilityChange],
 }
 
 #[derive(Serialize)]
@@ -84,6 +90,7 @@ impl<'a> DiffDocument<'a> {
                 .collect(),
             firing_order: &diff.firing_order,
             capture_format: diff.capture_format,
+            readability: &diff.readability,
         }
     }
 }
@@ -152,6 +159,12 @@ pub fn write_diff_table<W: Write>(out: &mut W, doc: &DiffDocument) -> io::Result
     writeln!(out)?;
     if let Some(c) = &doc.capture_format {
         writeln!(out, "capture format changed: {}", c.explain())?;
+        writeln!(out)?;
+    }
+    for r in doc.readability {
+        writeln!(out, "readability differs: {}", cell(&r.explain()))?;
+    }
+    if !doc.readability.is_empty() {
         writeln!(out)?;
     }
     if doc.changes.is_empty() {
@@ -223,6 +236,14 @@ pub fn write_diff_markdown<W: Write>(out: &mut W, doc: &DiffDocument) -> io::Res
             out,
             "**capture format changed**: {}",
             markdown::text(&c.explain())
+        )?;
+        writeln!(out)?;
+    }
+    for r in doc.readability {
+        writeln!(
+            out,
+            "**readability differs**: {}",
+            markdown::text(&r.explain())
         )?;
         writeln!(out)?;
     }

@@ -16,6 +16,7 @@ mod constraints;
 pub mod deparse;
 mod event_triggers;
 mod extensions;
+mod globals;
 mod indexes;
 mod policies;
 mod routines;
@@ -47,6 +48,8 @@ pub enum Reader {
     Policies,
     Extensions,
     EventTriggers,
+    /// The cluster and database around the schema (roles, settings, the database).
+    Globals,
     /// Tables with their columns, constraints, indexes and triggers, read by one session:
     /// the definitions are built from the columns it read, and the server's caches warmed
     /// for a table (to deparse a CHECK or a WHEN clause) serve every kind of that table.
@@ -55,6 +58,9 @@ pub enum Reader {
     /// schemas are every other reader's input.
     Schemas,
 }
+
+/// The reader `--no-globals` leaves out of the plan.
+pub const GLOBALS_READER: Reader = Reader::Globals;
 
 /// Which reader reads each kind. Exhaustive on purpose (no `_` arm): a kind added to the
 /// model does not compile until something reads it.
@@ -71,6 +77,11 @@ pub const fn reader_of(kind: ObjectKind) -> Reader {
         ObjectKind::Function | ObjectKind::Procedure | ObjectKind::Aggregate => Reader::Routines,
         ObjectKind::EventTrigger => Reader::EventTriggers,
         ObjectKind::Policy => Reader::Policies,
+        ObjectKind::Role
+        | ObjectKind::RoleMembership
+        | ObjectKind::Setting
+        | ObjectKind::Database
+        | ObjectKind::ServerSetting => Reader::Globals,
     }
 }
 
@@ -112,6 +123,7 @@ impl Reader {
             Reader::Policies => policies::SCHEDULE,
             Reader::Extensions => extensions::SCHEDULE,
             Reader::EventTriggers => event_triggers::SCHEDULE,
+            Reader::Globals => globals::SCHEDULE,
             Reader::Relations => tables::SCHEDULE,
             Reader::Schemas => schemas::SCHEDULE,
         }
@@ -132,6 +144,7 @@ impl Reader {
             Reader::Policies => policies::read_policies(conn, caps, oids).await?,
             Reader::Extensions => extensions::read_extensions(conn, caps).await?,
             Reader::EventTriggers => event_triggers::read_event_triggers(conn, caps).await?,
+            Reader::Globals => globals::read_globals(conn, caps).await?,
             Reader::Relations => {
                 let (mut objects, rows, mut attrs) = tables::read_tables(conn, caps, oids).await?;
                 objects.extend(constraints::read_constraints(conn, caps, oids, &mut attrs).await?);

@@ -41,26 +41,36 @@
 //!    until every leaf of the new type is populated and blocks).
 
 mod constraint;
+mod database;
 mod event_trigger;
 mod extension;
 mod index;
 mod policy;
+mod role;
+mod role_membership;
 mod routine;
 mod schema;
 mod sequence;
+mod server_setting;
+mod setting;
 mod table;
 mod trigger;
 mod types;
 mod view;
 
 pub use constraint::{ConstraintDef, ForeignKeyDef};
+pub use database::{DatabaseDef, DATABASE_KEY_NAME};
 pub use event_trigger::EventTriggerDef;
 pub use extension::ExtensionDef;
 pub use index::IndexDef;
 pub use policy::PolicyDef;
+pub use role::RoleDef;
+pub use role_membership::RoleMembershipDef;
 pub use routine::{AggregateDef, RoutineDef};
 pub use schema::SchemaDef;
 pub use sequence::SequenceDef;
+pub use server_setting::ServerSettingDef;
+pub use setting::SettingDef;
 pub use table::{Column, TableDef};
 pub use trigger::TriggerDef;
 pub use types::{TypeAttribute, TypeDef};
@@ -96,6 +106,9 @@ pub enum KeyShape {
     OnTable,
     /// `SCHEMA.NAME(ARGTYPE,ARGTYPE)`: routines, by identity argument types.
     Routine,
+    /// `PART/PART…`: one or more non-empty parts joined by `/`, for what is not named by
+    /// SQL identifiers alone (settings: `@db/app.mode`; memberships: `a/b/by:c`).
+    Path,
 }
 
 impl KeyShape {
@@ -112,6 +125,7 @@ impl KeyShape {
                 name.ends_with(')')
                     && routine_name_end(name).is_some_and(|end| parts(&name[..end]) == 2)
             }
+            KeyShape::Path => !name.is_empty() && name.split('/').all(|p| !p.is_empty()),
         }
     }
 }
@@ -219,6 +233,12 @@ registry! {
     Trigger => trigger::SPEC(TriggerDef),
     EventTrigger => event_trigger::SPEC(EventTriggerDef),
     Policy => policy::SPEC(PolicyDef),
+    // The cluster and database around the schema (`model::globals`).
+    Role => role::SPEC(RoleDef),
+    RoleMembership => role_membership::SPEC(RoleMembershipDef),
+    Setting => setting::SPEC(SettingDef),
+    Database => database::SPEC(DatabaseDef),
+    ServerSetting => server_setting::SPEC(ServerSettingDef),
 }
 
 impl ObjectKind {

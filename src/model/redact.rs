@@ -1,0 +1,280 @@
+//! What driftgate does not store: values under secret-looking names, and values the
+//! connected role may not read.
+//!
+//! A snapshot goes to git and to object storage, so a secret is removed before it is
+//! stored, never hashed (a hash of a password or a token is a brute-force target). The
+//! price: a change of a removed value is not detected; a change of the name, or a value
+//! appearing or disappearing, is. Names are matched against [`SecretPatterns`]
+//! (case-insensitive globs, `*` any run, `?` one character), by default
+//! [`DEFAULT_SECRET_PATTERNS`]: PostgREST keeps `app.jwt_secret` in `ALTER DATABASE … SET`.
+//!
+//! For the kinds that carry options or connection strings (servers, user mappings,
+//! subscriptions), [`SecretPatterns::redact_options`] and
+//! [`SecretPatterns::redact_conninfo`] remove the secret values and keep the rest.
+
+use super::{CatalogObject, ObjectDef};
+
+/// Names whose values are not stored unless configured otherwise.
+pub const DEFAULT_SECRET_PATTERNS: &[&str] = &["*secret*", "*password*", "*token*", "*key*"];
+
+/// Stands where a removed value was, inside options and connection strings (a whole
+/// setting value is left out instead, with a flag saying so).
+pub const REMOVED: &str = "(removed)";
+
+/// The value of what the connected role may not read: a value of its own, never empty or
+/// absent, so a snapshot taken by a less privileged role does not look like a change.
+pub const NOT_READABLE: &str = "not readable by this role";
+
+/// Secret-looking names (see the module doc).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretPatterns(Vec<String>);
+
+impl Default for SecretPatterns {
+    fn default() -> Self {
+        SecretPatterns::new(DEFAULT_SECRET_PATTERNS.iter().map(|p| p.to_string()))
+    }
+}
+
+impl SecretPatterns {
+    pub fn new(patterns: impl IntoIterator<Item = String>) -> Self {
+        SecretPatterns(patterns.into_iter().map(|p| p.to_lowercase()).collect())
+    }
+
+    /// Whether the value under `name` must not be stored.
+    pub fn is_secret(&self, name: &str) -> bool {
+        let name = name.to_lowercase();
+        self.0
+            .iter()
+            .any(|p| glob_match(p.as_bytes(), name.as_bytes()))
+    }
+
+    /// Remove what must not be stored from one object, whatever its kind: the one place
+    /// every capture passes each object through before storing it. A kind that carries
+    /// secrets adds its arm here.
+    pub fn redact_object(&self, object: &mut CatalogObject) {
+        let (name, value, removed) = match &mut object.def {
+            ObjectDef::Setting(s) => (&s.name, &mut s.value, &mut s.value_removed),
+            ObjectDef::ServerSetting(s) => (&s.name, &mut s.value, &mut s.value_removed),
+            _ => return,
+        };
+        if value.is_some() && self.is_secret(name) {
+            *value = None;
+            *removed = true;
+        } else if name.to_lowercase().contains("conninfo") {
+            // `primary_conninfo` of a standby may hold the replication password: the
+            // connection is kept, its secrets are not.
+            if let Some(v) = value.as_mut() {
+                *v = self.redact_conninfo(v);
+            }
+        }
+    }
+
+    /// `key=value` options (`srvoptions`, `umoptions`): secret values replaced by
+    /// [`REMOVED`], the keys kept.
+    pub fn redact_options(&self, options: &[String]) -> Vec<String> {
+        options
+            .iter()
+            .map(|o| match o.split_once('=') {
+                Some((k, _)) if self.is_secret(k) => format!("{k}={REMOVED}"),
+                _ => o.clone(),
+            })
+            .collect()
+    }
+
+    /// A libpq connection string, `key=value …` or a `postgresql://` URL: secret values
+    /// (and a URL's password) replaced by [`REMOVED`]. What cannot be parsed is removed
+    /// whole: a string that might hold a password is never stored as it is.
+    pub fn redact_conninfo(&self, conninfo: &str) -> String {
+        let trimmed = conninfo.trim();
+        if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
+            return self.redact_url(trimmed);
+        }
+        match parse_keywords(trimmed) {
+            Some(pairs) => pairs
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = if self.is_secret(&k) {
+                        REMOVED.to_string()
+                    } else {
+                        v
+                    };
+                    format!("{k}={}", quote_value(&v))
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+            None => REMOVED.to_string(),
+        }
+    }
+
+    fn redact_url(&self, url: &str) -> String {
+        let (scheme, rest) = url.split_once("://").expect("checked by the caller");
+        let (authority, tail) = match rest.find(['/', '?']) {
+            Some(i) => rest.split_at(i),
+            None => (rest, ""),
+        };
+        let authority = match authority.rsplit_once('@') {
+            Some((user, host)) => match user.split_once(':') {
+                Some((name, _)) => format!("{name}:{REMOVED}@{host}"),
+                None => format!("{user}@{host}"),
+            },
+            None => authority.to_string(),
+        };
+        let tail = match tail.split_once('?') {
+            Some((path, query)) => {
+                let query: Vec<String> = query
+                    .split('&')
+                    .map(|kv| match kv.split_once('=') {
+                        Some((k, _)) if self.is_secret(k) => format!("{k}={REMOVED}"),
+                        _ => kv.to_string(),
+                    })
+                    .collect();
+                format!("{path}?{}", query.join("&"))
+            }
+            None => tail.to_string(),
+        };
+        format!("{scheme}://{authority}{tail}")
+    }
+}
+
+/// `*` and `?` over bytes (the names are ASCII in practice; a multibyte character is
+/// several `?`, which only makes a pattern match less, never leak more than `*` would).
+fn glob_match(p: &[u8], s: &[u8]) -> bool {
+    match (p.first(), s.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => glob_match(&p[1..], s) || (!s.is_empty() && glob_match(p, &s[1..])),
+        (Some(b'?'), Some(_)) => glob_match(&p[1..], &s[1..]),
+        (Some(a), Some(b)) if a == b => glob_match(&p[1..], &s[1..]),
+        _ => false,
+    }
+}
+
+/// libpq's `key=value` syntax: values bare or single-quoted with `\` escapes. `None` when
+/// the string is not of that shape.
+fn parse_keywords(s: &str) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            return Some(out);
+        }
+        let mut key = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' || c.is_whitespace() {
+                break;
+            }
+            key.push(c);
+            chars.next();
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if key.is_empty() || chars.next() != Some('=') {
+            return None;
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'\'') {
+            chars.next();
+            loop {
+                match chars.next()? {
+                    '\\' => value.push(chars.next()?),
+                    '\'' => break,
+                    c => value.push(c),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                value.push(c);
+                chars.next();
+            }
+        }
+        out.push((key, value));
+    }
+}
+
+fn quote_value(v: &str) -> String {
+    if !v.is_empty() && !v.contains([' ', '\'', '\\']) {
+        v.to_string()
+    } else {
+        format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_patterns_catch_postgrest_and_friends_case_insensitively() {
+        let p = SecretPatterns::default();
+        for name in [
+            "app.jwt_secret",
+            "APP.Password",
+            "pgrst.api_token",
+            "ssl_key_file",
+        ] {
+            assert!(p.is_secret(name), "{name}");
+        }
+        for name in ["app.birth_gate_mode", "search_path", "work_mem"] {
+            assert!(!p.is_secret(name), "{name}");
+        }
+        let custom = SecretPatterns::new(["app.?ode".to_string()]);
+        assert!(custom.is_secret("app.mode"));
+        assert!(!custom.is_secret("app.jwt_secret"));
+    }
+
+    #[test]
+    fn options_and_conninfo_keep_everything_but_the_secret() {
+        let p = SecretPatterns::default();
+        assert_eq!(
+            p.redact_options(&["host=db1".into(), "password=hunter2".into()]),
+            vec!["host=db1".to_string(), "password=(removed)".to_string()]
+        );
+        let c = p.redact_conninfo("host=db1 port=5432 password='a b\\'c' dbname=app");
+        assert_eq!(c, "host=db1 port=5432 password=(removed) dbname=app");
+        assert!(!c.contains("a b"));
+        let u = p
+            .redact_conninfo("postgresql://rep:hunter2@db1:5432/app?sslpassword=x&sslmode=require");
+        assert_eq!(
+            u,
+            "postgresql://rep:(removed)@db1:5432/app?sslpassword=(removed)&sslmode=require"
+        );
+        assert_eq!(
+            p.redact_conninfo("host=db1 password='unterminated"),
+            REMOVED
+        );
+    }
+
+    #[test]
+    fn a_standbys_primary_conninfo_keeps_the_connection_not_the_password() {
+        use crate::model::{ObjectKey, ObjectKind, ServerSettingDef};
+        let mut o = CatalogObject {
+            key: ObjectKey::new(ObjectKind::ServerSetting, "primary_conninfo"),
+            owner: None,
+            acl: None,
+            comment: None,
+            def: ObjectDef::ServerSetting(ServerSettingDef {
+                name: "primary_conninfo".into(),
+                value: Some("host=p1 user=rep password=hunter2".into()),
+                value_removed: false,
+                source: "configuration file".into(),
+            }),
+        };
+        SecretPatterns::default().redact_object(&mut o);
+        let ObjectDef::ServerSetting(s) = &o.def else {
+            unreachable!("built as a server setting")
+        };
+        assert_eq!(
+            s.value.as_deref(),
+            Some("host=p1 user=rep password=(removed)")
+        );
+    }
+}

@@ -1,7 +1,8 @@
 //! The every-field test: a field the diff does not compare, or the gate does not weigh, is a
 //! silent PASS. For every kind and every JSON leaf of every object captured from
-//! `tests/fixtures/every_field.sql`, a snapshot pair that differs in that leaf alone must
-//! give a non-empty diff naming the field and a BLOCK under the default policy.
+//! `tests/fixtures/every_field.sql` and `every_kind.sql`, a snapshot pair that differs in
+//! that leaf alone must give a non-empty diff naming the field and a BLOCK under the default
+//! policy.
 //!
 //! The field list is derived from the model, not written down: [`Fullest`] builds the
 //! fullest value of every definition type through serde (the field names serde hands to
@@ -31,6 +32,10 @@ const EVERY_FIELD: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/every_field.sql"
 );
+
+/// The schema-object kinds beyond tables and routines (rules, operators, casts, …), loaded
+/// after [`EVERY_FIELD`], whose schemas and roles it uses.
+const EVERY_KIND: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/every_kind.sql");
 
 /// Leaves a kind cannot have, whatever the fixture does: PostgreSQL has no such property
 /// for that kind, or driftgate reads it from another object. A path listed here that the
@@ -66,6 +71,12 @@ const NOT_APPLICABLE: &[(ObjectKind, &str, &str)] = &[
         "acl[]",
         "event triggers have no ACL",
     ),
+    (
+        ObjectKind::Rule,
+        "owner",
+        "a rule belongs to its relation's owner",
+    ),
+    (ObjectKind::Rule, "acl[]", "rules have no ACL"),
     (
         ObjectKind::Function,
         "aggregate.*",
@@ -595,6 +606,7 @@ fn check_pair(
 fn captured_fixture() -> CatalogSnapshot {
     let db = support::empty_db("everyfield");
     db.sql(&std::fs::read_to_string(EVERY_FIELD).expect("every_field.sql"));
+    db.sql(&std::fs::read_to_string(EVERY_KIND).expect("every_kind.sql"));
     let target = ConnectTarget::resolve(Some(&db.dsn)).expect("the test DSN resolves");
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     let captured = runtime
@@ -634,7 +646,9 @@ fn every_field_of_every_kind_is_compared_and_blocks() {
     for kind in ObjectKind::ALL {
         let spec = kind.spec();
         if snapshot.objects_of(kind).next().is_none() {
-            problems.push(format!("{kind}: no object of this kind in every_field.sql"));
+            problems.push(format!(
+                "{kind}: no object of this kind in every_field.sql or every_kind.sql"
+            ));
         }
         for object in snapshot.objects_of(kind) {
             if !spec.key.matches(object.key.name()) {

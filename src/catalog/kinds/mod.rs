@@ -19,6 +19,7 @@ mod extensions;
 mod indexes;
 mod policies;
 mod routines;
+mod rules;
 mod schemas;
 mod sequences;
 mod tables;
@@ -47,6 +48,7 @@ pub enum Reader {
     Policies,
     Extensions,
     EventTriggers,
+    Rules,
     /// Tables with their columns, constraints, indexes and triggers, read by one session:
     /// the definitions are built from the columns it read, and the server's caches warmed
     /// for a table (to deparse a CHECK or a WHEN clause) serve every kind of that table.
@@ -71,6 +73,7 @@ pub const fn reader_of(kind: ObjectKind) -> Reader {
         ObjectKind::Function | ObjectKind::Procedure | ObjectKind::Aggregate => Reader::Routines,
         ObjectKind::EventTrigger => Reader::EventTriggers,
         ObjectKind::Policy => Reader::Policies,
+        ObjectKind::Rule => Reader::Rules,
     }
 }
 
@@ -112,6 +115,7 @@ impl Reader {
             Reader::Policies => policies::SCHEDULE,
             Reader::Extensions => extensions::SCHEDULE,
             Reader::EventTriggers => event_triggers::SCHEDULE,
+            Reader::Rules => rules::SCHEDULE,
             Reader::Relations => tables::SCHEDULE,
             Reader::Schemas => schemas::SCHEDULE,
         }
@@ -132,6 +136,7 @@ impl Reader {
             Reader::Policies => policies::read_policies(conn, caps, oids).await?,
             Reader::Extensions => extensions::read_extensions(conn, caps).await?,
             Reader::EventTriggers => event_triggers::read_event_triggers(conn, caps).await?,
+            Reader::Rules => rules::read_rules(conn, caps, oids).await?,
             Reader::Relations => {
                 let (mut objects, rows, mut attrs) = tables::read_tables(conn, caps, oids).await?;
                 objects.extend(constraints::read_constraints(conn, caps, oids, &mut attrs).await?);

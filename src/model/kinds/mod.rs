@@ -37,8 +37,9 @@
 //! 2. One line in the `registry!` call below (`Rule => rule::SPEC(rule::RuleDef)`).
 //! 3. Its reader in `catalog/kinds/` with a `SCHEDULE`, and the arm of `reader_of` the
 //!    compiler then asks for (plus, for a new reader, the arms of `Reader`'s two matches).
-//! 4. Objects of it in `tests/fixtures/every_field.sql` (the every-field test fails by name
-//!    until every leaf of the new type is populated and blocks).
+//! 4. Objects of it in `tests/fixtures/every_field.sql` or `every_kind.sql` (the every-field
+//!    test fails by name until every leaf of the new type is populated and blocks), and its
+//!    ALTERs in `tests/objkinds.rs`.
 
 mod constraint;
 mod event_trigger;
@@ -46,6 +47,7 @@ mod extension;
 mod index;
 mod policy;
 mod routine;
+mod rule;
 mod schema;
 mod sequence;
 mod table;
@@ -59,6 +61,7 @@ pub use extension::ExtensionDef;
 pub use index::IndexDef;
 pub use policy::PolicyDef;
 pub use routine::{AggregateDef, RoutineDef};
+pub use rule::RuleDef;
 pub use schema::SchemaDef;
 pub use sequence::SequenceDef;
 pub use table::{Column, TableDef};
@@ -219,6 +222,7 @@ registry! {
     Trigger => trigger::SPEC(TriggerDef),
     EventTrigger => event_trigger::SPEC(EventTriggerDef),
     Policy => policy::SPEC(PolicyDef),
+    Rule => rule::SPEC(RuleDef),
 }
 
 impl ObjectKind {

@@ -77,6 +77,20 @@ const NOT_APPLICABLE: &[(ObjectKind, &str, &str)] = &[
         "a rule belongs to its relation's owner",
     ),
     (ObjectKind::Rule, "acl[]", "rules have no ACL"),
+    (ObjectKind::Cast, "owner", "casts have no owner"),
+    (ObjectKind::Cast, "acl[]", "casts have no ACL"),
+    (ObjectKind::Transform, "owner", "transforms have no owner"),
+    (ObjectKind::Transform, "acl[]", "transforms have no ACL"),
+    (
+        ObjectKind::AccessMethod,
+        "owner",
+        "access methods have no owner",
+    ),
+    (
+        ObjectKind::AccessMethod,
+        "acl[]",
+        "access methods have no ACL",
+    ),
     (
         ObjectKind::Function,
         "aggregate.*",

@@ -138,3 +138,104 @@ fn rules() {
         Expect::Removed,
     );
 }
+
+#[test]
+fn casts() {
+    let mut f = Fixture::new("objkinds_casts");
+    let key = "cast:(ef_core.mood AS integer)";
+    f.alter(
+        "DROP CAST (ef_core.mood AS integer); \
+         CREATE CAST (ef_core.mood AS integer) WITH FUNCTION ef_core.mood_rank(ef_core.mood) AS IMPLICIT",
+        key,
+        Expect::Changed(&["context"]),
+    );
+    f.alter(
+        "DROP CAST (ef_core.mood AS integer); \
+         CREATE CAST (ef_core.mood AS integer) WITH INOUT AS IMPLICIT",
+        key,
+        Expect::Changed(&["method", "function"]),
+    );
+    f.alter(
+        "COMMENT ON CAST (ef_core.mood AS integer) IS 'changed'",
+        key,
+        Expect::Changed(&["comment"]),
+    );
+    f.alter(
+        "CREATE CAST (ef_core.mood AS text) WITH INOUT",
+        "cast:(ef_core.mood AS text)",
+        Expect::Added,
+    );
+    f.alter(
+        "DROP CAST (ef_core.address AS text)",
+        "cast:(ef_core.address AS text)",
+        Expect::Removed,
+    );
+}
+
+#[test]
+fn transforms() {
+    let mut f = Fixture::new("objkinds_transforms");
+    let key = "transform:(integer LANGUAGE plpgsql)";
+    f.alter(
+        "CREATE OR REPLACE TRANSFORM FOR integer LANGUAGE plpgsql \
+         (FROM SQL WITH FUNCTION ef_core.int4_from_sql(internal))",
+        key,
+        Expect::Changed(&["to_sql"]),
+    );
+    f.alter(
+        "COMMENT ON TRANSFORM FOR integer LANGUAGE plpgsql IS 'changed'",
+        key,
+        Expect::Changed(&["comment"]),
+    );
+}
+
+#[test]
+fn languages() {
+    let mut f = Fixture::new("objkinds_languages");
+    let key = "language:ef_pl";
+    f.alter(
+        "ALTER LANGUAGE ef_pl OWNER TO ef_writer",
+        key,
+        Expect::Changed(&["owner"]),
+    );
+    f.alter(
+        "GRANT USAGE ON LANGUAGE ef_pl TO ef_owner",
+        key,
+        Expect::Changed(&["acl"]),
+    );
+    f.alter(
+        "CREATE OR REPLACE LANGUAGE ef_pl HANDLER ef_core.pl_handler VALIDATOR ef_core.pl_validator",
+        key,
+        Expect::Changed(&["trusted", "inline"]),
+    );
+    f.alter(
+        "COMMENT ON LANGUAGE ef_pl IS 'changed'",
+        key,
+        Expect::Changed(&["comment"]),
+    );
+    f.alter(
+        "ALTER LANGUAGE ef_pl RENAME TO ef_pl2",
+        "language:ef_pl2",
+        Expect::Added,
+    );
+}
+
+#[test]
+fn access_methods() {
+    let mut f = Fixture::new("objkinds_access_methods");
+    f.alter(
+        "DROP ACCESS METHOD ef_btree; CREATE ACCESS METHOD ef_btree TYPE INDEX HANDLER hashhandler",
+        "access_method:ef_btree",
+        Expect::Changed(&["handler"]),
+    );
+    f.alter(
+        "COMMENT ON ACCESS METHOD ef_heap IS 'changed'",
+        "access_method:ef_heap",
+        Expect::Changed(&["comment"]),
+    );
+    f.alter(
+        "CREATE ACCESS METHOD ef_hash TYPE INDEX HANDLER hashhandler",
+        "access_method:ef_hash",
+        Expect::Added,
+    );
+}

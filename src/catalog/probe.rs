@@ -20,6 +20,7 @@ pub const CATALOGS_READ: &[&str] = &[
     "pg_am",
     "pg_attrdef",
     "pg_attribute",
+    "pg_cast",
     "pg_class",
     "pg_collation",
     "pg_constraint",
@@ -45,6 +46,7 @@ pub const CATALOGS_READ: &[&str] = &[
     "pg_sequence",
     "pg_stat_activity",
     "pg_stat_ssl",
+    "pg_transform",
     "pg_trigger",
     "pg_type",
 ];

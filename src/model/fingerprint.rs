@@ -352,7 +352,9 @@ mod tests {
                 KeyShape::Qualified => "public.x",
                 KeyShape::OnTable => "public.t.x",
                 KeyShape::Routine => "public.x(integer,public.\"a.b\")",
+                KeyShape::Pair(sep) => &format!("(public.\"a.b\"{sep}integer)"),
             };
+            let name: &str = name;
             assert!(spec.key.matches(name), "{kind}: {name}");
             let key = format!("{}:{name}", spec.name);
             // `schema:NAME` is the scope of the schema with everything in it.

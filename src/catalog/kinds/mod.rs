@@ -12,17 +12,22 @@
 //! planner (`plan.rs`) schedules the readers of `ObjectKind::ALL`, so a kind cannot be left
 //! out of the read while it is in the model.
 
+mod access_methods;
+mod casts;
 mod constraints;
 pub mod deparse;
 mod event_triggers;
 mod extensions;
 mod indexes;
+mod languages;
 mod policies;
+mod refs;
 mod routines;
 mod rules;
 mod schemas;
 mod sequences;
 mod tables;
+mod transforms;
 mod triggers;
 mod types;
 mod views;
@@ -49,6 +54,10 @@ pub enum Reader {
     Extensions,
     EventTriggers,
     Rules,
+    Casts,
+    Transforms,
+    Languages,
+    AccessMethods,
     /// Tables with their columns, constraints, indexes and triggers, read by one session:
     /// the definitions are built from the columns it read, and the server's caches warmed
     /// for a table (to deparse a CHECK or a WHEN clause) serve every kind of that table.
@@ -74,6 +83,10 @@ pub const fn reader_of(kind: ObjectKind) -> Reader {
         ObjectKind::EventTrigger => Reader::EventTriggers,
         ObjectKind::Policy => Reader::Policies,
         ObjectKind::Rule => Reader::Rules,
+        ObjectKind::Cast => Reader::Casts,
+        ObjectKind::Transform => Reader::Transforms,
+        ObjectKind::Language => Reader::Languages,
+        ObjectKind::AccessMethod => Reader::AccessMethods,
     }
 }
 
@@ -116,6 +129,10 @@ impl Reader {
             Reader::Extensions => extensions::SCHEDULE,
             Reader::EventTriggers => event_triggers::SCHEDULE,
             Reader::Rules => rules::SCHEDULE,
+            Reader::Casts => casts::SCHEDULE,
+            Reader::Transforms => transforms::SCHEDULE,
+            Reader::Languages => languages::SCHEDULE,
+            Reader::AccessMethods => access_methods::SCHEDULE,
             Reader::Relations => tables::SCHEDULE,
             Reader::Schemas => schemas::SCHEDULE,
         }
@@ -137,6 +154,10 @@ impl Reader {
             Reader::Extensions => extensions::read_extensions(conn, caps).await?,
             Reader::EventTriggers => event_triggers::read_event_triggers(conn, caps).await?,
             Reader::Rules => rules::read_rules(conn, caps, oids).await?,
+            Reader::Casts => casts::read_casts(conn, caps).await?,
+            Reader::Transforms => transforms::read_transforms(conn, caps).await?,
+            Reader::Languages => languages::read_languages(conn, caps).await?,
+            Reader::AccessMethods => access_methods::read_access_methods(conn, caps).await?,
             Reader::Relations => {
                 let (mut objects, rows, mut attrs) = tables::read_tables(conn, caps, oids).await?;
                 objects.extend(constraints::read_constraints(conn, caps, oids, &mut attrs).await?);

@@ -41,30 +41,38 @@
 //!    test fails by name until every leaf of the new type is populated and blocks), and its
 //!    ALTERs in `tests/objkinds.rs`.
 
+mod access_method;
+mod cast;
 mod constraint;
 mod event_trigger;
 mod extension;
 mod index;
+mod language;
 mod policy;
 mod routine;
 mod rule;
 mod schema;
 mod sequence;
 mod table;
+mod transform;
 mod trigger;
 mod types;
 mod view;
 
+pub use access_method::AccessMethodDef;
+pub use cast::CastDef;
 pub use constraint::{ConstraintDef, ForeignKeyDef};
 pub use event_trigger::EventTriggerDef;
 pub use extension::ExtensionDef;
 pub use index::IndexDef;
+pub use language::LanguageDef;
 pub use policy::PolicyDef;
 pub use routine::{AggregateDef, RoutineDef};
 pub use rule::RuleDef;
 pub use schema::SchemaDef;
 pub use sequence::SequenceDef;
 pub use table::{Column, TableDef};
+pub use transform::TransformDef;
 pub use trigger::TriggerDef;
 pub use types::{TypeAttribute, TypeDef};
 pub use view::ViewDef;
@@ -99,6 +107,9 @@ pub enum KeyShape {
     OnTable,
     /// `SCHEMA.NAME(ARGTYPE,ARGTYPE)`: routines, by identity argument types.
     Routine,
+    /// `(LEFT SEP RIGHT)`: objects named by two other names, not their own
+    /// (`cast:(public.mood AS text)`, `transform:(integer LANGUAGE plpgsql)`).
+    Pair(&'static str),
 }
 
 impl KeyShape {
@@ -115,6 +126,11 @@ impl KeyShape {
                 name.ends_with(')')
                     && routine_name_end(name).is_some_and(|end| parts(&name[..end]) == 2)
             }
+            KeyShape::Pair(sep) => name
+                .strip_prefix('(')
+                .and_then(|n| n.strip_suffix(')'))
+                .and_then(|inner| inner.split_once(sep))
+                .is_some_and(|(left, right)| !left.is_empty() && !right.is_empty()),
         }
     }
 }
@@ -223,6 +239,10 @@ registry! {
     EventTrigger => event_trigger::SPEC(EventTriggerDef),
     Policy => policy::SPEC(PolicyDef),
     Rule => rule::SPEC(RuleDef),
+    Cast => cast::SPEC(CastDef),
+    Transform => transform::SPEC(TransformDef),
+    Language => language::SPEC(LanguageDef),
+    AccessMethod => access_method::SPEC(AccessMethodDef),
 }
 
 impl ObjectKind {
@@ -292,5 +312,8 @@ mod tests {
         assert!(KeyShape::Routine.matches("\"a(b\".f(numeric(10,2))"));
         assert!(!KeyShape::Routine.matches("f()"));
         assert!(!KeyShape::Routine.matches("public.f"));
+        assert!(KeyShape::Pair(" AS ").matches("(public.mood AS text)"));
+        assert!(!KeyShape::Pair(" AS ").matches("public.mood AS text"));
+        assert!(!KeyShape::Pair(" AS ").matches("( AS text)"));
     }
 }

@@ -91,6 +91,23 @@ const NOT_APPLICABLE: &[(ObjectKind, &str, &str)] = &[
         "acl[]",
         "access methods have no ACL",
     ),
+    (ObjectKind::Operator, "acl[]", "operators have no ACL"),
+    (ObjectKind::Collation, "acl[]", "collations have no ACL"),
+    (ObjectKind::Conversion, "acl[]", "conversions have no ACL"),
+    (
+        ObjectKind::TextSearchParser,
+        "owner",
+        "text search parsers have no owner",
+    ),
+    (ObjectKind::TextSearchParser, "acl[]", "no ACL"),
+    (
+        ObjectKind::TextSearchTemplate,
+        "owner",
+        "text search templates have no owner",
+    ),
+    (ObjectKind::TextSearchTemplate, "acl[]", "no ACL"),
+    (ObjectKind::TextSearchDictionary, "acl[]", "no ACL"),
+    (ObjectKind::TextSearchConfiguration, "acl[]", "no ACL"),
     (
         ObjectKind::Function,
         "aggregate.*",

@@ -239,3 +239,127 @@ fn access_methods() {
         Expect::Added,
     );
 }
+
+#[test]
+fn operators() {
+    let mut f = Fixture::new("objkinds_operators");
+    let key = "operator:ef_core.=~=(integer,integer)";
+    f.alter(
+        "ALTER OPERATOR ef_core.=~= (integer, integer) SET (RESTRICT = scalarltsel, JOIN = scalarltjoinsel)",
+        key,
+        Expect::Changed(&["restrict", "join"]),
+    );
+    f.alter(
+        "ALTER OPERATOR ef_core.=~= (integer, integer) OWNER TO ef_writer",
+        key,
+        Expect::Changed(&["owner"]),
+    );
+    f.alter(
+        "COMMENT ON OPERATOR ef_core.=~= (integer, integer) IS 'changed'",
+        key,
+        Expect::Changed(&["comment"]),
+    );
+    // Function, commutator, negator, HASHES and MERGES cannot be altered: a new definition
+    // is a drop and a create.
+    f.alter(
+        "DROP OPERATOR ef_core.~~~ (NONE, integer); \
+         CREATE OPERATOR ef_core.~~~ (RIGHTARG = integer, FUNCTION = int4um)",
+        "operator:ef_core.~~~(NONE,integer)",
+        Expect::Changed(&["function"]),
+    );
+    f.alter(
+        "DROP OPERATOR ef_core.!~= (integer, integer); \
+         CREATE OPERATOR ef_core.!~= (LEFTARG = integer, RIGHTARG = integer, \
+           FUNCTION = ef_core.int_far, HASHES)",
+        "operator:ef_core.!~=(integer,integer)",
+        Expect::Changed(&["negator", "hashes"]),
+    );
+}
+
+#[test]
+fn collations() {
+    let mut f = Fixture::new("objkinds_collations");
+    let key = "collation:ef_core.split_c";
+    f.alter(
+        "DROP COLLATION ef_core.split_c; \
+         CREATE COLLATION ef_core.split_c (provider = libc, lc_collate = 'POSIX', lc_ctype = 'POSIX')",
+        key,
+        Expect::Changed(&["locale"]),
+    );
+    f.alter(
+        "ALTER COLLATION ef_core.posix_c OWNER TO ef_writer",
+        "collation:ef_core.posix_c",
+        Expect::Changed(&["owner"]),
+    );
+    f.alter(
+        "COMMENT ON COLLATION ef_core.posix_c IS 'changed'",
+        "collation:ef_core.posix_c",
+        Expect::Changed(&["comment"]),
+    );
+}
+
+#[test]
+fn conversions() {
+    let mut f = Fixture::new("objkinds_conversions");
+    let key = "conversion:ef_core.latin1_utf8";
+    f.alter(
+        "DROP CONVERSION ef_core.latin1_utf8; \
+         CREATE CONVERSION ef_core.latin1_utf8 FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8",
+        key,
+        Expect::Changed(&["default"]),
+    );
+    f.alter(
+        "DROP CONVERSION ef_core.latin1_utf8; \
+         CREATE CONVERSION ef_core.latin1_utf8 FOR 'LATIN1' TO 'MULE_INTERNAL' FROM latin1_to_mic",
+        key,
+        Expect::Changed(&["to_encoding", "function"]),
+    );
+    f.alter(
+        "ALTER CONVERSION ef_core.latin1_utf8 OWNER TO ef_writer",
+        key,
+        Expect::Changed(&["owner"]),
+    );
+}
+
+#[test]
+fn text_search() {
+    let mut f = Fixture::new("objkinds_text_search");
+    f.alter(
+        "ALTER TEXT SEARCH CONFIGURATION ef_core.ef_cfg ALTER MAPPING FOR word WITH simple",
+        "text_search_configuration:ef_core.ef_cfg",
+        Expect::Changed(&["mappings"]),
+    );
+    f.alter(
+        "ALTER TEXT SEARCH CONFIGURATION ef_core.ef_cfg ADD MAPPING FOR numword WITH simple",
+        "text_search_configuration:ef_core.ef_cfg",
+        Expect::Changed(&["mappings"]),
+    );
+    f.alter(
+        "ALTER TEXT SEARCH DICTIONARY ef_core.ef_dict (ACCEPT = true)",
+        "text_search_dictionary:ef_core.ef_dict",
+        Expect::Changed(&["options"]),
+    );
+    f.alter(
+        "ALTER TEXT SEARCH DICTIONARY ef_core.ef_dict OWNER TO ef_writer",
+        "text_search_dictionary:ef_core.ef_dict",
+        Expect::Changed(&["owner"]),
+    );
+    f.alter(
+        "COMMENT ON TEXT SEARCH PARSER ef_core.ef_parser IS 'changed'",
+        "text_search_parser:ef_core.ef_parser",
+        Expect::Changed(&["comment"]),
+    );
+    f.alter(
+        "CREATE TEXT SEARCH PARSER ef_core.ef_parser2 (START = prsd_start, \
+           GETTOKEN = prsd_nexttoken, END = prsd_end, LEXTYPES = prsd_lextype)",
+        "text_search_parser:ef_core.ef_parser2",
+        Expect::Added,
+    );
+    f.alter(
+        "DROP TEXT SEARCH CONFIGURATION ef_core.ef_cfg; DROP TEXT SEARCH DICTIONARY ef_core.ef_dict; \
+         DROP TEXT SEARCH TEMPLATE ef_core.ef_template; \
+         CREATE TEXT SEARCH TEMPLATE ef_core.ef_template (LEXIZE = dsimple_lexize)",
+        "text_search_template:ef_core.ef_template",
+        Expect::Changed(&["init"]),
+    );
+}

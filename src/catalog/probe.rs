@@ -24,6 +24,7 @@ pub const CATALOGS_READ: &[&str] = &[
     "pg_class",
     "pg_collation",
     "pg_constraint",
+    "pg_conversion",
     "pg_database",
     "pg_depend",
     "pg_description",
@@ -48,6 +49,11 @@ pub const CATALOGS_READ: &[&str] = &[
     "pg_stat_ssl",
     "pg_transform",
     "pg_trigger",
+    "pg_ts_config",
+    "pg_ts_config_map",
+    "pg_ts_dict",
+    "pg_ts_parser",
+    "pg_ts_template",
     "pg_type",
 ];
 

@@ -14,12 +14,15 @@
 
 mod access_methods;
 mod casts;
+mod collations;
 mod constraints;
+mod conversions;
 pub mod deparse;
 mod event_triggers;
 mod extensions;
 mod indexes;
 mod languages;
+mod operators;
 mod policies;
 mod refs;
 mod routines;
@@ -27,6 +30,7 @@ mod rules;
 mod schemas;
 mod sequences;
 mod tables;
+mod text_search;
 mod transforms;
 mod triggers;
 mod types;
@@ -58,6 +62,10 @@ pub enum Reader {
     Transforms,
     Languages,
     AccessMethods,
+    Operators,
+    Collations,
+    Conversions,
+    TextSearch,
     /// Tables with their columns, constraints, indexes and triggers, read by one session:
     /// the definitions are built from the columns it read, and the server's caches warmed
     /// for a table (to deparse a CHECK or a WHEN clause) serve every kind of that table.
@@ -87,6 +95,13 @@ pub const fn reader_of(kind: ObjectKind) -> Reader {
         ObjectKind::Transform => Reader::Transforms,
         ObjectKind::Language => Reader::Languages,
         ObjectKind::AccessMethod => Reader::AccessMethods,
+        ObjectKind::Operator => Reader::Operators,
+        ObjectKind::Collation => Reader::Collations,
+        ObjectKind::Conversion => Reader::Conversions,
+        ObjectKind::TextSearchParser
+        | ObjectKind::TextSearchTemplate
+        | ObjectKind::TextSearchDictionary
+        | ObjectKind::TextSearchConfiguration => Reader::TextSearch,
     }
 }
 
@@ -133,6 +148,10 @@ impl Reader {
             Reader::Transforms => transforms::SCHEDULE,
             Reader::Languages => languages::SCHEDULE,
             Reader::AccessMethods => access_methods::SCHEDULE,
+            Reader::Operators => operators::SCHEDULE,
+            Reader::Collations => collations::SCHEDULE,
+            Reader::Conversions => conversions::SCHEDULE,
+            Reader::TextSearch => text_search::SCHEDULE,
             Reader::Relations => tables::SCHEDULE,
             Reader::Schemas => schemas::SCHEDULE,
         }
@@ -158,6 +177,10 @@ impl Reader {
             Reader::Transforms => transforms::read_transforms(conn, caps).await?,
             Reader::Languages => languages::read_languages(conn, caps).await?,
             Reader::AccessMethods => access_methods::read_access_methods(conn, caps).await?,
+            Reader::Operators => operators::read_operators(conn, caps, oids).await?,
+            Reader::Collations => collations::read_collations(conn, caps, oids).await?,
+            Reader::Conversions => conversions::read_conversions(conn, caps, oids).await?,
+            Reader::TextSearch => text_search::read_text_search(conn, caps, oids).await?,
             Reader::Relations => {
                 let (mut objects, rows, mut attrs) = tables::read_tables(conn, caps, oids).await?;
                 objects.extend(constraints::read_constraints(conn, caps, oids, &mut attrs).await?);

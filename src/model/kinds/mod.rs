@@ -43,17 +43,21 @@
 
 mod access_method;
 mod cast;
+mod collation;
 mod constraint;
+mod conversion;
 mod event_trigger;
 mod extension;
 mod index;
 mod language;
+mod operator;
 mod policy;
 mod routine;
 mod rule;
 mod schema;
 mod sequence;
 mod table;
+mod text_search;
 mod transform;
 mod trigger;
 mod types;
@@ -61,17 +65,21 @@ mod view;
 
 pub use access_method::AccessMethodDef;
 pub use cast::CastDef;
+pub use collation::CollationDef;
 pub use constraint::{ConstraintDef, ForeignKeyDef};
+pub use conversion::ConversionDef;
 pub use event_trigger::EventTriggerDef;
 pub use extension::ExtensionDef;
 pub use index::IndexDef;
 pub use language::LanguageDef;
+pub use operator::OperatorDef;
 pub use policy::PolicyDef;
 pub use routine::{AggregateDef, RoutineDef};
 pub use rule::RuleDef;
 pub use schema::SchemaDef;
 pub use sequence::SequenceDef;
 pub use table::{Column, TableDef};
+pub use text_search::{TsConfigurationDef, TsDictionaryDef, TsParserDef, TsTemplateDef};
 pub use transform::TransformDef;
 pub use trigger::TriggerDef;
 pub use types::{TypeAttribute, TypeDef};
@@ -243,6 +251,13 @@ registry! {
     Transform => transform::SPEC(TransformDef),
     Language => language::SPEC(LanguageDef),
     AccessMethod => access_method::SPEC(AccessMethodDef),
+    Operator => operator::SPEC(OperatorDef),
+    Collation => collation::SPEC(CollationDef),
+    Conversion => conversion::SPEC(ConversionDef),
+    TextSearchParser => text_search::PARSER(TsParserDef),
+    TextSearchTemplate => text_search::TEMPLATE(TsTemplateDef),
+    TextSearchDictionary => text_search::DICTIONARY(TsDictionaryDef),
+    TextSearchConfiguration => text_search::CONFIGURATION(TsConfigurationDef),
 }
 
 impl ObjectKind {

@@ -109,6 +109,21 @@ const NOT_APPLICABLE: &[(ObjectKind, &str, &str)] = &[
     (ObjectKind::TextSearchDictionary, "acl[]", "no ACL"),
     (ObjectKind::TextSearchConfiguration, "acl[]", "no ACL"),
     (
+        ObjectKind::Statistics,
+        "acl[]",
+        "statistics objects have no ACL",
+    ),
+    (
+        ObjectKind::DefaultAcl,
+        "owner",
+        "the role it is for is a field",
+    ),
+    (
+        ObjectKind::DefaultAcl,
+        "comment",
+        "default privileges take no comment",
+    ),
+    (
         ObjectKind::Function,
         "aggregate.*",
         "only aggregates have it",

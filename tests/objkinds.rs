@@ -363,3 +363,103 @@ fn text_search() {
         Expect::Changed(&["init"]),
     );
 }
+
+#[test]
+fn statistics() {
+    let mut f = Fixture::new("objkinds_statistics");
+    let key = "statistics:ef_core.account_credit_mood";
+    f.alter(
+        "ALTER STATISTICS ef_core.account_credit_mood SET STATISTICS 50",
+        key,
+        Expect::Changed(&["statistics_target"]),
+    );
+    f.alter(
+        "ALTER STATISTICS ef_core.account_credit_mood OWNER TO ef_writer",
+        key,
+        Expect::Changed(&["owner"]),
+    );
+    f.alter(
+        "DROP STATISTICS ef_core.account_credit_mood; \
+         CREATE STATISTICS ef_core.account_credit_mood (ndistinct) ON credit, mood FROM ef_core.account",
+        key,
+        Expect::Changed(&["kinds", "definition"]),
+    );
+    f.alter(
+        "DROP STATISTICS ef_core.account_credit_mood; \
+         CREATE STATISTICS ef_core.account_credit_mood (ndistinct) ON credit, name FROM ef_core.account",
+        key,
+        Expect::Changed(&["definition"]),
+    );
+}
+
+#[test]
+fn default_acls() {
+    let mut f = Fixture::new("objkinds_default_acls");
+    f.alter(
+        "ALTER DEFAULT PRIVILEGES FOR ROLE ef_owner IN SCHEMA ef_app GRANT INSERT ON TABLES TO ef_writer",
+        "default_acl:ef_owner.ef_app.tables",
+        Expect::Changed(&["acl"]),
+    );
+    f.alter(
+        "ALTER DEFAULT PRIVILEGES FOR ROLE ef_owner GRANT USAGE ON SEQUENCES TO ef_writer",
+        "default_acl:ef_owner.*.sequences",
+        Expect::Added,
+    );
+    f.alter(
+        "ALTER DEFAULT PRIVILEGES FOR ROLE ef_owner GRANT EXECUTE ON FUNCTIONS TO PUBLIC",
+        "default_acl:ef_owner.*.functions",
+        Expect::Removed,
+    );
+}
+
+#[test]
+fn large_objects() {
+    let mut f = Fixture::new("objkinds_large_objects");
+    let plain = f
+        .snapshot
+        .objects
+        .keys()
+        .find(|k| {
+            k.as_str().starts_with("large_object:")
+                && f.snapshot.objects[*k].owner.as_deref() != Some("ef_owner")
+        })
+        .expect("the fixture's ungranted large objects")
+        .to_string();
+    f.alter(
+        "SELECT lo_create(424204)",
+        &plain,
+        Expect::Changed(&["count", "oids_md5"]),
+    );
+    f.alter(
+        "SELECT lo_unlink(424204); SELECT lo_create(424205)",
+        &plain,
+        Expect::Changed(&["oids_md5"]),
+    );
+    // A grant, an owner or a comment moves the object to another group: its old group
+    // shrinks, and a new one (its own key) appears.
+    f.alter(
+        "ALTER LARGE OBJECT 424205 OWNER TO ef_writer",
+        &plain,
+        Expect::Changed(&["count", "oids_md5"]),
+    );
+    f.alter(
+        "SELECT lo_unlink(424201); SELECT lo_unlink(424202)",
+        &plain,
+        Expect::Removed,
+    );
+}
+
+#[test]
+fn shell_types() {
+    let mut f = Fixture::new("objkinds_shell_types");
+    f.alter(
+        "CREATE TYPE ef_core.pending2",
+        "type:ef_core.pending2",
+        Expect::Added,
+    );
+    f.alter(
+        "DROP TYPE ef_core.pending",
+        "type:ef_core.pending",
+        Expect::Removed,
+    );
+}

@@ -17,11 +17,13 @@ mod casts;
 mod collations;
 mod constraints;
 mod conversions;
+mod default_acls;
 pub mod deparse;
 mod event_triggers;
 mod extensions;
 mod indexes;
 mod languages;
+mod large_objects;
 mod operators;
 mod policies;
 mod refs;
@@ -29,6 +31,7 @@ mod routines;
 mod rules;
 mod schemas;
 mod sequences;
+mod statistics;
 mod tables;
 mod text_search;
 mod transforms;
@@ -66,6 +69,9 @@ pub enum Reader {
     Collations,
     Conversions,
     TextSearch,
+    Statistics,
+    DefaultAcls,
+    LargeObjects,
     /// Tables with their columns, constraints, indexes and triggers, read by one session:
     /// the definitions are built from the columns it read, and the server's caches warmed
     /// for a table (to deparse a CHECK or a WHEN clause) serve every kind of that table.
@@ -102,6 +108,9 @@ pub const fn reader_of(kind: ObjectKind) -> Reader {
         | ObjectKind::TextSearchTemplate
         | ObjectKind::TextSearchDictionary
         | ObjectKind::TextSearchConfiguration => Reader::TextSearch,
+        ObjectKind::Statistics => Reader::Statistics,
+        ObjectKind::DefaultAcl => Reader::DefaultAcls,
+        ObjectKind::LargeObject => Reader::LargeObjects,
     }
 }
 
@@ -152,6 +161,9 @@ impl Reader {
             Reader::Collations => collations::SCHEDULE,
             Reader::Conversions => conversions::SCHEDULE,
             Reader::TextSearch => text_search::SCHEDULE,
+            Reader::Statistics => statistics::SCHEDULE,
+            Reader::DefaultAcls => default_acls::SCHEDULE,
+            Reader::LargeObjects => large_objects::SCHEDULE,
             Reader::Relations => tables::SCHEDULE,
             Reader::Schemas => schemas::SCHEDULE,
         }
@@ -181,6 +193,9 @@ impl Reader {
             Reader::Collations => collations::read_collations(conn, caps, oids).await?,
             Reader::Conversions => conversions::read_conversions(conn, caps, oids).await?,
             Reader::TextSearch => text_search::read_text_search(conn, caps, oids).await?,
+            Reader::Statistics => statistics::read_statistics(conn, caps, oids).await?,
+            Reader::DefaultAcls => default_acls::read_default_acls(conn, caps, oids).await?,
+            Reader::LargeObjects => large_objects::read_large_objects(conn, caps).await?,
             Reader::Relations => {
                 let (mut objects, rows, mut attrs) = tables::read_tables(conn, caps, oids).await?;
                 objects.extend(constraints::read_constraints(conn, caps, oids, &mut attrs).await?);

@@ -46,16 +46,19 @@ mod cast;
 mod collation;
 mod constraint;
 mod conversion;
+mod default_acl;
 mod event_trigger;
 mod extension;
 mod index;
 mod language;
+mod large_object;
 mod operator;
 mod policy;
 mod routine;
 mod rule;
 mod schema;
 mod sequence;
+mod statistics;
 mod table;
 mod text_search;
 mod transform;
@@ -68,16 +71,19 @@ pub use cast::CastDef;
 pub use collation::CollationDef;
 pub use constraint::{ConstraintDef, ForeignKeyDef};
 pub use conversion::ConversionDef;
+pub use default_acl::DefaultAclDef;
 pub use event_trigger::EventTriggerDef;
 pub use extension::ExtensionDef;
 pub use index::IndexDef;
 pub use language::LanguageDef;
+pub use large_object::LargeObjectsDef;
 pub use operator::OperatorDef;
 pub use policy::PolicyDef;
 pub use routine::{AggregateDef, RoutineDef};
 pub use rule::RuleDef;
 pub use schema::SchemaDef;
 pub use sequence::SequenceDef;
+pub use statistics::StatisticsDef;
 pub use table::{Column, TableDef};
 pub use text_search::{TsConfigurationDef, TsDictionaryDef, TsParserDef, TsTemplateDef};
 pub use transform::TransformDef;
@@ -258,6 +264,9 @@ registry! {
     TextSearchTemplate => text_search::TEMPLATE(TsTemplateDef),
     TextSearchDictionary => text_search::DICTIONARY(TsDictionaryDef),
     TextSearchConfiguration => text_search::CONFIGURATION(TsConfigurationDef),
+    Statistics => statistics::SPEC(StatisticsDef),
+    DefaultAcl => default_acl::SPEC(DefaultAclDef),
+    LargeObject => large_object::SPEC(LargeObjectsDef),
 }
 
 impl ObjectKind {

@@ -463,3 +463,40 @@ fn shell_types() {
         Expect::Removed,
     );
 }
+
+#[test]
+fn publications() {
+    let mut f = Fixture::new("objkinds_publications");
+    f.alter(
+        "ALTER PUBLICATION ef_all SET (publish = 'insert, delete, truncate')",
+        "publication:ef_all",
+        Expect::Changed(&["publish"]),
+    );
+    f.alter(
+        "ALTER PUBLICATION ef_all SET (publish_via_partition_root = false)",
+        "publication:ef_all",
+        Expect::Changed(&["via_root"]),
+    );
+    f.alter(
+        "ALTER PUBLICATION ef_all OWNER TO ef_writer",
+        "publication:ef_all",
+        Expect::Changed(&["owner"]),
+    );
+    f.alter(
+        "ALTER PUBLICATION ef_some DROP TABLE ef_core.account",
+        "publication:ef_some",
+        Expect::Changed(&["tables"]),
+    );
+    if f.snapshot.meta.server_version_num >= 150000 {
+        f.alter(
+            "ALTER PUBLICATION ef_some SET TABLE ef_core.audit_log (at) WHERE (what IS NOT NULL)",
+            "publication:ef_some",
+            Expect::Changed(&["tables"]),
+        );
+        f.alter(
+            "ALTER PUBLICATION ef_schemas ADD TABLES IN SCHEMA ef_core",
+            "publication:ef_schemas",
+            Expect::Changed(&["schemas"]),
+        );
+    }
+}

@@ -26,6 +26,7 @@ mod languages;
 mod large_objects;
 mod operators;
 mod policies;
+mod publications;
 mod refs;
 mod routines;
 mod rules;
@@ -72,6 +73,7 @@ pub enum Reader {
     Statistics,
     DefaultAcls,
     LargeObjects,
+    Publications,
     /// Tables with their columns, constraints, indexes and triggers, read by one session:
     /// the definitions are built from the columns it read, and the server's caches warmed
     /// for a table (to deparse a CHECK or a WHEN clause) serve every kind of that table.
@@ -111,6 +113,7 @@ pub const fn reader_of(kind: ObjectKind) -> Reader {
         ObjectKind::Statistics => Reader::Statistics,
         ObjectKind::DefaultAcl => Reader::DefaultAcls,
         ObjectKind::LargeObject => Reader::LargeObjects,
+        ObjectKind::Publication => Reader::Publications,
     }
 }
 
@@ -164,6 +167,7 @@ impl Reader {
             Reader::Statistics => statistics::SCHEDULE,
             Reader::DefaultAcls => default_acls::SCHEDULE,
             Reader::LargeObjects => large_objects::SCHEDULE,
+            Reader::Publications => publications::SCHEDULE,
             Reader::Relations => tables::SCHEDULE,
             Reader::Schemas => schemas::SCHEDULE,
         }
@@ -196,6 +200,7 @@ impl Reader {
             Reader::Statistics => statistics::read_statistics(conn, caps, oids).await?,
             Reader::DefaultAcls => default_acls::read_default_acls(conn, caps, oids).await?,
             Reader::LargeObjects => large_objects::read_large_objects(conn, caps).await?,
+            Reader::Publications => publications::read_publications(conn, caps).await?,
             Reader::Relations => {
                 let (mut objects, rows, mut attrs) = tables::read_tables(conn, caps, oids).await?;
                 objects.extend(constraints::read_constraints(conn, caps, oids, &mut attrs).await?);

@@ -54,6 +54,7 @@ mod language;
 mod large_object;
 mod operator;
 mod policy;
+mod publication;
 mod routine;
 mod rule;
 mod schema;
@@ -79,6 +80,7 @@ pub use language::LanguageDef;
 pub use large_object::LargeObjectsDef;
 pub use operator::OperatorDef;
 pub use policy::PolicyDef;
+pub use publication::{PublicationDef, PublishedTable};
 pub use routine::{AggregateDef, RoutineDef};
 pub use rule::RuleDef;
 pub use schema::SchemaDef;
@@ -267,6 +269,7 @@ registry! {
     Statistics => statistics::SPEC(StatisticsDef),
     DefaultAcl => default_acl::SPEC(DefaultAclDef),
     LargeObject => large_object::SPEC(LargeObjectsDef),
+    Publication => publication::SPEC(PublicationDef),
 }
 
 impl ObjectKind {

@@ -374,7 +374,9 @@ mod tests {
                 KeyShape::OnTable => "public.t.x",
                 KeyShape::Routine => "public.x(integer,public.\"a.b\")",
                 KeyShape::Path => "@db/x/app.y",
+                KeyShape::Pair(sep) => &format!("(public.\"a.b\"{sep}integer)"),
             };
+            let name: &str = name;
             assert!(spec.key.matches(name), "{kind}: {name}");
             let key = format!("{}:{name}", spec.name);
             // `schema:NAME` is the scope of the schema with everything in it.

@@ -12,17 +12,31 @@
 //! planner (`plan.rs`) schedules the readers of `ObjectKind::ALL`, so a kind cannot be left
 //! out of the read while it is in the model.
 
+mod access_methods;
+mod casts;
+mod collations;
 mod constraints;
+mod conversions;
+mod default_acls;
 pub mod deparse;
 mod event_triggers;
 mod extensions;
 mod globals;
 mod indexes;
+mod languages;
+mod large_objects;
+mod operators;
 mod policies;
+mod publications;
+mod refs;
 mod routines;
+mod rules;
 mod schemas;
 mod sequences;
+mod statistics;
 mod tables;
+mod text_search;
+mod transforms;
 mod triggers;
 mod types;
 mod views;
@@ -50,6 +64,19 @@ pub enum Reader {
     EventTriggers,
     /// The cluster and database around the schema (roles, settings, the database).
     Globals,
+    Rules,
+    Casts,
+    Transforms,
+    Languages,
+    AccessMethods,
+    Operators,
+    Collations,
+    Conversions,
+    TextSearch,
+    Statistics,
+    DefaultAcls,
+    LargeObjects,
+    Publications,
     /// Tables with their columns, constraints, indexes and triggers, read by one session:
     /// the definitions are built from the columns it read, and the server's caches warmed
     /// for a table (to deparse a CHECK or a WHEN clause) serve every kind of that table.
@@ -82,6 +109,22 @@ pub const fn reader_of(kind: ObjectKind) -> Reader {
         | ObjectKind::Setting
         | ObjectKind::Database
         | ObjectKind::ServerSetting => Reader::Globals,
+        ObjectKind::Rule => Reader::Rules,
+        ObjectKind::Cast => Reader::Casts,
+        ObjectKind::Transform => Reader::Transforms,
+        ObjectKind::Language => Reader::Languages,
+        ObjectKind::AccessMethod => Reader::AccessMethods,
+        ObjectKind::Operator => Reader::Operators,
+        ObjectKind::Collation => Reader::Collations,
+        ObjectKind::Conversion => Reader::Conversions,
+        ObjectKind::TextSearchParser
+        | ObjectKind::TextSearchTemplate
+        | ObjectKind::TextSearchDictionary
+        | ObjectKind::TextSearchConfiguration => Reader::TextSearch,
+        ObjectKind::Statistics => Reader::Statistics,
+        ObjectKind::DefaultAcl => Reader::DefaultAcls,
+        ObjectKind::LargeObject => Reader::LargeObjects,
+        ObjectKind::Publication => Reader::Publications,
     }
 }
 
@@ -124,6 +167,19 @@ impl Reader {
             Reader::Extensions => extensions::SCHEDULE,
             Reader::EventTriggers => event_triggers::SCHEDULE,
             Reader::Globals => globals::SCHEDULE,
+            Reader::Rules => rules::SCHEDULE,
+            Reader::Casts => casts::SCHEDULE,
+            Reader::Transforms => transforms::SCHEDULE,
+            Reader::Languages => languages::SCHEDULE,
+            Reader::AccessMethods => access_methods::SCHEDULE,
+            Reader::Operators => operators::SCHEDULE,
+            Reader::Collations => collations::SCHEDULE,
+            Reader::Conversions => conversions::SCHEDULE,
+            Reader::TextSearch => text_search::SCHEDULE,
+            Reader::Statistics => statistics::SCHEDULE,
+            Reader::DefaultAcls => default_acls::SCHEDULE,
+            Reader::LargeObjects => large_objects::SCHEDULE,
+            Reader::Publications => publications::SCHEDULE,
             Reader::Relations => tables::SCHEDULE,
             Reader::Schemas => schemas::SCHEDULE,
         }
@@ -145,6 +201,19 @@ impl Reader {
             Reader::Extensions => extensions::read_extensions(conn, caps).await?,
             Reader::EventTriggers => event_triggers::read_event_triggers(conn, caps).await?,
             Reader::Globals => globals::read_globals(conn, caps).await?,
+            Reader::Rules => rules::read_rules(conn, caps, oids).await?,
+            Reader::Casts => casts::read_casts(conn, caps).await?,
+            Reader::Transforms => transforms::read_transforms(conn, caps).await?,
+            Reader::Languages => languages::read_languages(conn, caps).await?,
+            Reader::AccessMethods => access_methods::read_access_methods(conn, caps).await?,
+            Reader::Operators => operators::read_operators(conn, caps, oids).await?,
+            Reader::Collations => collations::read_collations(conn, caps, oids).await?,
+            Reader::Conversions => conversions::read_conversions(conn, caps, oids).await?,
+            Reader::TextSearch => text_search::read_text_search(conn, caps, oids).await?,
+            Reader::Statistics => statistics::read_statistics(conn, caps, oids).await?,
+            Reader::DefaultAcls => default_acls::read_default_acls(conn, caps, oids).await?,
+            Reader::LargeObjects => large_objects::read_large_objects(conn, caps).await?,
+            Reader::Publications => publications::read_publications(conn, caps).await?,
             Reader::Relations => {
                 let (mut objects, rows, mut attrs) = tables::read_tables(conn, caps, oids).await?;
                 objects.extend(constraints::read_constraints(conn, caps, oids, &mut attrs).await?);

@@ -1,6 +1,7 @@
 //! User-defined types (`type:schema.name`): enums with their labels in order, standalone
 //! composites, domains with base type and constraints, ranges, and base types. Array types,
-//! table row types and the multiranges that ranges create are implied and left out.
+//! table row types and the multiranges that ranges create are implied and left out. Shell
+//! types (`CREATE TYPE name`, not yet defined) are `shell`.
 
 use super::{comment_of, ext_member, fetch_by_oids, sorted};
 use crate::catalog::{CatalogError, ServerCaps};
@@ -60,7 +61,7 @@ pub async fn read_types(
          FROM pg_type t \
          JOIN pg_namespace n ON n.oid = t.typnamespace \
          LEFT JOIN pg_type bt ON bt.oid = t.typbasetype \
-         WHERE n.oid = ANY($1) AND t.typtype IN ('e', 'c', 'd', 'r', 'b') \
+         WHERE n.oid = ANY($1) AND (t.typtype IN ('e', 'c', 'd', 'r', 'b') OR (t.typtype = 'p' AND NOT t.typisdefined)) \
            AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c') \
            AND NOT (t.typelem <> 0 AND EXISTS (SELECT 1 FROM pg_type el WHERE el.oid = t.typelem AND el.typarray = t.oid)) \
            AND NOT {ext}",
@@ -106,6 +107,9 @@ pub async fn read_types(
                         "c" => "composite",
                         "d" => "domain",
                         "r" => "range",
+                        // `CREATE TYPE name` with nothing else, waiting for its definition
+                        // (pg_dump's SHELL TYPE).
+                        "p" => "shell",
                         _ => "base",
                     }
                     .to_string(),

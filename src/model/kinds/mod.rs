@@ -37,41 +37,68 @@
 //! 2. One line in the `registry!` call below (`Rule => rule::SPEC(rule::RuleDef)`).
 //! 3. Its reader in `catalog/kinds/` with a `SCHEDULE`, and the arm of `reader_of` the
 //!    compiler then asks for (plus, for a new reader, the arms of `Reader`'s two matches).
-//! 4. Objects of it in `tests/fixtures/every_field.sql` (the every-field test fails by name
-//!    until every leaf of the new type is populated and blocks).
+//! 4. Objects of it in `tests/fixtures/every_field.sql` or `every_kind.sql` (the every-field
+//!    test fails by name until every leaf of the new type is populated and blocks), and its
+//!    ALTERs in `tests/objkinds.rs`.
 
+mod access_method;
+mod cast;
+mod collation;
 mod constraint;
 mod database;
+mod conversion;
+mod default_acl;
 mod event_trigger;
 mod extension;
 mod index;
+mod language;
+mod large_object;
+mod operator;
 mod policy;
 mod role;
 mod role_membership;
+mod publication;
 mod routine;
+mod rule;
 mod schema;
 mod sequence;
 mod server_setting;
 mod setting;
+mod statistics;
 mod table;
+mod text_search;
+mod transform;
 mod trigger;
 mod types;
 mod view;
 
+pub use access_method::AccessMethodDef;
+pub use cast::CastDef;
+pub use collation::CollationDef;
 pub use constraint::{ConstraintDef, ForeignKeyDef};
 pub use database::{DatabaseDef, DATABASE_KEY_NAME};
+pub use conversion::ConversionDef;
+pub use default_acl::DefaultAclDef;
 pub use event_trigger::EventTriggerDef;
 pub use extension::ExtensionDef;
 pub use index::IndexDef;
+pub use language::LanguageDef;
+pub use large_object::LargeObjectsDef;
+pub use operator::OperatorDef;
 pub use policy::PolicyDef;
 pub use role::RoleDef;
 pub use role_membership::RoleMembershipDef;
+pub use publication::{PublicationDef, PublishedTable};
 pub use routine::{AggregateDef, RoutineDef};
+pub use rule::RuleDef;
 pub use schema::SchemaDef;
 pub use sequence::SequenceDef;
 pub use server_setting::ServerSettingDef;
 pub use setting::SettingDef;
+pub use statistics::StatisticsDef;
 pub use table::{Column, TableDef};
+pub use text_search::{TsConfigurationDef, TsDictionaryDef, TsParserDef, TsTemplateDef};
+pub use transform::TransformDef;
 pub use trigger::TriggerDef;
 pub use types::{TypeAttribute, TypeDef};
 pub use view::ViewDef;
@@ -109,6 +136,9 @@ pub enum KeyShape {
     /// `PART/PART…`: one or more non-empty parts joined by `/`, for what is not named by
     /// SQL identifiers alone (settings: `@db/app.mode`; memberships: `a/b/by:c`).
     Path,
+    /// `(LEFT SEP RIGHT)`: objects named by two other names, not their own
+    /// (`cast:(public.mood AS text)`, `transform:(integer LANGUAGE plpgsql)`).
+    Pair(&'static str),
 }
 
 impl KeyShape {
@@ -126,6 +156,11 @@ impl KeyShape {
                     && routine_name_end(name).is_some_and(|end| parts(&name[..end]) == 2)
             }
             KeyShape::Path => !name.is_empty() && name.split('/').all(|p| !p.is_empty()),
+            KeyShape::Pair(sep) => name
+                .strip_prefix('(')
+                .and_then(|n| n.strip_suffix(')'))
+                .and_then(|inner| inner.split_once(sep))
+                .is_some_and(|(left, right)| !left.is_empty() && !right.is_empty()),
         }
     }
 }
@@ -239,6 +274,22 @@ registry! {
     Setting => setting::SPEC(SettingDef),
     Database => database::SPEC(DatabaseDef),
     ServerSetting => server_setting::SPEC(ServerSettingDef),
+    Rule => rule::SPEC(RuleDef),
+    Cast => cast::SPEC(CastDef),
+    Transform => transform::SPEC(TransformDef),
+    Language => language::SPEC(LanguageDef),
+    AccessMethod => access_method::SPEC(AccessMethodDef),
+    Operator => operator::SPEC(OperatorDef),
+    Collation => collation::SPEC(CollationDef),
+    Conversion => conversion::SPEC(ConversionDef),
+    TextSearchParser => text_search::PARSER(TsParserDef),
+    TextSearchTemplate => text_search::TEMPLATE(TsTemplateDef),
+    TextSearchDictionary => text_search::DICTIONARY(TsDictionaryDef),
+    TextSearchConfiguration => text_search::CONFIGURATION(TsConfigurationDef),
+    Statistics => statistics::SPEC(StatisticsDef),
+    DefaultAcl => default_acl::SPEC(DefaultAclDef),
+    LargeObject => large_object::SPEC(LargeObjectsDef),
+    Publication => publication::SPEC(PublicationDef),
 }
 
 impl ObjectKind {
@@ -308,5 +359,8 @@ mod tests {
         assert!(KeyShape::Routine.matches("\"a(b\".f(numeric(10,2))"));
         assert!(!KeyShape::Routine.matches("f()"));
         assert!(!KeyShape::Routine.matches("public.f"));
+        assert!(KeyShape::Pair(" AS ").matches("(public.mood AS text)"));
+        assert!(!KeyShape::Pair(" AS ").matches("public.mood AS text"));
+        assert!(!KeyShape::Pair(" AS ").matches("( AS text)"));
     }
 }

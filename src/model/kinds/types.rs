@@ -21,7 +21,7 @@ impl KindDef for TypeDef {
 pub struct TypeDef {
     pub schema: String,
     pub name: String,
-    /// `enum`, `composite`, `domain`, `range`, `base` or `multirange`.
+    /// `enum`, `composite`, `domain`, `range`, `base`, `multirange` or `shell`.
     pub type_kind: String,
     /// Enum labels in their sort order (the order is part of the type).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -21,6 +21,7 @@ pub mod bounded;
 pub mod catalog;
 pub mod check;
 pub mod cli;
+pub mod conninfo;
 pub mod diff;
 pub mod duration;
 pub mod exit;

@@ -405,7 +405,7 @@ fn dsn_pairs(dsn: &str) -> Result<Vec<(String, String)>, String> {
     if is_url(dsn) {
         url_pairs(dsn)
     } else {
-        parse_conninfo(dsn)
+        crate::conninfo::parse(dsn)
     }
 }
 
@@ -864,62 +864,6 @@ fn default_socket_dir(port: u16) -> String {
     "localhost".to_string()
 }
 
-/// libpq conninfo: `key=value` pairs separated by spaces; values may be single-quoted with
-/// `\'` and `\\` escapes.
-fn parse_conninfo(s: &str) -> Result<Vec<(String, String)>, String> {
-    let mut out = Vec::new();
-    let mut chars = s.chars().peekable();
-    loop {
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        if chars.peek().is_none() {
-            break;
-        }
-        let mut key = String::new();
-        while let Some(&c) = chars.peek() {
-            if c == '=' || c.is_whitespace() {
-                break;
-            }
-            key.push(c);
-            chars.next();
-        }
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        if chars.next() != Some('=') {
-            return Err(format!(
-                "connection string is neither a postgres:// URL nor key=value pairs (missing `=` after {key:?})"
-            ));
-        }
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        let mut value = String::new();
-        if chars.peek() == Some(&'\'') {
-            chars.next();
-            loop {
-                match chars.next() {
-                    Some('\\') => value.push(chars.next().ok_or("unterminated quoted value")?),
-                    Some('\'') => break,
-                    Some(c) => value.push(c),
-                    None => return Err("unterminated quoted value in connection string".into()),
-                }
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c.is_whitespace() {
-                    break;
-                }
-                value.push(c);
-                chars.next();
-            }
-        }
-        out.push((key, value));
-    }
-    Ok(out)
-}
-
 /// A session on the target: the host already chosen by an earlier session of this target,
 /// else the first host of the list (shuffled under `load_balance_hosts=random`) that
 /// accepts the connection and whose role (`pg_is_in_recovery()`) suits
@@ -1151,7 +1095,8 @@ mod tests {
 
     #[test]
     fn conninfo_parses_quotes_and_escapes() {
-        let kv = parse_conninfo("host=/tmp port=5433 dbname='my db' password='it\\'s'").unwrap();
+        let kv =
+            crate::conninfo::parse("host=/tmp port=5433 dbname='my db' password='it\\'s'").unwrap();
         assert_eq!(
             kv,
             vec![
@@ -1161,8 +1106,8 @@ mod tests {
                 ("password".into(), "it's".into()),
             ]
         );
-        assert!(parse_conninfo("just-a-word").is_err());
-        assert!(parse_conninfo("password='open").is_err());
+        assert!(crate::conninfo::parse("just-a-word").is_err());
+        assert!(crate::conninfo::parse("password='open").is_err());
     }
 
     #[test]
@@ -1190,7 +1135,7 @@ mod tests {
             user: Some(file.clone()),
             system: dir.path().join("absent.conf"),
         };
-        let pairs = |s: &str| parse_conninfo(s).unwrap();
+        let pairs = |s: &str| crate::conninfo::parse(s).unwrap();
         let t = options_from_pairs(pairs("service=prod port=7000"), &files, None).unwrap();
         assert_eq!(
             t.describe(),

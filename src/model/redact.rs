@@ -148,56 +148,12 @@ fn glob_match(p: &[u8], s: &[u8]) -> bool {
     }
 }
 
-/// libpq's `key=value` syntax: values bare or single-quoted with `\` escapes. `None` when
-/// the string is not of that shape.
+/// libpq's `key=value` syntax ([`crate::conninfo::parse`]). `None` when the string is not
+/// of that shape (or names an empty key).
 fn parse_keywords(s: &str) -> Option<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    let mut chars = s.chars().peekable();
-    loop {
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        if chars.peek().is_none() {
-            return Some(out);
-        }
-        let mut key = String::new();
-        while let Some(&c) = chars.peek() {
-            if c == '=' || c.is_whitespace() {
-                break;
-            }
-            key.push(c);
-            chars.next();
-        }
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        if key.is_empty() || chars.next() != Some('=') {
-            return None;
-        }
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        let mut value = String::new();
-        if chars.peek() == Some(&'\'') {
-            chars.next();
-            loop {
-                match chars.next()? {
-                    '\\' => value.push(chars.next()?),
-                    '\'' => break,
-                    c => value.push(c),
-                }
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c.is_whitespace() {
-                    break;
-                }
-                value.push(c);
-                chars.next();
-            }
-        }
-        out.push((key, value));
-    }
+    crate::conninfo::parse(s)
+        .ok()
+        .filter(|pairs| pairs.iter().all(|(k, _)| !k.is_empty()))
 }
 
 fn quote_value(v: &str) -> String {

@@ -36,8 +36,15 @@ struct Fixture {
 impl Fixture {
     fn new(hint: &str) -> Fixture {
         let db = support::empty_db(hint);
-        db.sql(&std::fs::read_to_string(EVERY_FIELD).expect("every_field.sql"));
-        db.sql(&std::fs::read_to_string(EVERY_KIND).expect("every_kind.sql"));
+        {
+            // The fixture creates and alters cluster-wide objects (roles, their comments and
+            // memberships, ALTER SYSTEM): two tests loading it at once race on them
+            // ("duplicate key … pg_authid_rolname_index"), so one loads at a time.
+            static LOADING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+            let _one = LOADING.lock().unwrap_or_else(|e| e.into_inner());
+            db.sql(&std::fs::read_to_string(EVERY_FIELD).expect("every_field.sql"));
+            db.sql(&std::fs::read_to_string(EVERY_KIND).expect("every_kind.sql"));
+        }
         let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
         let snapshot = capture(&runtime, &db);
         Fixture {

@@ -413,49 +413,75 @@ fn start_cluster_with(bin_dir: PathBuf, setup: &ClusterSetup) -> Cluster {
         ),
     )
     .unwrap();
+    let port = start_server(
+        &bin_dir,
+        run_as.as_deref(),
+        &data,
+        &socket_dir,
+        &log,
+        &base,
+        setup.listen.as_deref().unwrap_or("127.0.0.1"),
+        "PostgreSQL",
+    );
+    let mut cluster = Cluster {
+        bin_dir,
+        base,
+        data,
+        socket_dir,
+        port,
+        log,
+        run_as,
+        version_num: 0,
+    };
+    cluster.version_num = cluster
+        .sql("postgres", "SHOW server_version_num")
+        .trim()
+        .parse()
+        .unwrap();
+    cluster
+}
+
+/// Start the server of `data` with `pg_ctl` on a free port (three tries: another process
+/// may take the port first) and its watchdog; the port. `what` names it if it never starts.
+// The directories come apart from `ServerDirs` at the callers, which move them on.
+#[allow(clippy::too_many_arguments)]
+pub fn start_server(
+    bin_dir: &Path,
+    run_as: Option<&str>,
+    data: &Path,
+    socket_dir: &Path,
+    log: &Path,
+    base: &Path,
+    listen: &str,
+    what: &str,
+) -> u16 {
     let mut last_err = String::new();
     for _attempt in 0..3 {
         let port = free_port();
         let opts = format!(
-            "-p {port} -k {} -c listen_addresses={}",
-            socket_dir.display(),
-            setup.listen.as_deref().unwrap_or("127.0.0.1")
+            "-p {port} -k {} -c listen_addresses={listen}",
+            socket_dir.display()
         );
-        let out = server_cmd(&bin_dir, run_as.as_deref(), "pg_ctl")
+        let out = server_cmd(bin_dir, run_as, "pg_ctl")
             .arg("-D")
-            .arg(&data)
+            .arg(data)
             .args(["-o", &opts, "-l"])
-            .arg(&log)
+            .arg(log)
             .args(["-w", "-t", "60", "start"])
             .stdin(Stdio::null())
             .output()
             .expect("pg_ctl");
         if out.status.success() {
-            spawn_watchdog(&bin_dir, run_as.as_deref(), &data, &base);
-            let mut cluster = Cluster {
-                bin_dir,
-                base,
-                data,
-                socket_dir,
-                port,
-                log,
-                run_as,
-                version_num: 0,
-            };
-            cluster.version_num = cluster
-                .sql("postgres", "SHOW server_version_num")
-                .trim()
-                .parse()
-                .unwrap();
-            return cluster;
+            spawn_watchdog(bin_dir, run_as, data, base);
+            return port;
         }
         last_err = format!(
             "{}\n{}",
             String::from_utf8_lossy(&out.stderr),
-            std::fs::read_to_string(&log).unwrap_or_default()
+            std::fs::read_to_string(log).unwrap_or_default()
         );
     }
-    panic!("PostgreSQL did not start:\n{last_err}");
+    panic!("{what} did not start:\n{last_err}");
 }
 
 /// Stop the server and remove its directory once this test process is gone.

@@ -6,8 +6,8 @@
 //! the npm server packages ship none. [`replication_bin_dir`] finds one that has it.
 
 use super::{
-    find_bin_dir, free_port, private_cluster_with, server_cmd, server_dirs, spawn_watchdog,
-    wait_until, Cluster, ClusterSetup, ServerDirs,
+    find_bin_dir, private_cluster_with, server_cmd, server_dirs, start_server, wait_until, Cluster,
+    ClusterSetup, ServerDirs,
 };
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -76,48 +76,32 @@ pub fn streaming_standby(primary: &'static Cluster) -> &'static Cluster {
         "pg_basebackup failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut last_err = String::new();
-    for _attempt in 0..3 {
-        let port = free_port();
-        let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1",
-            socket_dir.display()
-        );
-        let out = server_cmd(&bin_dir, run_as.as_deref(), "pg_ctl")
-            .arg("-D")
-            .arg(&data)
-            .args(["-o", &opts, "-l"])
-            .arg(&log)
-            .args(["-w", "-t", "60", "start"])
-            .stdin(Stdio::null())
-            .output()
-            .expect("pg_ctl");
-        if out.status.success() {
-            spawn_watchdog(&bin_dir, run_as.as_deref(), &data, &base);
-            let standby = Box::leak(Box::new(Cluster {
-                bin_dir,
-                base,
-                data,
-                socket_dir,
-                port,
-                log,
-                run_as,
-                version_num: primary.version_num,
-            }));
-            assert_eq!(
-                standby.sql("postgres", "SELECT pg_is_in_recovery()").trim(),
-                "t",
-                "the standby is not in recovery"
-            );
-            return standby;
-        }
-        last_err = format!(
-            "{}\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-    }
-    panic!("the standby did not start:\n{last_err}");
+    let port = start_server(
+        &bin_dir,
+        run_as.as_deref(),
+        &data,
+        &socket_dir,
+        &log,
+        &base,
+        "127.0.0.1",
+        "the standby",
+    );
+    let standby = Box::leak(Box::new(Cluster {
+        bin_dir,
+        base,
+        data,
+        socket_dir,
+        port,
+        log,
+        run_as,
+        version_num: primary.version_num,
+    }));
+    assert_eq!(
+        standby.sql("postgres", "SELECT pg_is_in_recovery()").trim(),
+        "t",
+        "the standby is not in recovery"
+    );
+    standby
 }
 
 /// Wait until `standby` has replayed everything `primary` has written so far.

@@ -3,7 +3,7 @@
 //! to pass exactly that and nothing else.
 
 use super::common::ConnectArgs;
-use super::pair::load_sides_with;
+use super::pair::{load_sides_with, SideError};
 use super::Context;
 use crate::diff;
 use crate::exit;
@@ -28,10 +28,7 @@ impl ApproveCmd {
     pub async fn run(self, ctx: &Context) -> anyhow::Result<u8> {
         let (base, head) = load_sides_with(&self.base, &self.head, ctx, &self.connect, false, true)
             .await
-            .map_err(|e| {
-                e.error
-                    .context(format!("cannot read the {} snapshot", e.which))
-            })?;
+            .map_err(SideError::named)?;
         let d = diff::diff(base.snapshot(), head.snapshot());
         let set = ApprovedSet::from_diff(&d, &base.label(), &head.label());
         let mut bytes = serde_json::to_vec_pretty(&set)?;

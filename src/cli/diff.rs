@@ -2,7 +2,7 @@
 //! of changed definitions and row-count drift apart. Exit 0 no drift, 1 drift, 2 error.
 
 use super::common::ConnectArgs;
-use super::pair::load_sides_with;
+use super::pair::{load_sides_with, SideError};
 use super::Context;
 use crate::diff;
 use crate::exit;
@@ -32,10 +32,7 @@ impl DiffCmd {
     pub async fn run(self, ctx: &Context) -> anyhow::Result<u8> {
         let (base, head) = load_sides_with(&self.base, &self.head, ctx, &self.connect, true, true)
             .await
-            .map_err(|e| {
-                e.error
-                    .context(format!("cannot read the {} snapshot", e.which))
-            })?;
+            .map_err(SideError::named)?;
         let d = diff::diff(base.snapshot(), head.snapshot());
         let (base_info, head_info) = (base.info(), head.info());
         let doc = DiffDocument::new(&base_info, &head_info, &d);

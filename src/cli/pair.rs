@@ -63,6 +63,14 @@ pub struct SideError {
     pub error: anyhow::Error,
 }
 
+impl SideError {
+    /// The error with the side named: `cannot read the base snapshot: …`.
+    pub fn named(self) -> anyhow::Error {
+        self.error
+            .context(format!("cannot read the {} snapshot", self.which))
+    }
+}
+
 /// Load base and head. A non-live side is loaded first so a live side can be captured like it.
 /// `exact_counts`: whether a live side should count the tables the other side counted.
 pub async fn load_sides(

@@ -43,17 +43,6 @@ impl Default for SessionLimits {
     }
 }
 
-/// How much of the server's certificate a TLS session verifies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CertificateCheck {
-    /// Encrypted (when TLS is in use), but any certificate is accepted.
-    None,
-    /// Signed by a trusted root CA; the host name is not compared.
-    Ca,
-    /// Signed by a trusted root CA and issued for the host connected to.
-    CaAndHostName,
-}
-
 /// Where to connect: every host of the list with its port, and how. `Debug` never shows
 /// the password.
 #[derive(Clone)]
@@ -311,12 +300,8 @@ impl ConnectTarget {
     /// What a TLS session to this target checks of the server's certificate: under
     /// verify-ca and verify-full (and, as in libpq, under require and prefer once a root
     /// certificate is given) the certificate is checked; otherwise it is only encrypted.
-    pub fn certificate_check(&self) -> CertificateCheck {
-        match self.tls.verify {
-            Verify::ChainAndName => CertificateCheck::CaAndHostName,
-            Verify::Chain => CertificateCheck::Ca,
-            Verify::Nothing => CertificateCheck::None,
-        }
+    pub fn certificate_check(&self) -> Verify {
+        self.tls.verify
     }
 
     /// Unix sockets or loopback addresses only: traffic that never leaves the machine,
@@ -1224,20 +1209,20 @@ mod tests {
         };
         assert_eq!(
             check("host=h sslmode=verify-full sslrootcert=/ca.pem"),
-            ("verify-full", CertificateCheck::CaAndHostName)
+            ("verify-full", Verify::ChainAndName)
         );
         assert_eq!(
             check("postgresql://u@h/d?sslmode=verify-ca&sslrootcert=/ca.pem"),
-            ("verify-ca", CertificateCheck::Ca)
+            ("verify-ca", Verify::Chain)
         );
         assert_eq!(
             // libpq checks the chain under `require` once a root certificate is given.
             check("host=h sslmode=require sslrootcert=/ca.pem"),
-            ("require", CertificateCheck::Ca)
+            ("require", Verify::Chain)
         );
         assert_eq!(
             check("host=h sslmode=disable"),
-            ("disable", CertificateCheck::None)
+            ("disable", Verify::Nothing)
         );
     }
 

@@ -18,8 +18,9 @@ mod stamp;
 mod tls;
 mod version;
 
-pub use connect::{CertificateCheck, ConnFlags, ConnectTarget, SessionLimits};
+pub use connect::{ConnFlags, ConnectTarget, SessionLimits};
 pub use probe::{probe, ServerProbe};
+pub use tls::Verify;
 pub use version::ServerCaps;
 
 use crate::model::snapshot::RowCounts;

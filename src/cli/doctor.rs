@@ -13,7 +13,7 @@
 use super::common::{ConnectArgs, StoreSource};
 use super::Context;
 use crate::catalog::probe::{self, CountBlocker, ServerProbe};
-use crate::catalog::{CatalogError, CertificateCheck, ConnectTarget, ServerCaps};
+use crate::catalog::{CatalogError, ConnectTarget, ServerCaps, Verify};
 use crate::exit;
 use crate::store::{Store, StoreError};
 use clap::{Args, ValueEnum};
@@ -403,8 +403,8 @@ fn connection_findings(
         version: found.tls.as_ref().and_then(|t| t.version.clone()),
         cipher: found.tls.as_ref().and_then(|t| t.cipher.clone()),
         sslmode: target.sslmode(),
-        certificate_verified: found.tls.is_some() && check != CertificateCheck::None,
-        host_name_verified: found.tls.is_some() && check == CertificateCheck::CaAndHostName,
+        certificate_verified: found.tls.is_some() && check != Verify::Nothing,
+        host_name_verified: found.tls.is_some() && check == Verify::ChainAndName,
     };
     f.push(tls_finding(&tls, target.is_local()));
     conn.tls = Some(tls);

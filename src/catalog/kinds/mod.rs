@@ -13,6 +13,7 @@
 //! out of the read while it is in the model.
 
 mod access_methods;
+mod builtin_acls;
 mod casts;
 mod collations;
 mod constraints;
@@ -77,6 +78,7 @@ pub enum Reader {
     DefaultAcls,
     LargeObjects,
     Publications,
+    BuiltinAcls,
     /// Tables with their columns, constraints, indexes and triggers, read by one session:
     /// the definitions are built from the columns it read, and the server's caches warmed
     /// for a table (to deparse a CHECK or a WHEN clause) serve every kind of that table.
@@ -108,7 +110,8 @@ pub const fn reader_of(kind: ObjectKind) -> Reader {
         | ObjectKind::RoleMembership
         | ObjectKind::Setting
         | ObjectKind::Database
-        | ObjectKind::ServerSetting => Reader::Globals,
+        | ObjectKind::ServerSetting
+        | ObjectKind::ParameterAcl => Reader::Globals,
         ObjectKind::Rule => Reader::Rules,
         ObjectKind::Cast => Reader::Casts,
         ObjectKind::Transform => Reader::Transforms,
@@ -125,6 +128,7 @@ pub const fn reader_of(kind: ObjectKind) -> Reader {
         ObjectKind::DefaultAcl => Reader::DefaultAcls,
         ObjectKind::LargeObject => Reader::LargeObjects,
         ObjectKind::Publication => Reader::Publications,
+        ObjectKind::BuiltinAcl => Reader::BuiltinAcls,
     }
 }
 
@@ -180,6 +184,7 @@ impl Reader {
             Reader::DefaultAcls => default_acls::SCHEDULE,
             Reader::LargeObjects => large_objects::SCHEDULE,
             Reader::Publications => publications::SCHEDULE,
+            Reader::BuiltinAcls => builtin_acls::SCHEDULE,
             Reader::Relations => tables::SCHEDULE,
             Reader::Schemas => schemas::SCHEDULE,
         }
@@ -214,6 +219,7 @@ impl Reader {
             Reader::DefaultAcls => default_acls::read_default_acls(conn, caps, oids).await?,
             Reader::LargeObjects => large_objects::read_large_objects(conn, caps).await?,
             Reader::Publications => publications::read_publications(conn, caps).await?,
+            Reader::BuiltinAcls => builtin_acls::read_builtin_acls(conn, caps, oids).await?,
             Reader::Relations => {
                 let (mut objects, rows, mut attrs) = tables::read_tables(conn, caps, oids).await?;
                 objects.extend(constraints::read_constraints(conn, caps, oids, &mut attrs).await?);

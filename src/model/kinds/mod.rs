@@ -42,6 +42,7 @@
 //!    ALTERs in `tests/objkinds.rs`.
 
 mod access_method;
+mod builtin_acl;
 mod cast;
 mod collation;
 mod constraint;
@@ -54,6 +55,7 @@ mod index;
 mod language;
 mod large_object;
 mod operator;
+mod parameter_acl;
 mod policy;
 mod publication;
 mod role;
@@ -73,6 +75,7 @@ mod types;
 mod view;
 
 pub use access_method::AccessMethodDef;
+pub use builtin_acl::BuiltinAclDef;
 pub use cast::CastDef;
 pub use collation::CollationDef;
 pub use constraint::{ConstraintDef, ForeignKeyDef};
@@ -85,6 +88,7 @@ pub use index::IndexDef;
 pub use language::LanguageDef;
 pub use large_object::LargeObjectsDef;
 pub use operator::OperatorDef;
+pub use parameter_acl::ParameterAclDef;
 pub use policy::PolicyDef;
 pub use publication::{PublicationDef, PublishedTable};
 pub use role::RoleDef;
@@ -290,6 +294,8 @@ registry! {
     DefaultAcl => default_acl::SPEC(DefaultAclDef),
     LargeObject => large_object::SPEC(LargeObjectsDef),
     Publication => publication::SPEC(PublicationDef),
+    BuiltinAcl => builtin_acl::SPEC(BuiltinAclDef),
+    ParameterAcl => parameter_acl::SPEC(ParameterAclDef),
 }
 
 impl ObjectKind {

@@ -46,6 +46,8 @@ const CACHED_CATALOGS: &[(&str, Rows)] = &[
     ("pg_sequence", Rows::NotOf("seqrelid", "temp_rel")),
     ("pg_aggregate", Rows::Where("true")),
     ("pg_extension", Rows::Where("true")),
+    // pg_get_statisticsobjdef reads the statistics object through the system cache.
+    ("pg_statistic_ext", Rows::NotOf("stxnamespace", "temp_ns")),
 ];
 
 /// Which rows of a catalog the stamp counts.

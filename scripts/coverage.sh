@@ -247,6 +247,8 @@ for line in open(f"{work}/globals.sql"):
         need(k, "role membership")
     elif m := re.match(r'^ALTER ROLE ("(?:[^"]|"")+"|\S+) SET (\S+) ', line):
         need(f"setting:{qkey(ident(m.group(1)))}/{m.group(2)}", "role setting")
+    elif m := re.match(r'^GRANT .* ON PARAMETER (\S+) TO ', line):
+        need("parameter_acl:" + m.group(1).lower(), "parameter privilege")
     elif m := re.match(r'^CREATE TABLESPACE ("(?:[^"]|"")+"|\S+) ', line):
         need("tablespace:" + qkey(ident(m.group(1))), "tablespace")
 for line in open(f"{work}/dbsettings"):

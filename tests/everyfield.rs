@@ -207,6 +207,36 @@ const NOT_APPLICABLE: &[(ObjectKind, &str, &str)] = &[
 /// property there (checked as "never populated" only on that version and later).
 const NOT_BEFORE: &[(ObjectKind, &str, u32, &str)] = &[
     (
+        ObjectKind::Table,
+        "columns.*.compression",
+        140000,
+        "SET COMPRESSION is 14+",
+    ),
+    (
+        ObjectKind::Table,
+        "columns.*.not_null_name",
+        180000,
+        "not-null constraints are named on 18+",
+    ),
+    (
+        ObjectKind::Table,
+        "columns.*.not_null_not_valid",
+        180000,
+        "NOT VALID not-null constraints are 18+",
+    ),
+    (
+        ObjectKind::Table,
+        "columns.*.not_null_no_inherit",
+        180000,
+        "NO INHERIT not-null constraints are 18+",
+    ),
+    (
+        ObjectKind::Table,
+        "columns.*.not_null_comment",
+        180000,
+        "not-null constraints take comments on 18+",
+    ),
+    (
         ObjectKind::Publication,
         "tables.*.columns[]",
         150000,

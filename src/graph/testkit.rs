@@ -83,6 +83,7 @@ pub fn table(schema: &str, name: &str) -> CatalogObject {
             rls_enabled: false,
             rls_forced: false,
             options: vec![],
+            ..Default::default()
         }),
     }
 }

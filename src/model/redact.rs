@@ -52,6 +52,15 @@ impl SecretPatterns {
     /// every capture passes each object through before storing it. A kind that carries
     /// secrets adds its arm here.
     pub fn redact_object(&self, object: &mut CatalogObject) {
+        // A foreign table's options and its columns' are FDW options like a server's
+        // (`postgres_fdw` takes none with secrets there, other wrappers may).
+        if let ObjectDef::Table(t) = &mut object.def {
+            t.foreign_options = self.redact_options(&t.foreign_options);
+            for c in t.columns.values_mut() {
+                c.fdw_options = self.redact_options(&c.fdw_options);
+            }
+            return;
+        }
         let (name, value, removed) = match &mut object.def {
             ObjectDef::Setting(s) => (&s.name, &mut s.value, &mut s.value_removed),
             ObjectDef::ServerSetting(s) => (&s.name, &mut s.value, &mut s.value_removed),

@@ -164,6 +164,11 @@ const NOT_APPLICABLE: &[(ObjectKind, &str, &str)] = &[
         "icu_rules",
         "the harness creates libc databases, and no ALTER sets ICU rules",
     ),
+    (
+        ObjectKind::Matview,
+        "columns.*.default",
+        "a materialized view's columns take no default",
+    ),
     (ObjectKind::Procedure, "rows", "procedures return no set"),
     (
         ObjectKind::Procedure,

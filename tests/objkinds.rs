@@ -713,3 +713,66 @@ fn not_null_constraints() {
         Expect::Changed(&["columns.body.not_null", "columns.body.not_null_name"]),
     );
 }
+
+/// Comments, defaults and grants on parts of objects (issue 13): view and matview columns,
+/// composite type attributes, domain constraints.
+#[test]
+fn sub_object_comments() {
+    let mut f = Fixture::new("objkinds_sub_object_comments");
+    let view = "view:ef_app.active_account";
+    f.alter(
+        "COMMENT ON COLUMN ef_app.active_account.name IS 'changed'",
+        view,
+        Expect::Changed(&["columns.name.comment"]),
+    );
+    f.alter(
+        "COMMENT ON COLUMN ef_app.active_account.id IS 'added'",
+        view,
+        Expect::Changed(&["columns"]),
+    );
+    f.alter(
+        "ALTER VIEW ef_app.active_account ALTER COLUMN credit SET DEFAULT 1",
+        view,
+        Expect::Changed(&["columns.credit.default"]),
+    );
+    f.alter(
+        "GRANT SELECT (name) ON ef_app.active_account TO ef_reader",
+        view,
+        Expect::Changed(&["columns.name.acl"]),
+    );
+    f.alter(
+        "ALTER VIEW ef_app.active_account ALTER COLUMN credit DROP DEFAULT",
+        view,
+        Expect::Changed(&["columns"]),
+    );
+    f.alter(
+        "COMMENT ON COLUMN ef_app.credit_total.total IS 'changed'",
+        "matview:ef_app.credit_total",
+        Expect::Changed(&["columns.total.comment"]),
+    );
+    f.alter(
+        "REVOKE SELECT (account_id) ON ef_app.credit_total FROM ef_writer",
+        "matview:ef_app.credit_total",
+        Expect::Changed(&["columns"]),
+    );
+    f.alter(
+        "COMMENT ON COLUMN ef_core.address.street IS 'changed'",
+        "type:ef_core.address",
+        Expect::Changed(&["attributes"]),
+    );
+    f.alter(
+        "COMMENT ON COLUMN ef_core.address.street IS NULL",
+        "type:ef_core.address",
+        Expect::Changed(&["attributes"]),
+    );
+    f.alter(
+        "COMMENT ON CONSTRAINT code_shape ON DOMAIN ef_core.code IS 'changed'",
+        "type:ef_core.code",
+        Expect::Changed(&["constraint_comments"]),
+    );
+    f.alter(
+        "COMMENT ON CONSTRAINT code_short ON DOMAIN ef_core.code IS 'added'",
+        "type:ef_core.code",
+        Expect::Changed(&["constraint_comments"]),
+    );
+}

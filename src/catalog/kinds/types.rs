@@ -27,6 +27,7 @@ struct Row {
     default_expr: Option<String>,
     collation: Option<String>,
     constraints: Vec<String>,
+    constraint_comments: Vec<String>,
     owner: String,
     acl: Option<Vec<String>>,
     comment: Option<String>,
@@ -37,15 +38,18 @@ pub async fn read_types(
     _caps: &ServerCaps,
     nsp: &[Oid],
 ) -> Result<Vec<CatalogObject>, CatalogError> {
-    // Composite attributes and domain constraints travel as `name \x1f type \x1f collation`
-    // strings so one query serves every type.
+    // Composite attributes and domain constraints travel as `name \x1f type \x1f collation
+    // \x1f comment` strings so one query serves every type (the comment last: whatever it
+    // holds stays in it).
     let sql = format!(
         "SELECT n.nspname::text AS schema, t.typname::text AS name, t.typtype::text AS typtype, \
            ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) AS labels, \
-           ARRAY(SELECT format('%s\x1f%s\x1f%s', a.attname, format_type(a.atttypid, a.atttypmod), \
+           ARRAY(SELECT format('%s\x1f%s\x1f%s\x1f%s', a.attname, format_type(a.atttypid, a.atttypmod), \
                    CASE WHEN a.attcollation <> at.typcollation AND a.attcollation <> 0 THEN \
                      (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co \
-                      JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) ELSE '' END) \
+                      JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) ELSE '' END, \
+                   coalesce((SELECT ds.description FROM pg_description ds WHERE ds.classoid = 'pg_class'::regclass \
+                             AND ds.objoid = a.attrelid AND ds.objsubid = a.attnum), '')) \
                  FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid \
                  WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped \
                  ORDER BY a.attnum) AS attributes, \
@@ -57,6 +61,10 @@ pub async fn read_types(
               JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = t.typcollation) END AS collation, \
            ARRAY(SELECT format('%s\x1f%s', con.conname, pg_get_constraintdef(con.oid)) FROM pg_constraint con \
                  WHERE con.contypid = t.oid AND con.contype <> 'n') AS constraints, \
+           ARRAY(SELECT format('%s\x1f%s', con.conname, ds.description) FROM pg_constraint con \
+                 JOIN pg_description ds ON ds.classoid = 'pg_constraint'::regclass AND ds.objoid = con.oid \
+                      AND ds.objsubid = 0 \
+                 WHERE con.contypid = t.oid AND con.contype <> 'n') AS constraint_comments, \
            pg_get_userbyid(t.typowner)::text AS owner, {acl} AS acl, {comment} AS comment \
          FROM pg_type t \
          JOIN pg_namespace n ON n.oid = t.typnamespace \
@@ -77,25 +85,30 @@ pub async fn read_types(
                 .attributes
                 .iter()
                 .map(|a| {
-                    let mut parts = a.split('\x1f');
+                    let mut parts = a.splitn(4, '\x1f');
                     let name = parts.next().unwrap_or_default().to_string();
                     let data_type = parts.next().unwrap_or_default().to_string();
                     let collation = parts.next().filter(|c| !c.is_empty()).map(str::to_string);
+                    // `COMMENT … IS ''` removes a comment: an empty one is none.
+                    let comment = parts.next().filter(|c| !c.is_empty()).map(str::to_string);
                     TypeAttribute {
                         name,
                         data_type,
                         collation,
+                        comment,
                     }
                 })
                 .collect();
-            let constraints: BTreeMap<String, String> = r
-                .constraints
-                .iter()
-                .map(|c| {
-                    let (name, def) = c.split_once('\x1f').unwrap_or((c, ""));
-                    (name.to_string(), def.to_string())
-                })
-                .collect();
+            let by_name = |list: &[String]| -> BTreeMap<String, String> {
+                list.iter()
+                    .map(|c| {
+                        let (name, value) = c.split_once('\x1f').unwrap_or((c, ""));
+                        (name.to_string(), value.to_string())
+                    })
+                    .collect()
+            };
+            let constraints = by_name(&r.constraints);
+            let constraint_comments = by_name(&r.constraint_comments);
             CatalogObject {
                 key: ObjectKey::qualified(ObjectKind::Type, &r.schema, &r.name),
                 owner: Some(r.owner),
@@ -120,6 +133,7 @@ pub async fn read_types(
                     default: r.default_expr,
                     collation: r.collation,
                     constraints,
+                    constraint_comments,
                     schema: r.schema,
                     name: r.name,
                 }),

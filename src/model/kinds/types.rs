@@ -41,6 +41,10 @@ pub struct TypeDef {
     /// Domain CHECK constraints: name → definition.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub constraints: BTreeMap<String, String>,
+    /// `COMMENT ON CONSTRAINT … ON DOMAIN`: constraint name → comment, for those that have
+    /// one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub constraint_comments: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,4 +54,7 @@ pub struct TypeAttribute {
     pub data_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collation: Option<String>,
+    /// `COMMENT ON COLUMN type.attribute`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }

@@ -165,6 +165,16 @@ const NOT_APPLICABLE: &[(ObjectKind, &str, &str)] = &[
         "the harness creates libc databases, and no ALTER sets ICU rules",
     ),
     (
+        ObjectKind::View,
+        "access_method",
+        "views store nothing: no access method",
+    ),
+    (
+        ObjectKind::View,
+        "tablespace",
+        "views store nothing: no tablespace",
+    ),
+    (
         ObjectKind::Matview,
         "columns.*.default",
         "a materialized view's columns take no default",

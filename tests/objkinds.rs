@@ -564,6 +564,16 @@ fn table_details() {
         key,
         Expect::Changed(&["clustered_on"]),
     );
+    f.alter(
+        "ALTER TABLE ef_core.detail SET (toast.autovacuum_enabled = true)",
+        key,
+        Expect::Changed(&["options"]),
+    );
+    f.alter(
+        "ALTER TABLE ef_core.pair_table NOT OF",
+        "table:ef_core.pair_table",
+        Expect::Changed(&["of_type"]),
+    );
     let remote = "table:ef_core.remote_detail";
     f.alter(
         "ALTER FOREIGN TABLE ef_core.remote_detail OPTIONS (SET table_name 'detail_v2')",
@@ -774,5 +784,40 @@ fn sub_object_comments() {
         "COMMENT ON CONSTRAINT code_short ON DOMAIN ef_core.code IS 'added'",
         "type:ef_core.code",
         Expect::Changed(&["constraint_comments"]),
+    );
+}
+
+/// Tablespaces and access methods of what is not a table (issue 13): an index, a
+/// constraint's index, a materialized view.
+#[test]
+fn index_and_matview_storage() {
+    let mut f = Fixture::new("objkinds_index_and_matview_storage");
+    let version = f.snapshot.meta.server_version_num;
+    f.alter(
+        "ALTER INDEX ef_core.detail_tag_idx SET TABLESPACE pg_default",
+        "index:ef_core.detail_tag_idx",
+        Expect::Changed(&["tablespace"]),
+    );
+    f.alter(
+        "ALTER INDEX ef_core.detail_pkey SET TABLESPACE pg_default",
+        "constraint:ef_core.detail.detail_pkey",
+        Expect::Changed(&["tablespace"]),
+    );
+    f.alter(
+        "ALTER MATERIALIZED VIEW ef_app.detail_scores SET TABLESPACE pg_default",
+        "matview:ef_app.detail_scores",
+        Expect::Changed(&["tablespace"]),
+    );
+    // SET ACCESS METHOD is 15+; before, the same matview made again with the other one.
+    f.alter(
+        if version >= 150000 {
+            "ALTER MATERIALIZED VIEW ef_app.detail_scores SET ACCESS METHOD heap"
+        } else {
+            "DROP MATERIALIZED VIEW ef_app.detail_scores; \
+             CREATE MATERIALIZED VIEW ef_app.detail_scores USING heap AS \
+                 SELECT id, score FROM ef_core.detail WITH NO DATA"
+        },
+        "matview:ef_app.detail_scores",
+        Expect::Changed(&["access_method"]),
     );
 }

@@ -126,6 +126,7 @@ pub fn foreign_key(child: &str, column: &str, parent: &str, on_delete: &str) -> 
                 match_type: "simple".into(),
             }),
             trigger_states: vec![],
+            tablespace: None,
         }),
     }
 }

@@ -31,6 +31,7 @@ struct Row {
     is_unique: bool,
     predicate: Option<String>,
     valid: bool,
+    tablespace: Option<String>,
     comment: Option<String>,
 }
 
@@ -59,6 +60,7 @@ pub async fn read_indexes(
            CASE WHEN i.indexprs IS NOT NULL OR i.indpred IS NOT NULL \
                 THEN pg_get_indexdef(i.indexrelid) END AS definition, i.indisunique AS is_unique, \
            pg_get_expr(i.indpred, i.indrelid) AS predicate, i.indisvalid AS valid, \
+           (SELECT sp.spcname::text FROM pg_tablespace sp WHERE sp.oid = ic.reltablespace) AS tablespace, \
            {comment} AS comment \
          FROM pg_index i \
          JOIN pg_class ic ON ic.oid = i.indexrelid \
@@ -134,6 +136,7 @@ pub async fn read_indexes(
                 unique: r.is_unique,
                 predicate: r.predicate,
                 valid: r.valid,
+                tablespace: r.tablespace,
                 schema: r.schema,
                 name: r.name,
             }),

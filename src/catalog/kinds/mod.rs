@@ -277,6 +277,17 @@ pub(super) fn comment_of(catalog: &str, oid_expr: &str) -> String {
     )
 }
 
+/// SQL: the storage parameters of relation `{alias}` (`pg_class`) as a text array, its TOAST
+/// table's among them as pg_dump writes them in `WITH (…)`: `toast.autovacuum_enabled=false`.
+/// `NULL` when there are none.
+pub(super) fn reloptions_sql(alias: &str) -> String {
+    format!(
+        "NULLIF(coalesce({alias}.reloptions::text[], '{{}}') || \
+           coalesce((SELECT array_agg('toast.' || o) FROM pg_class tc, unnest(tc.reloptions) o \
+                     WHERE tc.oid = {alias}.reltoastrelid), '{{}}'), '{{}}')"
+    )
+}
+
 /// SQL: the input argument types of routine `{alias}` as a text array, in order.
 pub(super) fn arg_types_of(alias: &str) -> String {
     format!(

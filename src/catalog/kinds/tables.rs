@@ -34,6 +34,7 @@ struct Row {
     rls_enabled: bool,
     rls_forced: bool,
     options: Option<Vec<String>>,
+    of_type: Option<String>,
     access_method: Option<String>,
     tablespace: Option<String>,
     replica_identity: String,
@@ -116,7 +117,8 @@ pub async fn read_tables(
                  JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
                  WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS parents, \
            c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced, \
-           c.reloptions::text[] AS options, \
+           {options} AS options, \
+           CASE WHEN c.reloftype <> 0 THEN format_type(c.reloftype, NULL) END AS of_type, \
            CASE WHEN am.amname <> 'heap' THEN am.amname::text END AS access_method, \
            (SELECT sp.spcname::text FROM pg_tablespace sp WHERE sp.oid = c.reltablespace) AS tablespace, \
            CASE WHEN c.relkind IN ('r', 'p') THEN c.relreplident::text ELSE 'd' END AS replica_identity, \
@@ -137,6 +139,7 @@ pub async fn read_tables(
         acl = super::acl_sql("c.relacl", "r", "c.relowner"),
         comment = comment_of("pg_class", "c.oid"),
         ext = ext_member("pg_class", "c.oid"),
+        options = super::reloptions_sql("c"),
     );
     let rows: Vec<Row> = fetch_by_oids(conn, "reading tables", &sql, rels).await?;
 
@@ -323,6 +326,7 @@ pub async fn read_tables(
                 rls_enabled: r.rls_enabled,
                 rls_forced: r.rls_forced,
                 options,
+                of_type: r.of_type,
                 access_method: r.access_method,
                 tablespace: r.tablespace,
                 replica_identity,

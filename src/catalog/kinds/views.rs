@@ -29,6 +29,8 @@ struct Row {
     /// JSON `[[name, comment, default, acl], …]` of the columns with any of them; `NULL`
     /// when none has.
     columns: Option<String>,
+    access_method: Option<String>,
+    tablespace: Option<String>,
 }
 
 type ColumnRow = (String, Option<String>, Option<String>, Option<Vec<String>>);
@@ -63,7 +65,7 @@ pub async fn read_views(
 ) -> Result<Vec<CatalogObject>, CatalogError> {
     let sql = format!(
         "SELECT n.nspname::text AS schema, c.relname::text AS name, c.relkind::text AS relkind, \
-           pg_get_viewdef(c.oid) AS definition, c.reloptions::text[] AS options, \
+           pg_get_viewdef(c.oid) AS definition, {options} AS options, \
            pg_get_userbyid(c.relowner)::text AS owner, {acl} AS acl, {comment} AS comment, \
            (SELECT json_agg(json_build_array(a.attname, ds.description, \
                     pg_get_expr(ad.adbin, 0), NULLIF(a.attacl::text[], '{{}}')) ORDER BY a.attnum)::text \
@@ -73,11 +75,14 @@ pub async fn read_views(
               LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
               WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
                 AND (ds.description IS NOT NULL OR ad.adbin IS NOT NULL \
-                     OR NULLIF(a.attacl::text[], '{{}}') IS NOT NULL)) AS columns \
+                     OR NULLIF(a.attacl::text[], '{{}}') IS NOT NULL)) AS columns, \
+           (SELECT am.amname::text FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap') AS access_method, \
+           (SELECT sp.spcname::text FROM pg_tablespace sp WHERE sp.oid = c.reltablespace) AS tablespace \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('v', 'm') AND n.oid = ANY($1) AND NOT {ext}",
         acl = super::acl_sql("c.relacl", "r", "c.relowner"),
         comment = comment_of("pg_class", "c.oid"),
+        options = super::reloptions_sql("c"),
         ext = ext_member("pg_class", "c.oid"),
     );
     let rows: Vec<Row> = fetch_by_oids(conn, "reading view definitions", &sql, nsp).await?;
@@ -99,6 +104,8 @@ pub async fn read_views(
                 definition: caps.view_definition(r.definition),
                 options,
                 columns,
+                access_method: r.access_method,
+                tablespace: r.tablespace,
             };
             Ok(CatalogObject {
                 key: ObjectKey::qualified(kind, &r.schema, &r.name),

@@ -37,9 +37,12 @@ pub struct TableDef {
     pub parents: Vec<String>,
     pub rls_enabled: bool,
     pub rls_forced: bool,
-    /// Storage parameters (`fillfactor=70`), sorted.
+    /// Storage parameters (`fillfactor=70`, the TOAST table's as `toast.NAME=VALUE`), sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
+    /// A typed table's type (`CREATE TABLE … OF type`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub of_type: Option<String>,
     /// The table access method (`USING heap2`) when it is not `heap`, the built-in default
     /// pg_dump leaves implied; partitioned tables have one on 17+ only when it was set.
     #[serde(default, skip_serializing_if = "Option::is_none")]

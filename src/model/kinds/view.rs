@@ -34,6 +34,12 @@ pub struct ViewDef {
     /// grant), by name; the others are all in the definition.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub columns: BTreeMap<String, ViewColumn>,
+    /// A materialized view's access method when not `heap`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_method: Option<String>,
+    /// A materialized view's tablespace, when not the database's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tablespace: Option<String>,
 }
 
 /// What a view's column holds beyond the definition's output.

@@ -34,6 +34,8 @@ pub const CATALOGS_READ: &[&str] = &[
     "pg_enum",
     "pg_event_trigger",
     "pg_extension",
+    "pg_foreign_server",
+    "pg_foreign_table",
     "pg_index",
     "pg_inherits",
     "pg_language",

@@ -222,6 +222,18 @@ const NOT_APPLICABLE: &[(ObjectKind, &str, &str)] = &[
 /// property there (checked as "never populated" only on that version and later).
 const NOT_BEFORE: &[(ObjectKind, &str, u32, &str)] = &[
     (
+        ObjectKind::Type,
+        "not_null_name",
+        170000,
+        "a domain's NOT NULL is named on 17+",
+    ),
+    (
+        ObjectKind::Type,
+        "not_null_comment",
+        170000,
+        "a domain's NOT NULL takes a comment on 17+",
+    ),
+    (
         ObjectKind::Table,
         "columns.*.compression",
         140000,

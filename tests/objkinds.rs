@@ -819,3 +819,34 @@ fn index_and_matview_storage() {
         Expect::Changed(&["access_method"]),
     );
 }
+
+/// A domain's NOT NULL (issue 13): a named constraint on 17+ (renamed, commented); before,
+/// a flag only.
+#[test]
+fn domain_not_null() {
+    let mut f = Fixture::new("objkinds_domain_not_null");
+    let key = "type:ef_core.code";
+    if f.snapshot.meta.server_version_num >= 170000 {
+        f.alter(
+            "ALTER DOMAIN ef_core.code RENAME CONSTRAINT code_present TO code_given",
+            key,
+            Expect::Changed(&["not_null_name"]),
+        );
+        f.alter(
+            "COMMENT ON CONSTRAINT code_given ON DOMAIN ef_core.code IS 'changed'",
+            key,
+            Expect::Changed(&["not_null_comment"]),
+        );
+        // Renamed to the default name: pg_dump leaves it out, so does the snapshot.
+        f.alter(
+            "ALTER DOMAIN ef_core.code RENAME CONSTRAINT code_given TO code_not_null",
+            key,
+            Expect::Changed(&["not_null_name"]),
+        );
+    }
+    f.alter(
+        "ALTER DOMAIN ef_core.code DROP NOT NULL",
+        key,
+        Expect::Changed(&["not_null"]),
+    );
+}

@@ -277,6 +277,37 @@ pub(super) fn comment_of(catalog: &str, oid_expr: &str) -> String {
     )
 }
 
+/// PostgreSQL's `makeObjectName(name1, name2, label)`, the name it gives what is created
+/// without one (a not-null constraint: `TABLE_COLUMN_not_null`, `DOMAIN_not_null`): the
+/// parts joined by `_` within NAMEDATALEN - 1 bytes, shortening the longer name first, each
+/// cut at a character boundary.
+pub(super) fn make_object_name(name1: &str, name2: Option<&str>, label: &str) -> String {
+    const MAX_NAME_BYTES: usize = 63;
+    let name2 = name2.unwrap_or_default();
+    let overhead = label.len() + 1 + usize::from(!name2.is_empty());
+    let avail = MAX_NAME_BYTES.saturating_sub(overhead);
+    let (mut n1, mut n2) = (name1.len(), name2.len());
+    while n1 + n2 > avail {
+        if n1 > n2 {
+            n1 -= 1;
+        } else {
+            n2 -= 1;
+        }
+    }
+    let clip = |s: &str, mut n: usize| {
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        n
+    };
+    let (n1, n2) = (clip(name1, n1), clip(name2, n2));
+    if name2.is_empty() {
+        format!("{}_{label}", &name1[..n1])
+    } else {
+        format!("{}_{}_{label}", &name1[..n1], &name2[..n2])
+    }
+}
+
 /// SQL: the storage parameters of relation `{alias}` (`pg_class`) as a text array, its TOAST
 /// table's among them as pg_dump writes them in `WITH (…)`: `toast.autovacuum_enabled=false`.
 /// `NULL` when there are none.

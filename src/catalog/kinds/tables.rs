@@ -5,7 +5,7 @@
 //! partition bounds are deparsed with relid 0, which locks nothing.
 
 use super::deparse::{Attr, AttrMap};
-use super::{comment_of, ext_member, fetch_by_oids, sorted};
+use super::{comment_of, ext_member, fetch_by_oids, make_object_name, sorted};
 use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::{qualify, CatalogObject, Column, ObjectDef, ObjectKey, ObjectKind, TableDef};
 use sqlx::postgres::types::Oid;
@@ -355,32 +355,7 @@ fn sorted_vec(v: Option<Vec<String>>) -> Vec<String> {
 /// server truncates long names as `makeObjectName` does; either is the default.
 fn is_default_not_null_name(name: &str, table: &str, column: &str) -> bool {
     name == format!("{table}_{column}_not_null")
-        || name == make_object_name(table, column, "not_null")
-}
-
-/// PostgreSQL's `makeObjectName(name1, name2, label)`: `name1_name2_label` within
-/// NAMEDATALEN - 1 bytes, shortening the longer of the two names first, each cut at a
-/// character boundary.
-fn make_object_name(name1: &str, name2: &str, label: &str) -> String {
-    const MAX_NAME_BYTES: usize = 63;
-    let overhead = label.len() + 2;
-    let avail = MAX_NAME_BYTES.saturating_sub(overhead);
-    let (mut n1, mut n2) = (name1.len(), name2.len());
-    while n1 + n2 > avail {
-        if n1 > n2 {
-            n1 -= 1;
-        } else {
-            n2 -= 1;
-        }
-    }
-    let clip = |s: &str, mut n: usize| {
-        while !s.is_char_boundary(n) {
-            n -= 1;
-        }
-        n
-    };
-    let (n1, n2) = (clip(name1, n1), clip(name2, n2));
-    format!("{}_{}_{label}", &name1[..n1], &name2[..n2])
+        || name == make_object_name(table, Some(column), "not_null")
 }
 
 /// The columns of `pg_attribute a` (joined to its type as `t`) a column's `Attr` needs.
@@ -444,7 +419,7 @@ mod tests {
         let table = "longname".repeat(7);
         let column = "colcolcolcolcolcolcolcolcol";
         assert_eq!(
-            make_object_name(&table, column, "not_null"),
+            make_object_name(&table, Some(column), "not_null"),
             "longnamelongnamelongnamelon_colcolcolcolcolcolcolcolco_not_null"
         );
         assert!(is_default_not_null_name(
@@ -453,7 +428,7 @@ mod tests {
             column
         ));
         // A multibyte character is not split.
-        let name = make_object_name(&"é".repeat(40), "c", "not_null");
+        let name = make_object_name(&"é".repeat(40), Some("c"), "not_null");
         assert!(name.len() <= 63 && name.ends_with("_c_not_null"), "{name}");
     }
 }

@@ -3,7 +3,7 @@
 //! table row types and the multiranges that ranges create are implied and left out. Shell
 //! types (`CREATE TYPE name`, not yet defined) are `shell`.
 
-use super::{comment_of, ext_member, fetch_by_oids, sorted};
+use super::{comment_of, ext_member, fetch_by_oids, make_object_name, sorted};
 use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::{CatalogObject, ObjectDef, ObjectKey, ObjectKind, TypeAttribute, TypeDef};
 use sqlx::postgres::types::Oid;
@@ -24,6 +24,8 @@ struct Row {
     attributes: Vec<String>,
     base_type: Option<String>,
     not_null: bool,
+    not_null_name: Option<String>,
+    not_null_comment: Option<String>,
     default_expr: Option<String>,
     collation: Option<String>,
     constraints: Vec<String>,
@@ -35,7 +37,7 @@ struct Row {
 
 pub async fn read_types(
     conn: &mut sqlx::PgConnection,
-    _caps: &ServerCaps,
+    caps: &ServerCaps,
     nsp: &[Oid],
 ) -> Result<Vec<CatalogObject>, CatalogError> {
     // Composite attributes and domain constraints travel as `name \x1f type \x1f collation
@@ -55,7 +57,7 @@ pub async fn read_types(
                  ORDER BY a.attnum) AS attributes, \
            CASE t.typtype WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod) \
                           WHEN 'r' THEN (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid) END AS base_type, \
-           t.typnotnull AS not_null, t.typdefault AS default_expr, \
+           t.typnotnull AS not_null, {not_null}, t.typdefault AS default_expr, \
            CASE WHEN t.typtype = 'd' AND t.typcollation <> 0 AND t.typcollation <> bt.typcollation THEN \
              (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co \
               JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = t.typcollation) END AS collation, \
@@ -69,6 +71,7 @@ pub async fn read_types(
          FROM pg_type t \
          JOIN pg_namespace n ON n.oid = t.typnamespace \
          LEFT JOIN pg_type bt ON bt.oid = t.typbasetype \
+         {not_null_join} \
          WHERE n.oid = ANY($1) AND (t.typtype IN ('e', 'c', 'd', 'r', 'b') OR (t.typtype = 'p' AND NOT t.typisdefined)) \
            AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c') \
            AND NOT (t.typelem <> 0 AND EXISTS (SELECT 1 FROM pg_type el WHERE el.oid = t.typelem AND el.typarray = t.oid)) \
@@ -76,6 +79,19 @@ pub async fn read_types(
         acl = super::acl_sql("t.typacl", "T", "t.typowner"),
         comment = comment_of("pg_type", "t.oid"),
         ext = ext_member("pg_type", "t.oid"),
+        not_null = if caps.version_num >= 170000 {
+            format!(
+                "nn.conname::text AS not_null_name, {} AS not_null_comment",
+                comment_of("pg_constraint", "nn.oid")
+            )
+        } else {
+            "NULL::text AS not_null_name, NULL::text AS not_null_comment".to_string()
+        },
+        not_null_join = if caps.version_num >= 170000 {
+            "LEFT JOIN pg_constraint nn ON nn.contypid = t.oid AND nn.contype = 'n'"
+        } else {
+            ""
+        },
     );
     let rows: Vec<Row> = fetch_by_oids(conn, "reading types", &sql, nsp).await?;
     Ok(rows
@@ -130,6 +146,10 @@ pub async fn read_types(
                     attributes,
                     base_type: r.base_type,
                     not_null: r.not_null,
+                    not_null_name: r
+                        .not_null_name
+                        .filter(|n| *n != make_object_name(&r.name, None, "not_null")),
+                    not_null_comment: r.not_null_comment,
                     default: r.default_expr,
                     collation: r.collation,
                     constraints,

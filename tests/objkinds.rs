@@ -590,8 +590,9 @@ fn table_details() {
     );
 }
 
-/// Column details pg_dump prints with ALTER TABLE … ALTER COLUMN (issue 13): statistics
-/// target, storage, compression (14+), options, a foreign table column's options.
+/// Column details pg_dump prints (issue 13): statistics target, storage, compression (14+),
+/// options (ALTER TABLE … ALTER COLUMN), an inherited column declared on the child too, a
+/// foreign table column's options.
 #[test]
 fn column_details() {
     let mut f = Fixture::new("objkinds_column_details");
@@ -644,6 +645,13 @@ fn column_details() {
         "ALTER TABLE ef_core.detail ALTER score RESET (n_distinct)",
         key,
         Expect::Changed(&["columns.score.options"]),
+    );
+    // Declared on the child too: the column stays when the parent's goes.
+    f.alter(
+        "ALTER TABLE ef_core.vip_account NO INHERIT ef_core.account; \
+         ALTER TABLE ef_core.vip_account INHERIT ef_core.account",
+        "table:ef_core.vip_account",
+        Expect::Changed(&["columns.name.inherited_only"]),
     );
     f.alter(
         "ALTER FOREIGN TABLE ef_core.remote_detail ALTER id OPTIONS (SET column_name 'rid')",
@@ -800,6 +808,11 @@ fn index_and_matview_storage() {
         "ALTER INDEX ef_core.detail_pkey SET TABLESPACE pg_default",
         "constraint:ef_core.detail.detail_pkey",
         Expect::Changed(&["tablespace"]),
+    );
+    f.alter(
+        "ALTER INDEX ef_core.detail_lower_tag ALTER COLUMN 1 SET STATISTICS 40",
+        "index:ef_core.detail_lower_tag",
+        Expect::Changed(&["column_statistics"]),
     );
     f.alter(
         "ALTER MATERIALIZED VIEW ef_app.detail_scores SET TABLESPACE pg_default",

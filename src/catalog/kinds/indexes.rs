@@ -32,6 +32,7 @@ struct Row {
     predicate: Option<String>,
     valid: bool,
     tablespace: Option<String>,
+    column_statistics: Vec<String>,
     comment: Option<String>,
 }
 
@@ -61,6 +62,9 @@ pub async fn read_indexes(
                 THEN pg_get_indexdef(i.indexrelid) END AS definition, i.indisunique AS is_unique, \
            pg_get_expr(i.indpred, i.indrelid) AS predicate, i.indisvalid AS valid, \
            (SELECT sp.spcname::text FROM pg_tablespace sp WHERE sp.oid = ic.reltablespace) AS tablespace, \
+           ARRAY(SELECT format('%s=%s', ia.attnum, ia.attstattarget) FROM pg_attribute ia \
+                 WHERE ia.attrelid = i.indexrelid AND ia.attstattarget >= 0 ORDER BY ia.attnum) \
+             AS column_statistics, \
            {comment} AS comment \
          FROM pg_index i \
          JOIN pg_class ic ON ic.oid = i.indexrelid \
@@ -137,6 +141,7 @@ pub async fn read_indexes(
                 predicate: r.predicate,
                 valid: r.valid,
                 tablespace: r.tablespace,
+                column_statistics: r.column_statistics,
                 schema: r.schema,
                 name: r.name,
             }),

@@ -65,6 +65,7 @@ struct ColumnRow {
     compression: Option<String>,
     options: Option<Vec<String>>,
     fdw_options: Option<Vec<String>>,
+    inherited_only: bool,
     relname: String,
     /// PostgreSQL 18's not-null constraint of the column, if any.
     nn_name: Option<String>,
@@ -159,6 +160,7 @@ pub async fn read_tables(
            CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage, \
            {compression} AS compression, \
            a.attoptions::text[] AS options, a.attfdwoptions::text[] AS fdw_options, \
+           (a.attinhcount > 0 AND NOT a.attislocal AND NOT rc.relispartition) AS inherited_only, \
            rc.relname::text AS relname, {not_null} \
          FROM pg_attribute a \
          JOIN pg_type t ON t.oid = a.atttypid \
@@ -263,6 +265,7 @@ pub async fn read_tables(
                 }),
                 options: sorted_vec(c.options),
                 fdw_options: sorted_vec(c.fdw_options),
+                inherited_only: c.inherited_only,
                 not_null_name,
                 not_null_not_valid: c.nn_not_valid,
                 not_null_no_inherit: c.nn_no_inherit,

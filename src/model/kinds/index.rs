@@ -36,4 +36,8 @@ pub struct IndexDef {
     /// for it; `pg_get_indexdef` does not print it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tablespace: Option<String>,
+    /// `ALTER INDEX … ALTER COLUMN N SET STATISTICS T` of expression columns, as `N=T` in
+    /// column order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub column_statistics: Vec<String>,
 }

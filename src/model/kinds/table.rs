@@ -107,6 +107,12 @@ pub struct Column {
     /// Attribute options (`n_distinct=5`), sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
+    /// The column comes from an inheritance parent and was not declared on this table too:
+    /// pg_dump leaves it out of the child's CREATE TABLE, and it goes when the parent's is
+    /// dropped. Not for partitions, whose columns are all the parent's however they were
+    /// made (pg_dump makes them standalone and attaches them).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inherited_only: bool,
     /// A foreign table column's options (`column_name=remote_id`), sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fdw_options: Vec<String>,

@@ -863,3 +863,16 @@ fn domain_not_null() {
         Expect::Changed(&["not_null"]),
     );
 }
+
+/// A CHECK constraint inherited from a parent and not declared on the child (issue 13):
+/// made local by leaving the parent and joining it again.
+#[test]
+fn inherited_constraints() {
+    let mut f = Fixture::new("objkinds_inherited_constraints");
+    f.alter(
+        "ALTER TABLE ef_core.vip_account NO INHERIT ef_core.account; \
+         ALTER TABLE ef_core.vip_account INHERIT ef_core.account",
+        "constraint:ef_core.vip_account.account_credit_check",
+        Expect::Changed(&["inherited_only"]),
+    );
+}

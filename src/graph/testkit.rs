@@ -127,6 +127,7 @@ pub fn foreign_key(child: &str, column: &str, parent: &str, on_delete: &str) -> 
             }),
             trigger_states: vec![],
             tablespace: None,
+            inherited_only: false,
         }),
     }
 }

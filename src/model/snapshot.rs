@@ -27,7 +27,7 @@ pub const SNAPSHOT_FORMAT: &str = "driftgate.snapshot/v1";
 /// options, FDW options, inherited only, PostgreSQL 18's not-null constraint name, NOT VALID,
 /// NO INHERIT and comment), TOAST storage parameters, typed tables; tablespaces of indexes,
 /// constraint indexes and matviews, a matview's access method, index column statistics
-/// targets; view columns' comments, defaults and grants, composite type attributes' and
+/// targets, CHECK constraints inherited only; view columns' comments, defaults and grants, composite type attributes' and
 /// domain constraints' comments, a domain's NOT NULL name and comment (17+).
 pub const CAPTURE_FORMAT: u32 = 3;
 

@@ -40,6 +40,7 @@ struct Row {
     /// normal state; `NULL` when there are none.
     trigger_states: Option<String>,
     tablespace: Option<String>,
+    inherited_only: bool,
 }
 
 /// `table state` for each enforcement trigger not in its normal state, distinct, sorted.
@@ -114,7 +115,8 @@ pub async fn read_constraints(
                  WHERE t.tgconstraint = con.oid AND t.tgisinternal AND t.tgenabled <> 'O') \
              AS trigger_states, \
            (SELECT sp.spcname::text FROM pg_class ic JOIN pg_tablespace sp ON sp.oid = ic.reltablespace \
-             WHERE ic.oid = con.conindid AND con.contype IN ('p', 'u', 'x')) AS tablespace \
+             WHERE ic.oid = con.conindid AND con.contype IN ('p', 'u', 'x')) AS tablespace, \
+           (con.coninhcount > 0 AND NOT con.conislocal AND NOT c.relispartition) AS inherited_only \
          FROM pg_constraint con \
          JOIN pg_class c ON c.oid = con.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -220,6 +222,7 @@ pub async fn read_constraints(
                     foreign_key,
                     trigger_states,
                     tablespace: r.tablespace,
+                    inherited_only: r.inherited_only,
                     schema: r.schema,
                     name: r.name,
                 }),

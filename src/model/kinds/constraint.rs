@@ -47,6 +47,11 @@ pub struct ConstraintDef {
     /// print it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tablespace: Option<String>,
+    /// A CHECK constraint that comes from an inheritance parent and was not declared on this
+    /// table too: pg_dump leaves it out of the child, and it goes with the parent's. Not for
+    /// partitions (see the same field of a table's column).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inherited_only: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -242,4 +242,36 @@ mod tests {
             Some("host=p1 user=rep password=(removed)")
         );
     }
+
+    #[test]
+    fn foreign_table_and_column_options_lose_their_secrets() {
+        use crate::model::{Column, ObjectKey, ObjectKind, TableDef};
+        let column = Column {
+            fdw_options: vec!["api_token=abc".into(), "column_name=id".into()],
+            ..Default::default()
+        };
+        let mut o = CatalogObject {
+            key: ObjectKey::new(ObjectKind::Table, "public.remote"),
+            owner: None,
+            acl: None,
+            comment: None,
+            def: ObjectDef::Table(TableDef {
+                schema: "public".into(),
+                name: "remote".into(),
+                relkind: "foreign_table".into(),
+                columns: [("id".to_string(), column)].into_iter().collect(),
+                foreign_options: vec!["password=hunter2".into(), "table_name=t".into()],
+                ..Default::default()
+            }),
+        };
+        SecretPatterns::default().redact_object(&mut o);
+        let ObjectDef::Table(t) = &o.def else {
+            unreachable!("built as a table")
+        };
+        assert_eq!(t.foreign_options, ["password=(removed)", "table_name=t"]);
+        assert_eq!(
+            t.columns["id"].fdw_options,
+            ["api_token=(removed)", "column_name=id"]
+        );
+    }
 }

@@ -175,6 +175,22 @@ const NOT_APPLICABLE: &[(ObjectKind, &str, &str)] = &[
         "views store nothing: no tablespace",
     ),
     (
+        ObjectKind::View,
+        "columns.*.statistics",
+        "views have no statistics",
+    ),
+    (ObjectKind::View, "columns.*.storage", "views store nothing"),
+    (
+        ObjectKind::View,
+        "columns.*.compression",
+        "views store nothing",
+    ),
+    (
+        ObjectKind::View,
+        "columns.*.options[]",
+        "views take no attribute options",
+    ),
+    (
         ObjectKind::Matview,
         "columns.*.default",
         "a materialized view's columns take no default",
@@ -221,6 +237,12 @@ const NOT_APPLICABLE: &[(ObjectKind, &str, &str)] = &[
 /// Leaves a server older than the version given cannot have: the catalog has no such
 /// property there (checked as "never populated" only on that version and later).
 const NOT_BEFORE: &[(ObjectKind, &str, u32, &str)] = &[
+    (
+        ObjectKind::Matview,
+        "columns.*.compression",
+        140000,
+        "SET COMPRESSION is 14+",
+    ),
     (
         ObjectKind::Type,
         "not_null_name",

@@ -793,8 +793,9 @@ fn sub_object_comments() {
     );
 }
 
-/// Tablespaces and access methods of what is not a table (issue 13): an index, a
-/// constraint's index, a materialized view.
+/// Tablespaces and access methods of what is not a table (issue 13): an index (and its
+/// expression column's statistics target), a constraint's index, a materialized view (and
+/// its columns' details).
 #[test]
 fn index_and_matview_storage() {
     let mut f = Fixture::new("objkinds_index_and_matview_storage");
@@ -819,6 +820,30 @@ fn index_and_matview_storage() {
         "matview:ef_app.detail_scores",
         Expect::Changed(&["tablespace"]),
     );
+    let matview = "matview:ef_app.detail_scores";
+    f.alter(
+        "ALTER MATERIALIZED VIEW ef_app.detail_scores ALTER COLUMN score SET STATISTICS 12",
+        matview,
+        Expect::Changed(&["columns.score.statistics"]),
+    );
+    f.alter(
+        "ALTER MATERIALIZED VIEW ef_app.detail_scores ALTER COLUMN body SET STORAGE external",
+        matview,
+        Expect::Changed(&["columns.body.storage"]),
+    );
+    f.alter(
+        "ALTER MATERIALIZED VIEW ef_app.detail_scores ALTER COLUMN id RESET (n_distinct)",
+        matview,
+        // Its only detail: the column's entry goes.
+        Expect::Changed(&["columns.id"]),
+    );
+    if version >= 140000 {
+        f.alter(
+            "ALTER MATERIALIZED VIEW ef_app.detail_scores ALTER COLUMN body SET COMPRESSION default",
+            matview,
+            Expect::Changed(&["columns.body.compression"]),
+        );
+    }
     // SET ACCESS METHOD is 15+; before, the same matview made again with the other one.
     f.alter(
         if version >= 150000 {
@@ -826,7 +851,7 @@ fn index_and_matview_storage() {
         } else {
             "DROP MATERIALIZED VIEW ef_app.detail_scores; \
              CREATE MATERIALIZED VIEW ef_app.detail_scores USING heap AS \
-                 SELECT id, score FROM ef_core.detail WITH NO DATA"
+                 SELECT id, score, body FROM ef_core.detail WITH NO DATA"
         },
         "matview:ef_app.detail_scores",
         Expect::Changed(&["access_method"]),

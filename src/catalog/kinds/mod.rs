@@ -308,6 +308,40 @@ pub(super) fn make_object_name(name1: &str, name2: Option<&str>, label: &str) ->
     }
 }
 
+/// The name of a column's `attstorage` code, as `SET STORAGE` takes it. A code this
+/// driftgate does not know is kept as it is, never dropped: it still compares.
+pub(super) fn storage_name(code: &str) -> String {
+    match code {
+        "p" => "plain",
+        "e" => "external",
+        "m" => "main",
+        "x" => "extended",
+        other => other,
+    }
+    .to_string()
+}
+
+/// The name of a column's `attcompression` code, as `SET COMPRESSION` takes it (unknown
+/// codes kept as they are).
+pub(super) fn compression_name(code: &str) -> String {
+    match code {
+        "p" => "pglz",
+        "l" => "lz4",
+        other => other,
+    }
+    .to_string()
+}
+
+/// SQL: the `SET COMPRESSION` code of column `a` (`pg_attribute`), `NULL` when unset or
+/// before PostgreSQL 14, which added it.
+pub(super) fn column_compression_sql(caps: &ServerCaps) -> &'static str {
+    if caps.version_num >= 140000 {
+        "NULLIF(a.attcompression::text, '')"
+    } else {
+        "NULL::text"
+    }
+}
+
 /// SQL: the storage parameters of relation `{alias}` (`pg_class`) as a text array, its TOAST
 /// table's among them as pg_dump writes them in `WITH (…)`: `toast.autovacuum_enabled=false`.
 /// `NULL` when there are none.

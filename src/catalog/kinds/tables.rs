@@ -5,7 +5,10 @@
 //! partition bounds are deparsed with relid 0, which locks nothing.
 
 use super::deparse::{Attr, AttrMap};
-use super::{comment_of, ext_member, fetch_by_oids, make_object_name, sorted};
+use super::{
+    column_compression_sql, comment_of, compression_name, ext_member, fetch_by_oids,
+    make_object_name, sorted, storage_name,
+};
 use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::{qualify, CatalogObject, Column, ObjectDef, ObjectKey, ObjectKind, TableDef};
 use sqlx::postgres::types::Oid;
@@ -174,11 +177,7 @@ pub async fn read_tables(
          WHERE a.attnum > 0 AND NOT a.attisdropped \
            AND a.attrelid = ANY($1) \
          ORDER BY a.attrelid, a.attnum",
-        compression = if caps.version_num >= 140000 {
-            "NULLIF(a.attcompression::text, '')"
-        } else {
-            "NULL::text"
-        },
+        compression = column_compression_sql(caps),
         not_null = if caps.version_num >= 180000 {
             format!(
                 "nn.conname::text AS nn_name, \
@@ -243,26 +242,8 @@ pub async fn read_tables(
                 comment: c.comment,
                 acl: sorted(c.acl),
                 statistics: c.statistics,
-                storage: c.storage.map(|s| {
-                    match s.as_str() {
-                        "p" => "plain",
-                        "e" => "external",
-                        "m" => "main",
-                        "x" => "extended",
-                        // A code this driftgate does not know is kept as it is, never
-                        // dropped: it still compares.
-                        other => other,
-                    }
-                    .to_string()
-                }),
-                compression: c.compression.map(|s| {
-                    match s.as_str() {
-                        "p" => "pglz",
-                        "l" => "lz4",
-                        other => other,
-                    }
-                    .to_string()
-                }),
+                storage: c.storage.as_deref().map(storage_name),
+                compression: c.compression.as_deref().map(compression_name),
                 options: sorted_vec(c.options),
                 fdw_options: sorted_vec(c.fdw_options),
                 inherited_only: c.inherited_only,

@@ -53,4 +53,14 @@ pub struct ViewColumn {
     /// Column privileges (`GRANT SELECT (c) ON v`), sorted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acl: Option<Vec<String>>,
+    /// A materialized view column's statistics target, storage, compression and options,
+    /// as a table column's (`ALTER MATERIALIZED VIEW … ALTER COLUMN`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
 }

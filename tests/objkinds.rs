@@ -1,5 +1,6 @@
 //! One ALTER per field family of each schema-object kind beyond tables and routines (rules,
-//! operators, casts, …): a real server, `tests/fixtures/every_field.sql` and
+//! operators, casts, …), and of the table, column, index, view and type details pg_dump
+//! prints with ALTER statements (issue 13): a real server, `tests/fixtures/every_field.sql` and
 //! `every_kind.sql` loaded, a snapshot before and after the statement, and the diff must
 //! report the object with the field the statement changed (or the object added or
 //! removed), and the default policy must BLOCK. `everyfield.rs` proves every stored field is

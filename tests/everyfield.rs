@@ -184,6 +184,37 @@ const NOT_APPLICABLE: &[(ObjectKind, &str, &str)] = &[
         "icu_rules",
         "the harness creates libc databases, and no ALTER sets ICU rules",
     ),
+    (
+        ObjectKind::View,
+        "access_method",
+        "views store nothing: no access method",
+    ),
+    (
+        ObjectKind::View,
+        "tablespace",
+        "views store nothing: no tablespace",
+    ),
+    (
+        ObjectKind::View,
+        "columns.*.statistics",
+        "views have no statistics",
+    ),
+    (ObjectKind::View, "columns.*.storage", "views store nothing"),
+    (
+        ObjectKind::View,
+        "columns.*.compression",
+        "views store nothing",
+    ),
+    (
+        ObjectKind::View,
+        "columns.*.options[]",
+        "views take no attribute options",
+    ),
+    (
+        ObjectKind::Matview,
+        "columns.*.default",
+        "a materialized view's columns take no default",
+    ),
     (ObjectKind::Procedure, "rows", "procedures return no set"),
     (
         ObjectKind::Procedure,
@@ -226,6 +257,54 @@ const NOT_APPLICABLE: &[(ObjectKind, &str, &str)] = &[
 /// Leaves a server older than the version given cannot have: the catalog has no such
 /// property there (checked as "never populated" only on that version and later).
 const NOT_BEFORE: &[(ObjectKind, &str, u32, &str)] = &[
+    (
+        ObjectKind::Matview,
+        "columns.*.compression",
+        140000,
+        "SET COMPRESSION is 14+",
+    ),
+    (
+        ObjectKind::Type,
+        "not_null_name",
+        170000,
+        "a domain's NOT NULL is named on 17+",
+    ),
+    (
+        ObjectKind::Type,
+        "not_null_comment",
+        170000,
+        "a domain's NOT NULL takes a comment on 17+",
+    ),
+    (
+        ObjectKind::Table,
+        "columns.*.compression",
+        140000,
+        "SET COMPRESSION is 14+",
+    ),
+    (
+        ObjectKind::Table,
+        "columns.*.not_null_name",
+        180000,
+        "not-null constraints are named on 18+",
+    ),
+    (
+        ObjectKind::Table,
+        "columns.*.not_null_not_valid",
+        180000,
+        "NOT VALID not-null constraints are 18+",
+    ),
+    (
+        ObjectKind::Table,
+        "columns.*.not_null_no_inherit",
+        180000,
+        "NO INHERIT not-null constraints are 18+",
+    ),
+    (
+        ObjectKind::Table,
+        "columns.*.not_null_comment",
+        180000,
+        "not-null constraints take comments on 18+",
+    ),
     (
         ObjectKind::Publication,
         "tables.*.columns[]",

@@ -36,6 +36,7 @@ pub const CATALOGS_READ: &[&str] = &[
     "pg_extension",
     "pg_foreign_data_wrapper",
     "pg_foreign_server",
+    "pg_foreign_table",
     "pg_index",
     "pg_inherits",
     "pg_init_privs",

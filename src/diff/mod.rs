@@ -453,6 +453,7 @@ pub(crate) mod tests {
                         collation: None,
                         comment: None,
                         acl: None,
+                        ..Default::default()
                     },
                 )
             })
@@ -474,6 +475,7 @@ pub(crate) mod tests {
                 rls_enabled: false,
                 rls_forced: false,
                 options: vec![],
+                ..Default::default()
             }),
         }
     }

@@ -83,6 +83,7 @@ pub fn table(schema: &str, name: &str) -> CatalogObject {
             rls_enabled: false,
             rls_forced: false,
             options: vec![],
+            ..Default::default()
         }),
     }
 }
@@ -125,6 +126,8 @@ pub fn foreign_key(child: &str, column: &str, parent: &str, on_delete: &str) -> 
                 match_type: "simple".into(),
             }),
             trigger_states: vec![],
+            tablespace: None,
+            inherited_only: false,
         }),
     }
 }

@@ -52,6 +52,15 @@ impl SecretPatterns {
     /// every capture passes each object through before storing it. A kind that carries
     /// secrets adds its arm here.
     pub fn redact_object(&self, object: &mut CatalogObject) {
+        // A foreign table's options and its columns' are FDW options like a server's
+        // (`postgres_fdw` takes none with secrets there, other wrappers may).
+        if let ObjectDef::Table(t) = &mut object.def {
+            t.foreign_options = self.redact_options(&t.foreign_options);
+            for c in t.columns.values_mut() {
+                c.fdw_options = self.redact_options(&c.fdw_options);
+            }
+            return;
+        }
         let (name, value, removed) = match &mut object.def {
             ObjectDef::Setting(s) => (&s.name, &mut s.value, &mut s.value_removed),
             ObjectDef::ServerSetting(s) => (&s.name, &mut s.value, &mut s.value_removed),
@@ -231,6 +240,38 @@ mod tests {
         assert_eq!(
             s.value.as_deref(),
             Some("host=p1 user=rep password=(removed)")
+        );
+    }
+
+    #[test]
+    fn foreign_table_and_column_options_lose_their_secrets() {
+        use crate::model::{Column, ObjectKey, ObjectKind, TableDef};
+        let column = Column {
+            fdw_options: vec!["api_token=abc".into(), "column_name=id".into()],
+            ..Default::default()
+        };
+        let mut o = CatalogObject {
+            key: ObjectKey::new(ObjectKind::Table, "public.remote"),
+            owner: None,
+            acl: None,
+            comment: None,
+            def: ObjectDef::Table(TableDef {
+                schema: "public".into(),
+                name: "remote".into(),
+                relkind: "foreign_table".into(),
+                columns: [("id".to_string(), column)].into_iter().collect(),
+                foreign_options: vec!["password=hunter2".into(), "table_name=t".into()],
+                ..Default::default()
+            }),
+        };
+        SecretPatterns::default().redact_object(&mut o);
+        let ObjectDef::Table(t) = &o.def else {
+            unreachable!("built as a table")
+        };
+        assert_eq!(t.foreign_options, ["password=(removed)", "table_name=t"]);
+        assert_eq!(
+            t.columns["id"].fdw_options,
+            ["api_token=(removed)", "column_name=id"]
         );
     }
 }

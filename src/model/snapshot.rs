@@ -23,7 +23,15 @@ pub const SNAPSHOT_FORMAT: &str = "driftgate.snapshot/v1";
 /// 2: an ACL equal to the owner's default read as none; a partition's copy of a parent
 /// trigger in a state of its own (`clone_of`); constraints' enforcement-trigger states.
 /// 3: privileges changed on built-in and extension objects (`builtin_acl`), on parameters
-/// (`parameter_acl`); a range type's casts to its multirange left out (part of the type).
+/// (`parameter_acl`); a range type's casts to its multirange left out (part of the type);
+/// table details (access method, tablespace, replica identity, CLUSTER ON, a foreign
+/// table's server and options, TOAST storage parameters, OF type); column details
+/// (statistics target, storage, compression, options, FDW options, inherited only,
+/// PostgreSQL 18's not-null constraint name, NOT VALID, NO INHERIT and comment); the
+/// tablespaces of indexes, constraint indexes and matviews, a matview's access method and
+/// column details, index column statistics targets, CHECK constraints inherited only; view
+/// columns' comments, defaults and grants, composite type attributes' and domain
+/// constraints' comments, a domain's NOT NULL name and comment (17+).
 pub const CAPTURE_FORMAT: u32 = 3;
 
 /// The format of a snapshot that does not record one.

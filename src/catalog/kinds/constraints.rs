@@ -39,6 +39,8 @@ struct Row {
     /// JSON `[[schema, table, state], …]` of the constraint's triggers not in their
     /// normal state; `NULL` when there are none.
     trigger_states: Option<String>,
+    tablespace: Option<String>,
+    inherited_only: bool,
 }
 
 /// `table state` for each enforcement trigger not in its normal state, distinct, sorted.
@@ -111,7 +113,10 @@ pub async fn read_constraints(
                  FROM pg_trigger t JOIN pg_class tc ON tc.oid = t.tgrelid \
                  JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
                  WHERE t.tgconstraint = con.oid AND t.tgisinternal AND t.tgenabled <> 'O') \
-             AS trigger_states \
+             AS trigger_states, \
+           (SELECT sp.spcname::text FROM pg_class ic JOIN pg_tablespace sp ON sp.oid = ic.reltablespace \
+             WHERE ic.oid = con.conindid AND con.contype IN ('p', 'u', 'x')) AS tablespace, \
+           (con.coninhcount > 0 AND NOT con.conislocal AND NOT c.relispartition) AS inherited_only \
          FROM pg_constraint con \
          JOIN pg_class c ON c.oid = con.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -216,6 +221,8 @@ pub async fn read_constraints(
                     columns: names(attrs, r.relid, &r.keys),
                     foreign_key,
                     trigger_states,
+                    tablespace: r.tablespace,
+                    inherited_only: r.inherited_only,
                     schema: r.schema,
                     name: r.name,
                 }),

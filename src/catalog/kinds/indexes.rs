@@ -31,6 +31,8 @@ struct Row {
     is_unique: bool,
     predicate: Option<String>,
     valid: bool,
+    tablespace: Option<String>,
+    column_statistics: Vec<String>,
     comment: Option<String>,
 }
 
@@ -59,6 +61,10 @@ pub async fn read_indexes(
            CASE WHEN i.indexprs IS NOT NULL OR i.indpred IS NOT NULL \
                 THEN pg_get_indexdef(i.indexrelid) END AS definition, i.indisunique AS is_unique, \
            pg_get_expr(i.indpred, i.indrelid) AS predicate, i.indisvalid AS valid, \
+           (SELECT sp.spcname::text FROM pg_tablespace sp WHERE sp.oid = ic.reltablespace) AS tablespace, \
+           ARRAY(SELECT format('%s=%s', ia.attnum, ia.attstattarget) FROM pg_attribute ia \
+                 WHERE ia.attrelid = i.indexrelid AND ia.attstattarget >= 0 ORDER BY ia.attnum) \
+             AS column_statistics, \
            {comment} AS comment \
          FROM pg_index i \
          JOIN pg_class ic ON ic.oid = i.indexrelid \
@@ -134,6 +140,8 @@ pub async fn read_indexes(
                 unique: r.is_unique,
                 predicate: r.predicate,
                 valid: r.valid,
+                tablespace: r.tablespace,
+                column_statistics: r.column_statistics,
                 schema: r.schema,
                 name: r.name,
             }),

@@ -283,6 +283,82 @@ pub(super) fn comment_of(catalog: &str, oid_expr: &str) -> String {
     )
 }
 
+/// PostgreSQL's `makeObjectName(name1, name2, label)`, the name it gives what is created
+/// without one (a not-null constraint: `TABLE_COLUMN_not_null`, `DOMAIN_not_null`): the
+/// parts joined by `_` within NAMEDATALEN - 1 bytes, shortening the longer name first, each
+/// cut at a character boundary.
+pub(super) fn make_object_name(name1: &str, name2: Option<&str>, label: &str) -> String {
+    const MAX_NAME_BYTES: usize = 63;
+    let name2 = name2.unwrap_or_default();
+    let overhead = label.len() + 1 + usize::from(!name2.is_empty());
+    let avail = MAX_NAME_BYTES.saturating_sub(overhead);
+    let (mut n1, mut n2) = (name1.len(), name2.len());
+    while n1 + n2 > avail {
+        if n1 > n2 {
+            n1 -= 1;
+        } else {
+            n2 -= 1;
+        }
+    }
+    let clip = |s: &str, mut n: usize| {
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        n
+    };
+    let (n1, n2) = (clip(name1, n1), clip(name2, n2));
+    if name2.is_empty() {
+        format!("{}_{label}", &name1[..n1])
+    } else {
+        format!("{}_{}_{label}", &name1[..n1], &name2[..n2])
+    }
+}
+
+/// The name of a column's `attstorage` code, as `SET STORAGE` takes it. A code this
+/// driftgate does not know is kept as it is, never dropped: it still compares.
+pub(super) fn storage_name(code: &str) -> String {
+    match code {
+        "p" => "plain",
+        "e" => "external",
+        "m" => "main",
+        "x" => "extended",
+        other => other,
+    }
+    .to_string()
+}
+
+/// The name of a column's `attcompression` code, as `SET COMPRESSION` takes it (unknown
+/// codes kept as they are).
+pub(super) fn compression_name(code: &str) -> String {
+    match code {
+        "p" => "pglz",
+        "l" => "lz4",
+        other => other,
+    }
+    .to_string()
+}
+
+/// SQL: the `SET COMPRESSION` code of column `a` (`pg_attribute`), `NULL` when unset or
+/// before PostgreSQL 14, which added it.
+pub(super) fn column_compression_sql(caps: &ServerCaps) -> &'static str {
+    if caps.version_num >= 140000 {
+        "NULLIF(a.attcompression::text, '')"
+    } else {
+        "NULL::text"
+    }
+}
+
+/// SQL: the storage parameters of relation `{alias}` (`pg_class`) as a text array, its TOAST
+/// table's among them as pg_dump writes them in `WITH (…)`: `toast.autovacuum_enabled=false`.
+/// `NULL` when there are none.
+pub(super) fn reloptions_sql(alias: &str) -> String {
+    format!(
+        "NULLIF(coalesce({alias}.reloptions::text[], '{{}}') || \
+           coalesce((SELECT array_agg('toast.' || o) FROM pg_class tc, unnest(tc.reloptions) o \
+                     WHERE tc.oid = {alias}.reltoastrelid), '{{}}'), '{{}}')"
+    )
+}
+
 /// SQL: the input argument types of routine `{alias}` as a text array, in order.
 pub(super) fn arg_types_of(alias: &str) -> String {
     format!(

@@ -42,6 +42,16 @@ pub struct ConstraintDef {
     /// enforcement off without changing the constraint. pg_dump does not keep this.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trigger_states: Vec<String>,
+    /// The tablespace of a primary key's, unique or exclusion constraint's index, when not
+    /// the database's default (`USING INDEX TABLESPACE`; `pg_get_constraintdef` does not
+    /// print it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tablespace: Option<String>,
+    /// A CHECK constraint that comes from an inheritance parent and was not declared on this
+    /// table too: pg_dump leaves it out of the child, and it goes with the parent's. Not for
+    /// partitions (see the same field of a table's column).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inherited_only: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -32,4 +32,12 @@ pub struct IndexDef {
     pub predicate: Option<String>,
     /// False for an index left invalid by a failed `CREATE INDEX CONCURRENTLY`.
     pub valid: bool,
+    /// The tablespace, when not the database's default (pg_dump sets `default_tablespace`
+    /// for it; `pg_get_indexdef` does not print it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tablespace: Option<String>,
+    /// `ALTER INDEX … ALTER COLUMN N SET STATISTICS T` of expression columns, as `N=T` in
+    /// column order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub column_statistics: Vec<String>,
 }

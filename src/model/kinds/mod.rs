@@ -105,7 +105,7 @@ pub use text_search::{TsConfigurationDef, TsDictionaryDef, TsParserDef, TsTempla
 pub use transform::TransformDef;
 pub use trigger::TriggerDef;
 pub use types::{TypeAttribute, TypeDef};
-pub use view::ViewDef;
+pub use view::{ViewColumn, ViewDef};
 
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;

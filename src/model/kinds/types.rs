@@ -34,6 +34,14 @@ pub struct TypeDef {
     pub base_type: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub not_null: bool,
+    /// A domain's NOT NULL is a named constraint on PostgreSQL 17+: its name, kept only when
+    /// not the one PostgreSQL chooses by default (`DOMAIN_not_null`), so 13–16 and 17+ give
+    /// the same type for the same SQL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_null_name: Option<String>,
+    /// `COMMENT ON CONSTRAINT` of a domain's NOT NULL (17+).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_null_comment: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,6 +49,10 @@ pub struct TypeDef {
     /// Domain CHECK constraints: name → definition.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub constraints: BTreeMap<String, String>,
+    /// `COMMENT ON CONSTRAINT … ON DOMAIN`: constraint name → comment, for those that have
+    /// one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub constraint_comments: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,4 +62,7 @@ pub struct TypeAttribute {
     pub data_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collation: Option<String>,
+    /// `COMMENT ON COLUMN type.attribute`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }

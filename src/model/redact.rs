@@ -12,7 +12,8 @@
 //! subscriptions), [`SecretPatterns::redact_options`] and
 //! [`SecretPatterns::redact_conninfo`] remove the secret values and keep the rest.
 
-use super::{CatalogObject, ObjectDef};
+use super::{CatalogObject, MappingOptions, ObjectDef};
+use std::collections::BTreeMap;
 
 /// Names whose values are not stored unless configured otherwise.
 pub const DEFAULT_SECRET_PATTERNS: &[&str] = &["*secret*", "*password*", "*token*", "*key*"];
@@ -55,6 +56,22 @@ impl SecretPatterns {
         let (name, value, removed) = match &mut object.def {
             ObjectDef::Setting(s) => (&s.name, &mut s.value, &mut s.value_removed),
             ObjectDef::ServerSetting(s) => (&s.name, &mut s.value, &mut s.value_removed),
+            // A wrapper's options are the wrapper's defaults for its servers: they may hold
+            // what a server's would, so they are treated alike.
+            ObjectDef::ForeignDataWrapper(w) => return self.redact_option_map(&mut w.options),
+            ObjectDef::Server(s) => return self.redact_option_map(&mut s.options),
+            ObjectDef::UserMapping(m) => {
+                if let MappingOptions::Readable(options) = &mut m.options {
+                    self.redact_option_map(options);
+                }
+                return;
+            }
+            ObjectDef::Subscription(s) => {
+                if s.conninfo != NOT_READABLE {
+                    s.conninfo = self.redact_conninfo(&s.conninfo);
+                }
+                return;
+            }
             _ => return,
         };
         if value.is_some() && self.is_secret(name) {
@@ -65,6 +82,16 @@ impl SecretPatterns {
             // connection is kept, its secrets are not.
             if let Some(v) = value.as_mut() {
                 *v = self.redact_conninfo(v);
+            }
+        }
+    }
+
+    /// Options as a `name → value` map (servers, user mappings, wrappers): secret values
+    /// replaced by [`REMOVED`], the names kept.
+    pub fn redact_option_map(&self, options: &mut BTreeMap<String, String>) {
+        for (name, value) in options.iter_mut() {
+            if self.is_secret(name) {
+                *value = REMOVED.to_string();
             }
         }
     }

@@ -21,10 +21,12 @@ mod default_acls;
 pub mod deparse;
 mod event_triggers;
 mod extensions;
+mod foreign_data;
 mod globals;
 mod indexes;
 mod languages;
 mod large_objects;
+mod operator_classes;
 mod operators;
 mod policies;
 mod publications;
@@ -34,6 +36,7 @@ mod rules;
 mod schemas;
 mod sequences;
 mod statistics;
+mod subscriptions;
 mod tables;
 mod text_search;
 mod transforms;
@@ -62,7 +65,8 @@ pub enum Reader {
     Policies,
     Extensions,
     EventTriggers,
-    /// The cluster and database around the schema (roles, settings, the database).
+    /// The cluster and database around the schema (roles, settings, the database,
+    /// tablespaces).
     Globals,
     Rules,
     Casts,
@@ -77,6 +81,10 @@ pub enum Reader {
     DefaultAcls,
     LargeObjects,
     Publications,
+    OperatorClasses,
+    /// Foreign data wrappers, servers and user mappings.
+    ForeignData,
+    Subscriptions,
     /// Tables with their columns, constraints, indexes and triggers, read by one session:
     /// the definitions are built from the columns it read, and the server's caches warmed
     /// for a table (to deparse a CHECK or a WHEN clause) serve every kind of that table.
@@ -108,7 +116,8 @@ pub const fn reader_of(kind: ObjectKind) -> Reader {
         | ObjectKind::RoleMembership
         | ObjectKind::Setting
         | ObjectKind::Database
-        | ObjectKind::ServerSetting => Reader::Globals,
+        | ObjectKind::ServerSetting
+        | ObjectKind::Tablespace => Reader::Globals,
         ObjectKind::Rule => Reader::Rules,
         ObjectKind::Cast => Reader::Casts,
         ObjectKind::Transform => Reader::Transforms,
@@ -125,6 +134,11 @@ pub const fn reader_of(kind: ObjectKind) -> Reader {
         ObjectKind::DefaultAcl => Reader::DefaultAcls,
         ObjectKind::LargeObject => Reader::LargeObjects,
         ObjectKind::Publication => Reader::Publications,
+        ObjectKind::OperatorClass | ObjectKind::OperatorFamily => Reader::OperatorClasses,
+        ObjectKind::ForeignDataWrapper | ObjectKind::Server | ObjectKind::UserMapping => {
+            Reader::ForeignData
+        }
+        ObjectKind::Subscription => Reader::Subscriptions,
     }
 }
 
@@ -180,6 +194,9 @@ impl Reader {
             Reader::DefaultAcls => default_acls::SCHEDULE,
             Reader::LargeObjects => large_objects::SCHEDULE,
             Reader::Publications => publications::SCHEDULE,
+            Reader::OperatorClasses => operator_classes::SCHEDULE,
+            Reader::ForeignData => foreign_data::SCHEDULE,
+            Reader::Subscriptions => subscriptions::SCHEDULE,
             Reader::Relations => tables::SCHEDULE,
             Reader::Schemas => schemas::SCHEDULE,
         }
@@ -214,6 +231,11 @@ impl Reader {
             Reader::DefaultAcls => default_acls::read_default_acls(conn, caps, oids).await?,
             Reader::LargeObjects => large_objects::read_large_objects(conn, caps).await?,
             Reader::Publications => publications::read_publications(conn, caps).await?,
+            Reader::OperatorClasses => {
+                operator_classes::read_operator_classes(conn, caps, oids).await?
+            }
+            Reader::ForeignData => foreign_data::read_foreign_data(conn, caps).await?,
+            Reader::Subscriptions => subscriptions::read_subscriptions(conn, caps).await?,
             Reader::Relations => {
                 let (mut objects, rows, mut attrs) = tables::read_tables(conn, caps, oids).await?;
                 objects.extend(constraints::read_constraints(conn, caps, oids, &mut attrs).await?);

@@ -863,7 +863,8 @@ fn hidden_user_mapping_options_and_conninfo_are_not_readable() {
          CREATE USER MAPPING FOR postgres SERVER ok_srv; \
          CREATE USER MAPPING FOR {plain} SERVER ok_srv OPTIONS (user 'me'); \
          CREATE SUBSCRIPTION ok_sub CONNECTION 'host=127.0.0.1 port=1 dbname=x' \
-           PUBLICATION p WITH (connect = false);"
+           PUBLICATION p WITH (connect = false); \
+         COMMENT ON SUBSCRIPTION ok_sub IS 'subscribed';"
     ));
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let as_super = capture(&runtime, &db);
@@ -885,6 +886,15 @@ fn hidden_user_mapping_options_and_conninfo_are_not_readable() {
         "host=127.0.0.1 port=1 dbname=x"
     );
     assert_eq!(json_of(&as_plain, "subscription:ok_sub")["conninfo"], nr);
+    // 13 grants no role `subsynccommit`, nor the `oid` a comment is found by.
+    let plain_sub = json_of(&as_plain, "subscription:ok_sub");
+    if as_plain.meta.server_version_num < 140000 {
+        assert_eq!(plain_sub["synchronous_commit"], nr, "{plain_sub:#}");
+        assert_eq!(plain_sub["comment"], nr, "{plain_sub:#}");
+    } else {
+        assert_eq!(plain_sub["synchronous_commit"], "off", "{plain_sub:#}");
+        assert_eq!(plain_sub["comment"], "subscribed", "{plain_sub:#}");
+    }
 
     let d = diff::diff(&as_super, &as_plain);
     for key in [public, other, "subscription:ok_sub"] {

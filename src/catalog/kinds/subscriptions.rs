@@ -1,9 +1,10 @@
 //! Subscriptions of the connected database (`subscription:name`). Every role may read
-//! `pg_subscription` but for `subconninfo`, a column privilege only superusers hold by
-//! default: it is asked first (`has_column_privilege`), and a query that names the column
-//! is run only when it is readable (naming it without the privilege fails the whole query,
-//! whatever a CASE around it says). Options by server version, as `model::kinds::subscription`
-//! documents.
+//! `pg_subscription` but for `subconninfo` (and, on 13, `oid` and `subsynccommit`),
+//! column privileges only superusers hold by default: they are asked first
+//! (`has_column_privilege`), and a query names a column only when it is readable (naming
+//! it without the privilege fails the whole query, whatever a CASE around it says); an
+//! unreadable one is "not readable by this role" (the comment too, when `oid` is).
+//! Options by server version, as `model::kinds::subscription` documents.
 
 use super::{comment_of, fetch};
 use crate::catalog::{CatalogError, ServerCaps};
@@ -41,17 +42,28 @@ pub async fn read_subscriptions(
     caps: &ServerCaps,
 ) -> Result<Vec<CatalogObject>, CatalogError> {
     let v = caps.version_num;
-    let readable: Vec<(bool,)> = fetch(
+    // Column privileges of the columns not every version grants to every role: the
+    // connection string (superusers only, by default), and on 13 also `oid` (which the
+    // comment is found by) and `subsynccommit`.
+    let readable: Vec<(bool, bool, bool)> = fetch(
         conn,
-        "asking whether subscription connection strings are readable",
-        "SELECT has_column_privilege('pg_catalog.pg_subscription', 'subconninfo', 'SELECT')",
+        "asking which subscription columns are readable",
+        "SELECT has_column_privilege('pg_catalog.pg_subscription', 'subconninfo', 'SELECT'), \
+           has_column_privilege('pg_catalog.pg_subscription', 'subsynccommit', 'SELECT'), \
+           has_column_privilege('pg_catalog.pg_subscription', 'oid', 'SELECT')",
     )
     .await?;
-    let conninfo = if readable.first().is_some_and(|r| r.0) {
-        "s.subconninfo::text".to_string()
-    } else {
-        format!("'{NOT_READABLE}'::text")
+    let (conninfo_ok, synccommit_ok, oid_ok) = readable.first().copied().unwrap_or_default();
+    let or_not_readable = |ok: bool, expr: &str| {
+        if ok {
+            expr.to_string()
+        } else {
+            format!("'{NOT_READABLE}'::text")
+        }
     };
+    let conninfo = or_not_readable(conninfo_ok, "s.subconninfo::text");
+    let synchronous_commit = or_not_readable(synccommit_ok, "s.subsynccommit::text");
+    let comment = or_not_readable(oid_ok, &comment_of("pg_subscription", "s.oid"));
     let (binary, streaming) = match v {
         160000.. => (
             "s.subbinary",
@@ -85,14 +97,13 @@ pub async fn read_subscriptions(
     let sql = format!(
         "SELECT s.subname::text AS name, {conninfo} AS conninfo, \
            s.subpublications::text[] AS publications, s.subenabled AS enabled, \
-           s.subslotname::text AS slot_name, s.subsynccommit::text AS synchronous_commit, \
+           s.subslotname::text AS slot_name, {synchronous_commit} AS synchronous_commit, \
            {binary} AS binary, {streaming}::text AS streaming, {two_phase} AS two_phase, \
            {disable_on_error} AS disable_on_error, {password_required} AS password_required, \
            {run_as_owner} AS run_as_owner, {origin} AS origin, {failover} AS failover, \
            pg_get_userbyid(s.subowner)::text AS owner, {comment} AS comment \
          FROM pg_subscription s \
-         WHERE s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
-        comment = comment_of("pg_subscription", "s.oid"),
+         WHERE s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
     );
     let rows: Vec<Row> = fetch(conn, "reading subscriptions", &sql).await?;
     Ok(rows

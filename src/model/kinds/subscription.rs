@@ -10,7 +10,8 @@
 //! The connection string goes through secret removal (`model::redact`): a password in it is
 //! `(removed)`, never hashed. `subconninfo` is readable only by roles with the column
 //! privilege (superusers, by default): for others it is
-//! [`crate::model::redact::NOT_READABLE`], never empty.
+//! [`crate::model::redact::NOT_READABLE`], never empty. So are, on 13 only,
+//! `synchronous_commit` and the comment (13 grants no role its `subsynccommit` and `oid`).
 
 use super::{KeyShape, KindDef, KindSpec};
 use serde::{Deserialize, Serialize};
@@ -39,7 +40,7 @@ pub struct SubscriptionDef {
     /// `slot_name`; absent for `NONE`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slot_name: Option<String>,
-    /// `synchronous_commit` as stored (`off` unless set).
+    /// `synchronous_commit` as stored (`off` unless set), or not readable by this role.
     pub synchronous_commit: String,
     pub binary: bool,
     /// `off`, `on` or `parallel` (16+).

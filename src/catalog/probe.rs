@@ -18,6 +18,8 @@ use sqlx::{Connection, Row};
 pub const CATALOGS_READ: &[&str] = &[
     "pg_aggregate",
     "pg_am",
+    "pg_amop",
+    "pg_amproc",
     "pg_attrdef",
     "pg_auth_members",
     "pg_attribute",
@@ -34,6 +36,8 @@ pub const CATALOGS_READ: &[&str] = &[
     "pg_enum",
     "pg_event_trigger",
     "pg_extension",
+    "pg_foreign_data_wrapper",
+    "pg_foreign_server",
     "pg_index",
     "pg_inherits",
     "pg_language",
@@ -42,6 +46,7 @@ pub const CATALOGS_READ: &[&str] = &[
     "pg_namespace",
     "pg_opclass",
     "pg_operator",
+    "pg_opfamily",
     "pg_partitioned_table",
     "pg_policy",
     "pg_proc",
@@ -65,6 +70,7 @@ pub const CATALOGS_READ: &[&str] = &[
     "pg_ts_parser",
     "pg_ts_template",
     "pg_type",
+    "pg_user_mappings",
 ];
 
 /// Catalogs a complete snapshot of the cluster needs that PostgreSQL keeps from PUBLIC, in

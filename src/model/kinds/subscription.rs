@@ -43,7 +43,8 @@ pub struct SubscriptionDef {
     /// `synchronous_commit` as stored (`off` unless set), or not readable by this role.
     pub synchronous_commit: String,
     pub binary: bool,
-    /// `off`, `on` or `parallel` (16+).
+    /// `off`, `on` or `parallel` (16+). A subscription made without the option streams
+    /// `parallel` on 18+, `off` before: a real difference between versions, shown.
     pub streaming: String,
     pub two_phase: bool,
     pub disable_on_error: bool,

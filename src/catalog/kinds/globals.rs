@@ -339,8 +339,16 @@ async fn read_tablespaces(
     conn: &mut sqlx::PgConnection,
 ) -> Result<Vec<CatalogObject>, CatalogError> {
     // `pg_default` and `pg_global` are initdb's, as `pg_dumpall` leaves them out.
+    // `pg_tablespace_location` reads the symbolic link, which a DROP TABLESPACE committed
+    // after the snapshot began has removed (an error that would end the read): it is asked
+    // only of tablespaces the catalog cache still has (`has_tablespace_privilege` is NULL
+    // for one it has not). The stamp counts `pg_tablespace`, so a read that met such a
+    // tablespace is thrown away and taken again: the placeholder is never stored.
     let sql = format!(
-        "SELECT t.spcname::text AS name, pg_tablespace_location(t.oid)::text AS location, \
+        "SELECT t.spcname::text AS name, \
+           COALESCE(CASE WHEN has_tablespace_privilege(t.oid, 'CREATE') IS NOT NULL \
+                         THEN pg_tablespace_location(t.oid) END, \
+                    '(dropped during the read)')::text AS location, \
            COALESCE(t.spcoptions, '{{}}')::text[] AS options, \
            pg_get_userbyid(t.spcowner)::text AS owner, {acl} AS acl, \
            shobj_description(t.oid, 'pg_tablespace') AS comment \

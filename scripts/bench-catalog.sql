@@ -5,7 +5,10 @@
 -- Each table: 8 columns, a primary key, a unique and a check constraint, a foreign key to a
 -- sibling, an extra index, and a PL/pgSQL trigger function that writes a sibling table, fired
 -- by two triggers. So ~20,000 triggers, 10,000 functions, 40,000 constraints at the default
--- scale. One schema per transaction keeps the lock table small.
+-- scale. Each schema also holds one of every other kind a snapshot reads (enum, domain,
+-- view, materialized view, rule, policy, extended statistics, collation, text search
+-- configuration, operator with its class and family, sequence, default privileges), so
+-- they are in the figures too. One schema per transaction keeps the lock table small.
 \set ON_ERROR_STOP on
 \if :{?schemas}
 \else
@@ -61,6 +64,23 @@ $f$, sch, t || '_audit_fn', sch, sib);
         EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF status ON %I.%I FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION %I.%I()',
                        t || '_after_upd', sch, t, sch, t || '_audit_fn');
     END LOOP;
+    t := 't_0001';
+    EXECUTE format($f$CREATE TYPE %I.mood AS ENUM ('sad', 'ok', 'happy')$f$, sch);
+    EXECUTE format('CREATE DOMAIN %I.posint AS integer CHECK (VALUE > 0)', sch);
+    EXECUTE format('CREATE VIEW %I.v_active AS SELECT id, code FROM %I.%I WHERE status = %L', sch, sch, t, 'active');
+    EXECUTE format('CREATE MATERIALIZED VIEW %I.mv_count AS SELECT status, count(*) AS n FROM %I.%I GROUP BY status WITH NO DATA', sch, sch, t);
+    EXECUTE format('CREATE RULE no_delete AS ON DELETE TO %I.%I WHERE OLD.status = %L DO INSTEAD NOTHING', sch, t, 'retired');
+    EXECUTE format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', sch, t);
+    EXECUTE format('CREATE POLICY own_rows ON %I.%I USING (status <> %L)', sch, t, 'retired');
+    EXECUTE format('CREATE STATISTICS %I.st_name_status ON name, status FROM %I.%I', sch, sch, t);
+    EXECUTE format('CREATE COLLATION %I.c_posix (locale = %L)', sch, 'C');
+    EXECUTE format('CREATE TEXT SEARCH CONFIGURATION %I.simple_cfg (COPY = pg_catalog.simple)', sch);
+    EXECUTE format('CREATE FUNCTION %I.int_eq(integer, integer) RETURNS boolean LANGUAGE sql IMMUTABLE AS %L', sch, 'SELECT $1 = $2');
+    EXECUTE format('CREATE OPERATOR %I.=#= (LEFTARG = integer, RIGHTARG = integer, FUNCTION = %I.int_eq)', sch, sch);
+    EXECUTE format('CREATE OPERATOR FAMILY %I.int_fam USING hash', sch);
+    EXECUTE format('CREATE OPERATOR CLASS %I.int_ops FOR TYPE integer USING hash FAMILY %I.int_fam AS OPERATOR 1 %I.=#=, FUNCTION 1 hashint4(integer)', sch, sch, sch);
+    EXECUTE format('CREATE SEQUENCE %I.ticket_seq', sch);
+    EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I GRANT SELECT ON TABLES TO PUBLIC', sch);
 END $proc$;
 
 SELECT format('CALL pg_temp.bench_make_schema(%s, %s)', s, :tables)

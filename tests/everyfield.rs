@@ -146,6 +146,26 @@ const NOT_APPLICABLE: &[(ObjectKind, &str, &str)] = &[
         "comment",
         "a grant has no comment",
     ),
+    (
+        ObjectKind::BuiltinAcl,
+        "owner",
+        "PostgreSQL's or the extension's; the object's owner is not the drift",
+    ),
+    (
+        ObjectKind::BuiltinAcl,
+        "comment",
+        "a privilege has no comment",
+    ),
+    (
+        ObjectKind::ParameterAcl,
+        "owner",
+        "a parameter has no owner",
+    ),
+    (
+        ObjectKind::ParameterAcl,
+        "comment",
+        "a parameter has no comment",
+    ),
     (ObjectKind::Setting, "owner", "a setting has no owner"),
     (ObjectKind::Setting, "acl[]", "a setting has no ACL"),
     (ObjectKind::Setting, "comment", "a setting has no comment"),
@@ -257,6 +277,13 @@ const NOT_BEFORE: &[(ObjectKind, &str, u32, &str)] = &[
         "TABLES IN SCHEMA is 15+",
     ),
 ];
+
+/// Kinds a server older than the version given cannot have at all.
+const KIND_NOT_BEFORE: &[(ObjectKind, u32, &str)] = &[(
+    ObjectKind::ParameterAcl,
+    150000,
+    "GRANT … ON PARAMETER is 15+",
+)];
 
 /// Whether a [`NOT_APPLICABLE`] pattern (a leaf, or `field.*` for all below a field) covers
 /// a leaf path.
@@ -787,7 +814,10 @@ fn every_field_of_every_kind_is_compared_and_blocks() {
     let tree = snapshot.tree();
     for kind in ObjectKind::ALL {
         let spec = kind.spec();
-        if snapshot.objects_of(kind).next().is_none() {
+        let impossible = KIND_NOT_BEFORE
+            .iter()
+            .any(|(k, since, _)| *k == kind && version < *since);
+        if snapshot.objects_of(kind).next().is_none() && !impossible {
             problems.push(format!(
                 "{kind}: no object of this kind in every_field.sql or every_kind.sql"
             ));
@@ -848,7 +878,9 @@ fn every_field_of_every_kind_is_compared_and_blocks() {
         for path in declared.difference(&seen) {
             let too_old = NOT_BEFORE.iter().any(|(k, pattern, since, _)| {
                 *k == kind && version < *since && covers(pattern, path)
-            });
+            }) || KIND_NOT_BEFORE
+                .iter()
+                .any(|(k, since, _)| *k == kind && version < *since);
             if !too_old
                 && !NOT_APPLICABLE
                     .iter()

@@ -50,6 +50,8 @@ const CACHED_CATALOGS: &[(&str, Rows)] = &[
     // tablespace's symbolic link, the latest state. A tablespace made, dropped or moved
     // during the read makes it read again.
     ("pg_tablespace", Rows::Where("true")),
+    // pg_get_statisticsobjdef reads the statistics object through the system cache.
+    ("pg_statistic_ext", Rows::NotOf("stxnamespace", "temp_ns")),
 ];
 
 /// Which rows of a catalog the stamp counts.

@@ -50,7 +50,9 @@ impl GlobalGroup {
     pub fn of(kind: ObjectKind) -> Option<GlobalGroup> {
         match kind {
             ObjectKind::Role | ObjectKind::RoleMembership => Some(GlobalGroup::Roles),
-            ObjectKind::Setting | ObjectKind::ServerSetting => Some(GlobalGroup::Settings),
+            ObjectKind::Setting | ObjectKind::ServerSetting | ObjectKind::ParameterAcl => {
+                Some(GlobalGroup::Settings)
+            }
             ObjectKind::Database => Some(GlobalGroup::Database),
             ObjectKind::Tablespace => Some(GlobalGroup::Tablespaces),
             _ => None,

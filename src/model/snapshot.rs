@@ -22,7 +22,9 @@ pub const SNAPSHOT_FORMAT: &str = "driftgate.snapshot/v1";
 /// recorded lacks the field and counts as 1 (captures before it were not told apart).
 /// 2: an ACL equal to the owner's default read as none; a partition's copy of a parent
 /// trigger in a state of its own (`clone_of`); constraints' enforcement-trigger states.
-/// 3: operator classes and families, foreign data wrappers, servers, user mappings,
+/// 3: privileges changed on built-in and extension objects (`builtin_acl`), on parameters
+/// (`parameter_acl`); a range type's casts to its multirange left out (part of the type);
+/// operator classes and families, foreign data wrappers, servers, user mappings,
 /// subscriptions and tablespaces (issue 13's remaining kinds).
 pub const CAPTURE_FORMAT: u32 = 3;
 

@@ -23,13 +23,21 @@ struct Row {
 
 pub async fn read_casts(
     conn: &mut sqlx::PgConnection,
-    _caps: &ServerCaps,
+    caps: &ServerCaps,
 ) -> Result<Vec<CatalogObject>, CatalogError> {
     let sql = format!(
         "SELECT format_type(c.castsource, NULL) AS source, format_type(c.casttarget, NULL) AS target, \
            c.castmethod::text AS method, {function} AS function, c.castcontext::text AS context, \
            {comment} AS comment \
-         FROM pg_cast c WHERE {user}",
+         FROM pg_cast c WHERE {user} {multirange}",
+        // A range type's casts to its multirange (14+) are made by CREATE TYPE … AS RANGE,
+        // part of the range type as pg_dump treats them: not casts of their own.
+        multirange = if caps.version_num >= 140000 {
+            "AND NOT EXISTS (SELECT 1 FROM pg_range r \
+               WHERE r.rngtypid = c.castsource AND r.rngmultitypid = c.casttarget)"
+        } else {
+            ""
+        },
         function = routine_ref("c.castfunc"),
         comment = comment_of("pg_cast", "c.oid"),
         user = user_made("pg_cast", "c.oid"),

@@ -10,8 +10,8 @@ use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::globals::database_key;
 use crate::model::redact::NOT_READABLE;
 use crate::model::{
-    quote_ident, CatalogObject, DatabaseDef, ObjectDef, ObjectKey, ObjectKind, RoleDef,
-    RoleMembershipDef, ServerSettingDef, SettingDef, TablespaceDef,
+    quote_ident, CatalogObject, DatabaseDef, ObjectDef, ObjectKey, ObjectKind, ParameterAclDef,
+    RoleDef, RoleMembershipDef, ServerSettingDef, SettingDef, TablespaceDef,
 };
 
 /// Database-wide: one light task, whatever the schemas.
@@ -43,6 +43,7 @@ pub async fn read_globals(
     out.push(read_database(conn, caps).await?);
     out.extend(read_server_settings(conn).await?);
     out.extend(read_tablespaces(conn).await?);
+    out.extend(read_parameter_acls(conn, caps).await?);
     Ok(out)
 }
 
@@ -371,6 +372,40 @@ async fn read_tablespaces(
                     location: r.location,
                     options,
                 }),
+            }
+        })
+        .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct ParameterAclRow {
+    name: String,
+    acl: Vec<String>,
+}
+
+/// `GRANT SET / ALTER SYSTEM ON PARAMETER` (PostgreSQL 15+). A row whose grants were all
+/// revoked may stay behind with none: such a parameter holds no privilege and is not listed.
+async fn read_parameter_acls(
+    conn: &mut sqlx::PgConnection,
+    caps: &ServerCaps,
+) -> Result<Vec<CatalogObject>, CatalogError> {
+    if caps.version_num < 150000 {
+        return Ok(Vec::new());
+    }
+    let sql = "SELECT parname::text AS name, paracl::text[] AS acl FROM pg_parameter_acl \
+               WHERE cardinality(paracl) > 0";
+    let rows: Vec<ParameterAclRow> = fetch(conn, "reading parameter privileges", sql).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mut acl = r.acl;
+            acl.sort();
+            CatalogObject {
+                key: ObjectKey::new(ObjectKind::ParameterAcl, &r.name),
+                owner: None,
+                acl: Some(acl),
+                comment: None,
+                def: ObjectDef::ParameterAcl(ParameterAclDef { name: r.name }),
             }
         })
         .collect())

@@ -13,6 +13,7 @@
 //! out of the read while it is in the model.
 
 mod access_methods;
+mod builtin_acls;
 mod casts;
 mod collations;
 mod constraints;
@@ -85,6 +86,7 @@ pub enum Reader {
     /// Foreign data wrappers, servers and user mappings.
     ForeignData,
     Subscriptions,
+    BuiltinAcls,
     /// Tables with their columns, constraints, indexes and triggers, read by one session:
     /// the definitions are built from the columns it read, and the server's caches warmed
     /// for a table (to deparse a CHECK or a WHEN clause) serve every kind of that table.
@@ -117,7 +119,8 @@ pub const fn reader_of(kind: ObjectKind) -> Reader {
         | ObjectKind::Setting
         | ObjectKind::Database
         | ObjectKind::ServerSetting
-        | ObjectKind::Tablespace => Reader::Globals,
+        | ObjectKind::Tablespace
+        | ObjectKind::ParameterAcl => Reader::Globals,
         ObjectKind::Rule => Reader::Rules,
         ObjectKind::Cast => Reader::Casts,
         ObjectKind::Transform => Reader::Transforms,
@@ -139,6 +142,7 @@ pub const fn reader_of(kind: ObjectKind) -> Reader {
             Reader::ForeignData
         }
         ObjectKind::Subscription => Reader::Subscriptions,
+        ObjectKind::BuiltinAcl => Reader::BuiltinAcls,
     }
 }
 
@@ -197,6 +201,7 @@ impl Reader {
             Reader::OperatorClasses => operator_classes::SCHEDULE,
             Reader::ForeignData => foreign_data::SCHEDULE,
             Reader::Subscriptions => subscriptions::SCHEDULE,
+            Reader::BuiltinAcls => builtin_acls::SCHEDULE,
             Reader::Relations => tables::SCHEDULE,
             Reader::Schemas => schemas::SCHEDULE,
         }
@@ -236,6 +241,7 @@ impl Reader {
             }
             Reader::ForeignData => foreign_data::read_foreign_data(conn, caps).await?,
             Reader::Subscriptions => subscriptions::read_subscriptions(conn, caps).await?,
+            Reader::BuiltinAcls => builtin_acls::read_builtin_acls(conn, caps, oids).await?,
             Reader::Relations => {
                 let (mut objects, rows, mut attrs) = tables::read_tables(conn, caps, oids).await?;
                 objects.extend(constraints::read_constraints(conn, caps, oids, &mut attrs).await?);

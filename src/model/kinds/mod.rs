@@ -42,6 +42,7 @@
 //!    ALTERs in `tests/objkinds.rs`.
 
 mod access_method;
+mod builtin_acl;
 mod cast;
 mod collation;
 mod constraint;
@@ -56,6 +57,7 @@ mod language;
 mod large_object;
 mod operator;
 mod operator_class;
+mod parameter_acl;
 mod policy;
 mod publication;
 mod role;
@@ -77,6 +79,7 @@ mod types;
 mod view;
 
 pub use access_method::AccessMethodDef;
+pub use builtin_acl::BuiltinAclDef;
 pub use cast::CastDef;
 pub use collation::CollationDef;
 pub use constraint::{ConstraintDef, ForeignKeyDef};
@@ -94,6 +97,7 @@ pub use language::LanguageDef;
 pub use large_object::LargeObjectsDef;
 pub use operator::OperatorDef;
 pub use operator_class::{OperatorClassDef, OperatorFamilyDef};
+pub use parameter_acl::ParameterAclDef;
 pub use policy::PolicyDef;
 pub use publication::{PublicationDef, PublishedTable};
 pub use role::RoleDef;
@@ -330,6 +334,8 @@ registry! {
     UserMapping => foreign_data::USER_MAPPING(UserMappingDef),
     Subscription => subscription::SPEC(SubscriptionDef),
     Tablespace => tablespace::SPEC(TablespaceDef),
+    BuiltinAcl => builtin_acl::SPEC(BuiltinAclDef),
+    ParameterAcl => parameter_acl::SPEC(ParameterAclDef),
 }
 
 impl ObjectKind {

@@ -20,7 +20,9 @@ use driftgate::catalog::{self, CaptureOptions, ConnectTarget};
 use driftgate::diff::{self, ChangeType, Diff};
 use driftgate::gate::{GateReport, Policy, Verdict};
 use driftgate::model::fingerprint::Scope;
-use driftgate::model::{CatalogObject, CatalogSnapshot, ObjectDef, ObjectKey, ObjectKind};
+use driftgate::model::{
+    CatalogObject, CatalogSnapshot, ObjectDef, ObjectKey, ObjectKind, MAPPING_OPTIONS_EXPECTING,
+};
 use driftgate::store::writer::SnapshotWriter;
 use driftgate::store::Store;
 use serde::de::{self, IntoDeserializer, MapAccess, SeqAccess, Visitor};
@@ -217,6 +219,36 @@ const NOT_APPLICABLE: &[(ObjectKind, &str, &str)] = &[
     ),
     (ObjectKind::Procedure, "rows", "procedures return no set"),
     (
+        ObjectKind::OperatorClass,
+        "acl[]",
+        "operator classes have no ACL",
+    ),
+    (
+        ObjectKind::OperatorFamily,
+        "acl[]",
+        "operator families have no ACL",
+    ),
+    (
+        ObjectKind::UserMapping,
+        "owner",
+        "a user mapping has no owner",
+    ),
+    (
+        ObjectKind::UserMapping,
+        "acl[]",
+        "a user mapping has no ACL",
+    ),
+    (
+        ObjectKind::UserMapping,
+        "comment",
+        "user mappings take no comment",
+    ),
+    (
+        ObjectKind::Subscription,
+        "acl[]",
+        "subscriptions have no ACL",
+    ),
+    (
         ObjectKind::Procedure,
         "support",
         "CREATE PROCEDURE has no SUPPORT",
@@ -371,6 +403,11 @@ impl<'de> Deserializer<'de> for Fullest {
     type Error = DeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        // A user mapping's options: a map, or the one "not readable" string; the fullest
+        // is the map.
+        if Expecting(&visitor).to_string() == MAPPING_OPTIONS_EXPECTING {
+            return visitor.visit_map(OneEntry { done: false });
+        }
         Err(de::Error::custom(format!(
             "Fullest cannot tell what to build for a value expecting {}: teach it that type",
             Expecting(&visitor)

@@ -438,3 +438,33 @@ fn a_history_entry_that_cannot_be_written_leaves_the_ref_unmoved_and_says_so() {
     let r = driftgate(&store, &["fsck"]);
     assert_eq!(r.code, 0, "{r:?}");
 }
+
+/// Regression: `pg_tablespace_location` reads the tablespace's symbolic link, the latest
+/// state, so a tablespace dropped after the snapshot began ended the read with "could not
+/// stat file pg_tblspc/…" (seen in parallel tests). Now the read is taken again (the stamp
+/// counts pg_tablespace) and the tablespace is simply gone.
+#[test]
+fn a_tablespace_dropped_mid_snapshot_is_read_again_not_an_error() {
+    // A cluster of its own: a tablespace is the cluster's, and the shared cluster's other
+    // snapshots would read again for it.
+    let cluster = private_cluster(None);
+    let db = fixture_db_on(cluster, "fault_tablespace");
+    db.sql(
+        "SELECT format('COPY (SELECT 1) TO PROGRAM %L', 'mkdir -p ' || \
+           regexp_replace(current_setting('data_directory'), '/[^/]+$', '') || '/gone_space') \\gexec
+         SELECT format('CREATE TABLESPACE gone_space LOCATION %L', \
+           regexp_replace(current_setting('data_directory'), '/[^/]+$', '') || '/gone_space') \\gexec",
+    );
+    let store = tempfile::tempdir().unwrap();
+    let holder = db.lock_exclusive("dot_tools");
+    let run = parked_snapshot(store.path(), &db.dsn, &["--jobs", "1"]);
+    db.wait_for_driftgate_parked_on_a_lock();
+    db.sql("DROP TABLESPACE gone_space");
+    drop(holder);
+    let r = run.join().unwrap();
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains(REREAD), "the DROP was noticed: {r:?}");
+    let show = driftgate(store.path(), &["show", "prod", "--kind", "tablespace"]);
+    assert_eq!(show.code, 0, "{show:?}");
+    assert!(!show.stdout.contains("gone_space"), "{show:?}");
+}

@@ -1,7 +1,8 @@
 //! The cluster and database around the schema (issue 13): database and role settings,
-//! roles, memberships, the database's properties and the server's configured settings are
-//! in every snapshot, a change of each BLOCKs, a database and its clone under another name
-//! compare equal, and a secret-looking setting's value reaches no file of the store.
+//! roles, memberships, the database's properties, the server's configured settings and
+//! the tablespaces are in every snapshot, a change of each BLOCKs, a database and its
+//! clone under another name compare equal, and a secret-looking setting's value reaches no
+//! file of the store.
 
 mod support;
 
@@ -62,6 +63,7 @@ fn each_family_of_globals_change_is_reported_and_blocks() {
     let name = db.name.clone();
     let role = format!("gl_reader_{}", std::process::id());
     let owner = format!("gl_owner_{}", std::process::id());
+    let space = format!("gl_space_{}", std::process::id());
     db.sql(&format!(
         "CREATE ROLE {role} NOLOGIN; CREATE ROLE {owner} NOLOGIN; \
          ALTER DATABASE \"{name}\" SET app.birth_gate_mode = 'warning'; \
@@ -107,6 +109,31 @@ fn each_family_of_globals_change_is_reported_and_blocks() {
             "connection_limit",
             "database property",
         ),
+        (
+            // CREATE TABLESPACE needs an empty directory of the server's OS user and no
+            // transaction block: made by the server (COPY TO PROGRAM), run by \gexec.
+            format!(
+                "SELECT format('COPY (SELECT 1) TO PROGRAM %L', 'mkdir -p ' || \
+                   regexp_replace(current_setting('data_directory'), '/[^/]+$', '') || '/{space}') \\gexec\n\
+                 SELECT format('CREATE TABLESPACE {space} LOCATION %L', \
+                   regexp_replace(current_setting('data_directory'), '/[^/]+$', '') || '/{space}') \\gexec"
+            ),
+            format!("tablespace:{space}"),
+            "",
+            "tablespace (added)",
+        ),
+        (
+            format!("ALTER TABLESPACE {space} SET (seq_page_cost = 3)"),
+            format!("tablespace:{space}"),
+            "options",
+            "tablespace options",
+        ),
+        (
+            format!("ALTER TABLESPACE {space} OWNER TO {owner}"),
+            format!("tablespace:{space}"),
+            "owner",
+            "tablespace owner",
+        ),
     ];
     let mut last = base;
     for (sql, key, field, what) in cases {
@@ -118,7 +145,9 @@ fn each_family_of_globals_change_is_reported_and_blocks() {
     db.sql(&format!("DROP OWNED BY {role}; REVOKE {owner} FROM {role}"));
     db.cluster.sql(
         "postgres",
-        &format!("DROP DATABASE \"{name}\"; DROP ROLE {role}; DROP ROLE {owner}"),
+        &format!(
+            "DROP DATABASE \"{name}\"; DROP TABLESPACE {space}; DROP ROLE {role}; DROP ROLE {owner}"
+        ),
     );
 }
 
@@ -147,6 +176,8 @@ fn fingerprints(store: &std::path::Path, snap: &str) -> Vec<String> {
             "settings",
             "--scope",
             "database",
+            "--scope",
+            "tablespaces",
         ],
     );
     assert_eq!(r.code, 0, "fingerprint: {}", r.all());
@@ -352,6 +383,7 @@ fn no_globals_leaves_them_out_and_their_scopes_match_nothing() {
         "setting",
         "database",
         "server_setting",
+        "tablespace",
     ] {
         assert!(
             objects.iter().all(|o| o["kind"] != kind),
@@ -360,7 +392,7 @@ fn no_globals_leaves_them_out_and_their_scopes_match_nothing() {
     }
     let show = driftgate(store.path(), &["show", &with, "--kind", "database"]);
     assert!(show.stdout.contains("database:@db"), "{}", show.all());
-    for scope in ["roles", "settings", "database"] {
+    for scope in ["roles", "settings", "database", "tablespaces"] {
         let r = driftgate(store.path(), &["fingerprint", &without, "--scope", scope]);
         assert_eq!(
             r.code,

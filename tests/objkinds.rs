@@ -37,7 +37,12 @@ struct Fixture {
 
 impl Fixture {
     fn new(hint: &str) -> Fixture {
-        let db = support::empty_db(hint);
+        Fixture::on(support::cluster(), hint)
+    }
+
+    /// The fixture in a database of `cluster`.
+    fn on(cluster: &'static support::Cluster, hint: &str) -> Fixture {
+        let db = cluster.create_db(hint);
         {
             // The fixture creates and alters cluster-wide objects (roles, their comments and
             // memberships, ALTER SYSTEM): two tests loading it at once race on them
@@ -988,4 +993,410 @@ fn parameter_privileges() {
         "parameter_acl:work_mem",
         Expect::Removed,
     );
+}
+
+/// The JSON of `key` in `snapshot` (as `show --format json` prints it).
+fn json_of(snapshot: &CatalogSnapshot, key: &str) -> serde_json::Value {
+    let key = driftgate::model::ObjectKey::parse(key).expect("a valid key");
+    let object = snapshot
+        .objects
+        .get(&key)
+        .unwrap_or_else(|| panic!("{key} is not in the snapshot"));
+    serde_json::to_value(object).expect("objects serialize")
+}
+
+#[test]
+fn operator_classes_and_families() {
+    let mut f = Fixture::new("objkinds_opclasses");
+    let class = "operator_class:ef_core.ef_int_ops USING brin";
+    let family = "operator_family:ef_core.ef_int_fam USING brin";
+    let c = json_of(&f.snapshot, class);
+    assert_eq!(c["default"], true, "{c:#}");
+    assert_eq!(c["storage"], "integer", "{c:#}");
+    assert_eq!(c["family"], "ef_core.ef_int_fam", "{c:#}");
+    assert_eq!(
+        c["operators"],
+        serde_json::json!(["OPERATOR 3 ef_core.=~=(integer,integer) FOR SEARCH"]),
+        "the class's own member, not the family's loose one: {c:#}"
+    );
+    let fam = json_of(&f.snapshot, family);
+    assert_eq!(
+        fam["functions"],
+        serde_json::json!([
+            "FUNCTION 3 (integer,bigint) pg_catalog.brin_minmax_consistent(internal,internal,internal)"
+        ]),
+        "{fam:#}"
+    );
+    f.alter(
+        "ALTER OPERATOR FAMILY ef_core.ef_int_fam USING brin ADD OPERATOR 2 <= (integer, bigint)",
+        family,
+        Expect::Changed(&["operators"]),
+    );
+    f.alter(
+        "ALTER OPERATOR FAMILY ef_core.ef_int_fam USING brin \
+         DROP FUNCTION 3 (integer, bigint)",
+        family,
+        Expect::Changed(&["functions"]),
+    );
+    f.alter(
+        "ALTER OPERATOR FAMILY ef_core.ef_int_fam USING brin OWNER TO ef_writer",
+        family,
+        Expect::Changed(&["owner"]),
+    );
+    f.alter(
+        "COMMENT ON OPERATOR FAMILY ef_core.ef_int_fam USING brin IS 'changed'",
+        family,
+        Expect::Changed(&["comment"]),
+    );
+    f.alter(
+        "ALTER OPERATOR CLASS ef_core.ef_int_ops USING brin OWNER TO ef_writer",
+        class,
+        Expect::Changed(&["owner"]),
+    );
+    f.alter(
+        "COMMENT ON OPERATOR CLASS ef_core.ef_int_ops USING brin IS 'changed'",
+        class,
+        Expect::Changed(&["comment"]),
+    );
+    // What only CREATE OPERATOR CLASS sets: the class made again without DEFAULT, with
+    // another storage type, operator and routine.
+    f.alter(
+        "DROP OPERATOR CLASS ef_core.ef_int_ops USING brin; \
+         CREATE OPERATOR CLASS ef_core.ef_int_ops FOR TYPE ef_core.mood USING brin \
+           FAMILY ef_core.ef_int_fam AS STORAGE bigint, \
+           OPERATOR 4 ef_core.=~= (integer, integer), \
+           FUNCTION 1 brin_minmax_opcinfo(internal); \
+         ALTER OPERATOR CLASS ef_core.ef_int_ops USING brin OWNER TO ef_writer; \
+         COMMENT ON OPERATOR CLASS ef_core.ef_int_ops USING brin IS 'changed'",
+        class,
+        Expect::Changed(&["default", "storage", "operators", "functions"]),
+    );
+    f.alter(
+        "ALTER OPERATOR CLASS ef_core.ef_int_ops USING brin RENAME TO ef_int_ops2",
+        "operator_class:ef_core.ef_int_ops2 USING brin",
+        Expect::Added,
+    );
+    // An ordering operator's sort family is part of the member (FOR ORDER BY).
+    f.alter(
+        "CREATE OPERATOR FAMILY ef_core.ef_gist_fam USING gist",
+        "operator_family:ef_core.ef_gist_fam USING gist",
+        Expect::Added,
+    );
+    f.alter(
+        "ALTER OPERATOR FAMILY ef_core.ef_gist_fam USING gist \
+         ADD OPERATOR 15 <-> (point, point) FOR ORDER BY pg_catalog.float_ops",
+        "operator_family:ef_core.ef_gist_fam USING gist",
+        Expect::Changed(&["operators"]),
+    );
+    assert_eq!(
+        json_of(
+            &f.snapshot,
+            "operator_family:ef_core.ef_gist_fam USING gist"
+        )["operators"],
+        serde_json::json!([
+            "OPERATOR 15 pg_catalog.<->(point,point) FOR ORDER BY pg_catalog.float_ops"
+        ])
+    );
+}
+
+#[test]
+fn foreign_data_wrappers_servers_and_user_mappings() {
+    let mut f = Fixture::new("objkinds_foreign_data");
+    f.alter(
+        "ALTER FOREIGN DATA WRAPPER ef_fdw NO VALIDATOR",
+        "foreign_data_wrapper:ef_fdw",
+        Expect::Changed(&["validator"]),
+    );
+    f.alter(
+        "ALTER FOREIGN DATA WRAPPER ef_fdw NO HANDLER",
+        "foreign_data_wrapper:ef_fdw",
+        Expect::Changed(&["handler"]),
+    );
+    f.alter(
+        "ALTER FOREIGN DATA WRAPPER ef_fdw_free OPTIONS (SET mode 'strict')",
+        "foreign_data_wrapper:ef_fdw_free",
+        Expect::Changed(&["options"]),
+    );
+    f.alter(
+        "GRANT USAGE ON FOREIGN DATA WRAPPER ef_fdw TO ef_writer",
+        "foreign_data_wrapper:ef_fdw",
+        Expect::Changed(&["acl"]),
+    );
+    f.alter(
+        "COMMENT ON FOREIGN DATA WRAPPER ef_fdw IS 'changed'",
+        "foreign_data_wrapper:ef_fdw",
+        Expect::Changed(&["comment"]),
+    );
+    f.alter(
+        "ALTER SERVER ef_srv VERSION '16'",
+        "server:ef_srv",
+        Expect::Changed(&["version"]),
+    );
+    f.alter(
+        "ALTER SERVER ef_srv OPTIONS (SET host 'db2.internal')",
+        "server:ef_srv",
+        Expect::Changed(&["options"]),
+    );
+    f.alter(
+        "ALTER SERVER ef_srv OWNER TO ef_writer",
+        "server:ef_srv",
+        Expect::Changed(&["owner"]),
+    );
+    f.alter(
+        "REVOKE USAGE ON FOREIGN SERVER ef_srv FROM ef_reader",
+        "server:ef_srv",
+        Expect::Changed(&["acl"]),
+    );
+    f.alter(
+        "COMMENT ON SERVER ef_srv IS 'changed'",
+        "server:ef_srv",
+        Expect::Changed(&["comment"]),
+    );
+    // TYPE and the wrapper are set by CREATE SERVER only.
+    f.alter(
+        "DROP SERVER ef_srv_free; \
+         CREATE SERVER ef_srv_free TYPE 'archive' FOREIGN DATA WRAPPER ef_fdw \
+           OPTIONS (host 'archive.internal')",
+        "server:ef_srv_free",
+        Expect::Changed(&["server_type", "wrapper", "options"]),
+    );
+    f.alter(
+        "ALTER USER MAPPING FOR ef_reader SERVER ef_srv OPTIONS (SET user 'other_reader')",
+        "user_mapping:ef_srv/ef_reader",
+        Expect::Changed(&["options"]),
+    );
+    f.alter(
+        "ALTER USER MAPPING FOR PUBLIC SERVER ef_srv OPTIONS (ADD connect_timeout '5')",
+        "user_mapping:ef_srv/PUBLIC",
+        Expect::Changed(&["options"]),
+    );
+    f.alter(
+        "CREATE USER MAPPING FOR ef_writer SERVER ef_srv",
+        "user_mapping:ef_srv/ef_writer",
+        Expect::Added,
+    );
+    f.alter(
+        "DROP USER MAPPING FOR PUBLIC SERVER ef_srv",
+        "user_mapping:ef_srv/PUBLIC",
+        Expect::Removed,
+    );
+}
+
+#[test]
+fn subscriptions() {
+    let mut f = Fixture::new("objkinds_subscriptions");
+    let key = "subscription:ef_sub";
+    let v = f.snapshot.meta.server_version_num;
+    let s = json_of(&f.snapshot, key);
+    assert_eq!(s["publications"], serde_json::json!(["ef_all", "ef_some"]));
+    assert_eq!(s["enabled"], false, "{s:#}");
+    assert_eq!(s["binary"], v >= 140000, "{s:#}");
+    assert_eq!(s["streaming"], if v >= 140000 { "on" } else { "off" });
+    assert_eq!(s["two_phase"], v >= 150000, "{s:#}");
+    assert_eq!(s["origin"], if v >= 160000 { "none" } else { "any" });
+    assert_eq!(s["failover"], v >= 170000, "{s:#}");
+    f.alter(
+        "ALTER SUBSCRIPTION ef_sub SET PUBLICATION ef_all WITH (refresh = false)",
+        key,
+        Expect::Changed(&["publications"]),
+    );
+    f.alter(
+        "ALTER SUBSCRIPTION ef_sub SET (synchronous_commit = 'off')",
+        key,
+        Expect::Changed(&["synchronous_commit"]),
+    );
+    f.alter(
+        "ALTER SUBSCRIPTION ef_sub CONNECTION 'host=127.0.0.1 port=2 dbname=nowhere'",
+        key,
+        Expect::Changed(&["conninfo"]),
+    );
+    f.alter(
+        "COMMENT ON SUBSCRIPTION ef_sub IS 'changed'",
+        key,
+        Expect::Changed(&["comment"]),
+    );
+    if v >= 140000 {
+        f.alter(
+            "ALTER SUBSCRIPTION ef_sub SET (binary = false)",
+            key,
+            Expect::Changed(&["binary"]),
+        );
+        f.alter(
+            "ALTER SUBSCRIPTION ef_sub SET (streaming = false)",
+            key,
+            Expect::Changed(&["streaming"]),
+        );
+    }
+    if v >= 150000 {
+        f.alter(
+            "ALTER SUBSCRIPTION ef_sub SET (disable_on_error = false)",
+            key,
+            Expect::Changed(&["disable_on_error"]),
+        );
+    }
+    if v >= 160000 {
+        f.alter(
+            "ALTER SUBSCRIPTION ef_sub SET (origin = any)",
+            key,
+            Expect::Changed(&["origin"]),
+        );
+        f.alter(
+            "ALTER SUBSCRIPTION ef_sub SET (password_required = true, run_as_owner = false)",
+            key,
+            Expect::Changed(&["password_required", "run_as_owner"]),
+        );
+    }
+    // two_phase (18+) and failover (17+) are altered on the publisher's slot too, so
+    // their ALTER connects: this never-connected subscription cannot; everyfield.rs
+    // holds their comparison. Without a slot, DROP does not connect either.
+    f.alter(
+        "ALTER SUBSCRIPTION ef_sub SET (slot_name = NONE)",
+        key,
+        Expect::Changed(&["slot_name"]),
+    );
+    f.alter("DROP SUBSCRIPTION ef_sub", key, Expect::Removed);
+}
+
+#[test]
+fn tablespaces() {
+    // A cluster of its own: tablespaces are the cluster's, and every capture of the shared
+    // cluster would read again each time one of these ALTERs commits (the read is
+    // stamped with pg_tablespace), often enough to give up.
+    let mut f = Fixture::on(support::private_cluster(None), "objkinds_tablespaces");
+    let t = json_of(&f.snapshot, "tablespace:ef_space");
+    assert_eq!(t["owner"], "ef_owner", "{t:#}");
+    assert_eq!(
+        t["options"],
+        serde_json::json!(["random_page_cost=3", "seq_page_cost=2"])
+    );
+    assert!(
+        t["location"].as_str().unwrap().ends_with("/ef_space"),
+        "{t:#}"
+    );
+    // One made here, so the fixture's own stays as everyfield.rs expects it.
+    let key = "tablespace:ef_space_alter";
+    f.alter(
+        "SELECT format('COPY (SELECT 1) TO PROGRAM %L', 'mkdir -p ' || \
+           regexp_replace(current_setting('data_directory'), '/[^/]+$', '') || '/ef_space_alter') \\gexec
+         SELECT format('CREATE TABLESPACE ef_space_alter LOCATION %L', \
+           regexp_replace(current_setting('data_directory'), '/[^/]+$', '') || '/ef_space_alter') \\gexec",
+        key,
+        Expect::Added,
+    );
+    f.alter(
+        "ALTER TABLESPACE ef_space_alter SET (effective_io_concurrency = 4)",
+        key,
+        Expect::Changed(&["options"]),
+    );
+    f.alter(
+        "ALTER TABLESPACE ef_space_alter OWNER TO ef_writer",
+        key,
+        Expect::Changed(&["owner"]),
+    );
+    f.alter(
+        "GRANT CREATE ON TABLESPACE ef_space_alter TO ef_reader",
+        key,
+        Expect::Changed(&["acl"]),
+    );
+    f.alter(
+        "COMMENT ON TABLESPACE ef_space_alter IS 'changed'",
+        key,
+        Expect::Changed(&["comment"]),
+    );
+    f.alter(
+        "ALTER TABLESPACE ef_space_alter RENAME TO ef_space_renamed",
+        "tablespace:ef_space_renamed",
+        Expect::Added,
+    );
+    f.alter(
+        "DROP TABLESPACE ef_space_renamed",
+        "tablespace:ef_space_renamed",
+        Expect::Removed,
+    );
+}
+
+/// Secrets in options and connection strings are removed before storing: the fixture's
+/// `S3CRET` values are in no object, the names beside them are.
+#[test]
+fn secrets_in_options_and_conninfo_are_not_stored() {
+    let f = Fixture::new("objkinds_secrets");
+    let all = serde_json::to_string(&f.snapshot.objects.values().collect::<Vec<_>>()).unwrap();
+    assert!(!all.contains("S3CRET"), "a secret reached the snapshot");
+    let srv = json_of(&f.snapshot, "server:ef_srv_free");
+    assert_eq!(srv["options"]["password"], "(removed)", "{srv:#}");
+    assert_eq!(srv["options"]["region"], "eu", "{srv:#}");
+    let fdw = json_of(&f.snapshot, "foreign_data_wrapper:ef_fdw_free");
+    assert_eq!(fdw["options"]["api_key"], "(removed)", "{fdw:#}");
+    let um = json_of(&f.snapshot, "user_mapping:ef_srv/ef_reader");
+    assert_eq!(um["options"]["password"], "(removed)", "{um:#}");
+    assert_eq!(um["options"]["user"], "remote_reader", "{um:#}");
+    let sub = json_of(&f.snapshot, "subscription:ef_sub");
+    assert_eq!(
+        sub["conninfo"],
+        "host=127.0.0.1 port=1 dbname=nowhere user=rep password=(removed)"
+    );
+}
+
+/// What a role without the privileges cannot see is recorded as not readable, never as
+/// empty, and a diff against a superuser's snapshot calls it readability, not drift.
+#[test]
+fn hidden_user_mapping_options_and_conninfo_are_not_readable() {
+    let db = support::empty_db("objkinds_not_readable");
+    let plain = format!("ok_plain_{}", std::process::id());
+    db.sql(&format!(
+        "CREATE ROLE {plain} LOGIN; \
+         CREATE FOREIGN DATA WRAPPER ok_fdw; \
+         CREATE SERVER ok_srv FOREIGN DATA WRAPPER ok_fdw; \
+         GRANT USAGE ON FOREIGN SERVER ok_srv TO {plain}; \
+         CREATE USER MAPPING FOR PUBLIC SERVER ok_srv OPTIONS (user 'anyone'); \
+         CREATE USER MAPPING FOR postgres SERVER ok_srv; \
+         CREATE USER MAPPING FOR {plain} SERVER ok_srv OPTIONS (user 'me'); \
+         CREATE SUBSCRIPTION ok_sub CONNECTION 'host=127.0.0.1 port=1 dbname=x' \
+           PUBLICATION p WITH (connect = false); \
+         COMMENT ON SUBSCRIPTION ok_sub IS 'subscribed';"
+    ));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let as_super = capture(&runtime, &db);
+    let target = ConnectTarget::resolve(Some(&db.dsn_as(&plain))).unwrap();
+    let as_plain = runtime
+        .block_on(catalog::capture(&target, &CaptureOptions::default()))
+        .unwrap_or_else(|e| panic!("capturing as {plain}: {e}"));
+    let nr = driftgate::model::redact::NOT_READABLE;
+    let public = "user_mapping:ok_srv/PUBLIC";
+    let other = "user_mapping:ok_srv/postgres";
+    let own = format!("user_mapping:ok_srv/{plain}");
+    assert_eq!(json_of(&as_super, public)["options"]["user"], "anyone");
+    assert_eq!(json_of(&as_super, other)["options"], serde_json::json!({}));
+    assert_eq!(json_of(&as_plain, public)["options"], nr);
+    assert_eq!(json_of(&as_plain, other)["options"], nr);
+    assert_eq!(json_of(&as_plain, &own)["options"]["user"], "me");
+    assert_eq!(
+        json_of(&as_super, "subscription:ok_sub")["conninfo"],
+        "host=127.0.0.1 port=1 dbname=x"
+    );
+    assert_eq!(json_of(&as_plain, "subscription:ok_sub")["conninfo"], nr);
+    // 13 grants no role `subsynccommit`, nor the `oid` a comment is found by.
+    let plain_sub = json_of(&as_plain, "subscription:ok_sub");
+    if as_plain.meta.server_version_num < 140000 {
+        assert_eq!(plain_sub["synchronous_commit"], nr, "{plain_sub:#}");
+        assert_eq!(plain_sub["comment"], nr, "{plain_sub:#}");
+    } else {
+        assert_eq!(plain_sub["synchronous_commit"], "off", "{plain_sub:#}");
+        assert_eq!(plain_sub["comment"], "subscribed", "{plain_sub:#}");
+    }
+
+    let d = diff::diff(&as_super, &as_plain);
+    for key in [public, other, "subscription:ok_sub"] {
+        assert!(
+            d.changes.iter().all(|c| c.key.as_str() != key),
+            "{key}: drift where only readability differs: {:?}",
+            d.changes
+        );
+        assert!(
+            d.readability.iter().any(|r| r.key.as_str() == key),
+            "{key}: no readability note: {:?}",
+            d.readability
+        );
+    }
+    db.sql("ALTER SUBSCRIPTION ok_sub SET (slot_name = NONE); DROP SUBSCRIPTION ok_sub");
 }

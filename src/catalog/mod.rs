@@ -109,7 +109,7 @@ pub struct CaptureOptions {
     /// Sessions reading in parallel on one shared snapshot (1 = a single session).
     pub jobs: usize,
     /// Read the cluster and database around the schema (roles, settings, the database's
-    /// properties: `model::globals`); `false` is `snapshot --no-globals`.
+    /// properties, tablespaces: `model::globals`); `false` is `snapshot --no-globals`.
     pub globals: bool,
     /// Names whose values are removed before anything is stored.
     pub secrets: crate::model::redact::SecretPatterns,

@@ -18,6 +18,8 @@ use sqlx::{Connection, Row};
 pub const CATALOGS_READ: &[&str] = &[
     "pg_aggregate",
     "pg_am",
+    "pg_amop",
+    "pg_amproc",
     "pg_attrdef",
     "pg_auth_members",
     "pg_attribute",
@@ -46,6 +48,7 @@ pub const CATALOGS_READ: &[&str] = &[
     "pg_namespace",
     "pg_opclass",
     "pg_operator",
+    "pg_opfamily",
     "pg_parameter_acl",
     "pg_partitioned_table",
     "pg_policy",
@@ -70,6 +73,7 @@ pub const CATALOGS_READ: &[&str] = &[
     "pg_ts_parser",
     "pg_ts_template",
     "pg_type",
+    "pg_user_mappings",
 ];
 
 /// Catalogs a complete snapshot of the cluster needs that PostgreSQL keeps from PUBLIC, in

@@ -46,6 +46,10 @@ const CACHED_CATALOGS: &[(&str, Rows)] = &[
     ("pg_sequence", Rows::NotOf("seqrelid", "temp_rel")),
     ("pg_aggregate", Rows::Where("true")),
     ("pg_extension", Rows::Where("true")),
+    // Not through a cache but the file system: `pg_tablespace_location` reads the
+    // tablespace's symbolic link, the latest state. A tablespace made, dropped or moved
+    // during the read makes it read again.
+    ("pg_tablespace", Rows::Where("true")),
     // pg_get_statisticsobjdef reads the statistics object through the system cache.
     ("pg_statistic_ext", Rows::NotOf("stxnamespace", "temp_ns")),
 ];

@@ -26,7 +26,7 @@
 //! lock_timeout = "5s"            # optional, overrides the default above
 //! jobs = 2                       # optional: sessions per target (1-16; also top level)
 //! globals = false                # optional: leave out roles, settings, the database's
-//!                                # properties (default true; also top level)
+//!                                # properties, tablespaces (default true; also top level)
 //! secret_patterns = ["*secret*"] # optional: setting names whose values are not stored
 //!                                # (default *secret*, *password*, *token*, *key*; also top level)
 //! ```
@@ -110,7 +110,8 @@ pub struct TargetConfig {
     pub limits: SessionLimits,
     /// Sessions reading this target's catalog in parallel (on one shared snapshot).
     pub jobs: usize,
-    /// Read roles, settings and the database's properties (`globals = false` leaves them out).
+    /// Read roles, settings, the database's properties and tablespaces (`globals = false`
+    /// leaves them out).
     pub globals: bool,
     pub secrets: SecretPatterns,
     /// Line of the target's `name`, for messages.

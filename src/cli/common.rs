@@ -135,10 +135,10 @@ pub struct ConnectArgs {
     #[arg(long, short = 'j', default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=16))]
     pub jobs: u16,
     /// Leave out the cluster and database around the schema: roles, memberships, database
-    /// and role settings, server settings, the database's properties.
+    /// and role settings, server settings, the database's properties, tablespaces.
     #[arg(long)]
     pub no_globals: bool,
-    /// A setting name whose value is never stored (glob, case-insensitive; repeatable).
+    /// A setting or option name whose value is never stored (glob, case-insensitive; repeatable).
     /// Given, it replaces the default list: *secret*, *password*, *token*, *key*.
     #[arg(long = "secret-pattern", value_name = "GLOB")]
     pub secret_patterns: Vec<String>,

@@ -150,7 +150,7 @@ pub enum Scope {
     /// (`triggers:`, `constraints:`, `indexes:`, `policies:`) followed by a table name
     /// (`public.t`, or `t` for `public.t`).
     TableSet { kind: ObjectKind, table: String },
-    /// The cluster and database around the schema (`roles`, `settings`, `database`).
+    /// The cluster and database around the schema (`roles`, `settings`, `database`, `tablespaces`).
     Global(GlobalGroup),
 }
 
@@ -169,7 +169,7 @@ impl Scope {
                 .map(|p| format!("`{p}:TABLE`"))
                 .collect();
             format!(
-                "scope {s:?} is not `catalog`, `roles`, `settings`, `database`, `schema:NAME`, {} or `KIND:KEY`",
+                "scope {s:?} is not `catalog`, `roles`, `settings`, `database`, `tablespaces`, `schema:NAME`, {} or `KIND:KEY`",
                 sets.join(", ")
             )
         })?;
@@ -375,6 +375,7 @@ mod tests {
                 KeyShape::Routine => "public.x(integer,public.\"a.b\")",
                 KeyShape::Path => "@db/x/app.y",
                 KeyShape::Pair(sep) => &format!("(public.\"a.b\"{sep}integer)"),
+                KeyShape::Using => "public.x USING btree",
             };
             let name: &str = name;
             assert!(spec.key.matches(name), "{kind}: {name}");

@@ -1,5 +1,5 @@
 //! The cluster and database around the schema: which kinds they are, and the fingerprint
-//! scopes that group them (`roles`, `settings`, `database`).
+//! scopes that group them (`roles`, `settings`, `database`, `tablespaces`).
 //!
 //! Roles and memberships belong to the cluster, not the database: two databases of one
 //! cluster show the same ones, and a database compared with a clone on another cluster
@@ -20,13 +20,16 @@ pub enum GlobalGroup {
     Settings,
     /// The database's own properties.
     Database,
+    /// The cluster's tablespaces.
+    Tablespaces,
 }
 
 impl GlobalGroup {
-    pub const ALL: [GlobalGroup; 3] = [
+    pub const ALL: [GlobalGroup; 4] = [
         GlobalGroup::Roles,
         GlobalGroup::Settings,
         GlobalGroup::Database,
+        GlobalGroup::Tablespaces,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +37,7 @@ impl GlobalGroup {
             GlobalGroup::Roles => "roles",
             GlobalGroup::Settings => "settings",
             GlobalGroup::Database => "database",
+            GlobalGroup::Tablespaces => "tablespaces",
         }
     }
 
@@ -50,6 +54,7 @@ impl GlobalGroup {
                 Some(GlobalGroup::Settings)
             }
             ObjectKind::Database => Some(GlobalGroup::Database),
+            ObjectKind::Tablespace => Some(GlobalGroup::Tablespaces),
             _ => None,
         }
     }

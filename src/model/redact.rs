@@ -12,7 +12,8 @@
 //! subscriptions), [`SecretPatterns::redact_options`] and
 //! [`SecretPatterns::redact_conninfo`] remove the secret values and keep the rest.
 
-use super::{CatalogObject, ObjectDef};
+use super::{CatalogObject, MappingOptions, ObjectDef};
+use std::collections::BTreeMap;
 
 /// Names whose values are not stored unless configured otherwise.
 pub const DEFAULT_SECRET_PATTERNS: &[&str] = &["*secret*", "*password*", "*token*", "*key*"];
@@ -64,6 +65,22 @@ impl SecretPatterns {
         let (name, value, removed) = match &mut object.def {
             ObjectDef::Setting(s) => (&s.name, &mut s.value, &mut s.value_removed),
             ObjectDef::ServerSetting(s) => (&s.name, &mut s.value, &mut s.value_removed),
+            // A wrapper's options are the wrapper's defaults for its servers: they may hold
+            // what a server's would, so they are treated alike.
+            ObjectDef::ForeignDataWrapper(w) => return self.redact_option_map(&mut w.options),
+            ObjectDef::Server(s) => return self.redact_option_map(&mut s.options),
+            ObjectDef::UserMapping(m) => {
+                if let MappingOptions::Readable(options) = &mut m.options {
+                    self.redact_option_map(options);
+                }
+                return;
+            }
+            ObjectDef::Subscription(s) => {
+                if s.conninfo != NOT_READABLE {
+                    s.conninfo = self.redact_conninfo(&s.conninfo);
+                }
+                return;
+            }
             _ => return,
         };
         if value.is_some() && self.is_secret(name) {
@@ -74,6 +91,16 @@ impl SecretPatterns {
             // connection is kept, its secrets are not.
             if let Some(v) = value.as_mut() {
                 *v = self.redact_conninfo(v);
+            }
+        }
+    }
+
+    /// Options as a `name → value` map (servers, user mappings, wrappers): secret values
+    /// replaced by [`REMOVED`], the names kept.
+    pub fn redact_option_map(&self, options: &mut BTreeMap<String, String>) {
+        for (name, value) in options.iter_mut() {
+            if self.is_secret(name) {
+                *value = REMOVED.to_string();
             }
         }
     }
@@ -273,5 +300,100 @@ mod tests {
             t.columns["id"].fdw_options,
             ["api_token=(removed)", "column_name=id"]
         );
+    }
+
+    /// Servers, user mappings, wrappers and subscriptions carry their secrets in options
+    /// and conninfo: the values go, the names and the rest stay, and a value the role could
+    /// not read stays "not readable" (it is no conninfo to parse).
+    #[test]
+    fn options_and_conninfo_of_sql_med_and_subscriptions_lose_their_secrets() {
+        use crate::model::{
+            MappingOptions, ObjectKey, ObjectKind, ServerDef, SubscriptionDef, UserMappingDef,
+        };
+        let object = |kind, def| CatalogObject {
+            key: ObjectKey::new(kind, "x"),
+            owner: None,
+            acl: None,
+            comment: None,
+            def,
+        };
+        let options = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let p = SecretPatterns::default();
+        let mut server = object(
+            ObjectKind::Server,
+            ObjectDef::Server(ServerDef {
+                name: "s".into(),
+                wrapper: "w".into(),
+                server_type: None,
+                version: None,
+                options: options(&[("host", "db1"), ("Password", "hunter2")]),
+            }),
+        );
+        p.redact_object(&mut server);
+        let ObjectDef::Server(s) = &server.def else {
+            unreachable!("built as a server")
+        };
+        assert_eq!(
+            s.options,
+            options(&[("host", "db1"), ("Password", REMOVED)])
+        );
+        for (given, stored) in [
+            (
+                MappingOptions::Readable(options(&[("user", "u"), ("password", "p")])),
+                MappingOptions::Readable(options(&[("user", "u"), ("password", REMOVED)])),
+            ),
+            (MappingOptions::NotReadable, MappingOptions::NotReadable),
+        ] {
+            let mut mapping = object(
+                ObjectKind::UserMapping,
+                ObjectDef::UserMapping(UserMappingDef {
+                    server: "s".into(),
+                    role: None,
+                    options: given,
+                }),
+            );
+            p.redact_object(&mut mapping);
+            let ObjectDef::UserMapping(m) = &mapping.def else {
+                unreachable!("built as a user mapping")
+            };
+            assert_eq!(m.options, stored);
+        }
+        for (given, stored) in [
+            (
+                "host=p1 user=rep password=hunter2",
+                "host=p1 user=rep password=(removed)",
+            ),
+            (NOT_READABLE, NOT_READABLE),
+        ] {
+            let mut sub = object(
+                ObjectKind::Subscription,
+                ObjectDef::Subscription(SubscriptionDef {
+                    name: "sub".into(),
+                    conninfo: given.into(),
+                    publications: vec!["p".into()],
+                    enabled: false,
+                    slot_name: None,
+                    synchronous_commit: "off".into(),
+                    binary: false,
+                    streaming: "off".into(),
+                    two_phase: false,
+                    disable_on_error: false,
+                    password_required: true,
+                    run_as_owner: false,
+                    origin: "any".into(),
+                    failover: false,
+                }),
+            );
+            p.redact_object(&mut sub);
+            let ObjectDef::Subscription(s) = &sub.def else {
+                unreachable!("built as a subscription")
+            };
+            assert_eq!(s.conninfo, stored);
+        }
     }
 }

@@ -31,7 +31,9 @@ pub const SNAPSHOT_FORMAT: &str = "driftgate.snapshot/v1";
 /// tablespaces of indexes, constraint indexes and matviews, a matview's access method and
 /// column details, index column statistics targets, CHECK constraints inherited only; view
 /// columns' comments, defaults and grants, composite type attributes' and domain
-/// constraints' comments, a domain's NOT NULL name and comment (17+).
+/// constraints' comments, a domain's NOT NULL name and comment (17+);
+/// operator classes and families, foreign data wrappers, servers, user mappings,
+/// subscriptions and tablespaces (issue 13's remaining kinds).
 pub const CAPTURE_FORMAT: u32 = 3;
 
 /// The format of a snapshot that does not record one.

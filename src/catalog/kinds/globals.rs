@@ -1,8 +1,8 @@
 //! The cluster and database around the schema, read in the snapshot's transaction like
 //! every other kind: roles (`pg_roles`, never the password), memberships
 //! (`pg_auth_members`), database and role settings (`pg_db_role_setting`), the database's
-//! properties (`pg_database`) and the server's configured settings (`pg_settings`). All
-//! are readable by any role. Secret values are removed after the read, before any sink
+//! properties (`pg_database`), the server's configured settings (`pg_settings`) and the
+//! tablespaces (`pg_tablespace`). All are readable by any role. Secret values are removed after the read, before any sink
 //! sees them (`model::redact`, applied by `catalog::capture_with`).
 
 use super::fetch;
@@ -11,7 +11,7 @@ use crate::model::globals::database_key;
 use crate::model::redact::NOT_READABLE;
 use crate::model::{
     quote_ident, CatalogObject, DatabaseDef, ObjectDef, ObjectKey, ObjectKind, ParameterAclDef,
-    RoleDef, RoleMembershipDef, ServerSettingDef, SettingDef,
+    RoleDef, RoleMembershipDef, ServerSettingDef, SettingDef, TablespaceDef,
 };
 
 /// Database-wide: one light task, whatever the schemas.
@@ -42,6 +42,7 @@ pub async fn read_globals(
     out.extend(read_settings(conn).await?);
     out.push(read_database(conn, caps).await?);
     out.extend(read_server_settings(conn).await?);
+    out.extend(read_tablespaces(conn).await?);
     out.extend(read_parameter_acls(conn, caps).await?);
     Ok(out)
 }
@@ -321,6 +322,57 @@ async fn read_server_settings(
                 value_removed: false,
                 source: r.source,
             }),
+        })
+        .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct TablespaceRow {
+    name: String,
+    location: String,
+    options: Vec<String>,
+    owner: String,
+    acl: Option<Vec<String>>,
+    comment: Option<String>,
+}
+
+async fn read_tablespaces(
+    conn: &mut sqlx::PgConnection,
+) -> Result<Vec<CatalogObject>, CatalogError> {
+    // `pg_default` and `pg_global` are initdb's, as `pg_dumpall` leaves them out.
+    // `pg_tablespace_location` reads the symbolic link, which a DROP TABLESPACE committed
+    // after the snapshot began has removed (an error that would end the read): it is asked
+    // only of tablespaces the catalog cache still has (`has_tablespace_privilege` is NULL
+    // for one it has not). The stamp counts `pg_tablespace`, so a read that met such a
+    // tablespace is thrown away and taken again: the placeholder is never stored.
+    let sql = format!(
+        "SELECT t.spcname::text AS name, \
+           COALESCE(CASE WHEN has_tablespace_privilege(t.oid, 'CREATE') IS NOT NULL \
+                         THEN pg_tablespace_location(t.oid) END, \
+                    '(dropped during the read)')::text AS location, \
+           COALESCE(t.spcoptions, '{{}}')::text[] AS options, \
+           pg_get_userbyid(t.spcowner)::text AS owner, {acl} AS acl, \
+           shobj_description(t.oid, 'pg_tablespace') AS comment \
+         FROM pg_tablespace t WHERE t.spcname NOT IN ('pg_default', 'pg_global')",
+        acl = super::acl_sql("t.spcacl", "t", "t.spcowner"),
+    );
+    let rows: Vec<TablespaceRow> = fetch(conn, "reading tablespaces", &sql).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mut options = r.options;
+            options.sort();
+            CatalogObject {
+                key: ObjectKey::new(ObjectKind::Tablespace, &quote_ident(&r.name)),
+                owner: Some(r.owner),
+                acl: super::sorted(r.acl),
+                comment: r.comment,
+                def: ObjectDef::Tablespace(TablespaceDef {
+                    name: r.name,
+                    location: r.location,
+                    options,
+                }),
+            }
         })
         .collect())
 }

@@ -22,10 +22,12 @@ mod default_acls;
 pub mod deparse;
 mod event_triggers;
 mod extensions;
+mod foreign_data;
 mod globals;
 mod indexes;
 mod languages;
 mod large_objects;
+mod operator_classes;
 mod operators;
 mod policies;
 mod publications;
@@ -35,6 +37,7 @@ mod rules;
 mod schemas;
 mod sequences;
 mod statistics;
+mod subscriptions;
 mod tables;
 mod text_search;
 mod transforms;
@@ -63,7 +66,8 @@ pub enum Reader {
     Policies,
     Extensions,
     EventTriggers,
-    /// The cluster and database around the schema (roles, settings, the database).
+    /// The cluster and database around the schema (roles, settings, the database,
+    /// tablespaces).
     Globals,
     Rules,
     Casts,
@@ -78,6 +82,10 @@ pub enum Reader {
     DefaultAcls,
     LargeObjects,
     Publications,
+    OperatorClasses,
+    /// Foreign data wrappers, servers and user mappings.
+    ForeignData,
+    Subscriptions,
     BuiltinAcls,
     /// Tables with their columns, constraints, indexes and triggers, read by one session:
     /// the definitions are built from the columns it read, and the server's caches warmed
@@ -111,6 +119,7 @@ pub const fn reader_of(kind: ObjectKind) -> Reader {
         | ObjectKind::Setting
         | ObjectKind::Database
         | ObjectKind::ServerSetting
+        | ObjectKind::Tablespace
         | ObjectKind::ParameterAcl => Reader::Globals,
         ObjectKind::Rule => Reader::Rules,
         ObjectKind::Cast => Reader::Casts,
@@ -128,6 +137,11 @@ pub const fn reader_of(kind: ObjectKind) -> Reader {
         ObjectKind::DefaultAcl => Reader::DefaultAcls,
         ObjectKind::LargeObject => Reader::LargeObjects,
         ObjectKind::Publication => Reader::Publications,
+        ObjectKind::OperatorClass | ObjectKind::OperatorFamily => Reader::OperatorClasses,
+        ObjectKind::ForeignDataWrapper | ObjectKind::Server | ObjectKind::UserMapping => {
+            Reader::ForeignData
+        }
+        ObjectKind::Subscription => Reader::Subscriptions,
         ObjectKind::BuiltinAcl => Reader::BuiltinAcls,
     }
 }
@@ -184,6 +198,9 @@ impl Reader {
             Reader::DefaultAcls => default_acls::SCHEDULE,
             Reader::LargeObjects => large_objects::SCHEDULE,
             Reader::Publications => publications::SCHEDULE,
+            Reader::OperatorClasses => operator_classes::SCHEDULE,
+            Reader::ForeignData => foreign_data::SCHEDULE,
+            Reader::Subscriptions => subscriptions::SCHEDULE,
             Reader::BuiltinAcls => builtin_acls::SCHEDULE,
             Reader::Relations => tables::SCHEDULE,
             Reader::Schemas => schemas::SCHEDULE,
@@ -219,6 +236,11 @@ impl Reader {
             Reader::DefaultAcls => default_acls::read_default_acls(conn, caps, oids).await?,
             Reader::LargeObjects => large_objects::read_large_objects(conn, caps).await?,
             Reader::Publications => publications::read_publications(conn, caps).await?,
+            Reader::OperatorClasses => {
+                operator_classes::read_operator_classes(conn, caps, oids).await?
+            }
+            Reader::ForeignData => foreign_data::read_foreign_data(conn, caps).await?,
+            Reader::Subscriptions => subscriptions::read_subscriptions(conn, caps).await?,
             Reader::BuiltinAcls => builtin_acls::read_builtin_acls(conn, caps, oids).await?,
             Reader::Relations => {
                 let (mut objects, rows, mut attrs) = tables::read_tables(conn, caps, oids).await?;

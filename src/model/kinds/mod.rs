@@ -51,10 +51,12 @@ mod database;
 mod default_acl;
 mod event_trigger;
 mod extension;
+mod foreign_data;
 mod index;
 mod language;
 mod large_object;
 mod operator;
+mod operator_class;
 mod parameter_acl;
 mod policy;
 mod publication;
@@ -67,7 +69,9 @@ mod sequence;
 mod server_setting;
 mod setting;
 mod statistics;
+mod subscription;
 mod table;
+mod tablespace;
 mod text_search;
 mod transform;
 mod trigger;
@@ -84,10 +88,15 @@ pub use database::{DatabaseDef, DATABASE_KEY_NAME};
 pub use default_acl::DefaultAclDef;
 pub use event_trigger::EventTriggerDef;
 pub use extension::ExtensionDef;
+pub use foreign_data::{
+    ForeignDataWrapperDef, MappingOptions, ServerDef, UserMappingDef, MAPPING_OPTIONS_EXPECTING,
+    PUBLIC_MAPPING,
+};
 pub use index::IndexDef;
 pub use language::LanguageDef;
 pub use large_object::LargeObjectsDef;
 pub use operator::OperatorDef;
+pub use operator_class::{OperatorClassDef, OperatorFamilyDef};
 pub use parameter_acl::ParameterAclDef;
 pub use policy::PolicyDef;
 pub use publication::{PublicationDef, PublishedTable};
@@ -100,7 +109,9 @@ pub use sequence::SequenceDef;
 pub use server_setting::ServerSettingDef;
 pub use setting::SettingDef;
 pub use statistics::StatisticsDef;
+pub use subscription::SubscriptionDef;
 pub use table::{Column, TableDef};
+pub use tablespace::TablespaceDef;
 pub use text_search::{TsConfigurationDef, TsDictionaryDef, TsParserDef, TsTemplateDef};
 pub use transform::TransformDef;
 pub use trigger::TriggerDef;
@@ -143,6 +154,9 @@ pub enum KeyShape {
     /// `(LEFT SEP RIGHT)`: objects named by two other names, not their own
     /// (`cast:(public.mood AS text)`, `transform:(integer LANGUAGE plpgsql)`).
     Pair(&'static str),
+    /// `SCHEMA.NAME USING METHOD`: objects named within their schema and index access
+    /// method (operator classes and families), as `ALTER OPERATOR CLASS … USING` names them.
+    Using,
 }
 
 impl KeyShape {
@@ -165,8 +179,26 @@ impl KeyShape {
                 .and_then(|n| n.strip_suffix(')'))
                 .and_then(|inner| inner.split_once(sep))
                 .is_some_and(|(left, right)| !left.is_empty() && !right.is_empty()),
+            KeyShape::Using => using_split(name)
+                .is_some_and(|(object, method)| parts(object) == 2 && parts(method) == 1),
         }
     }
+}
+
+/// A `SCHEMA.NAME USING METHOD` key name split at its ` USING ` outside quotes.
+pub fn using_split(name: &str) -> Option<(&str, &str)> {
+    const SEP: &str = " USING ";
+    let mut quoted = false;
+    for (i, c) in name.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ' ' if !quoted && name[i..].starts_with(SEP) => {
+                return Some((&name[..i], &name[i + SEP.len()..]));
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The byte offset of the `(` that opens a routine key's argument list.
@@ -294,6 +326,14 @@ registry! {
     DefaultAcl => default_acl::SPEC(DefaultAclDef),
     LargeObject => large_object::SPEC(LargeObjectsDef),
     Publication => publication::SPEC(PublicationDef),
+    // Issue 13's remaining kinds pg_dump knows.
+    OperatorClass => operator_class::CLASS(OperatorClassDef),
+    OperatorFamily => operator_class::FAMILY(OperatorFamilyDef),
+    ForeignDataWrapper => foreign_data::WRAPPER(ForeignDataWrapperDef),
+    Server => foreign_data::SERVER(ServerDef),
+    UserMapping => foreign_data::USER_MAPPING(UserMappingDef),
+    Subscription => subscription::SPEC(SubscriptionDef),
+    Tablespace => tablespace::SPEC(TablespaceDef),
     BuiltinAcl => builtin_acl::SPEC(BuiltinAclDef),
     ParameterAcl => parameter_acl::SPEC(ParameterAclDef),
 }
@@ -368,5 +408,13 @@ mod tests {
         assert!(KeyShape::Pair(" AS ").matches("(public.mood AS text)"));
         assert!(!KeyShape::Pair(" AS ").matches("public.mood AS text"));
         assert!(!KeyShape::Pair(" AS ").matches("( AS text)"));
+        assert!(KeyShape::Using.matches("public.my_ops USING btree"));
+        assert!(KeyShape::Using.matches("public.\"a USING b\" USING gist"));
+        assert!(!KeyShape::Using.matches("my_ops USING btree"));
+        assert!(!KeyShape::Using.matches("public.my_ops"));
+        assert_eq!(
+            using_split("public.\"a USING b\" USING gist"),
+            Some(("public.\"a USING b\"", "gist"))
+        );
     }
 }

@@ -1400,3 +1400,48 @@ fn hidden_user_mapping_options_and_conninfo_are_not_readable() {
     }
     db.sql("ALTER SUBSCRIPTION ok_sub SET (slot_name = NONE); DROP SUBSCRIPTION ok_sub");
 }
+
+/// A partition's copies of its parent's constraints, indexes attached partition by
+/// partition, and comments on a constraint's index: each is something pg_dump prints, and
+/// a rename of a partition's key index once changed nothing a snapshot showed.
+#[test]
+fn partition_copies_and_constraint_indexes() {
+    let mut f = Fixture::new("objkinds_partition_copies");
+    f.alter(
+        "ALTER INDEX ef_core.shipment_2024_pkey RENAME TO shipment_2024_key",
+        "constraint:ef_core.shipment_2024.shipment_2024_key",
+        Expect::Added,
+    );
+    f.alter(
+        "ALTER TABLE ef_core.shipment_2024 RENAME CONSTRAINT shipment_acct_fkey TO shipment_2024_acct_fk",
+        "constraint:ef_core.shipment_2024.shipment_acct_fkey",
+        Expect::Removed,
+    );
+    f.alter(
+        "CREATE TABLE ef_core.shipment_2025 PARTITION OF ef_core.shipment \
+         FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')",
+        "constraint:ef_core.shipment_2025.shipment_2025_pkey",
+        Expect::Added,
+    );
+    f.alter(
+        "ALTER TABLE ef_core.shipment DETACH PARTITION ef_core.shipment_2025",
+        "constraint:ef_core.shipment_2025.shipment_2025_pkey",
+        Expect::Changed(&["clone_of"]),
+    );
+    f.alter(
+        "CREATE INDEX shipment_at_idx ON ONLY ef_core.shipment (at); \
+         CREATE INDEX shipment_2024_at_idx ON ef_core.shipment_2024 (at)",
+        "index:ef_core.shipment_2024_at_idx",
+        Expect::Added,
+    );
+    f.alter(
+        "ALTER INDEX ef_core.shipment_at_idx ATTACH PARTITION ef_core.shipment_2024_at_idx",
+        "index:ef_core.shipment_2024_at_idx",
+        Expect::Changed(&["attached_to"]),
+    );
+    f.alter(
+        "COMMENT ON INDEX ef_core.shipment_pkey IS 'one row per shipment, day and carrier'",
+        "constraint:ef_core.shipment.shipment_pkey",
+        Expect::Changed(&["index_comment"]),
+    );
+}

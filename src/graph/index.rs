@@ -110,7 +110,8 @@ impl<'s> SnapshotIndex<'s> {
                     }
                 }
                 ObjectKind::Constraint => {
-                    if let Some(c) = obj.as_constraint() {
+                    // A partition's copy of its parent's constraint acts as the parent's.
+                    if let Some(c) = obj.as_constraint().filter(|c| c.clone_of.is_none()) {
                         if let Some(fk) = &c.foreign_key {
                             foreign_keys
                                 .entry(fk.references.as_str())

@@ -128,6 +128,8 @@ pub fn foreign_key(child: &str, column: &str, parent: &str, on_delete: &str) -> 
             trigger_states: vec![],
             tablespace: None,
             inherited_only: false,
+            clone_of: None,
+            index_comment: None,
         }),
     }
 }

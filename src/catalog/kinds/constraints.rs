@@ -1,5 +1,5 @@
 //! Table constraints (`constraint:schema.table.name`): primary key, foreign key, unique,
-//! check, exclusion. Not-null is a column property (PostgreSQL 18 also lists it here, as
+//! check, exclusion; a partition's copies of its parent's (`clone_of`). Not-null is a column property (PostgreSQL 18 also lists it here, as
 //! `n`; it is folded into the column so every version gives the same snapshot), and
 //! constraint-trigger entries are captured as triggers.
 
@@ -41,6 +41,9 @@ struct Row {
     trigger_states: Option<String>,
     tablespace: Option<String>,
     inherited_only: bool,
+    /// For a partition's copy of its parent's constraint, the parent's table.
+    clone_of: Option<String>,
+    index_comment: Option<String>,
 }
 
 /// `table state` for each enforcement trigger not in its normal state, distinct, sorted.
@@ -116,17 +119,24 @@ pub async fn read_constraints(
              AS trigger_states, \
            (SELECT sp.spcname::text FROM pg_class ic JOIN pg_tablespace sp ON sp.oid = ic.reltablespace \
              WHERE ic.oid = con.conindid AND con.contype IN ('p', 'u', 'x')) AS tablespace, \
-           (con.coninhcount > 0 AND NOT con.conislocal AND NOT c.relispartition) AS inherited_only \
+           (con.coninhcount > 0 AND NOT con.conislocal AND NOT c.relispartition) AS inherited_only, \
+           CASE WHEN pcl.oid IS NOT NULL THEN format('%I.%I', pn.nspname, pcl.relname) END AS clone_of, \
+           CASE WHEN con.contype IN ('p', 'u', 'x') THEN {index_comment} END AS index_comment \
          FROM pg_constraint con \
          JOIN pg_class c ON c.oid = con.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_index ix ON ix.indexrelid = con.conindid AND con.contype IN ('p', 'u') \
          LEFT JOIN pg_class fc ON fc.oid = con.confrelid \
          LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
-         WHERE con.contype IN ('p', 'f', 'u', 'c', 'x') AND con.conparentid = 0 \
+         LEFT JOIN pg_constraint pcon ON pcon.oid = con.conparentid \
+         LEFT JOIN pg_class pcl ON pcl.oid = pcon.conrelid AND pcon.conrelid <> con.conrelid \
+         LEFT JOIN pg_namespace pn ON pn.oid = pcl.relnamespace \
+         WHERE con.contype IN ('p', 'f', 'u', 'c', 'x') \
+           AND (con.conparentid = 0 OR pcon.conrelid <> con.conrelid) \
            AND c.relkind IN ('r', 'p', 'f') AND con.conrelid = ANY($1)",
         unusual = unusual_sql(caps),
         comment = comment_of("pg_constraint", "con.oid"),
+        index_comment = comment_of("pg_class", "con.conindid"),
     );
     let mut rows: Vec<Row> = fetch_by_oids(conn, "reading constraints", &sql, rels).await?;
     // Foreign keys to tables outside these relations: their columns, in one more query.
@@ -223,6 +233,8 @@ pub async fn read_constraints(
                     trigger_states,
                     tablespace: r.tablespace,
                     inherited_only: r.inherited_only,
+                    clone_of: r.clone_of,
+                    index_comment: r.index_comment,
                     schema: r.schema,
                     name: r.name,
                 }),

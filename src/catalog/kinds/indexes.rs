@@ -32,6 +32,7 @@ struct Row {
     predicate: Option<String>,
     valid: bool,
     tablespace: Option<String>,
+    attached_to: Option<String>,
     column_statistics: Vec<String>,
     comment: Option<String>,
 }
@@ -62,6 +63,10 @@ pub async fn read_indexes(
                 THEN pg_get_indexdef(i.indexrelid) END AS definition, i.indisunique AS is_unique, \
            pg_get_expr(i.indpred, i.indrelid) AS predicate, i.indisvalid AS valid, \
            (SELECT sp.spcname::text FROM pg_tablespace sp WHERE sp.oid = ic.reltablespace) AS tablespace, \
+           (SELECT format('%I.%I', pin.nspname, pic.relname) FROM pg_inherits ih \
+              JOIN pg_class pic ON pic.oid = ih.inhparent \
+              JOIN pg_namespace pin ON pin.oid = pic.relnamespace \
+             WHERE ih.inhrelid = i.indexrelid) AS attached_to, \
            ARRAY(SELECT format('%s=%s', ia.attnum, ia.attstattarget) FROM pg_attribute ia \
                  WHERE ia.attrelid = i.indexrelid AND ia.attstattarget >= 0 ORDER BY ia.attnum) \
              AS column_statistics, \
@@ -141,6 +146,7 @@ pub async fn read_indexes(
                 predicate: r.predicate,
                 valid: r.valid,
                 tablespace: r.tablespace,
+                attached_to: r.attached_to,
                 column_statistics: r.column_statistics,
                 schema: r.schema,
                 name: r.name,

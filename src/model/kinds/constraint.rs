@@ -52,6 +52,17 @@ pub struct ConstraintDef {
     /// partitions (see the same field of a table's column).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub inherited_only: bool,
+    /// A partition's copy of its partitioned table's primary key, unique, exclusion or
+    /// foreign key constraint: the parent table. pg_dump prints each (the copy's name is
+    /// its own: `ALTER INDEX part_pkey RENAME` renames it), so they are captured; the
+    /// fan-out follows the parent's. A foreign key's copies for each partition it
+    /// references are PostgreSQL's bookkeeping, named like their parent, and left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clone_of: Option<String>,
+    /// The comment on a primary key's, unique or exclusion constraint's index (`COMMENT ON
+    /// INDEX`, which pg_dump prints; the index is part of its constraint here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_comment: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

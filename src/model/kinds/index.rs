@@ -40,4 +40,9 @@ pub struct IndexDef {
     /// column order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub column_statistics: Vec<String>,
+    /// A partition's index attached to its partitioned table's index (`ALTER INDEX parent
+    /// ATTACH PARTITION this`, pg_dump's INDEX ATTACH): the parent index, qualified. An
+    /// index made with `ON ONLY` stays invalid until every partition's is attached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attached_to: Option<String>,
 }

@@ -22,7 +22,9 @@ pub const SNAPSHOT_FORMAT: &str = "driftgate.snapshot/v1";
 /// recorded lacks the field and counts as 1 (captures before it were not told apart).
 /// 2: an ACL equal to the owner's default read as none; a partition's copy of a parent
 /// trigger in a state of its own (`clone_of`); constraints' enforcement-trigger states.
-pub const CAPTURE_FORMAT: u32 = 2;
+/// 3: a routine body over 4 MiB gets the exact hash as its `token_hash` (it is not
+/// tokenized; see `sqltext::MAX_TOKENIZED_BODY_BYTES`).
+pub const CAPTURE_FORMAT: u32 = 3;
 
 /// The format of a snapshot that does not record one.
 fn unrecorded_capture_format() -> u32 {

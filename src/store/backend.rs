@@ -17,7 +17,7 @@ use super::atomic::{sync_dir, temp_path, write_atomic};
 use super::StoreError;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -158,6 +158,58 @@ impl FsBackend {
     }
 }
 
+/// Open an existing store file for reading, refusing a symbolic link in its last component
+/// at the open itself (`O_NOFOLLOW`): [`FsBackend::checked`] looks at every component
+/// first, but a link swapped in between that look and the open would be followed. Anything
+/// but a regular file (a FIFO that would block forever, a device such as `/dev/zero`) is
+/// refused too; `O_NONBLOCK` keeps the open of a FIFO from waiting for a writer.
+fn open_store_file(path: &Path) -> Result<File, StoreError> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                StoreError::Symlink {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                StoreError::io(path, e)
+            }
+        })?;
+    let meta = file.metadata().map_err(|e| StoreError::io(path, e))?;
+    if meta.is_dir() {
+        // A directory of keys where an object would be (`refs/prod` of refs `prod/*`):
+        // no such object, as `fs::read` says.
+        return Err(StoreError::io(
+            path,
+            io::Error::from(io::ErrorKind::IsADirectory),
+        ));
+    }
+    if !meta.is_file() {
+        return Err(StoreError::BadFile {
+            path: path.to_path_buf(),
+            reason: "not a regular file: a store holds only files and directories it wrote".into(),
+        });
+    }
+    Ok(file)
+}
+
+/// The most bytes the store reads of `key`: every file it reads whole is bounded, so a
+/// hostile or corrupt store (a ref made huge, a sparse 8 GiB history entry) ends in an
+/// error naming the limit, not in the OOM killer. Packs are read by range, within the size
+/// of the regular file they are.
+fn read_limit(key: &str) -> (u64, &'static str) {
+    use crate::bounded::*;
+    if key.starts_with("packs/") {
+        (MAX_PACK_INDEX_BYTES, "a pack index")
+    } else if key.starts_with("logs/") {
+        (MAX_LEGACY_LOG_BYTES, "a ref history")
+    } else {
+        (MAX_STORE_RECORD_BYTES, "a store record")
+    }
+}
+
 /// An exclusive `flock` on `file`, waiting up to `wait`.
 fn flock_exclusive(file: &File, path: &Path, wait: Duration) -> Result<(), StoreError> {
     let start = Instant::now();
@@ -231,8 +283,12 @@ impl RangeReader for FsReader {
     }
 
     fn read_all(&self) -> Result<Vec<u8>, StoreError> {
-        let mut out = Vec::with_capacity(self.size()? as usize);
+        // Immutable and a regular file: its size now is all there is to read (a pack that
+        // grew meanwhile is not one this store wrote).
+        let size = self.size()?;
+        let mut out = Vec::with_capacity(size as usize);
         (&self.file)
+            .take(size)
             .read_to_end(&mut out)
             .map_err(|e| StoreError::io(&self.path, e))?;
         Ok(out)
@@ -316,16 +372,27 @@ impl Backend for FsBackend {
 
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let path = self.checked(key)?;
-        match fs::read(&path) {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if not_found(&e) => Ok(None),
-            Err(e) => Err(StoreError::io(&path, e)),
-        }
+        let file = match open_store_file(&path) {
+            Ok(f) => f,
+            Err(StoreError::Io { source, .. }) if not_found(&source) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let (limit, what) = read_limit(key);
+        let bytes = crate::bounded::read_limited(file, limit)
+            .map_err(|e| StoreError::io(&path, e))?
+            .ok_or_else(|| StoreError::BadFile {
+                path: path.clone(),
+                reason: format!(
+                    "larger than the {} limit for {what}: not a file this store wrote",
+                    crate::bounded::describe_limit(limit)
+                ),
+            })?;
+        Ok(Some(bytes))
     }
 
     fn open_reader(&self, key: &str) -> Result<Box<dyn RangeReader>, StoreError> {
         let path = self.checked(key)?;
-        let file = File::open(&path).map_err(|e| StoreError::io(&path, e))?;
+        let file = open_store_file(&path)?;
         Ok(Box::new(FsReader { path, file }))
     }
 
@@ -479,10 +546,11 @@ impl Backend for FsBackend {
             }
             let key = format!("leases/{name}");
             let path = self.checked(&key)?;
-            let file = match File::open(&path) {
+            let file = match open_store_file(&path) {
                 Ok(f) => f,
-                Err(e) if not_found(&e) => continue, // released meanwhile
-                Err(e) => return Err(StoreError::io(&path, e)),
+                // Released meanwhile.
+                Err(StoreError::Io { source, .. }) if not_found(&source) => continue,
+                Err(e) => return Err(e),
             };
             if !is_locked(&file, &path)? {
                 // Its holder is gone (a crash or `kill -9`): the lease means nothing.
@@ -490,7 +558,9 @@ impl Backend for FsBackend {
                 continue;
             }
             let mut text = String::new();
+            // Bounded: what is past the limit makes the record unparsable, honoured below.
             (&file)
+                .take(crate::bounded::MAX_STORE_RECORD_BYTES)
                 .read_to_string(&mut text)
                 .map_err(|e| StoreError::io(&path, e))?;
             // A live holder's lease that does not parse is honoured: better a gc deferred
@@ -530,6 +600,93 @@ mod tests {
         assert!(b.compare_and_swap("refs/a", Some(&v1), b"two").unwrap());
         assert!(!b.compare_and_swap("refs/a", Some(&v1), b"three").unwrap());
         assert_eq!(b.get("refs/a").unwrap().unwrap(), b"two");
+    }
+
+    /// Issue 14: every file the store reads whole is read with a limit. Sparse 8 GiB files
+    /// cost no disk, and reading one unbounded would take 8 GiB of memory.
+    #[test]
+    fn every_store_file_read_whole_is_bounded_and_names_its_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = FsBackend::new(dir.path());
+        let h = "ab".repeat(32);
+        let cases = [
+            ("STORE".to_string(), "1 MiB", "a store record"),
+            ("refs/prod/nightly".to_string(), "1 MiB", "a store record"),
+            (format!("history/{h}.json"), "1 MiB", "a store record"),
+            (format!("snapshots/{h}.json"), "1 MiB", "a store record"),
+            (format!("packs/{h}.idx"), "256 MiB", "a pack index"),
+            ("logs/prod/nightly".to_string(), "64 MiB", "a ref history"),
+        ];
+        for (key, limit, what) in cases {
+            let path = dir.path().join(&key);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            File::create(&path).unwrap().set_len(8 << 30).unwrap();
+            let e = b.get(&key).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("larger than the {limit} limit for {what}"))
+                    && e.contains(&*path.to_string_lossy()),
+                "{key}: {e}"
+            );
+            // At the limit it is read (the limit is the largest file accepted).
+            let (bytes, _) = read_limit(&key);
+            File::create(&path).unwrap().set_len(bytes).unwrap();
+            assert_eq!(b.get(&key).unwrap().unwrap().len() as u64, bytes, "{key}");
+            fs::remove_file(&path).unwrap();
+        }
+        // A lease body is read bounded too; one past it is honoured (not parsed, kept).
+        let lease_dir = dir.path().join("leases");
+        fs::create_dir_all(&lease_dir).unwrap();
+        let _held = b
+            .acquire_lease(LeaseKind::Writer, "big", Duration::from_secs(60))
+            .unwrap();
+        let name = fs::read_dir(&lease_dir).unwrap().next().unwrap().unwrap();
+        fs::OpenOptions::new()
+            .write(true)
+            .open(name.path())
+            .unwrap()
+            .set_len(8 << 30)
+            .unwrap();
+        let live = b.leases(LeaseKind::Writer).unwrap();
+        assert_eq!(live.len(), 1);
+        assert_eq!(live[0].expires_at, i64::MAX, "{:?}", live[0]);
+    }
+
+    /// A link swapped in after [`FsBackend::checked`] looked is refused by the open itself
+    /// (`O_NOFOLLOW`), and a FIFO or device is refused without blocking on it.
+    #[test]
+    fn the_open_itself_refuses_a_link_a_fifo_and_a_device() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        fs::write(&outside, b"secret").unwrap();
+        let refs = dir.path().join("store/refs");
+        fs::create_dir_all(&refs).unwrap();
+        let link = refs.join("prod");
+        std::os::unix::fs::symlink(&outside, &link).unwrap();
+        assert!(
+            matches!(open_store_file(&link), Err(StoreError::Symlink { path }) if path == link),
+            "a final-component link was followed"
+        );
+        std::os::unix::fs::symlink("/dev/zero", refs.join("zero")).unwrap();
+        assert!(matches!(
+            open_store_file(&refs.join("zero")),
+            Err(StoreError::Symlink { .. })
+        ));
+        assert!(matches!(
+            open_store_file(Path::new("/dev/zero")),
+            Err(StoreError::BadFile { .. })
+        ));
+        let fifo = refs.join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo on a NUL-terminated path this test owns.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let start = Instant::now();
+        let b = FsBackend::new(&dir.path().join("store"));
+        let e = b.get("refs/fifo").unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "blocked on the FIFO"
+        );
     }
 
     #[test]

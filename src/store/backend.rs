@@ -20,6 +20,8 @@ use std::io::{self, Read, Write};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// The version of a mutable record as read, to compare-and-swap against (the filesystem
@@ -337,15 +339,71 @@ impl Drop for FsStaged {
 
 struct FsLease {
     key: String,
-    path: PathBuf,
-    expires_at: i64,
-    // Held open: the flock on it is what tells others the holder lives.
-    _file: File,
+    state: Arc<LeaseState>,
+    renewer: Option<std::thread::JoinHandle<()>>,
 }
+
+/// What a lease's holder and its renewal thread share.
+struct LeaseState {
+    path: PathBuf,
+    body: String,
+    ttl: Duration,
+    expires_at: AtomicI64,
+    // Held open: the flock on it is what tells others the holder lives. Renewed in place
+    // (same inode), never replaced: a reader holding the old inode would find it unlocked,
+    // take its holder for dead and remove the path, the renewed lease with it.
+    file: File,
+    released: Mutex<bool>,
+    wake: Condvar,
+}
+
+impl LeaseState {
+    /// Push the expiry out to a full TTL from now. A reader that sees the record half
+    /// rewritten cannot parse it and honours it, so no moment of the rewrite loses the lease.
+    fn renew(&self) -> io::Result<()> {
+        let expires_at = unix_now() + self.ttl.as_secs() as i64;
+        let bytes = serde_json::to_vec(&LeaseRecord {
+            expires_at,
+            body: self.body.clone(),
+        })
+        .expect("leases serialize");
+        self.file.write_all_at(&bytes, 0)?;
+        self.file.set_len(bytes.len() as u64)?;
+        self.file.sync_data()?;
+        self.expires_at.store(expires_at, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Renew every third of the TTL until released: a holder that lives keeps its lease
+    /// however long its work takes (a snapshot of a huge catalog, a gc of a huge store),
+    /// so gc never deletes under a slow writer and writers never start under a slow gc. A
+    /// renewal that fails is tried again at the next tick; if none succeeds the lease runs
+    /// out and the writer fails before its ref swap ([`super::StoreError::LeaseExpired`]).
+    fn renew_until_released(&self) {
+        let period = self.ttl / 3;
+        let mut released = self.released.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let (guard, timeout) = self
+                .wake
+                .wait_timeout_while(released, period, |r| !*r)
+                .unwrap_or_else(|e| e.into_inner());
+            released = guard;
+            if *released {
+                return;
+            }
+            if timeout.timed_out() {
+                let _ = self.renew();
+            }
+        }
+    }
+}
+
+/// Below this TTL a lease is not renewed (a test's lease that is meant to run out).
+const MIN_RENEWED_TTL: Duration = Duration::from_secs(3);
 
 impl Lease for FsLease {
     fn expires_at(&self) -> i64 {
-        self.expires_at
+        self.state.expires_at.load(Ordering::SeqCst)
     }
 
     fn key(&self) -> &str {
@@ -355,7 +413,16 @@ impl Lease for FsLease {
 
 impl Drop for FsLease {
     fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
+        *self
+            .state
+            .released
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = true;
+        self.state.wake.notify_all();
+        if let Some(renewer) = self.renewer.take() {
+            let _ = renewer.join();
+        }
+        let _ = fs::remove_file(&self.state.path);
     }
 }
 
@@ -528,11 +595,23 @@ impl Backend for FsBackend {
             let _ = fs::remove_file(&tmp);
             return Err(e);
         }
+        let state = Arc::new(LeaseState {
+            path,
+            body: body.to_string(),
+            ttl,
+            expires_at: AtomicI64::new(expires_at),
+            file,
+            released: Mutex::new(false),
+            wake: Condvar::new(),
+        });
+        let renewer = (ttl >= MIN_RENEWED_TTL).then(|| {
+            let state = Arc::clone(&state);
+            std::thread::spawn(move || state.renew_until_released())
+        });
         Ok(Box::new(FsLease {
             key: format!("leases/{name}"),
-            path,
-            expires_at,
-            _file: file,
+            state,
+            renewer,
         }))
     }
 
@@ -687,6 +766,34 @@ mod tests {
             start.elapsed() < Duration::from_secs(5),
             "blocked on the FIFO"
         );
+    }
+
+    /// Issue 14: a holder that outlives its TTL keeps its lease (renewed every third of it);
+    /// once dropped, it is gone at once.
+    #[test]
+    fn a_held_lease_is_renewed_past_its_ttl() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = FsBackend::new(dir.path());
+        let ttl = Duration::from_secs(3);
+        let held = b.acquire_lease(LeaseKind::Writer, "slow", ttl).unwrap();
+        let first = held.expires_at();
+        std::thread::sleep(Duration::from_secs(7));
+        let live = b.leases(LeaseKind::Writer).unwrap();
+        assert_eq!(live.len(), 1, "the lease ran out while held");
+        assert!(
+            held.expires_at() >= first + 3,
+            "{} {first}",
+            held.expires_at()
+        );
+        assert!(live[0].expires_at > unix_now(), "{:?}", live[0]);
+        assert_eq!(live[0].body, "slow");
+        let start = Instant::now();
+        drop(held);
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "the renewer was not woken"
+        );
+        assert!(b.leases(LeaseKind::Writer).unwrap().is_empty());
     }
 
     #[test]

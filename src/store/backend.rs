@@ -160,41 +160,79 @@ impl FsBackend {
     }
 }
 
-/// Open an existing store file for reading, refusing a symbolic link in its last component
-/// at the open itself (`O_NOFOLLOW`): [`FsBackend::checked`] looks at every component
-/// first, but a link swapped in between that look and the open would be followed. Anything
-/// but a regular file (a FIFO that would block forever, a device such as `/dev/zero`) is
-/// refused too; `O_NONBLOCK` keeps the open of a FIFO from waiting for a writer.
-fn open_store_file(path: &Path) -> Result<File, StoreError> {
-    let file = OpenOptions::new()
+/// Open the existing store file `key` below `root` for reading, one component at a time
+/// with `openat(…, O_NOFOLLOW)`: [`FsBackend::checked`] looks at every component first, but
+/// a link swapped in between that look and the open would be followed; here each directory
+/// is opened from the one before, so no component, the last included, can be a link when
+/// it is opened. Anything but a regular file (a FIFO that would block forever, a device such
+/// as `/dev/zero`) is refused too; `O_NONBLOCK` keeps the open of a FIFO from waiting.
+fn open_beneath(root: &Path, key: &str) -> Result<File, StoreError> {
+    use std::os::unix::io::FromRawFd;
+    let mut dir = OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)
-        .map_err(|e| {
-            if e.raw_os_error() == Some(libc::ELOOP) {
-                StoreError::Symlink {
-                    path: path.to_path_buf(),
-                }
-            } else {
-                StoreError::io(path, e)
-            }
+        .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open(root)
+        .map_err(|e| StoreError::io(root, e))?;
+    let parts: Vec<&str> = key.split('/').collect();
+    let mut path = root.to_path_buf();
+    for (i, part) in parts.iter().enumerate() {
+        path.push(part);
+        let last = i + 1 == parts.len();
+        let kind = if last {
+            libc::O_NONBLOCK
+        } else {
+            libc::O_DIRECTORY
+        };
+        let name = std::ffi::CString::new(*part).map_err(|_| StoreError::BadFile {
+            path: path.clone(),
+            reason: "a key with a NUL byte".into(),
         })?;
-    let meta = file.metadata().map_err(|e| StoreError::io(path, e))?;
-    if meta.is_dir() {
-        // A directory of keys where an object would be (`refs/prod` of refs `prod/*`):
-        // no such object, as `fs::read` says.
-        return Err(StoreError::io(
-            path,
-            io::Error::from(io::ErrorKind::IsADirectory),
-        ));
+        // SAFETY: openat on a directory descriptor this function owns and a NUL-terminated
+        // name; the descriptor it returns is owned by the File made from it below.
+        let fd = unsafe {
+            libc::openat(
+                dir.as_raw_fd(),
+                name.as_ptr(),
+                libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC | kind,
+            )
+        };
+        if fd < 0 {
+            let err = io::Error::last_os_error();
+            // ELOOP: the last component is a link; a link where a directory should be
+            // fails with ENOTDIR, like a file there, so look at what it is.
+            let link = err.raw_os_error() == Some(libc::ELOOP)
+                || fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+            return Err(if link {
+                StoreError::Symlink { path }
+            } else {
+                StoreError::io(&path, err)
+            });
+        }
+        // SAFETY: a fresh descriptor no one else owns.
+        let file = unsafe { File::from_raw_fd(fd) };
+        if !last {
+            dir = file;
+            continue;
+        }
+        let meta = file.metadata().map_err(|e| StoreError::io(&path, e))?;
+        if meta.is_dir() {
+            // A directory of keys where an object would be (`refs/prod` of refs `prod/*`):
+            // no such object, as `fs::read` says.
+            return Err(StoreError::io(
+                &path,
+                io::Error::from(io::ErrorKind::IsADirectory),
+            ));
+        }
+        if !meta.is_file() {
+            return Err(StoreError::BadFile {
+                path,
+                reason: "not a regular file: a store holds only files and directories it wrote"
+                    .into(),
+            });
+        }
+        return Ok(file);
     }
-    if !meta.is_file() {
-        return Err(StoreError::BadFile {
-            path: path.to_path_buf(),
-            reason: "not a regular file: a store holds only files and directories it wrote".into(),
-        });
-    }
-    Ok(file)
+    unreachable!("a key has at least one component")
 }
 
 /// The most bytes the store reads of `key`: every file it reads whole is bounded, so a
@@ -439,7 +477,7 @@ impl Backend for FsBackend {
 
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let path = self.checked(key)?;
-        let file = match open_store_file(&path) {
+        let file = match open_beneath(&self.root, key) {
             Ok(f) => f,
             Err(StoreError::Io { source, .. }) if not_found(&source) => return Ok(None),
             Err(e) => return Err(e),
@@ -459,7 +497,7 @@ impl Backend for FsBackend {
 
     fn open_reader(&self, key: &str) -> Result<Box<dyn RangeReader>, StoreError> {
         let path = self.checked(key)?;
-        let file = open_store_file(&path)?;
+        let file = open_beneath(&self.root, key)?;
         Ok(Box::new(FsReader { path, file }))
     }
 
@@ -625,7 +663,7 @@ impl Backend for FsBackend {
             }
             let key = format!("leases/{name}");
             let path = self.checked(&key)?;
-            let file = match open_store_file(&path) {
+            let file = match open_beneath(&self.root, &key) {
                 Ok(f) => f,
                 // Released meanwhile.
                 Err(StoreError::Io { source, .. }) if not_found(&source) => continue,
@@ -731,27 +769,36 @@ mod tests {
     }
 
     /// A link swapped in after [`FsBackend::checked`] looked is refused by the open itself
-    /// (`O_NOFOLLOW`), and a FIFO or device is refused without blocking on it.
+    /// (`openat` with `O_NOFOLLOW` on every component), and a FIFO or device is refused
+    /// without blocking on it.
     #[test]
-    fn the_open_itself_refuses_a_link_a_fifo_and_a_device() {
+    fn the_open_itself_refuses_a_link_anywhere_a_fifo_and_a_device() {
         let dir = tempfile::tempdir().unwrap();
         let outside = dir.path().join("outside");
-        fs::write(&outside, b"secret").unwrap();
-        let refs = dir.path().join("store/refs");
+        fs::create_dir_all(outside.join("sub")).unwrap();
+        fs::write(outside.join("file"), b"secret").unwrap();
+        fs::write(outside.join("sub/file"), b"secret").unwrap();
+        let root = dir.path().join("store");
+        let refs = root.join("refs");
         fs::create_dir_all(&refs).unwrap();
-        let link = refs.join("prod");
-        std::os::unix::fs::symlink(&outside, &link).unwrap();
-        assert!(
-            matches!(open_store_file(&link), Err(StoreError::Symlink { path }) if path == link),
-            "a final-component link was followed"
-        );
+        // The last component a link (to a file), then a middle one (to a directory).
+        std::os::unix::fs::symlink(outside.join("file"), refs.join("prod")).unwrap();
+        std::os::unix::fs::symlink(&outside, refs.join("dir")).unwrap();
         std::os::unix::fs::symlink("/dev/zero", refs.join("zero")).unwrap();
+        for (key, link) in [
+            ("refs/prod", refs.join("prod")),
+            ("refs/dir/file", refs.join("dir")),
+            ("refs/dir/sub/file", refs.join("dir")),
+            ("refs/zero", refs.join("zero")),
+        ] {
+            assert!(
+                matches!(open_beneath(&root, key), Err(StoreError::Symlink { ref path }) if *path == link),
+                "{key} was followed or misreported"
+            );
+        }
+        fs::create_dir_all(root.join("dev")).unwrap();
         assert!(matches!(
-            open_store_file(&refs.join("zero")),
-            Err(StoreError::Symlink { .. })
-        ));
-        assert!(matches!(
-            open_store_file(Path::new("/dev/zero")),
+            open_beneath(Path::new("/"), "dev/zero"),
             Err(StoreError::BadFile { .. })
         ));
         let fifo = refs.join("fifo");
@@ -759,13 +806,16 @@ mod tests {
         // SAFETY: mkfifo on a NUL-terminated path this test owns.
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
         let start = Instant::now();
-        let b = FsBackend::new(&dir.path().join("store"));
+        let b = FsBackend::new(&root);
         let e = b.get("refs/fifo").unwrap_err().to_string();
         assert!(e.contains("not a regular file"), "{e}");
         assert!(
             start.elapsed() < Duration::from_secs(5),
             "blocked on the FIFO"
         );
+        // A file where a directory of keys would be is no object, as before.
+        fs::write(refs.join("plain"), b"x").unwrap();
+        assert!(b.get("refs/plain/below").unwrap().is_none());
     }
 
     /// Issue 14: a holder that outlives its TTL keeps its lease (renewed every third of it);

@@ -13,7 +13,7 @@
 //! Keys are `/`-separated paths below the store root (`packs/<id>.pack`, `refs/prod/nightly`);
 //! the store builds them from validated names only.
 
-use super::atomic::{sync_dir, temp_path, write_atomic};
+use super::atomic::{sync_dir, temp_path};
 use super::StoreError;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -235,6 +235,128 @@ fn open_beneath(root: &Path, key: &str) -> Result<File, StoreError> {
     unreachable!("a key has at least one component")
 }
 
+/// The directory that holds `key` below `root`, opened one component at a time with
+/// `openat(…, O_DIRECTORY | O_NOFOLLOW)` and made with `mkdirat` where missing, with its
+/// path for messages: a write through it cannot be led out of the store by a directory
+/// swapped for a link after [`FsBackend::checked`] looked.
+fn dir_beneath(root: &Path, key: &str) -> Result<(File, PathBuf), StoreError> {
+    use std::os::unix::io::FromRawFd;
+    let mut dir = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open(root)
+        .map_err(|e| StoreError::io(root, e))?;
+    let mut path = root.to_path_buf();
+    let parts: Vec<&str> = key.split('/').collect();
+    for part in &parts[..parts.len() - 1] {
+        path.push(part);
+        let name = c_name(part, &path)?;
+        // SAFETY: mkdirat/openat on a directory descriptor this function owns and a
+        // NUL-terminated name; the descriptor openat returns is owned by the File below.
+        let fd = unsafe {
+            if libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), 0o777) != 0 {
+                let err = io::Error::last_os_error();
+                if err.raw_os_error() != Some(libc::EEXIST) {
+                    return Err(StoreError::io(&path, err));
+                }
+            }
+            libc::openat(
+                dir.as_raw_fd(),
+                name.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            let err = io::Error::last_os_error();
+            let link = err.raw_os_error() == Some(libc::ELOOP)
+                || fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+            return Err(if link {
+                StoreError::Symlink { path }
+            } else {
+                StoreError::io(&path, err)
+            });
+        }
+        // SAFETY: a fresh descriptor no one else owns.
+        dir = unsafe { File::from_raw_fd(fd) };
+    }
+    Ok((dir, path))
+}
+
+fn c_name(part: &str, path: &Path) -> Result<std::ffi::CString, StoreError> {
+    std::ffi::CString::new(part).map_err(|_| StoreError::BadFile {
+        path: path.to_path_buf(),
+        reason: "a key with a NUL byte".into(),
+    })
+}
+
+/// Create a new temp file `name` in `dir` (never through a link: `O_EXCL | O_NOFOLLOW`).
+fn create_temp_in(dir: &File, name: &std::ffi::CStr, path: &Path) -> Result<File, StoreError> {
+    use std::os::unix::io::FromRawFd;
+    // SAFETY: openat on a directory descriptor the caller owns and a NUL-terminated name;
+    // the returned descriptor is owned by the File below.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            0o666 as libc::c_uint,
+        )
+    };
+    if fd < 0 {
+        return Err(StoreError::io(path, io::Error::last_os_error()));
+    }
+    // SAFETY: a fresh descriptor no one else owns.
+    Ok(unsafe { File::from_raw_fd(fd) })
+}
+
+/// `renameat` within one directory descriptor (replaces a link at `to`, never follows it).
+fn rename_in(
+    dir: &File,
+    from: &std::ffi::CStr,
+    to: &std::ffi::CStr,
+    path: &Path,
+) -> Result<(), StoreError> {
+    // SAFETY: renameat on a directory descriptor the caller owns and NUL-terminated names.
+    let rc =
+        unsafe { libc::renameat(dir.as_raw_fd(), from.as_ptr(), dir.as_raw_fd(), to.as_ptr()) };
+    if rc != 0 {
+        return Err(StoreError::io(path, io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// Remove `name` from `dir`, best effort (a temp file being abandoned).
+fn unlink_in(dir: &File, name: &std::ffi::CStr) {
+    // SAFETY: unlinkat on a directory descriptor the caller owns and a NUL-terminated name.
+    unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) };
+}
+
+/// Write `bytes` as `key` all or nothing, every directory held by descriptor: temp file,
+/// fsync, rename, fsync the directory (as [`super::atomic::write_atomic`] does by path).
+fn write_atomic_beneath(root: &Path, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    let (dir, dir_path) = dir_beneath(root, key)?;
+    let leaf = key.rsplit('/').next().expect("keys name a file");
+    let target = dir_path.join(leaf);
+    let tmp = temp_path(&dir_path, &target);
+    let tmp_name = c_name(
+        &tmp.file_name()
+            .expect("temp files have a name")
+            .to_string_lossy(),
+        &tmp,
+    )?;
+    let leaf_name = c_name(leaf, &target)?;
+    let result = create_temp_in(&dir, &tmp_name, &tmp).and_then(|mut f| {
+        f.write_all(bytes).map_err(|e| StoreError::io(&tmp, e))?;
+        f.sync_all().map_err(|e| StoreError::io(&tmp, e))?;
+        rename_in(&dir, &tmp_name, &leaf_name, &target)?;
+        dir.sync_all().map_err(|e| StoreError::io(&dir_path, e))
+    });
+    if result.is_err() {
+        unlink_in(&dir, &tmp_name);
+    }
+    result
+}
+
 /// The most bytes the store reads of `key`: every file it reads whole is bounded, so a
 /// hostile or corrupt store (a ref made huge, a sparse 8 GiB history entry) ends in an
 /// error naming the limit, not in the OOM killer. Packs are read by range, within the size
@@ -337,7 +459,10 @@ impl RangeReader for FsReader {
 
 struct FsStaged {
     dir: PathBuf,
+    /// The directory held open, so the rename lands where the temp file was made.
+    dir_fd: File,
     tmp: PathBuf,
+    tmp_name: std::ffi::CString,
     file: Option<io::BufWriter<File>>,
 }
 
@@ -359,18 +484,20 @@ impl StagedPut for FsStaged {
             .map_err(|e| StoreError::io(&self.tmp, e.into_error()))?;
         file.sync_all().map_err(|e| StoreError::io(&self.tmp, e))?;
         drop(file);
-        let target = self
-            .dir
-            .join(Path::new(key).file_name().expect("staged keys name a file"));
-        fs::rename(&self.tmp, &target).map_err(|e| StoreError::io(&target, e))?;
-        sync_dir(&self.dir)
+        let leaf = Path::new(key).file_name().expect("staged keys name a file");
+        let target = self.dir.join(leaf);
+        let leaf_name = c_name(&leaf.to_string_lossy(), &target)?;
+        rename_in(&self.dir_fd, &self.tmp_name, &leaf_name, &target)?;
+        self.dir_fd
+            .sync_all()
+            .map_err(|e| StoreError::io(&self.dir, e))
     }
 }
 
 impl Drop for FsStaged {
     fn drop(&mut self) {
         if self.file.take().is_some() {
-            let _ = fs::remove_file(&self.tmp);
+            unlink_in(&self.dir_fd, &self.tmp_name);
         }
     }
 }
@@ -502,21 +629,26 @@ impl Backend for FsBackend {
     }
 
     fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
-        write_atomic(&self.checked(key)?, bytes)
+        self.checked(key)?;
+        write_atomic_beneath(&self.root, key, bytes)
     }
 
     fn stage(&self, near: &str) -> Result<Box<dyn StagedPut>, StoreError> {
-        let near = self.checked(near)?;
-        let dir = near.parent().expect("keys have a parent").to_path_buf();
-        let tmp = temp_path(&dir, &near);
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(|e| StoreError::io(&tmp, e))?;
+        let near_path = self.checked(near)?;
+        let (dir_fd, dir) = dir_beneath(&self.root, near)?;
+        let tmp = temp_path(&dir, &near_path);
+        let tmp_name = c_name(
+            &tmp.file_name()
+                .expect("temp files have a name")
+                .to_string_lossy(),
+            &tmp,
+        )?;
+        let file = create_temp_in(&dir_fd, &tmp_name, &tmp)?;
         Ok(Box::new(FsStaged {
             dir,
+            dir_fd,
             tmp,
+            tmp_name,
             file: Some(io::BufWriter::with_capacity(1 << 20, file)),
         }))
     }
@@ -573,9 +705,7 @@ impl Backend for FsBackend {
         expected: Option<&Version>,
         bytes: &[u8],
     ) -> Result<bool, StoreError> {
-        let path = self.checked(key)?;
-        let dir = path.parent().expect("keys have a parent");
-        fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+        self.checked(key)?;
         // The compare and the swap exclude other swappers through a flock on the store
         // root: no lock file to leave behind, and the kernel drops it with its holder.
         let lock_path = self.root.clone();
@@ -585,7 +715,7 @@ impl Backend for FsBackend {
         if current.as_ref() != expected {
             return Ok(false);
         }
-        write_atomic(&path, bytes)?;
+        write_atomic_beneath(&self.root, key, bytes)?;
         Ok(true)
         // The lock is released when `lock` closes.
     }
@@ -816,6 +946,50 @@ mod tests {
         // A file where a directory of keys would be is no object, as before.
         fs::write(refs.join("plain"), b"x").unwrap();
         assert!(b.get("refs/plain/below").unwrap().is_none());
+    }
+
+    /// Writes hold every directory by descriptor: a directory swapped for a link after the
+    /// component check (called directly here, as if the swap came right after it) is
+    /// refused, and nothing lands outside; missing directories are made.
+    #[test]
+    fn writes_never_pass_through_a_link_and_make_missing_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        fs::create_dir_all(&outside).unwrap();
+        let root = dir.path().join("store");
+        fs::create_dir_all(root.join("refs")).unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("refs/dir")).unwrap();
+        let e = write_atomic_beneath(&root, "refs/dir/x", b"ref").unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Symlink { path } if *path == root.join("refs/dir")),
+            "{e}"
+        );
+        let b = FsBackend::new(&root);
+        let mut staged = {
+            // stage() checks first; the swap comes after, so call the parts directly.
+            let (fd, _) = dir_beneath(&root, "packs/new.pack").unwrap();
+            drop(fd);
+            b.stage("packs/new.pack").unwrap()
+        };
+        staged.write_all(b"pack").unwrap();
+        staged.commit("packs/abc.pack").unwrap();
+        assert_eq!(fs::read(root.join("packs/abc.pack")).unwrap(), b"pack");
+        write_atomic_beneath(&root, "history/deep/er/e.json", b"{}").unwrap();
+        assert_eq!(
+            fs::read(root.join("history/deep/er/e.json")).unwrap(),
+            b"{}"
+        );
+        assert_eq!(
+            fs::read_dir(&outside).unwrap().count(),
+            0,
+            "nothing outside"
+        );
+        let leftovers: Vec<_> = fs::read_dir(root.join("packs"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 
     /// Issue 14: a holder that outlives its TTL keeps its lease (renewed every third of it);

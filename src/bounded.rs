@@ -12,6 +12,17 @@ pub const MAX_POLICY_BYTES: u64 = 1 << 20;
 /// Snapshot files (`driftgate export`): a 10,000-table catalog is well under this.
 pub const MAX_BUNDLE_BYTES: u64 = 1 << 30;
 
+/// Small store records: refs, history entries, snapshot records, the store marker, leases.
+/// Real ones are under 1 KiB (a history entry's message is the longest part).
+pub const MAX_STORE_RECORD_BYTES: u64 = 1 << 20;
+
+/// A pack index: 48 bytes per blob, so this is 5.5 million blobs in one pack (a
+/// 10,000-table catalog has about 100,000).
+pub const MAX_PACK_INDEX_BYTES: u64 = 256 << 20;
+
+/// A ref history of the old format (`logs/NAME`, one ~200-byte JSON line per move).
+pub const MAX_LEGACY_LOG_BYTES: u64 = 64 << 20;
+
 /// All of `reader`, or `None` when it holds more than `limit` bytes. Reads at most
 /// `limit + 1` bytes from it, whatever it holds (the one byte more tells "exactly at the
 /// limit" from "over it").

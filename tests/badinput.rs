@@ -477,6 +477,14 @@ fn an_endless_policy_or_config_is_refused_at_its_size_limit() {
     );
     assert!(r.stdout.contains("BLOCK"), "fail-closed: {r:?}");
     assert!(r.elapsed < std::time::Duration::from_secs(10), "{r:?}");
+    let r = driftgate(&store, &["check", "--config", "/dev/zero"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.all()
+            .contains("config file /dev/zero is larger than the 1 MiB limit"),
+        "{r:?}"
+    );
+    assert!(r.elapsed < std::time::Duration::from_secs(10), "{r:?}");
     // A config of 2 MiB (comments: valid TOML, just too big).
     let big = dir.path().join("big.toml");
     std::fs::write(&big, "# padding\n".repeat(2 << 20 >> 3)).unwrap();
@@ -489,4 +497,46 @@ fn an_endless_policy_or_config_is_refused_at_its_size_limit() {
         )),
         "{r:?}"
     );
+}
+
+/// Issue 14: the store's own files are input too. A ref, a history entry, a snapshot record
+/// or a pack index made huge (sparse, so 8 GiB costs no disk) is refused at its limit,
+/// naming the file and the limit, instead of being read into memory.
+#[test]
+fn store_files_past_their_size_limit_are_refused_naming_file_and_limit() {
+    let (dir, _file) = store_and_export();
+    let store = dir.path().join("store");
+    let grow = |path: &Path| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_len(8 << 30)
+            .unwrap();
+    };
+    let record = only_file_in(&store.join("snapshots"), "json");
+    let history = only_file_in(&store.join("history"), "json");
+    let index = only_file_in(&store.join("packs"), "idx");
+    let cases = [
+        (store.join("refs/good"), "1 MiB", vec!["log", "good"]),
+        (history, "1 MiB", vec!["log", "good"]),
+        (record, "1 MiB", vec!["show", "good"]),
+        (index, "256 MiB", vec!["show", "good"]),
+    ];
+    for (path, limit, args) in cases {
+        let saved = std::fs::read(&path).unwrap();
+        grow(&path);
+        let r = driftgate(&store, &args);
+        assert_eq!(r.code, 2, "{}: {r:?}", path.display());
+        assert!(
+            r.stderr.contains(&*path.to_string_lossy())
+                && r.stderr.contains(&format!("larger than the {limit} limit")),
+            "{}: {r:?}",
+            path.display()
+        );
+        assert!(r.elapsed < std::time::Duration::from_secs(20), "{r:?}");
+        std::fs::write(&path, saved).unwrap();
+        let r = driftgate(&store, &args);
+        assert_eq!(r.code, 0, "restored {}: {r:?}", path.display());
+    }
 }

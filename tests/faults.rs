@@ -468,3 +468,52 @@ fn a_tablespace_dropped_mid_snapshot_is_read_again_not_an_error() {
     assert_eq!(show.code, 0, "{show:?}");
     assert!(!show.stdout.contains("gone_space"), "{show:?}");
 }
+
+/// Issue 14: a writer that takes longer than its lease's TTL keeps the lease (its holder
+/// renews it), so gc still waits for it and its ref still moves. The TTL is 3 s here
+/// (`DRIFTGATE_LEASE_TTL_SECS`); the snapshot is parked on a lock for 4 of them. Before
+/// renewal, gc would have stopped honouring the lease after 3 s and the snapshot would
+/// have failed at its ref swap.
+#[test]
+fn a_writer_slower_than_its_lease_ttl_keeps_gc_away_and_moves_its_ref() {
+    let db = fixture_db("fault_lease_ttl");
+    let store = store_with_prod(&db);
+    let before = driftgate(store.path(), &["log", "prod"]).stdout;
+    db.sql("CREATE TABLE lease_ttl_new (id int)");
+    let holder = db.lock_exclusive("dot_tools");
+    let mut cmd = driftgate_cmd(
+        store.path(),
+        &[
+            "snapshot",
+            "--dsn",
+            &db.dsn,
+            "--ref",
+            "prod",
+            "--lock-timeout",
+            "100s",
+        ],
+    );
+    cmd.env("DRIFTGATE_LEASE_TTL_SECS", "3");
+    let run = std::thread::spawn(move || run_cmd(cmd));
+    db.wait_for_driftgate_parked_on_a_lock();
+    std::thread::sleep(Duration::from_secs(12));
+    let mut gc = driftgate_cmd(store.path(), &["gc", "--keep-last", "1", "--wait", "2s"]);
+    gc.env("DRIFTGATE_LEASE_TTL_SECS", "3");
+    let g = run_cmd(gc);
+    assert_eq!(g.code, 0, "{g:?}");
+    assert!(
+        g.stdout.contains("writer(s) still at work") && g.stdout.contains("snapshot (pid"),
+        "gc did not wait for the writer whose TTL passed 4 times: {g:?}"
+    );
+    drop(holder);
+    let r = run.join().unwrap();
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.elapsed > Duration::from_secs(12), "{r:?}");
+    let after = driftgate(store.path(), &["log", "prod"]).stdout;
+    assert_ne!(after, before, "the ref moved");
+    let r = driftgate(store.path(), &["show", "prod", "--kind", "table"]);
+    assert!(r.stdout.contains("lease_ttl_new"), "{r:?}");
+    let r = driftgate(store.path(), &["fsck"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains(" 0 problem(s)"), "{r:?}");
+}

@@ -104,6 +104,79 @@ fn links_inside_the_store_are_never_followed_and_fsck_reports_them() {
     assert_eq!(r.code, 0, "{r:?}");
 }
 
+/// The rest of the boundary: each file the store reads, replaced by a link to its own valid
+/// copy outside (so following the link would work and be unnoticed), and the store's other
+/// root children (`logs`, `leases`) as links. Every read refuses the link itself, at the
+/// last component too, which the open checks again with `O_NOFOLLOW`.
+#[test]
+fn links_in_place_of_store_files_and_the_other_root_children_are_refused() {
+    let db = empty_db("symlinks_files");
+    let (dir, store) = store(&db);
+    // A move, so the ref has a history entry of the new format.
+    let r = driftgate(&store, &["snapshot", "--dsn", &db.dsn, "--ref", "good"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let all = |sub: &str, ext: &str| -> Vec<std::path::PathBuf> {
+        let found: Vec<_> = files_under(&store.join(sub))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == ext))
+            .collect();
+        assert!(!found.is_empty(), "no .{ext} in {sub}");
+        found
+    };
+    let cases = [
+        (vec![store.join("STORE")], vec!["log", "good"]),
+        (vec![store.join("refs/good")], vec!["log", "good"]),
+        (all("history", "json"), vec!["log", "good"]),
+        (all("snapshots", "json"), vec!["show", "good"]),
+        (all("packs", "idx"), vec!["show", "good"]),
+        (all("packs", "pack"), vec!["show", "good"]),
+    ];
+    for (files, args) in cases {
+        // Every file of the kind, so whichever one the command reads is a link.
+        for (i, file) in files.iter().enumerate() {
+            let copy = dir.path().join(format!("outside-copy-{i}"));
+            std::fs::rename(file, &copy).unwrap();
+            symlink(&copy, file).unwrap();
+        }
+        for args in [&args[..], &["fsck"]] {
+            let r = driftgate(&store, args);
+            assert_eq!(r.code, 2, "{args:?} through links {files:?}: {r:?}");
+            assert!(
+                files.iter().any(|f| r
+                    .stderr
+                    .contains(&format!("{} is a symbolic link", f.display()))),
+                "{args:?} names a link: {r:?}"
+            );
+        }
+        for (i, file) in files.iter().enumerate() {
+            std::fs::remove_file(file).unwrap();
+            std::fs::rename(dir.path().join(format!("outside-copy-{i}")), file).unwrap();
+        }
+        let r = driftgate(&store, &args);
+        assert_eq!(r.code, 0, "the files back, {args:?} works: {r:?}");
+    }
+    let snapshot = ["snapshot", "--dsn", db.dsn.as_str(), "--ref", "good"];
+    for (child, args) in [("logs", vec!["log", "good"]), ("leases", snapshot.to_vec())] {
+        let real = dir.path().join(format!("real-{child}"));
+        std::fs::create_dir_all(store.join(child)).unwrap();
+        std::fs::rename(store.join(child), &real).unwrap();
+        let link = store.join(child);
+        symlink(&real, &link).unwrap();
+        let before = store_state(&real);
+        refused(&store, &args, &link);
+        refused(&store, &["fsck"], &link);
+        assert_eq!(
+            store_state(&real),
+            before,
+            "nothing written through {child}"
+        );
+        std::fs::remove_file(&link).unwrap();
+        std::fs::rename(&real, store.join(child)).unwrap();
+    }
+    let r = driftgate(&store, &["fsck"]);
+    assert_eq!(r.code, 0, "links gone, the store is clean again: {r:?}");
+}
+
 /// fsck reports what driftgate did not write, so a store edited by hand (or a file dropped
 /// into a store committed to git) is not called clean.
 #[test]

@@ -47,7 +47,14 @@ pub fn lookup(
         );
         return None;
     }
-    let text = std::fs::read_to_string(&file).ok()?;
+    // Bounded again at the read: the file may have grown since its size was looked at.
+    let text = match crate::bounded::read_text_limited(&file, 1 << 20, "password file") {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!("{e}; ignoring it");
+            return None;
+        }
+    };
     let port = port.to_string();
     find(&text, [host, port.as_str(), db, user])
 }

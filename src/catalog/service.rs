@@ -128,14 +128,17 @@ pub fn parse_service_file(
 pub fn lookup(name: &str, files: &ServiceFiles) -> Result<Service, String> {
     let mut looked = Vec::new();
     for path in files.in_order() {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                looked.push(path.display().to_string());
-                continue;
-            }
-            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-        };
+        if !path.exists() {
+            looked.push(path.display().to_string());
+            continue;
+        }
+        // A service file is a few lines; one past the policy limit (or `/dev/zero`) is
+        // refused naming the file and the limit.
+        let text = crate::bounded::read_text_limited(
+            path,
+            crate::bounded::MAX_POLICY_BYTES,
+            "connection service file",
+        )?;
         looked.push(path.display().to_string());
         let mut sections = parse_service_file(&text, &path.display().to_string())?;
         if let Some(params) = sections.remove(name) {
@@ -155,6 +158,21 @@ pub fn lookup(name: &str, files: &ServiceFiles) -> Result<Service, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 14: config files are read bounded; `/dev/zero` as a service file is refused
+    /// at the limit, not read until memory runs out.
+    #[test]
+    fn an_endless_service_file_is_refused_at_its_limit() {
+        let files = ServiceFiles {
+            user: Some(PathBuf::from("/dev/zero")),
+            system: PathBuf::from("/nonexistent/pg_service.conf"),
+        };
+        let e = lookup("prod", &files).unwrap_err();
+        assert_eq!(
+            e,
+            "connection service file /dev/zero is larger than the 1 MiB limit"
+        );
+    }
 
     const FILE: &str = "\
 # a comment

@@ -54,16 +54,10 @@ pub struct TlsPlan {
 /// A root certificate or key file is small; one far larger is not read.
 const MAX_PEM_BYTES: u64 = 16 << 20;
 
+/// Read with the limit, not checked against the file's size first: `/dev/zero` or a FIFO
+/// has no size and would be read forever.
 fn read_pem(path: &Path, what: &str) -> Result<Vec<u8>, String> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| format!("cannot read {what} file {}: {e}", path.display()))?;
-    if meta.len() > MAX_PEM_BYTES {
-        return Err(format!(
-            "{what} file {} is over 16 MiB; refusing to read it",
-            path.display()
-        ));
-    }
-    std::fs::read(path).map_err(|e| format!("cannot read {what} file {}: {e}", path.display()))
+    crate::bounded::read_file_limited(path, MAX_PEM_BYTES, &format!("{what} file"))
 }
 
 /// The trust store: exactly the certificates of `roots`, never the public web's.
@@ -452,6 +446,16 @@ fn own_uid() -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `/dev/zero` has no size to check first: the read itself is bounded.
+    #[test]
+    fn an_endless_certificate_file_is_refused_at_its_limit() {
+        let e = read_pem(Path::new("/dev/zero"), "root certificate").unwrap_err();
+        assert_eq!(
+            e,
+            "root certificate file /dev/zero is larger than the 16 MiB limit"
+        );
+    }
 
     #[test]
     fn the_trust_store_holds_exactly_the_given_certificates() {

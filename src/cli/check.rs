@@ -413,7 +413,9 @@ pub(super) struct LoadedConfig {
 /// `$XDG_CONFIG_HOME/driftgate/config.toml` (`~/.config` when unset). `None`: none of them.
 pub(super) fn find_config(explicit: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
     if let Some(path) = explicit {
-        anyhow::ensure!(path.is_file(), "config file {} not found", path.display());
+        // Anything there is read (bounded), so `/dev/zero` or a FIFO is refused for its
+        // size, not called missing.
+        anyhow::ensure!(path.exists(), "config file {} not found", path.display());
         return Ok(Some(path.to_path_buf()));
     }
     let local = PathBuf::from("driftgate.toml");

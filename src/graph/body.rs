@@ -7,6 +7,12 @@
 //! keeps ten thousand functions fast). Only when the batch fails is each piece parsed on its
 //! own, to name the piece that failed. SQL-language bodies are parsed directly. Unqualified
 //! names resolve along the routine's `search_path` setting, else `public`.
+//!
+//! A body larger than [`MAX_ANALYSED_BODY_BYTES`] is not parsed: `pg_query` builds its
+//! whole parse tree as JSON and then as Rust values, about 240 bytes of memory per byte of
+//! body (a 99 MB PL/pgSQL body took `graph` to 24 GB). Such a routine is unanalysable,
+//! with the size as the reason, so the graph flags it as a hazard instead of taking it for a
+//! routine that does nothing.
 
 use super::index::SnapshotIndex;
 use super::sqlfacts::{RawNotify, SqlFacts, WriteOp};
@@ -164,6 +170,22 @@ fn split_path(s: &str) -> Vec<String> {
     out
 }
 
+/// The largest body (the text handed to the parser) analysed. Real trigger functions are a
+/// few KiB; at this size the parse peaks at a few hundred MiB, which bounds `graph`'s memory
+/// whatever a snapshot holds (bodies are analysed one at a time).
+pub const MAX_ANALYSED_BODY_BYTES: usize = 1 << 20;
+
+/// The text of `routine` the parser would be given, refused past the budget.
+fn within_budget(text: &str) -> Result<&str, String> {
+    if text.len() > MAX_ANALYSED_BODY_BYTES {
+        return Err(format!(
+            "body larger than {MAX_ANALYSED_BODY_BYTES} bytes ({} bytes): not parsed, so nothing is known about what it does",
+            text.len()
+        ));
+    }
+    Ok(text)
+}
+
 /// Analyse one routine object of the snapshot.
 pub fn analyse(index: &SnapshotIndex<'_>, obj: &CatalogObject) -> BodyFacts {
     let Some(routine) = obj.as_routine() else {
@@ -176,7 +198,7 @@ pub fn analyse(index: &SnapshotIndex<'_>, obj: &CatalogObject) -> BodyFacts {
     };
     let raw = match routine.language.as_str() {
         "plpgsql" => match &routine.definition {
-            Some(def) => plpgsql_facts(def),
+            Some(def) => within_budget(def).and_then(plpgsql_facts),
             None => Err("no definition was captured".to_string()),
         },
         "sql" => sql_facts(routine),
@@ -279,7 +301,7 @@ fn sql_facts(routine: &RoutineDef) -> Result<RawBody, String> {
         (Some(def), true) => def.as_str(),
         _ => routine.source.as_str(),
     };
-    let parsed = pg_query::parse(text).map_err(|e| e.to_string())?;
+    let parsed = pg_query::parse(within_budget(text)?).map_err(|e| e.to_string())?;
     let mut raw = RawBody::default();
     raw.sql.add_parse_result(&parsed.protobuf);
     Ok(raw)
@@ -739,6 +761,28 @@ mod tests {
             b.status
         );
         assert!(b.status.problem().unwrap().contains("unanalysable"));
+    }
+
+    /// Issue 14: a 99 MB body took `graph` to 24 GB in the parser. Past the budget it is not
+    /// parsed and says why; at the budget it still is.
+    #[test]
+    fn a_body_over_the_budget_is_unanalysable_for_its_size() {
+        let filler = "PERFORM 1; ";
+        let wrap = |n: usize| format!("BEGIN {} RETURN NEW; END", filler.repeat(n));
+        let fits = (MAX_ANALYSED_BODY_BYTES - 400) / filler.len();
+        let ok = analyse_one(routine("fn_fits", "plpgsql", &[], &wrap(fits)), vec![]);
+        assert_eq!(ok.status, BodyStatus::Analysed);
+        let big = analyse_one(routine("fn_big", "plpgsql", &[], &wrap(fits + 100)), vec![]);
+        let problem = big.status.problem().unwrap();
+        assert!(
+            problem.starts_with(&format!(
+                "unanalysable: body larger than {MAX_ANALYSED_BODY_BYTES} bytes"
+            )),
+            "{problem}"
+        );
+        let sql = format!("SELECT 1;{}", " ".repeat(MAX_ANALYSED_BODY_BYTES));
+        let sql = analyse_one(routine("fn_sql", "sql", &[], &sql), vec![]);
+        assert!(matches!(sql.status, BodyStatus::Unanalysable { .. }));
     }
 
     #[test]

@@ -33,7 +33,10 @@ pub const SNAPSHOT_FORMAT: &str = "driftgate.snapshot/v1";
 /// columns' comments, defaults and grants, composite type attributes' and domain
 /// constraints' comments, a domain's NOT NULL name and comment (17+);
 /// operator classes and families, foreign data wrappers, servers, user mappings,
-/// subscriptions and tablespaces (issue 13's remaining kinds).
+/// subscriptions and tablespaces (issue 13's remaining kinds); a partition's copies of its
+/// parent's constraints, indexes' `attached_to`, constraint indexes' comments; a routine
+/// body over 4 MiB gets the exact hash as its `token_hash` (it is not tokenized; see
+/// `sqltext::MAX_TOKENIZED_BODY_BYTES`).
 pub const CAPTURE_FORMAT: u32 = 3;
 
 /// The format of a snapshot that does not record one.

@@ -138,7 +138,7 @@ impl Store {
             let lease = self.backend().acquire_lease(
                 super::backend::LeaseKind::Gc,
                 &format!("gc (pid {})", std::process::id()),
-                super::WRITER_LEASE_TTL,
+                super::lease_ttl(),
             )?;
             // Two gcs must not delete at once (each decides on a store the other is
             // changing). Listed after our own lease is visible: of two gcs, at least one

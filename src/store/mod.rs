@@ -86,7 +86,7 @@ pub enum StoreError {
     BadFile { path: PathBuf, reason: String },
     #[error("{path} is a symbolic link: driftgate follows no link inside a store (it could lead reads and writes out of it); replace it with the file or directory itself")]
     Symlink { path: PathBuf },
-    #[error("{path}: this write took longer than its {ttl_secs} s lease, after which gc no longer waits for it; run it again")]
+    #[error("{path}: this write's lease ({ttl_secs} s, renewed while it works) ran out, as when its lease file could not be rewritten; gc no longer waits for it, so it did not finish; run it again")]
     LeaseExpired { path: PathBuf, ttl_secs: u64 },
     #[error("{path}: a gc ({holder}) has been deleting for more than 10 minutes; try again when it is done")]
     GcRunning { path: PathBuf, holder: String },
@@ -123,10 +123,22 @@ pub struct Store {
     pub(crate) writer_lease: std::sync::Mutex<Option<Box<dyn backend::Lease>>>,
 }
 
-/// How long a writer lease is honoured. Far longer than any snapshot or ref move takes; a
-/// holder that dies is seen at once on the filesystem (its flock goes with it), so the TTL
-/// only matters for a holder that hangs.
+/// How long a writer or gc lease is honoured without renewal. Its holder renews it every
+/// third of this while it lives (see [`backend`]), so a write may take longer; a holder
+/// that dies is seen at once on the filesystem (its flock goes with it), so the TTL only
+/// matters for a holder whose renewals stop.
 pub const WRITER_LEASE_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The lease TTL in use: [`WRITER_LEASE_TTL`], or `DRIFTGATE_LEASE_TTL_SECS` (at least 3)
+/// so tests can see a writer outlive several TTLs without waiting hours.
+pub fn lease_ttl() -> std::time::Duration {
+    std::env::var("DRIFTGATE_LEASE_TTL_SECS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(WRITER_LEASE_TTL, |secs| {
+            std::time::Duration::from_secs(secs.max(3))
+        })
+}
 
 /// How many writer leases each store's handles in this process hold now.
 fn process_leases() -> std::sync::MutexGuard<'static, BTreeMap<PathBuf, usize>> {
@@ -256,7 +268,7 @@ impl Store {
         loop {
             let lease =
                 self.backend
-                    .acquire_lease(backend::LeaseKind::Writer, &body, WRITER_LEASE_TTL)?;
+                    .acquire_lease(backend::LeaseKind::Writer, &body, lease_ttl())?;
             // Another handle of this process on this store holding its lease already keeps
             // every gc from deleting, and may be what a waiting gc waits for: waiting here
             // for that gc would wait for ourselves.
@@ -283,16 +295,20 @@ impl Store {
         }
     }
 
-    /// Fail when this handle's writer lease has run out, or will within a minute: gc stops
-    /// honouring an expired lease, so what the writer reused may be gone. Checked before a
-    /// ref is swapped, the point where a writer's reliance becomes a ref's.
+    /// Fail when this handle's writer lease has run out, or is about to (within a minute,
+    /// or a third of a shorter TTL): gc stops honouring an expired lease, so what the writer
+    /// reused may be gone. Checked before a ref is swapped, the point where a writer's
+    /// reliance becomes a ref's. A live holder's lease is renewed, so this fails only when
+    /// renewals stopped working (the lease file could not be written).
     pub(crate) fn check_writer_lease(&self) -> Result<(), StoreError> {
         let held = self.writer_lease.lock().unwrap_or_else(|e| e.into_inner());
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let ttl = lease_ttl().as_secs();
+        let margin = (ttl / 3).min(60) as i64;
         match held.as_ref() {
-            Some(lease) if lease.expires_at() <= now + 60 => Err(StoreError::LeaseExpired {
+            Some(lease) if lease.expires_at() <= now + margin => Err(StoreError::LeaseExpired {
                 path: self.root.clone(),
-                ttl_secs: WRITER_LEASE_TTL.as_secs(),
+                ttl_secs: ttl,
             }),
             _ => Ok(()),
         }

@@ -104,6 +104,10 @@ def count(kind, pred=lambda o: True):
 def tables(*relkinds):
     return lambda: count("table", lambda o: o.get("relkind") in relkinds)
 
+def columns_with(field):
+    return sum(1 for k in ("table", "matview") for o in by_kind.get(k, [])
+               for c in o.get("columns", {}).values() if c.get(field))
+
 def constraints(*types):
     return lambda: count("constraint", lambda o: o.get("constraint_type") in types)
 
@@ -111,8 +115,9 @@ def constraints(*types):
 MAP = {
     "SCHEMA": ("schema", lambda: count("schema"), ""),
     "EXTENSION": ("extension", lambda: count("extension"), ""),
-    "TYPE": ("type", lambda: count("type", lambda o: o["type_kind"] not in ("domain", "shell")), ""),
-    "SHELL TYPE": ("type (type_kind shell)", lambda: count("type", lambda o: o["type_kind"] == "shell"), ""),
+    "TYPE": ("type (not domain)", lambda: count("type", lambda o: o["type_kind"] != "domain"), ""),
+    "SHELL TYPE": ("type (type_kind base)", lambda: count("type", lambda o: o["type_kind"] == "base"),
+                   "pg_dump declares each base type as a shell before its I/O functions"),
     "DOMAIN": ("type (type_kind domain)", lambda: count("type", lambda o: o["type_kind"] == "domain"), ""),
     "FUNCTION": ("function", lambda: count("function"), ""),
     "PROCEDURE": ("procedure", lambda: count("procedure"), ""),
@@ -123,17 +128,25 @@ MAP = {
     "VIEW": ("view", lambda: count("view"), ""),
     "MATERIALIZED VIEW": ("matview", lambda: count("matview"), ""),
     "SEQUENCE": ("sequence", lambda: count("sequence"), ""),
-    "SEQUENCE OWNED BY": ("sequence.owned_by", lambda: count("sequence", lambda o: "owned_by" in o), ""),
+    "SEQUENCE OWNED BY": ("sequence.owned_by", lambda: count("sequence", lambda o: "owned_by" in o),
+                          "driftgate also shows identity columns' sequences (pg_dump writes them inside CREATE TABLE)"),
     "DEFAULT": ("table.columns.*.default", lambda: sum(walk(o.get("columns", {}), "default") for o in by_kind.get("table", []) + by_kind.get("view", [])),
                 "pg_dump writes most defaults inside CREATE TABLE; separate entries only for some"),
-    "CONSTRAINT": ("constraint (primary key, unique, exclusion)", constraints("primary_key", "unique", "exclusion"), ""),
-    "FK CONSTRAINT": ("constraint (foreign_key)", constraints("foreign_key"), ""),
+    "CONSTRAINT": ("constraint (primary key, unique, exclusion); columns.*.not_null_not_valid",
+                   lambda: constraints("primary_key", "unique", "exclusion")() + columns_with("not_null_not_valid"),
+                   "pg_dump writes NOT VALID not-null constraints (18) on their own"),
+    "FK CONSTRAINT": ("constraint (foreign_key, not clone_of)",
+                      lambda: count("constraint", lambda o: o.get("constraint_type") == "foreign_key" and not o.get("clone_of")),
+                      "driftgate also keeps partitions' copies (their names can be changed; pg_dump drops such a rename)"),
     "CHECK CONSTRAINT": ("constraint (check)", constraints("check"),
                          "pg_dump writes most CHECK constraints inside CREATE TABLE; separate entries only for some"),
     "INDEX": ("index", lambda: count("index"), "driftgate also lists partitions' own copies of partitioned indexes"),
-    "INDEX ATTACH": ("index.attached_to", lambda: count("index", lambda o: "attached_to" in o), ""),
+    "INDEX ATTACH": ("index.attached_to; constraint.clone_of, index_attached_to (keys)",
+                     lambda: count("index", lambda o: "attached_to" in o)
+                     + count("constraint", lambda o: o.get("clone_of") and o.get("constraint_type") in ("primary_key", "unique", "exclusion"))
+                     + count("constraint", lambda o: o.get("index_attached_to")), ""),
     "TRIGGER": ("trigger", lambda: count("trigger"), ""),
-    "RULE": ("rule", lambda: count("rule"), ""),
+    "RULE": ("rule", lambda: count("rule"), "a view's own _RETURN rule is its definition (pg_dump splits it out for views in a dependency loop)"),
     "POLICY": ("policy", lambda: count("policy"), ""),
     "ROW SECURITY": ("table.rls_enabled", lambda: count("table", lambda o: o.get("rls_enabled")), ""),
     "EVENT TRIGGER": ("event_trigger", lambda: count("event_trigger"), ""),
@@ -183,6 +196,17 @@ ON_KINDS = {
     "TRIGGER": ["trigger"], "TYPE": ["type"], "VIEW": ["view"], "ACCESS METHOD": ["access_method"],
 }
 def on_count(field, ot):
+    extra = 0
+    if field == "comment" and ot == "CONSTRAINT":
+        # PostgreSQL 18's not-null constraints and domains' constraints keep theirs inside
+        extra = columns_with("not_null_comment") + sum(
+            len(o.get("constraint_comments", {})) for o in by_kind.get("type", []))
+        extra += sum(1 for o in by_kind.get("type", []) if o.get("not_null_comment"))
+    if field == "comment" and ot == "INDEX":
+        extra = count("constraint", lambda o: o.get("index_comment"))
+    return extra + on_count_own(field, ot)
+
+def on_count_own(field, ot):
     if ot == "COLUMN":
         return sum(walk(o.get("columns", {}), field) for k in ("table", "view", "matview", "builtin_acl")
                    for o in by_kind.get(k, [])) + sum(1 for o in by_kind.get("builtin_acl", [])

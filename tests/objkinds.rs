@@ -1444,4 +1444,9 @@ fn partition_copies_and_constraint_indexes() {
         "constraint:ef_core.shipment.shipment_pkey",
         Expect::Changed(&["index_comment"]),
     );
+    f.alter(
+        "ALTER TABLE ef_core.parcel DETACH PARTITION ef_core.parcel_2024",
+        "constraint:ef_core.parcel_2024.parcel_2024_pkey",
+        Expect::Changed(&["index_attached_to"]),
+    );
 }

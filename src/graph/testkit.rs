@@ -130,6 +130,7 @@ pub fn foreign_key(child: &str, column: &str, parent: &str, on_delete: &str) -> 
             inherited_only: false,
             clone_of: None,
             index_comment: None,
+            index_attached_to: None,
         }),
     }
 }

@@ -44,6 +44,7 @@ struct Row {
     /// For a partition's copy of its parent's constraint, the parent's table.
     clone_of: Option<String>,
     index_comment: Option<String>,
+    index_attached_to: Option<String>,
 }
 
 /// `table state` for each enforcement trigger not in its normal state, distinct, sorted.
@@ -121,7 +122,12 @@ pub async fn read_constraints(
              WHERE ic.oid = con.conindid AND con.contype IN ('p', 'u', 'x')) AS tablespace, \
            (con.coninhcount > 0 AND NOT con.conislocal AND NOT c.relispartition) AS inherited_only, \
            CASE WHEN pcl.oid IS NOT NULL THEN format('%I.%I', pn.nspname, pcl.relname) END AS clone_of, \
-           CASE WHEN con.contype IN ('p', 'u', 'x') THEN {index_comment} END AS index_comment \
+           CASE WHEN con.contype IN ('p', 'u', 'x') THEN {index_comment} END AS index_comment, \
+           (SELECT format('%I.%I', pin.nspname, pic.relname) FROM pg_inherits ih \
+              JOIN pg_class pic ON pic.oid = ih.inhparent \
+              JOIN pg_namespace pin ON pin.oid = pic.relnamespace \
+             WHERE ih.inhrelid = con.conindid AND con.contype IN ('p', 'u', 'x') \
+               AND con.conparentid = 0) AS index_attached_to \
          FROM pg_constraint con \
          JOIN pg_class c ON c.oid = con.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -235,6 +241,7 @@ pub async fn read_constraints(
                     inherited_only: r.inherited_only,
                     clone_of: r.clone_of,
                     index_comment: r.index_comment,
+                    index_attached_to: r.index_attached_to,
                     schema: r.schema,
                     name: r.name,
                 }),

@@ -63,6 +63,11 @@ pub struct ConstraintDef {
     /// INDEX`, which pg_dump prints; the index is part of its constraint here).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index_comment: Option<String>,
+    /// A partition's own key whose index is attached to an index of the partitioned table
+    /// (`ALTER INDEX parent_idx ATTACH PARTITION part_pkey`, pg_dump's INDEX ATTACH): that
+    /// index, qualified. A copy of the parent's key (`clone_of`) is attached by being one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_attached_to: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -48,13 +48,60 @@ fn extension_of(catalog: &str, oid: &str) -> String {
     )
 }
 
-/// SQL: the initial privileges of `{oid}` (sub-id `{sub}`) of `{catalog}`, else `{default}`.
-fn initial(catalog: &str, oid: &str, sub: &str, default: &str) -> String {
-    format!(
-        "coalesce((SELECT ip.initprivs FROM pg_init_privs ip \
-           WHERE ip.classoid = '{catalog}'::regclass AND ip.objoid = {oid} AND ip.objsubid = {sub}), \
-           {default})::text[]"
-    )
+/// One catalog's part of the query. Each branch first selects the candidates with their
+/// ACL and initial ACL (`pg_init_privs` joined, else `default`) and keeps those that
+/// differ (as `aclitem[]`, unconverted); only those few get their names and argument
+/// types formatted, their ACLs printed and their
+/// extension looked up (formatting every built-in function's arguments cost more than the
+/// rest of a small snapshot).
+struct Branch<'a> {
+    /// SQL for the object type shown in the key, over the inner query's columns (`q.`).
+    object_type: &'a str,
+    /// The catalog (for `pg_init_privs.classoid` and `pg_depend.classid`).
+    catalog: &'a str,
+    /// The inner query's FROM (tables and joins) and WHERE (the candidates).
+    from: &'a str,
+    filter: &'a str,
+    oid: &'a str,
+    /// `pg_init_privs.objsubid` to match.
+    sub: &'a str,
+    /// Inner columns carried to the outer select for the name (`q.…`).
+    carry: &'a str,
+    /// SQL over `q.` for the name parts (text array).
+    parts: &'a str,
+    acl: &'a str,
+    default: &'a str,
+    /// Another ACL it may have started with (`information_schema`), or `NULL`.
+    also: &'a str,
+}
+
+impl Branch<'_> {
+    fn sql(&self) -> String {
+        format!(
+            "SELECT {object_type} AS object_type, {parts} AS parts, {ext} AS extension, \
+               q.acl::text[] AS acl, q.initial::text[] AS initial \
+             FROM (SELECT {oid} AS oid, {carry}, {acl} AS acl, \
+                     coalesce(ip.initprivs, {default}) AS initial, {also}::aclitem[] AS also \
+                   FROM {from} \
+                   LEFT JOIN pg_init_privs ip ON ip.classoid = '{catalog}'::regclass \
+                     AND ip.objoid = {oid} AND ip.objsubid = {sub} \
+                   WHERE {filter}) q \
+             WHERE NOT (q.acl @> q.initial AND q.acl <@ q.initial) \
+               AND NOT coalesce(q.acl @> q.also AND q.acl <@ q.also, false)",
+            object_type = self.object_type,
+            parts = self.parts,
+            ext = extension_of(self.catalog, "q.oid"),
+            oid = self.oid,
+            carry = self.carry,
+            acl = self.acl,
+            default = self.default,
+            also = self.also,
+            from = self.from,
+            filter = self.filter,
+            catalog = self.catalog,
+            sub = self.sub,
+        )
+    }
 }
 
 // initdb makes `information_schema` after it records `pg_init_privs`, then grants SELECT
@@ -68,102 +115,143 @@ const IN_SCOPE: &str = "(n.nspname IN ('pg_catalog', 'information_schema') OR n.
 fn query() -> String {
     let rel_default =
         "acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\", c.relowner)";
-    let relations = format!(
-        "SELECT CASE WHEN c.relkind = 'S' THEN 'sequence' ELSE 'table' END AS object_type, \
-           ARRAY[n.nspname::text, c.relname::text] AS parts, {ext} AS extension, \
-           coalesce(c.relacl, {rel_default})::text[] AS acl, {init} AS initial, \
-           CASE WHEN n.nspname = 'information_schema' \
-             THEN ({rel_default} || makeaclitem(0, c.relowner, 'SELECT', false))::text[] END AS also \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'v', 'm', 'S', 'f', 'p') AND {cand} AND {IN_SCOPE}",
-        ext = extension_of("pg_class", "c.oid"),
-        init = initial("pg_class", "c.oid", "0", rel_default),
+    let rel_filter = format!(
+        "c.relkind IN ('r', 'v', 'm', 'S', 'f', 'p') AND {cand} AND {IN_SCOPE}",
         cand = candidate("pg_class", "c.oid"),
     );
+    let rel_also = format!(
+        "CASE WHEN n.nspname = 'information_schema' \
+           THEN {rel_default} || makeaclitem(0, c.relowner, 'SELECT', false) END"
+    );
     // Columns have no default privileges beyond their table's: none is the default.
-    let columns = format!(
-        "SELECT 'column', ARRAY[n.nspname::text, c.relname::text, a.attname::text], {ext}, \
-           coalesce(a.attacl, '{{}}')::text[], {init}, NULL \
-         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
-           JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'v', 'm', 'f', 'p') \
+    let col_filter = format!(
+        "a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'v', 'm', 'f', 'p') \
            AND {cand} AND {IN_SCOPE} \
-           AND (a.attacl IS NOT NULL OR EXISTS (SELECT 1 FROM pg_init_privs ip \
-             WHERE ip.classoid = 'pg_class'::regclass AND ip.objoid = c.oid AND ip.objsubid = a.attnum))",
-        ext = extension_of("pg_class", "c.oid"),
-        init = initial("pg_class", "c.oid", "a.attnum", "'{}'::aclitem[]"),
+           AND (a.attacl IS NOT NULL OR EXISTS (SELECT 1 FROM pg_init_privs cip \
+             WHERE cip.classoid = 'pg_class'::regclass AND cip.objoid = c.oid \
+               AND cip.objsubid = a.attnum))",
         cand = candidate("pg_class", "a.attrelid"),
     );
-    let functions = format!(
-        "SELECT CASE WHEN p.prokind = 'p' THEN 'procedure' ELSE 'function' END, \
-           ARRAY[n.nspname::text, p.proname::text] || {args}, {ext}, \
-           coalesce(p.proacl, acldefault('f', p.proowner))::text[], {init}, NULL \
-         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-         WHERE {cand} AND {IN_SCOPE}",
-        args = super::arg_types_of("p"),
-        ext = extension_of("pg_proc", "p.oid"),
-        init = initial("pg_proc", "p.oid", "0", "acldefault('f', p.proowner)"),
-        cand = candidate("pg_proc", "p.oid"),
-    );
-    let types = format!(
-        "SELECT 'type', ARRAY[n.nspname::text, t.typname::text], {ext}, \
-           coalesce(t.typacl, acldefault('T', t.typowner))::text[], {init}, NULL \
-         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
-         WHERE {cand} AND {IN_SCOPE}",
-        ext = extension_of("pg_type", "t.oid"),
-        init = initial("pg_type", "t.oid", "0", "acldefault('T', t.typowner)"),
-        cand = candidate("pg_type", "t.oid"),
-    );
-    // `public` and every other user schema are the schema reader's, with their ACL.
-    let schemas = format!(
-        "SELECT 'schema', ARRAY[n.nspname::text], NULL, \
-           coalesce(n.nspacl, acldefault('n', n.nspowner))::text[], {init}, \
-           CASE WHEN n.nspname = 'information_schema' \
-             THEN (acldefault('n', n.nspowner) || makeaclitem(0, n.nspowner, 'USAGE', false))::text[] END \
-         FROM pg_namespace n WHERE n.nspname IN ('pg_catalog', 'information_schema')",
-        init = initial("pg_namespace", "n.oid", "0", "acldefault('n', n.nspowner)"),
-    );
-    let languages = format!(
-        "SELECT 'language', ARRAY[l.lanname::text], {ext}, \
-           coalesce(l.lanacl, acldefault('l', l.lanowner))::text[], {init}, NULL \
-         FROM pg_language l WHERE {cand}",
-        ext = extension_of("pg_language", "l.oid"),
-        init = initial("pg_language", "l.oid", "0", "acldefault('l', l.lanowner)"),
-        cand = candidate("pg_language", "l.oid"),
-    );
-    let wrappers = format!(
-        "SELECT 'foreign_data_wrapper', ARRAY[w.fdwname::text], {ext}, \
-           coalesce(w.fdwacl, acldefault('F', w.fdwowner))::text[], {init}, NULL \
-         FROM pg_foreign_data_wrapper w WHERE {cand}",
-        ext = extension_of("pg_foreign_data_wrapper", "w.oid"),
-        init = initial(
-            "pg_foreign_data_wrapper",
-            "w.oid",
-            "0",
-            "acldefault('F', w.fdwowner)"
-        ),
-        cand = candidate("pg_foreign_data_wrapper", "w.oid"),
-    );
-    let servers = format!(
-        "SELECT 'server', ARRAY[s.srvname::text], {ext}, \
-           coalesce(s.srvacl, acldefault('S', s.srvowner))::text[], {init}, NULL \
-         FROM pg_foreign_server s WHERE {cand}",
-        ext = extension_of("pg_foreign_server", "s.oid"),
-        init = initial(
-            "pg_foreign_server",
-            "s.oid",
-            "0",
-            "acldefault('S', s.srvowner)"
-        ),
-        cand = candidate("pg_foreign_server", "s.oid"),
-    );
-    format!(
-        "SELECT * FROM ({relations} UNION ALL {columns} UNION ALL {functions} \
-           UNION ALL {types} UNION ALL {schemas} UNION ALL {languages} \
-           UNION ALL {wrappers} UNION ALL {servers}) x \
-         WHERE NOT (x.acl @> x.initial AND x.acl <@ x.initial) \
-           AND NOT coalesce(x.acl @> x.also AND x.acl <@ x.also, false)"
-    )
+    let proc_filter = format!("{} AND {IN_SCOPE}", candidate("pg_proc", "p.oid"));
+    let type_filter = format!("{} AND {IN_SCOPE}", candidate("pg_type", "t.oid"));
+    let lang_filter = candidate("pg_language", "l.oid");
+    let fdw_filter = candidate("pg_foreign_data_wrapper", "w.oid");
+    let srv_filter = candidate("pg_foreign_server", "s.oid");
+    let branches = [
+        Branch {
+            object_type: "CASE WHEN q.relkind = 'S' THEN 'sequence' ELSE 'table' END",
+            catalog: "pg_class",
+            from: "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace",
+            filter: &rel_filter,
+            oid: "c.oid",
+            sub: "0",
+            carry: "c.relkind, n.nspname, c.relname",
+            parts: "ARRAY[q.nspname::text, q.relname::text]",
+            acl: &format!("coalesce(c.relacl, {rel_default})"),
+            default: rel_default,
+            also: &rel_also,
+        },
+        Branch {
+            object_type: "'column'",
+            catalog: "pg_class",
+            from: "pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+                   JOIN pg_namespace n ON n.oid = c.relnamespace",
+            filter: &col_filter,
+            oid: "c.oid",
+            sub: "a.attnum",
+            carry: "n.nspname, c.relname, a.attname",
+            parts: "ARRAY[q.nspname::text, q.relname::text, q.attname::text]",
+            acl: "coalesce(a.attacl, '{}'::aclitem[])",
+            default: "'{}'::aclitem[]",
+            also: "NULL",
+        },
+        Branch {
+            object_type: "CASE WHEN q.prokind = 'p' THEN 'procedure' ELSE 'function' END",
+            catalog: "pg_proc",
+            from: "pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace",
+            filter: &proc_filter,
+            oid: "p.oid",
+            sub: "0",
+            carry: "p.prokind, n.nspname, p.proname, p.proargtypes",
+            parts: "ARRAY[q.nspname::text, q.proname::text] || ARRAY(SELECT format_type(u.t, NULL) \
+                    FROM unnest(q.proargtypes::oid[]) WITH ORDINALITY u(t, i) ORDER BY u.i)",
+            acl: "coalesce(p.proacl, acldefault('f', p.proowner))",
+            default: "acldefault('f', p.proowner)",
+            also: "NULL",
+        },
+        Branch {
+            object_type: "'type'",
+            catalog: "pg_type",
+            from: "pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace",
+            filter: &type_filter,
+            oid: "t.oid",
+            sub: "0",
+            carry: "n.nspname, t.typname",
+            parts: "ARRAY[q.nspname::text, q.typname::text]",
+            acl: "coalesce(t.typacl, acldefault('T', t.typowner))",
+            default: "acldefault('T', t.typowner)",
+            also: "NULL",
+        },
+        Branch {
+            object_type: "'schema'",
+            catalog: "pg_namespace",
+            from: "pg_namespace n",
+            // `public` and every other user schema are the schema reader's, with their ACL.
+            filter: "n.nspname IN ('pg_catalog', 'information_schema')",
+            oid: "n.oid",
+            sub: "0",
+            carry: "n.nspname",
+            parts: "ARRAY[q.nspname::text]",
+            acl: "coalesce(n.nspacl, acldefault('n', n.nspowner))",
+            default: "acldefault('n', n.nspowner)",
+            also: "CASE WHEN n.nspname = 'information_schema' \
+                   THEN acldefault('n', n.nspowner) || makeaclitem(0, n.nspowner, 'USAGE', false) END",
+        },
+        Branch {
+            object_type: "'language'",
+            catalog: "pg_language",
+            from: "pg_language l",
+            filter: &lang_filter,
+            oid: "l.oid",
+            sub: "0",
+            carry: "l.lanname",
+            parts: "ARRAY[q.lanname::text]",
+            acl: "coalesce(l.lanacl, acldefault('l', l.lanowner))",
+            default: "acldefault('l', l.lanowner)",
+            also: "NULL",
+        },
+        Branch {
+            object_type: "'foreign_data_wrapper'",
+            catalog: "pg_foreign_data_wrapper",
+            from: "pg_foreign_data_wrapper w",
+            filter: &fdw_filter,
+            oid: "w.oid",
+            sub: "0",
+            carry: "w.fdwname",
+            parts: "ARRAY[q.fdwname::text]",
+            acl: "coalesce(w.fdwacl, acldefault('F', w.fdwowner))",
+            default: "acldefault('F', w.fdwowner)",
+            also: "NULL",
+        },
+        Branch {
+            object_type: "'server'",
+            catalog: "pg_foreign_server",
+            from: "pg_foreign_server s",
+            filter: &srv_filter,
+            oid: "s.oid",
+            sub: "0",
+            carry: "s.srvname",
+            parts: "ARRAY[q.srvname::text]",
+            acl: "coalesce(s.srvacl, acldefault('S', s.srvowner))",
+            default: "acldefault('S', s.srvowner)",
+            also: "NULL",
+        },
+    ];
+    branches
+        .iter()
+        .map(Branch::sql)
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
 }
 
 pub async fn read_builtin_acls(

@@ -12,7 +12,9 @@
 //! subsequence of the two orders). Attributes are compared as their JSON fields, so a field
 //! a later version adds to an edge is compared without this module knowing it.
 
-use crate::graph::fanout::{table_fanout, Fanout, GraphError, WalkOptions};
+use crate::graph::fanout::{
+    table_fanout, Cycle, Fanout, GraphError, Hazard, Unanalysable, WalkOptions,
+};
 use crate::graph::firing::Event;
 use crate::graph::resolve_table;
 use crate::model::{CatalogSnapshot, ObjectKey, ObjectKind};
@@ -82,9 +84,9 @@ pub struct EventDiff {
     /// Nodes on both sides whose fields differ (a function dropped, a body no longer
     /// analysable).
     pub nodes_changed: Vec<FieldChanges>,
-    pub hazards: AddedRemoved<Value>,
-    pub cycles: AddedRemoved<Value>,
-    pub unanalysable: AddedRemoved<Value>,
+    pub hazards: AddedRemoved<Hazard>,
+    pub cycles: AddedRemoved<Cycle>,
+    pub unanalysable: AddedRemoved<Unanalysable>,
     /// Routines unanalysable on both sides whose definition changed: what they do may have
     /// changed without any edge showing it.
     pub unanalysable_changed: Vec<String>,
@@ -312,9 +314,14 @@ pub fn diff_fanouts(
 
     // Hazards by what they say, not at which positions; cycles and unanalysable routines
     // as they are.
-    d.hazards = added_removed_values(&vb["hazards"], &vh["hazards"], &HAZARD_POSITION);
-    d.cycles = added_removed_values(&vb["cycles"], &vh["cycles"], &[]);
-    d.unanalysable = added_removed_values(&vb["unanalysable"], &vh["unanalysable"], &[]);
+    let side = |f: Option<&Fanout>| {
+        f.map(|f| (f.hazards.clone(), f.cycles.clone(), f.unanalysable.clone()))
+            .unwrap_or_default()
+    };
+    let ((hb, cb, ub), (hh, ch, uh)) = (side(base), side(head));
+    d.hazards = added_removed(hb, hh, &HAZARD_POSITION);
+    d.cycles = added_removed(cb, ch, &[]);
+    d.unanalysable = added_removed(ub, uh, &[]);
     if let (Some(b), Some(h)) = (base, head) {
         for u in &b.unanalysable {
             if h.unanalysable.contains(u) {
@@ -439,23 +446,24 @@ fn added_removed_by_key(
     }
 }
 
-/// Set difference of two JSON arrays, comparing values without `ignored` fields; each
-/// reported value is whole, from its side, in the order of its side.
-fn added_removed_values(b: &Value, h: &Value, ignored: &[&str]) -> AddedRemoved<Value> {
-    let sb: Vec<Value> = array(b).iter().map(|x| without(x, ignored)).collect();
-    let sh: Vec<Value> = array(h).iter().map(|x| without(x, ignored)).collect();
+/// Set difference of two lists, comparing their JSON without `ignored` fields; each
+/// reported item is whole, from its side, in the order of its side.
+fn added_removed<T: Serialize>(b: Vec<T>, h: Vec<T>, ignored: &[&str]) -> AddedRemoved<T> {
+    let key = |x: &T| without(&serde_json::to_value(x).expect("serialises"), ignored);
+    let sb: Vec<Value> = b.iter().map(key).collect();
+    let sh: Vec<Value> = h.iter().map(key).collect();
     AddedRemoved {
-        added: array(h)
-            .iter()
+        added: h
+            .into_iter()
             .zip(&sh)
             .filter(|(_, s)| !sb.contains(s))
-            .map(|(x, _)| x.clone())
+            .map(|(x, _)| x)
             .collect(),
-        removed: array(b)
-            .iter()
+        removed: b
+            .into_iter()
             .zip(&sb)
             .filter(|(_, s)| !sh.contains(s))
-            .map(|(x, _)| x.clone())
+            .map(|(x, _)| x)
             .collect(),
     }
 }

@@ -178,7 +178,10 @@ fn an_added_trigger_is_added_at_its_place_and_shifts_no_one_else() {
     // fn_code now fires twice per INSERT: that hazard appears; the read-before-assigned one
     // stays although its positions moved.
     assert_eq!(d.hazards.added.len(), 1, "{:#?}", d.hazards);
-    assert_eq!(d.hazards.added[0]["kind"], "routine_fired_twice");
+    assert!(matches!(
+        d.hazards.added[0],
+        Hazard::RoutineFiredTwice { .. }
+    ));
     assert!(d.hazards.removed.is_empty());
 }
 
@@ -203,7 +206,10 @@ fn a_rename_that_reorders_is_a_removed_and_an_added_trigger_and_the_hazard_goes(
     assert_eq!(o.added[0].order, 1);
     assert!(o.moved.is_empty(), "{o:#?}");
     assert_eq!(d.hazards.removed.len(), 1);
-    assert_eq!(d.hazards.removed[0]["kind"], "read_before_assigned");
+    assert!(matches!(
+        d.hazards.removed[0],
+        Hazard::ReadBeforeAssigned { .. }
+    ));
     assert!(d.hazards.added.is_empty());
 }
 

@@ -410,3 +410,84 @@ pub fn write_mermaid<W: Write>(out: &mut W, d: &GraphDiff) -> io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::firing::tests::trigger;
+    use crate::graph::gdiff::graph_diff;
+    use crate::graph::testkit::{plpgsql, snapshot_with, table, trigger_object};
+    use crate::graph::WalkOptions;
+
+    /// A trigger named to break lines and DOT strings, added on the head side.
+    fn hostile() -> GraphDiff {
+        let objects = || {
+            vec![
+                table("public", "t"),
+                plpgsql("fn_a", "BEGIN RETURN NEW; END"),
+            ]
+        };
+        let mut head = objects();
+        let mut t = trigger("x\"\n] -> evil", "before", &["insert"]);
+        t.function = "public.fn_a()".into();
+        head.push(trigger_object(t));
+        let (b, h) = (snapshot_with(objects()), snapshot_with(head));
+        let ev = [crate::graph::firing::Event::Insert];
+        graph_diff(&b, &h, "t", &ev, None, &WalkOptions::default()).unwrap()
+    }
+
+    fn sides() -> Sides {
+        let side = |s: &str| SideRef {
+            spec: s.into(),
+            id: None,
+        };
+        Sides {
+            base: side("a"),
+            head: side("b"),
+        }
+    }
+
+    #[test]
+    fn text_keeps_one_item_per_line_whatever_the_names() {
+        let mut out = Vec::new();
+        write_text(&mut out, &sides(), &hostile()).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let added: Vec<&str> = text
+            .lines()
+            .filter(|l| l.trim_start().starts_with('+'))
+            .collect();
+        // The firing-order entry and the fires and calls edges, each on one line.
+        assert_eq!(added.len(), 3, "{text}");
+        assert!(added.iter().all(|l| l.contains("evil")), "{text}");
+        assert!(
+            text.contains("Fan-out changed on 1 of 1 event(s)."),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn dot_quotes_names_and_colours_by_change() {
+        let mut out = Vec::new();
+        write_dot(&mut out, &sides(), &hostile()).unwrap();
+        let dot = String::from_utf8(out).unwrap();
+        // Every edge line is whole: the name's quote and newline are escaped.
+        let edges: Vec<&str> = dot.lines().filter(|l| l.contains(" -> \"")).collect();
+        assert_eq!(edges.len(), 2, "{dot}");
+        assert!(
+            edges
+                .iter()
+                .all(|l| l.ends_with("color=green, fontcolor=green];")),
+            "{dot}"
+        );
+        assert!(dot.contains("\\\"\\n] -> evil"), "{dot}");
+    }
+
+    #[test]
+    fn mermaid_nodes_are_generated_ids() {
+        let mut out = Vec::new();
+        write_mermaid(&mut out, &hostile()).unwrap();
+        let m = String::from_utf8(out).unwrap();
+        assert!(!m.contains("evil\""), "{m}");
+        assert_eq!(m.matches("linkStyle").count(), 2, "{m}");
+    }
+}

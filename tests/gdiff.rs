@@ -112,11 +112,13 @@ fn graph_diff_reports_exactly_the_changes_made() {
     assert_eq!(orders.len(), 1, "{orders:#?}");
     let o = &orders[0];
     assert_eq!(o["table"], "public.t");
-    assert_eq!(places(&o["removed"]), [("b_code".to_string(), 2)]);
     assert_eq!(
-        places(&o["added"]),
-        [("0_code".to_string(), 1), ("z_notify".to_string(), 4)]
+        o["renamed"],
+        serde_json::json!([{"base_trigger": "b_code", "head_trigger": "0_code",
+                            "base_order": 2, "head_order": 1, "phase": "before_row"}])
     );
+    assert_eq!(o["removed"], serde_json::json!([]));
+    assert_eq!(places(&o["added"]), [("z_notify".to_string(), 4)]);
     assert_eq!(o["moved"], serde_json::json!([]));
 
     // Edges: the new write, the new triggers and notify, the renamed trigger's old edges;
@@ -199,8 +201,7 @@ fn graph_diff_reports_exactly_the_changes_made() {
     let r = driftgate(&f.store, &["graph", "a", "b", "t", "--event", "insert"]);
     assert_eq!(r.code, 1, "{r:?}");
     for line in [
-        "- #2 b_code (before row)",
-        "+ #1 0_code (before row)",
+        "~ b_code renamed 0_code (#2 → #1, before row)",
         "+ #4 z_notify (after row)",
         "+ writes public.fn_log() → public.audit (op insert)",
         "~ fires public.t → public.t.m_log (event insert): when: (none) → ",

@@ -150,8 +150,21 @@ pub struct OrderDiff {
     pub added: Vec<Place>,
     /// Triggers only in the base, at their base position.
     pub removed: Vec<Place>,
+    /// A removed and an added trigger alike in all but name (timing, level, events, WHEN,
+    /// function and arguments): a rename, often made to reorder. Not also listed as added
+    /// and removed; their edges are (a trigger's edges are identified by its name).
+    pub renamed: Vec<Rename>,
     /// Triggers on both sides whose place relative to the others changed.
     pub moved: Vec<Move>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Rename {
+    pub base_trigger: String,
+    pub head_trigger: String,
+    pub base_order: usize,
+    pub head_order: usize,
+    pub phase: Value,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -469,8 +482,20 @@ fn added_removed<T: Serialize>(b: Vec<T>, h: Vec<T>, ignored: &[&str]) -> AddedR
 }
 
 /// One side's firing orders, from its `fires` edges: (table id, event) → (trigger id,
-/// name, order, phase) in firing order.
-type Orders = BTreeMap<(String, String), Vec<(String, String, usize, Value)>>;
+/// name, order, phase, what the trigger is apart from its name) in firing order.
+type Orders = BTreeMap<(String, String), Vec<(String, String, usize, Value, Value)>>;
+
+/// A trigger apart from its name and position: its `fires` edge without ends and order,
+/// and the routines it calls with their arguments. Equal on both sides: a rename.
+fn signature(v: &Value, fires: &Value, trigger_id: &str) -> Value {
+    let mut calls: Vec<Value> = array(&v["edges"])
+        .iter()
+        .filter(|e| e["kind"] == "calls" && e["from"] == trigger_id)
+        .map(|e| without(e, &["from"]))
+        .collect();
+    calls.sort_by_key(|c| c.to_string());
+    serde_json::json!({"fires": without(fires, &["from", "to", "order"]), "calls": calls})
+}
 
 fn orders(v: &Value) -> Orders {
     let names = nodes(v);
@@ -494,7 +519,8 @@ fn orders(v: &Value) -> Orders {
             .unwrap_or(to)
             .to_string();
         let order = e["order"].as_u64().unwrap_or(0) as usize;
-        list.push((to.to_string(), name, order, e["phase"].clone()));
+        let sig = signature(v, e, to);
+        list.push((to.to_string(), name, order, e["phase"].clone(), sig));
     }
     for list in out.values_mut() {
         list.sort_by(|a, b| (a.2, &a.0).cmp(&(b.2, &b.0)));
@@ -513,13 +539,32 @@ fn order_diffs(vb: &Value, vh: &Value, root: Option<&str>) -> Vec<OrderDiff> {
         let (xs, ys) = (ob.get(key).unwrap_or(&empty), oh.get(key).unwrap_or(&empty));
         let in_ys = |id: &str| ys.iter().any(|y| y.0 == id);
         let in_xs = |id: &str| xs.iter().any(|x| x.0 == id);
-        let place = |(_, name, order, phase): &(String, String, usize, Value)| Place {
+        let place = |(_, name, order, phase, _): &(String, String, usize, Value, Value)| Place {
             trigger: name.clone(),
             order: *order,
             phase: phase.clone(),
         };
-        let removed: Vec<Place> = xs.iter().filter(|x| !in_ys(&x.0)).map(place).collect();
-        let added: Vec<Place> = ys.iter().filter(|y| !in_xs(&y.0)).map(place).collect();
+        let mut gone: Vec<_> = xs.iter().filter(|x| !in_ys(&x.0)).collect();
+        let mut new: Vec<_> = ys.iter().filter(|y| !in_xs(&y.0)).collect();
+        // A removed and an added trigger that are the same but for the name: a rename,
+        // each removed one paired with the first such added one.
+        let mut renamed = Vec::new();
+        gone.retain(|x| match new.iter().position(|y| y.4 == x.4) {
+            Some(i) => {
+                let y = new.remove(i);
+                renamed.push(Rename {
+                    base_trigger: x.1.clone(),
+                    head_trigger: y.1.clone(),
+                    base_order: x.2,
+                    head_order: y.2,
+                    phase: y.3.clone(),
+                });
+                false
+            }
+            None => true,
+        });
+        let removed: Vec<Place> = gone.into_iter().map(place).collect();
+        let added: Vec<Place> = new.into_iter().map(place).collect();
         let cb: Vec<&str> = xs
             .iter()
             .map(|x| x.0.as_str())
@@ -544,13 +589,14 @@ fn order_diffs(vb: &Value, vh: &Value, root: Option<&str>) -> Vec<OrderDiff> {
                 });
             }
         }
-        if !(added.is_empty() && removed.is_empty() && moved.is_empty()) {
+        if !(added.is_empty() && removed.is_empty() && moved.is_empty() && renamed.is_empty()) {
             let event = Event::parse(&key.1).expect("a fires edge's event is an event");
             out.push(OrderDiff {
                 table: key.0.trim_start_matches("table:").to_string(),
                 event,
                 added,
                 removed,
+                renamed,
                 moved,
             });
         }

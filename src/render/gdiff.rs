@@ -147,6 +147,16 @@ fn order_lines(lines: &mut Vec<String>, o: &OrderDiff) {
             phase(&p.phase)
         ));
     }
+    for r in &o.renamed {
+        lines.push(format!(
+            "    ~ {} renamed {} (#{} → #{}, {})",
+            cell(&r.base_trigger),
+            cell(&r.head_trigger),
+            r.base_order,
+            r.head_order,
+            phase(&r.phase)
+        ));
+    }
     for m in &o.moved {
         let ph = if m.base_phase == m.head_phase {
             format!("({})", phase(&m.head_phase))

@@ -186,7 +186,7 @@ fn an_added_trigger_is_added_at_its_place_and_shifts_no_one_else() {
 }
 
 #[test]
-fn a_rename_that_reorders_is_a_removed_and_an_added_trigger_and_the_hazard_goes() {
+fn a_rename_that_reorders_is_a_rename_with_both_positions_and_the_hazard_goes() {
     // b_code renamed to 0_code: it now assigns NEW.code before a_gate reads it.
     let mut renamed = trig_def("0_code", "before", "fn_code");
     renamed.function = "public.fn_code()".into();
@@ -200,17 +200,46 @@ fn a_rename_that_reorders_is_a_removed_and_an_added_trigger_and_the_hazard_goes(
         &["firing_order", "edges.added", "edges.removed", "hazards"],
     );
     let o = &d.firing_order[0];
-    assert_eq!(o.removed[0].trigger, "b_code");
-    assert_eq!(o.removed[0].order, 2);
-    assert_eq!(o.added[0].trigger, "0_code");
-    assert_eq!(o.added[0].order, 1);
+    assert_eq!(
+        o.renamed,
+        [Rename {
+            base_trigger: "b_code".into(),
+            head_trigger: "0_code".into(),
+            base_order: 2,
+            head_order: 1,
+            phase: "before_row".into(),
+        }]
+    );
+    assert!(o.added.is_empty() && o.removed.is_empty(), "{o:#?}");
+    // a_gate went from #1 to #2 only because 0_code now sorts first: not a move.
     assert!(o.moved.is_empty(), "{o:#?}");
+    // The edges are by name: the old trigger's go, the new one's come.
+    assert_eq!(
+        kinds(&d.edges.removed),
+        [
+            "fires table:public.t -> trigger:public.t.b_code",
+            "calls trigger:public.t.b_code -> function:public.fn_code()"
+        ]
+    );
     assert_eq!(d.hazards.removed.len(), 1);
     assert!(matches!(
         d.hazards.removed[0],
         Hazard::ReadBeforeAssigned { .. }
     ));
     assert!(d.hazards.added.is_empty());
+}
+
+#[test]
+fn a_trigger_replaced_by_another_calling_a_different_function_is_no_rename() {
+    let head = replace(
+        without_key(base(), "public.t.b_code"),
+        trig("0_code", "before", "fn_gate"),
+    );
+    let d = insert(base(), head);
+    let o = &d.firing_order[0];
+    assert!(o.renamed.is_empty(), "{o:#?}");
+    assert_eq!(o.removed[0].trigger, "b_code");
+    assert_eq!(o.added[0].trigger, "0_code");
 }
 
 #[test]

@@ -253,6 +253,11 @@ fn identical_snapshots_are_no_difference_and_bad_tables_fail_closed() {
         r.stdout
     );
 
+    // Two snapshots and no table: exit 2, and the message says what is missing.
+    let r = driftgate(&f.store, &["graph", "a", "b"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("graph a b TABLE"), "{r:?}");
+
     // A side that does not exist: exit 2.
     let r = driftgate(&f.store, &["graph", "a", "nosuchref", "t"]);
     assert_eq!(r.code, 2, "{r:?}");

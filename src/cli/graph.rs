@@ -97,7 +97,18 @@ impl GraphCmd {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         match &self.table {
             Some(table) => {
-                let table = graph::resolve_table(snap, table)?;
+                let table = match graph::resolve_table(snap, table) {
+                    Ok(t) => t,
+                    // `graph A B`: two snapshots and no table is a graph diff missing its
+                    // table, not a table named like a ref; say so.
+                    Err(e @ graph::GraphError::UnknownTable { .. }) if is_stored(ctx, table) => {
+                        anyhow::bail!(
+                            "{e}; {table:?} is a snapshot: to compare two snapshots name a table, `graph {} {table} TABLE`",
+                            self.snap
+                        )
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 let columns = (!self.columns.is_empty()).then(|| self.columns.clone());
                 let f = graph::table_fanout(snap, &table, event, columns, &opts)
                     .with_context(|| format!("walking the fan-out of {table}"))?;
@@ -179,4 +190,12 @@ impl GraphCmd {
         out.flush()?;
         Ok(if d.changed { exit::DRIFT } else { exit::OK })
     }
+}
+
+/// Whether `spec` names a stored snapshot (a ref, an id or its prefix).
+fn is_stored(ctx: &Context, spec: &str) -> bool {
+    ctx.store
+        .open()
+        .and_then(|s| Ok(s.resolve(spec)?))
+        .is_ok_and(|r| matches!(r, crate::store::Resolved::Stored(_)))
 }

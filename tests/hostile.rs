@@ -210,6 +210,8 @@ fn hostile_names_cannot_forge_lines_in_tables() {
         ),
         ("log", vec!["log"], 0),
         ("graph tree", vec!["graph", "head", &table_key()], 0),
+        // The hostile table is only in head: every trigger, edge and channel is added.
+        ("graph diff", vec!["graph", "base", "head", &table_key()], 1),
     ] {
         let out = run_ok(s, &args, code);
         assert_no_forged_lines(what, &out);
@@ -420,8 +422,10 @@ fn hostile_names_are_escaped_in_dot_and_mermaid() {
             "update",
         ],
         vec!["graph", "head", "--format", "dot"],
+        vec!["graph", "base", "head", &table_key(), "--format", "dot"],
     ] {
-        let dot = run_ok(s, &args, 0);
+        let code = if args[2] == "head" { 1 } else { 0 };
+        let dot = run_ok(s, &args, code);
         assert_no_forged_lines("dot", &dot);
         let svg = graphviz(&dot);
         assert!(!svg.contains("<script>"), "{svg}");
@@ -430,8 +434,10 @@ fn hostile_names_are_escaped_in_dot_and_mermaid() {
     for args in [
         vec!["graph", "head", &table_key(), "--format", "mermaid"],
         vec!["graph", "head", "--format", "mermaid"],
+        vec!["graph", "base", "head", &table_key(), "--format", "mermaid"],
     ] {
-        let mermaid = run_ok(s, &args, 0);
+        let code = if args[2] == "head" { 1 } else { 0 };
+        let mermaid = run_ok(s, &args, code);
         let lines: Vec<&str> = mermaid.lines().collect();
         assert_eq!(lines[0], "flowchart LR");
         for l in &lines[1..] {

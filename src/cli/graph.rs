@@ -1,18 +1,21 @@
 //! `driftgate graph SNAP [TABLE]`: the trigger fan-out of one table and event (tree, DOT,
-//! Mermaid or JSON), or without TABLE every table ranked by fan-out.
+//! Mermaid or JSON), or without TABLE every table ranked by fan-out; `graph A B TABLE`
+//! compares TABLE's fan-out on two snapshots (exit 0 no difference, 1 differences).
 
 use super::common::{load_snapshot_kinds, ConnectArgs};
+use super::pair::{load_sides, SideError};
 use super::Context;
 use crate::exit;
-use crate::graph::{self, WalkOptions};
-use crate::render::{self, graph as draw};
+use crate::graph::{self, gdiff, WalkOptions};
+use crate::render::{self, gdiff as gdraw, graph as draw};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use std::io::Write;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum GraphFormat {
-    /// Numbered firing order with the indented fan-out, for people.
+    /// Numbered firing order with the indented fan-out, for people (`text` for a diff).
+    #[value(alias = "text")]
     Tree,
     /// Graphviz DOT (`dot -Tsvg`).
     Dot,
@@ -42,14 +45,20 @@ impl Event {
 
 #[derive(Args, Debug)]
 pub struct GraphCmd {
-    /// A ref, snapshot id or prefix, snapshot file, or `live`.
+    /// A ref, snapshot id or prefix, snapshot file, or `live` (with three arguments: the
+    /// base of a graph diff).
     pub snap: String,
     /// The table (or view) whose fan-out to show: `dot_tools`, `gov.dot_tools`. Without
-    /// it: every table ranked by fan-out over all events.
+    /// it: every table ranked by fan-out over all events. With three arguments: the head
+    /// snapshot of a graph diff.
     pub table: Option<String>,
-    /// The event on TABLE whose fan-out to walk (without TABLE every event is counted).
-    #[arg(long, value_enum, default_value_t = Event::Insert)]
-    pub event: Event,
+    /// `graph A B TABLE`: the table whose fan-out to compare between snapshots A and B.
+    #[arg(value_name = "DIFF_TABLE")]
+    pub diff_table: Option<String>,
+    /// The event on TABLE whose fan-out to walk (default insert; without TABLE every event
+    /// is counted; a graph diff without it compares every event).
+    #[arg(long, value_enum)]
+    pub event: Option<Event>,
     /// With `--event update`: the columns the UPDATE sets, so `UPDATE OF` triggers fire
     /// only when one of theirs is among them (default: any column may be set).
     #[arg(long, value_delimiter = ',', value_name = "COL,…")]
@@ -65,9 +74,13 @@ pub struct GraphCmd {
 
 impl GraphCmd {
     pub async fn run(self, ctx: &Context) -> anyhow::Result<u8> {
-        if !self.columns.is_empty() && self.event != Event::Update {
+        if !self.columns.is_empty() && self.event != Some(Event::Update) {
             anyhow::bail!("--columns only applies to --event update");
         }
+        if let (Some(head), Some(table)) = (&self.table, &self.diff_table) {
+            return self.run_diff(ctx, head, table).await;
+        }
+        let event = self.event.unwrap_or(Event::Insert).of_graph();
         let loaded = load_snapshot_kinds(
             &self.snap,
             &ctx.store,
@@ -84,12 +97,23 @@ impl GraphCmd {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         match &self.table {
             Some(table) => {
-                let table = graph::resolve_table(snap, table)?;
+                let table = match graph::resolve_table(snap, table) {
+                    Ok(t) => t,
+                    // `graph A B`: two snapshots and no table is a graph diff missing its
+                    // table, not a table named like a ref; say so.
+                    Err(e @ graph::GraphError::UnknownTable { .. }) if is_stored(ctx, table) => {
+                        anyhow::bail!(
+                            "{e}; {table:?} is a snapshot: to compare two snapshots name a table, `graph {} {table} TABLE`",
+                            self.snap
+                        )
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 let columns = (!self.columns.is_empty()).then(|| self.columns.clone());
-                let f = graph::table_fanout(snap, &table, self.event.of_graph(), columns, &opts)
+                let f = graph::table_fanout(snap, &table, event, columns, &opts)
                     .with_context(|| format!("walking the fan-out of {table}"))?;
                 let root = format!("table:{table}");
-                let title = format!("{} on {table}", self.event.of_graph().label());
+                let title = format!("{} on {table}", event.label());
                 match self.format {
                     GraphFormat::Tree => draw::write_tree(&mut out, &f)?,
                     GraphFormat::Dot => draw::write_dot(&mut out, &f.graph, &title, Some(&root))?,
@@ -125,4 +149,53 @@ impl GraphCmd {
         out.flush()?;
         Ok(exit::OK)
     }
+
+    /// `graph A B TABLE`: the fan-out of TABLE on both sides, compared.
+    async fn run_diff(&self, ctx: &Context, head: &str, table: &str) -> anyhow::Result<u8> {
+        let (base_side, head_side) = load_sides(&self.snap, head, ctx, &self.connect, false)
+            .await
+            .map_err(SideError::named)?;
+        let events: Vec<graph::firing::Event> = match self.event {
+            Some(e) => vec![e.of_graph()],
+            None => graph::firing::Event::ALL.to_vec(),
+        };
+        let opts = WalkOptions {
+            depth: self.depth.map(|d| d as usize),
+            database_graph: false,
+        };
+        let columns = (!self.columns.is_empty()).then(|| self.columns.clone());
+        let d = gdiff::graph_diff(
+            base_side.snapshot(),
+            head_side.snapshot(),
+            table,
+            &events,
+            columns,
+            &opts,
+        )?;
+        let side = |s: &super::pair::Side| gdraw::SideRef {
+            spec: s.spec.clone(),
+            id: s.loaded.id.map(|id| id.to_hex()),
+        };
+        let sides = gdraw::Sides {
+            base: side(&base_side),
+            head: side(&head_side),
+        };
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        match self.format {
+            GraphFormat::Tree => gdraw::write_text(&mut out, &sides, &d)?,
+            GraphFormat::Json => gdraw::write_json(&mut out, &sides, &d)?,
+            GraphFormat::Dot => gdraw::write_dot(&mut out, &sides, &d)?,
+            GraphFormat::Mermaid => gdraw::write_mermaid(&mut out, &d)?,
+        }
+        out.flush()?;
+        Ok(if d.changed { exit::DRIFT } else { exit::OK })
+    }
+}
+
+/// Whether `spec` names a stored snapshot (a ref, an id or its prefix).
+fn is_stored(ctx: &Context, spec: &str) -> bool {
+    ctx.store
+        .open()
+        .and_then(|s| Ok(s.resolve(spec)?))
+        .is_ok_and(|r| matches!(r, crate::store::Resolved::Stored(_)))
 }

@@ -80,6 +80,8 @@ pub enum Command {
     /// The change set of a rehearsal, for `gate --expect` to pass exactly that.
     Approve(approve::ApproveCmd),
     /// Trigger fan-out: what an INSERT/UPDATE/DELETE/TRUNCATE on a table sets off, in order.
+    ///
+    /// `graph A B TABLE`: how TABLE's fan-out changed between two snapshots (exit 1 if it did).
     Graph(graph::GraphCmd),
     /// Nightly: snapshot every target of driftgate.toml, gate it against its baseline, report.
     Check(check::CheckCmd),

@@ -7,6 +7,7 @@
 //!   parse tree.
 //! - [`fanout`]: the petgraph walk table → trigger → function → table …, with cycles
 //!   (event-aware), ordering hazards and `--depth`.
+//! - [`gdiff`]: the fan-out of one table on two snapshots, compared by name.
 //! - [`database`]: every table ranked by fan-out, over a state graph expanded once.
 //!
 //! Pure: model values in, model values out; the renderers live in `render/`.
@@ -30,6 +31,7 @@ pub mod body;
 pub mod database;
 pub mod fanout;
 pub mod firing;
+pub mod gdiff;
 pub mod index;
 pub mod sqlfacts;
 #[cfg(test)]

@@ -499,7 +499,7 @@ fn edge_label(e: &GraphEdge) -> String {
 
 /// A DOT quoted string: backslashes and quotes escaped, line breaks as `\n`, other control
 /// characters dropped (Graphviz has no escape for them).
-fn dot_quote(s: &str) -> String {
+pub(crate) fn dot_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -577,7 +577,7 @@ pub fn write_dot<W: Write>(
 /// Text inside a Mermaid `"…"` label: anything but letters, digits and a few harmless
 /// punctuation marks becomes a `#code;` entity, so no name can close the label, start a
 /// comment (`%%`), an edge (`-->`), a pipe label or HTML.
-fn mermaid_text(s: &str) -> String {
+pub(crate) fn mermaid_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if c.is_alphanumeric() || " _.,:()'=+/@$*?!".contains(c) {

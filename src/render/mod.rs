@@ -4,6 +4,7 @@
 
 pub mod diff;
 pub mod gate;
+pub mod gdiff;
 pub mod graph;
 pub mod markdown;
 pub mod table;

@@ -337,16 +337,19 @@ impl Builder<'_, '_> {
             &c.child,
             !self.index.has_relation(&c.child),
         ));
-        self.graph.edge(GraphEdge {
-            from: format!("table:{table}"),
-            to: format!("table:{}", c.child),
-            kind: EdgeKind::Cascade,
-            event: Some(event),
-            action: Some(c.action.clone()),
-            constraint: Some(c.constraint.clone()),
-            columns: c.child_columns.clone(),
-            ..GraphEdge::default()
-        });
+        self.graph.edge(
+            GraphEdge {
+                from: format!("table:{table}"),
+                to: format!("table:{}", c.child),
+                kind: EdgeKind::Cascade,
+                event: Some(event),
+                action: Some(c.action.clone()),
+                constraint: Some(c.constraint.clone()),
+                columns: c.child_columns.clone(),
+                ..GraphEdge::default()
+            }
+            .with_sure(&crate::graph::certainty::Sure::maybe_no_rows()),
+        );
     }
 
     /// What routine `key` (and what it calls) does, as successors, channels and opaque
@@ -422,17 +425,22 @@ impl Builder<'_, '_> {
             table: None,
             missing: facts.is_none(),
             problem: facts.as_ref().and_then(|f| f.status.problem()),
+            reached: None,
         });
         let Some(facts) = facts else { return };
         super::fanout::draw_body(&mut self.graph, key, &facts);
         for callee in &facts.calls {
             self.draw_function(callee);
-            self.graph.edge(GraphEdge {
-                from: key.to_string(),
-                to: callee.to_string(),
-                kind: EdgeKind::Calls,
-                ..GraphEdge::default()
-            });
+            let sure = facts.call_sures.get(callee).cloned().unwrap_or_default();
+            self.graph.edge(
+                GraphEdge {
+                    from: key.to_string(),
+                    to: callee.to_string(),
+                    kind: EdgeKind::Calls,
+                    ..GraphEdge::default()
+                }
+                .with_sure(&sure),
+            );
         }
     }
 

@@ -5,9 +5,14 @@
 //! quotes, newlines, `<script>`, `-->`, `|`, backticks. Each format escapes them its own way:
 //! control characters made visible in the tree, backslash escapes inside DOT's quoted IDs,
 //! numeric entity codes in Mermaid labels, whose node IDs are generated and never a name.
+//!
+//! Every format shows how sure an edge is (issue 18): the tree appends the mark
+//! (`[IF TG_OP = 'INSERT']`, `(maybe no rows)`), DOT draws the edge dashed with the mark in
+//! its label, Mermaid draws it dotted (`-.->`) with the mark; JSON has `certainty`/`guard`.
 
 use super::table::{self, cell};
 use crate::graph::body::{DynamicSql, Notify};
+use crate::graph::certainty::Sure;
 use crate::graph::database::DatabaseFanout;
 use crate::graph::fanout::{
     CascadeVisit, EdgeKind, Fanout, FanoutGraph, FunctionVisit, GraphEdge, GraphNode, NodeKind,
@@ -18,6 +23,22 @@ use crate::graph::FiringEntry;
 use std::io::{self, Write};
 
 const DYNAMIC_EXPR_MAX: usize = 100;
+/// Guards longer than this are cut in the tree; the JSON keeps them whole.
+const TREE_GUARD_MAX: usize = 100;
+/// Guards longer than this are cut in DOT and Mermaid edge labels.
+const LABEL_GUARD_MAX: usize = 60;
+
+/// ` [guard]` / ` (maybe no rows)` for a line or label, empty for `always`; the guard cut
+/// at `max` characters.
+fn mark_suffix(sure: &Sure, max: usize) -> String {
+    let mut cut = sure.clone();
+    if let Some(g) = &cut.guard {
+        if g.chars().count() > max {
+            cut.guard = Some(g.chars().take(max).collect::<String>() + "…");
+        }
+    }
+    cut.mark().map(|m| format!(" {m}")).unwrap_or_default()
+}
 
 // ---------------------------------------------------------------------------------------
 // Tree
@@ -284,7 +305,11 @@ fn function_lines(lines: &mut Vec<String>, f: &FunctionVisit, prefix: &str) {
         lines.push(format!("{prefix}{}", dynamic_text(d)));
     }
     for c in &f.calls {
-        lines.push(format!("{prefix}calls {}", cell(&c.name)));
+        lines.push(format!(
+            "{prefix}calls {}{}",
+            cell(&c.name),
+            cell(&mark_suffix(&c.sure, TREE_GUARD_MAX))
+        ));
         function_lines(lines, c, &format!("{prefix}   "));
     }
 }
@@ -307,6 +332,7 @@ fn write_lines(lines: &mut Vec<String>, w: &WriteVisit, prefix: &str) {
         Some(v) => s.push_str(&format!(" (via {v})")),
         None => {}
     }
+    s.push_str(&cell(&mark_suffix(&w.write.sure, TREE_GUARD_MAX)));
     match leaf_note(&w.target) {
         Some(note) => s.push_str(&format!(" — {note}")),
         None => {
@@ -326,10 +352,11 @@ fn write_lines(lines: &mut Vec<String>, w: &WriteVisit, prefix: &str) {
 }
 
 fn notify_text(n: &Notify) -> String {
-    match &n.channel {
+    let what = match &n.channel {
         Some(c) => format!("notifies {}", cell(c)),
         None => "notifies a channel computed at run time (opaque)".to_string(),
-    }
+    };
+    format!("{what}{}", cell(&mark_suffix(&n.sure, TREE_GUARD_MAX)))
 }
 
 fn dynamic_text(d: &DynamicSql) -> String {
@@ -337,7 +364,8 @@ fn dynamic_text(d: &DynamicSql) -> String {
     if expr.chars().count() > DYNAMIC_EXPR_MAX {
         expr = expr.chars().take(DYNAMIC_EXPR_MAX).collect::<String>() + "…";
     }
-    let line = d.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+    let mut line = d.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+    line.push_str(&cell(&mark_suffix(&d.sure, TREE_GUARD_MAX)));
     if d.literal {
         format!("EXECUTE of a literal, analysed{line}: {expr}")
     } else {
@@ -442,9 +470,6 @@ fn edge_label(e: &GraphEdge) -> String {
             if !e.update_columns.is_empty() {
                 l.push_str(&format!(" OF {}", e.update_columns.join(", ")));
             }
-            if e.when.is_some() {
-                l.push_str(" WHEN …");
-            }
             if let Some(why) = &e.skipped {
                 l.push_str(&format!(" (does not fire: {why})"));
             }
@@ -491,6 +516,7 @@ fn edge_label(e: &GraphEdge) -> String {
     if e.kind == EdgeKind::Dynamic && !e.opaque {
         s = "EXECUTE (literal)".to_string();
     }
+    s.push_str(&mark_suffix(&e.sure(), LABEL_GUARD_MAX));
     s
 }
 
@@ -554,7 +580,7 @@ pub fn write_dot<W: Write>(
     }
     for e in g.edges() {
         let mut attrs = vec![format!("label={}", dot_quote(&edge_label(e)))];
-        if e.skipped.is_some() || e.opaque {
+        if e.skipped.is_some() || e.opaque || !e.sure().is_always() {
             attrs.push("style=dashed".into());
         }
         if e.kind == EdgeKind::Cascade {
@@ -610,7 +636,7 @@ pub fn write_mermaid<W: Write>(out: &mut W, g: &FanoutGraph, root: Option<&str>)
         let (Some(a), Some(b)) = (ids.get(e.from.as_str()), ids.get(e.to.as_str())) else {
             continue;
         };
-        let arrow = if e.skipped.is_some() || e.opaque {
+        let arrow = if e.skipped.is_some() || e.opaque || !e.sure().is_always() {
             "-.->"
         } else {
             "-->"

@@ -10,6 +10,7 @@
 //! table on INSERT is no cycle, one that INSERTs into it is.
 
 use crate::graph::body::BodyFacts;
+use crate::graph::certainty::Sure;
 use crate::graph::firing::{statement_order, Event, FiringEntry};
 use crate::graph::index::SnapshotIndex;
 use crate::graph::sqlfacts::WriteOp;
@@ -93,6 +94,7 @@ pub fn fanout(
         hazard_finder: HazardFinder::default(),
     };
     let tree = w.visit_table(table, event, columns.clone(), 0);
+    w.graph.mark_reached(&format!("table:{table}"));
     let firing_order = tree
         .triggers
         .iter()
@@ -123,15 +125,18 @@ pub(crate) fn draw_body(graph: &mut FanoutGraph, key: &ObjectKey, facts: &BodyFa
     let from = key.to_string();
     for w in &facts.writes {
         graph.node(GraphNode::table(&w.table, !w.in_snapshot));
-        graph.edge(GraphEdge {
-            from: from.clone(),
-            to: format!("table:{}", w.table),
-            kind: EdgeKind::Writes,
-            op: Some(w.op),
-            columns: w.columns.clone(),
-            via: w.via,
-            ..GraphEdge::default()
-        });
+        graph.edge(
+            GraphEdge {
+                from: from.clone(),
+                to: format!("table:{}", w.table),
+                kind: EdgeKind::Writes,
+                op: Some(w.op),
+                columns: w.columns.clone(),
+                via: w.via,
+                ..GraphEdge::default()
+            }
+            .with_sure(&w.sure),
+        );
     }
     for n in &facts.notifies {
         let (id, name) = match &n.channel {
@@ -142,13 +147,16 @@ pub(crate) fn draw_body(graph: &mut FanoutGraph, key: &ObjectKey, facts: &BodyFa
             ),
         };
         graph.node(GraphNode::named(&id, NodeKind::Channel, name));
-        graph.edge(GraphEdge {
-            from: from.clone(),
-            to: id,
-            kind: EdgeKind::Notifies,
-            opaque: n.channel.is_none(),
-            ..GraphEdge::default()
-        });
+        graph.edge(
+            GraphEdge {
+                from: from.clone(),
+                to: id,
+                kind: EdgeKind::Notifies,
+                opaque: n.channel.is_none(),
+                ..GraphEdge::default()
+            }
+            .with_sure(&n.sure),
+        );
     }
     for d in &facts.dynamic {
         let id = format!("dynamic:{}", key.name());
@@ -157,14 +165,17 @@ pub(crate) fn draw_body(graph: &mut FanoutGraph, key: &ObjectKey, facts: &BodyFa
             NodeKind::Dynamic,
             "dynamic SQL (EXECUTE)".to_string(),
         ));
-        graph.edge(GraphEdge {
-            from: from.clone(),
-            to: id,
-            kind: EdgeKind::Dynamic,
-            opaque: !d.literal,
-            expression: Some(d.expression.clone()),
-            ..GraphEdge::default()
-        });
+        graph.edge(
+            GraphEdge {
+                from: from.clone(),
+                to: id,
+                kind: EdgeKind::Dynamic,
+                opaque: !d.literal,
+                expression: Some(d.expression.clone()),
+                ..GraphEdge::default()
+            }
+            .with_sure(&d.sure),
+        );
     }
 }
 
@@ -261,16 +272,20 @@ impl Walker<'_, '_> {
         {
             self.graph
                 .node(GraphNode::table(&child, !self.index.has_relation(&child)));
-            self.graph.edge(GraphEdge {
-                from: format!("table:{table}"),
-                to: format!("table:{child}"),
-                kind: EdgeKind::Cascade,
-                event: Some(event),
-                action: Some(action.clone()),
-                constraint: Some(constraint.clone()),
-                columns: child_cols.clone(),
-                ..GraphEdge::default()
-            });
+            self.graph.edge(
+                GraphEdge {
+                    from: format!("table:{table}"),
+                    to: format!("table:{child}"),
+                    kind: EdgeKind::Cascade,
+                    event: Some(event),
+                    action: Some(action.clone()),
+                    constraint: Some(constraint.clone()),
+                    columns: child_cols.clone(),
+                    // The parent row may have no child rows to act on.
+                    ..GraphEdge::default()
+                }
+                .with_sure(&Sure::maybe_no_rows()),
+            );
             self.trail.push(format!(
                 "{constraint} ON {} {}",
                 event.label(),
@@ -363,6 +378,7 @@ impl Walker<'_, '_> {
             table: None,
             missing: facts.is_none(),
             problem,
+            reached: None,
         });
         facts
     }
@@ -374,6 +390,7 @@ impl Walker<'_, '_> {
             missing: facts.is_none(),
             problem: facts.as_ref().and_then(|f| f.status.problem()),
             recursion: false,
+            sure: Sure::always(),
             assigns: Vec::new(),
             writes: Vec::new(),
             notifies: Vec::new(),
@@ -418,14 +435,19 @@ impl Walker<'_, '_> {
         visit.dynamic = facts.dynamic.clone();
         let from = key.to_string();
         for callee in &facts.calls {
+            let sure = facts.call_sures.get(callee).cloned().unwrap_or_default();
             self.function_node(callee);
-            self.graph.edge(GraphEdge {
-                from: from.clone(),
-                to: callee.to_string(),
-                kind: EdgeKind::Calls,
-                ..GraphEdge::default()
-            });
-            let v = self.visit_function(callee, depth);
+            self.graph.edge(
+                GraphEdge {
+                    from: from.clone(),
+                    to: callee.to_string(),
+                    kind: EdgeKind::Calls,
+                    ..GraphEdge::default()
+                }
+                .with_sure(&sure),
+            );
+            let mut v = self.visit_function(callee, depth);
+            v.sure = sure;
             visit.calls.push(v);
         }
         self.trail.pop();

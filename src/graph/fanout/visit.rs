@@ -66,6 +66,9 @@ pub struct FunctionVisit {
     pub problem: Option<String>,
     /// Already on the call path: recursion, not expanded again.
     pub recursion: bool,
+    /// How sure the caller is to call it (a routine's call of another routine); `always`
+    /// where a trigger, WHEN or row expression calls it.
+    pub sure: crate::graph::certainty::Sure,
     pub assigns: Vec<String>,
     pub writes: Vec<WriteVisit>,
     pub notifies: Vec<Notify>,

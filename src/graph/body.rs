@@ -130,6 +130,17 @@ pub struct BodyFacts {
     pub new_assigned: BTreeSet<String>,
     /// `NEW` fields read; `*` for a whole-row use such as `to_jsonb(NEW)`.
     pub new_read: BTreeSet<String>,
+    /// What its `RETURN`s return, lower-cased (`new`, `null`, `v_row`; empty for a bare
+    /// `RETURN`): a BEFORE ROW trigger returning anything but the row skips it.
+    pub returns: BTreeSet<String>,
+}
+
+impl BodyFacts {
+    /// As a BEFORE ROW trigger, may it skip the row (return something other than `row`,
+    /// `new` or `old`)? A body not fully analysed may.
+    pub fn may_skip_row(&self, row: &str) -> bool {
+        !self.status.is_complete() || self.returns.iter().any(|r| r != row)
+    }
 }
 
 impl BodyFacts {
@@ -144,6 +155,7 @@ impl BodyFacts {
             dynamic: Vec::new(),
             new_assigned: BTreeSet::new(),
             new_read: BTreeSet::new(),
+            returns: BTreeSet::new(),
         }
     }
 }
@@ -255,6 +267,7 @@ struct RawBody {
     failed: Vec<String>,
     /// Writes found in literal EXECUTE strings.
     literal_exec: SqlFacts,
+    returns: BTreeSet<String>,
 }
 
 fn resolve(index: &SnapshotIndex<'_>, key: &ObjectKey, path: &[String], raw: RawBody) -> BodyFacts {
@@ -336,6 +349,7 @@ fn resolve(index: &SnapshotIndex<'_>, key: &ObjectKey, path: &[String], raw: Raw
         dynamic,
         new_assigned: raw.new_assigned,
         new_read: raw.sql.new_reads,
+        returns: raw.returns,
     }
 }
 
@@ -395,6 +409,7 @@ fn plpgsql_facts(definition: &str) -> Result<RawBody, String> {
     let mut raw = RawBody {
         dynamic: walk.dynamic,
         new_assigned: walk.assigned,
+        returns: walk.returns,
         ..RawBody::default()
     };
     let (exec, stat): (Vec<Piece>, Vec<Piece>) =
@@ -452,6 +467,7 @@ struct PlWalk {
     assigned: BTreeSet<String>,
     /// The guards around the statement being walked, outermost first.
     guards: Vec<String>,
+    returns: BTreeSet<String>,
 }
 
 // PLpgSQL_expr.parseMode (RawParseMode in parser/parser.h).
@@ -494,6 +510,7 @@ impl PlWalk {
                             let q = child["expr"]["PLpgSQL_expr"]["query"]
                                 .as_str()
                                 .unwrap_or("");
+                            self.returns.insert(q.trim().to_ascii_lowercase());
                             // `RETURN NEW` hands the row back; it does not read its fields.
                             if matches!(
                                 q.trim().to_ascii_lowercase().as_str(),

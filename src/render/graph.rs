@@ -15,8 +15,8 @@ use crate::graph::body::{DynamicSql, Notify};
 use crate::graph::certainty::Sure;
 use crate::graph::database::DatabaseFanout;
 use crate::graph::fanout::{
-    CascadeVisit, EdgeKind, Fanout, FanoutGraph, FunctionVisit, GraphEdge, GraphNode, NodeKind,
-    RowCallVisit, TableVisit, TriggerVisit, VisitOutcome, WriteVisit,
+    skip_guard, CascadeVisit, EdgeKind, Fanout, FanoutGraph, FunctionVisit, GraphEdge, GraphNode,
+    NodeKind, RowCallVisit, TableVisit, TriggerVisit, VisitOutcome, WriteVisit,
 };
 use crate::graph::firing::Event;
 use crate::graph::FiringEntry;
@@ -176,10 +176,7 @@ fn table_lines(lines: &mut Vec<String>, t: &TableVisit, prefix: &str, root: bool
                 function_lines(lines, &rc.function, &format!("{child_prefix}   "));
             }
             Item::Trigger(tv) => {
-                lines.push(format!(
-                    "{prefix}{branch}{}",
-                    trigger_line(&tv.entry, tv.skipped.as_deref())
-                ));
+                lines.push(format!("{prefix}{branch}{}", trigger_line_marked(tv)));
                 if let Some(when) = &tv.entry.when {
                     lines.push(format!("{child_prefix}   WHEN {}", cell(when)));
                 }
@@ -266,6 +263,16 @@ fn trigger_line(e: &FiringEntry, skipped: Option<&str>) -> String {
     }
     if let Some(why) = skipped {
         s.push_str(&format!(" — does not fire: {}", cell(why)));
+    }
+    s
+}
+
+/// The trigger line with its certainty mark beyond what the line already says (WHEN has
+/// its own line, routing its tag): an earlier BEFORE trigger that may skip the row.
+fn trigger_line_marked(tv: &TriggerVisit) -> String {
+    let mut s = trigger_line(&tv.entry, tv.skipped.as_deref());
+    if let (None, Some(by)) = (&tv.skipped, &tv.unless_skipped_by) {
+        s.push_str(&format!(" [{}]", cell(&skip_guard(by))));
     }
     s
 }

@@ -11,7 +11,7 @@
 
 use crate::graph::body::BodyFacts;
 use crate::graph::certainty::Sure;
-use crate::graph::firing::{statement_order, Event, FiringEntry};
+use crate::graph::firing::{statement_order, Event, FiringEntry, FiringPhase};
 use crate::graph::index::SnapshotIndex;
 use crate::graph::sqlfacts::WriteOp;
 use crate::model::{quote_ident, CatalogSnapshot, ObjectKey, ObjectKind};
@@ -179,6 +179,11 @@ pub(crate) fn draw_body(graph: &mut FanoutGraph, key: &ObjectKey, facts: &BodyFa
     }
 }
 
+/// The guard of a row trigger after a BEFORE ROW trigger that may skip the row.
+pub fn skip_guard(trigger: &str) -> String {
+    format!("unless BEFORE trigger {trigger} skips the row")
+}
+
 fn state_label(table: &str, event: Event, columns: &Option<Vec<String>>) -> String {
     match columns {
         Some(c) if event == Event::Update => format!("{table} UPDATE OF {}", c.join(", ")),
@@ -256,10 +261,38 @@ impl Walker<'_, '_> {
                 function,
             });
         }
+        // A BEFORE ROW trigger returning NULL skips the row: the row triggers after it
+        // do not fire for that row, so they are conditional on it not doing so.
+        let row = if event == Event::Delete { "old" } else { "new" };
+        let mut skipper: Option<String> = None;
         for entry in order {
-            visit
-                .triggers
-                .push(self.visit_trigger(table, event, columns.as_deref(), entry, depth));
+            let row_level = !matches!(
+                entry.phase,
+                FiringPhase::BeforeStatement | FiringPhase::AfterStatement
+            );
+            let unless = skipper.clone().filter(|_| row_level);
+            let may_skip = entry.phase == FiringPhase::BeforeRow
+                && skipper.is_none()
+                && skip_reason(&entry, event, columns.as_deref()).is_none()
+                && self
+                    .analyses
+                    .get(
+                        self.index,
+                        &ObjectKey::new(ObjectKind::Function, &entry.function),
+                    )
+                    .is_none_or(|f| f.may_skip_row(row));
+            let name = entry.trigger.clone();
+            visit.triggers.push(self.visit_trigger(
+                table,
+                event,
+                columns.as_deref(),
+                entry,
+                depth,
+                unless,
+            ));
+            if may_skip {
+                skipper = Some(name);
+            }
         }
         self.order_hazards(table, event, &visit.triggers);
         for Cascade {
@@ -312,6 +345,7 @@ impl Walker<'_, '_> {
         columns: Option<&[String]>,
         entry: FiringEntry,
         depth: usize,
+        unless_skipped_by: Option<String>,
     ) -> TriggerVisit {
         let trigger_id = format!(
             "trigger:{}.{}",
@@ -325,13 +359,12 @@ impl Walker<'_, '_> {
             entry.routed_to.as_deref().unwrap_or(table),
             &entry,
         ));
-        self.graph.edge(GraphEdge::fires(
-            table,
-            &trigger_id,
-            event,
-            &entry,
-            &skipped,
-        ));
+        let mut fires = GraphEdge::fires(table, &trigger_id, event, &entry, &skipped);
+        if let Some(by) = &unless_skipped_by {
+            let guard = Sure::guarded(&[skip_guard(by)]);
+            fires = fires.clone().with_sure(&fires.sure().under(&guard));
+        }
+        self.graph.edge(fires);
         self.function_node(&fn_key);
         self.graph
             .edge(GraphEdge::calls_function(&trigger_id, &fn_key, &entry));
@@ -359,6 +392,7 @@ impl Walker<'_, '_> {
             skipped,
             function,
             when_calls,
+            unless_skipped_by,
         }
     }
 

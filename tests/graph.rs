@@ -1120,6 +1120,9 @@ fn node_ran(ran: &Ran, id: &str, event: Option<&str>) -> Option<bool> {
     })
 }
 
+/// One observable step: (source, its event, target, the target's event, certainty rank).
+type Step = (String, Option<String>, String, Option<String>, u8);
+
 /// Issue 18's oracle: every step the graph marks `always` (a trigger's fires and calls
 /// edges taken together, since a trigger is not observable on its own) whose source ran
 /// must have its target run, and every node the graph says is reached `always` must have
@@ -1127,7 +1130,7 @@ fn node_ran(ran: &Ran, id: &str, event: Option<&str>) -> Option<bool> {
 fn always_violations(v: &Value, ran: &Ran) -> Vec<String> {
     let edges = v["edges"].as_array().unwrap();
     let live = |e: &&Value| e["skipped"].is_null();
-    let mut steps: Vec<(String, Option<String>, String, Option<String>, u8)> = Vec::new();
+    let mut steps: Vec<Step> = Vec::new();
     for e in edges.iter().filter(live) {
         let (from, to) = (e["from"].as_str().unwrap(), e["to"].as_str().unwrap());
         let event = e["event"].as_str().map(str::to_string);

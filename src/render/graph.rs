@@ -665,6 +665,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn uncertain_edges_are_dashed_dotted_and_labelled_and_long_guards_cut() {
+        let long = Sure::guarded(&["IF ".to_string() + &"x".repeat(200)]);
+        let m = mark_suffix(&long, LABEL_GUARD_MAX);
+        assert!(m.starts_with(" [IF xxx") && m.ends_with("…]"), "{m}");
+        assert_eq!(m.chars().count(), LABEL_GUARD_MAX + 4);
+        assert_eq!(mark_suffix(&Sure::always(), 10), "");
+        let mut g = FanoutGraph::default();
+        g.node(GraphNode::table("public.a", false));
+        g.node(GraphNode::table("public.b", false));
+        g.node(GraphNode::table("public.c", false));
+        let cascade = |to: &str| GraphEdge {
+            from: "table:public.a".into(),
+            to: format!("table:public.{to}"),
+            kind: EdgeKind::Cascade,
+            event: Some(Event::Delete),
+            action: Some("cascade".into()),
+            ..GraphEdge::default()
+        };
+        g.edge(cascade("b").with_sure(&Sure::maybe_no_rows()));
+        g.edge(cascade("c"));
+        let mut dot = Vec::new();
+        write_dot(&mut dot, &g, "t", None).unwrap();
+        let dot = String::from_utf8(dot).unwrap();
+        let line = |to: &str| dot.lines().find(|l| l.contains(to)).unwrap().to_string();
+        let b = line("-> \"table:public.b\"");
+        assert!(
+            b.contains("style=dashed") && b.contains("(maybe no rows)"),
+            "{b}"
+        );
+        assert!(!line("-> \"table:public.c\"").contains("dashed"));
+        let mut mm = Vec::new();
+        write_mermaid(&mut mm, &g, None).unwrap();
+        let mm = String::from_utf8(mm).unwrap();
+        assert!(
+            mm.contains("n0 -.->|\"ON DELETE CASCADE (maybe no rows)\"| n1"),
+            "{mm}"
+        );
+        assert!(mm.contains("n0 -->|\"ON DELETE CASCADE\"| n2"), "{mm}");
+    }
+
+    #[test]
     fn dot_strings_cannot_break_out() {
         assert_eq!(dot_quote("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
         assert_eq!(dot_quote("x\\"), "\"x\\\\\"");

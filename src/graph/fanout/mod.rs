@@ -179,6 +179,53 @@ pub(crate) fn draw_body(graph: &mut FanoutGraph, key: &ObjectKey, facts: &BodyFa
     }
 }
 
+/// For each trigger of a firing order, the first earlier BEFORE ROW trigger that may skip
+/// the row (return NULL, or anything but the row; an unanalysed body may), when it is a
+/// row trigger: it fires only if that one did not skip the row. Statement triggers fire
+/// regardless.
+pub(crate) fn row_skippers(
+    index: &SnapshotIndex<'_>,
+    analyses: &mut Analyses,
+    order: &[FiringEntry],
+    event: Event,
+    columns: Option<&[String]>,
+) -> Vec<Option<String>> {
+    let row = if event == Event::Delete { "old" } else { "new" };
+    let mut skipper: Option<String> = None;
+    let mut out = Vec::with_capacity(order.len());
+    for entry in order {
+        let row_level = !matches!(
+            entry.phase,
+            FiringPhase::BeforeStatement | FiringPhase::AfterStatement
+        );
+        out.push(skipper.clone().filter(|_| row_level));
+        let may_skip = skipper.is_none()
+            && entry.phase == FiringPhase::BeforeRow
+            && skip_reason(entry, event, columns).is_none()
+            && analyses
+                .get(
+                    index,
+                    &ObjectKey::new(ObjectKind::Function, &entry.function),
+                )
+                .is_none_or(|f| f.may_skip_row(row));
+        if may_skip {
+            skipper = Some(entry.trigger.clone());
+        }
+    }
+    out
+}
+
+/// A fires edge of a trigger that an earlier BEFORE ROW trigger may keep from firing.
+pub(crate) fn unless_skipped(fires: GraphEdge, by: Option<&str>) -> GraphEdge {
+    match by {
+        Some(by) => {
+            let sure = fires.sure().under(&Sure::guarded(&[skip_guard(by)]));
+            fires.with_sure(&sure)
+        }
+        None => fires,
+    }
+}
+
 /// The guard of a row trigger after a BEFORE ROW trigger that may skip the row.
 pub fn skip_guard(trigger: &str) -> String {
     format!("unless BEFORE trigger {trigger} skips the row")
@@ -263,25 +310,8 @@ impl Walker<'_, '_> {
         }
         // A BEFORE ROW trigger returning NULL skips the row: the row triggers after it
         // do not fire for that row, so they are conditional on it not doing so.
-        let row = if event == Event::Delete { "old" } else { "new" };
-        let mut skipper: Option<String> = None;
-        for entry in order {
-            let row_level = !matches!(
-                entry.phase,
-                FiringPhase::BeforeStatement | FiringPhase::AfterStatement
-            );
-            let unless = skipper.clone().filter(|_| row_level);
-            let may_skip = entry.phase == FiringPhase::BeforeRow
-                && skipper.is_none()
-                && skip_reason(&entry, event, columns.as_deref()).is_none()
-                && self
-                    .analyses
-                    .get(
-                        self.index,
-                        &ObjectKey::new(ObjectKind::Function, &entry.function),
-                    )
-                    .is_none_or(|f| f.may_skip_row(row));
-            let name = entry.trigger.clone();
+        let skippers = row_skippers(self.index, self.analyses, &order, event, columns.as_deref());
+        for (entry, unless) in order.into_iter().zip(skippers) {
             visit.triggers.push(self.visit_trigger(
                 table,
                 event,
@@ -290,9 +320,6 @@ impl Walker<'_, '_> {
                 depth,
                 unless,
             ));
-            if may_skip {
-                skipper = Some(name);
-            }
         }
         self.order_hazards(table, event, &visit.triggers);
         for Cascade {
@@ -359,12 +386,9 @@ impl Walker<'_, '_> {
             entry.routed_to.as_deref().unwrap_or(table),
             &entry,
         ));
-        let mut fires = GraphEdge::fires(table, &trigger_id, event, &entry, &skipped);
-        if let Some(by) = &unless_skipped_by {
-            let guard = Sure::guarded(&[skip_guard(by)]);
-            fires = fires.clone().with_sure(&fires.sure().under(&guard));
-        }
-        self.graph.edge(fires);
+        let fires = GraphEdge::fires(table, &trigger_id, event, &entry, &skipped);
+        self.graph
+            .edge(unless_skipped(fires, unless_skipped_by.as_deref()));
         self.function_node(&fn_key);
         self.graph
             .edge(GraphEdge::calls_function(&trigger_id, &fn_key, &entry));

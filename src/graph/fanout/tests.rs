@@ -446,6 +446,7 @@ fn when_and_a_before_trigger_that_may_skip_the_row_make_later_fires_conditional(
         "BEGIN IF NEW.id < 0 THEN RETURN NULL; END IF; RETURN NEW; END",
     ));
     objects.push(trig("c0_skipper", "before", &["insert"], "fn_maybe_null"));
+    let objects_again = objects.clone();
     let f = walk(objects, "public.t", Event::Insert, None, None);
     let fires = |t: &str| {
         edge_of(
@@ -480,6 +481,20 @@ fn when_and_a_before_trigger_that_may_skip_the_row_make_later_fires_conditional(
         .find(|t| t.entry.trigger == "c_touch")
         .unwrap();
     assert_eq!(tv.unless_skipped_by.as_deref(), Some("c0_skipper"));
+    // The whole-database graph draws the same fires edges.
+    let db = crate::graph::database_fanout(
+        &snapshot_with(objects_again),
+        &WalkOptions {
+            database_graph: true,
+            ..WalkOptions::default()
+        },
+    );
+    let in_db = db
+        .graph
+        .edges()
+        .find(|e| e.to == "trigger:public.t.c_touch" && e.kind == EdgeKind::Fires)
+        .unwrap();
+    assert_eq!(in_db.sure(), after.sure());
     // fn_gate returns NEW only (its other exit raises): it does not make others conditional.
     let snap_f = walk(base(), "public.t", Event::Insert, None, None);
     assert!(snap_f

@@ -1049,3 +1049,346 @@ fn a_partition_fires_its_parents_row_triggers_as_postgresql_does() {
         "{tree}"
     );
 }
+
+/// What PostgreSQL really ran for one statement: the functions `pg_stat_xact_user_functions`
+/// counts and the rows `pg_stat_xact_user_tables` counts per table, inside a transaction
+/// that is rolled back. `SET CONSTRAINTS ALL IMMEDIATE` runs the deferred constraint
+/// triggers that would otherwise wait for a commit that never comes.
+struct Ran {
+    functions: BTreeSet<String>,
+    /// `schema.table` → (inserted, updated, deleted).
+    tables: std::collections::BTreeMap<String, (i64, i64, i64)>,
+}
+
+fn what_ran(db: &TestDb, statement: &str) -> Ran {
+    let out = db.sql(&format!(
+        "BEGIN; SET LOCAL track_functions = 'all'; {statement}; SET CONSTRAINTS ALL IMMEDIATE;
+         SELECT 'F|' || funcname FROM pg_stat_xact_user_functions;
+         SELECT 'T|' || schemaname || '.' || relname || '|' || n_tup_ins || '|' || n_tup_upd
+                || '|' || n_tup_del
+           FROM pg_stat_xact_user_tables WHERE n_tup_ins + n_tup_upd + n_tup_del > 0;
+         ROLLBACK;"
+    ));
+    let mut ran = Ran {
+        functions: BTreeSet::new(),
+        tables: Default::default(),
+    };
+    for l in out.lines() {
+        let parts: Vec<&str> = l.trim().split('|').collect();
+        match parts.as_slice() {
+            ["F", f] => {
+                ran.functions.insert(f.to_string());
+            }
+            ["T", t, i, u, d] => {
+                ran.tables.insert(
+                    t.to_string(),
+                    (i.parse().unwrap(), u.parse().unwrap(), d.parse().unwrap()),
+                );
+            }
+            _ => {}
+        }
+    }
+    ran
+}
+
+fn certainty_rank(c: &Value) -> u8 {
+    match c.as_str() {
+        Some("always") => 2,
+        Some("maybe-no-rows") => 1,
+        Some("conditional") => 0,
+        other => panic!("unknown certainty {other:?}"),
+    }
+}
+
+/// Whether the graph node `id` ran, when PostgreSQL can tell: a function was counted, a
+/// table had rows of `event` (any rows when None). Triggers, channels and dynamic SQL
+/// cannot be observed directly: None.
+fn node_ran(ran: &Ran, id: &str, event: Option<&str>) -> Option<bool> {
+    if let Some(f) = id.strip_prefix("function:") {
+        let name = f.split('(').next().unwrap();
+        let name = name.rsplit('.').next().unwrap();
+        return Some(ran.functions.contains(name));
+    }
+    let t = id.strip_prefix("table:")?;
+    let (i, u, d) = ran.tables.get(t).copied().unwrap_or_default();
+    Some(match event {
+        Some("insert") => i > 0,
+        Some("update") => u > 0,
+        Some("delete") => d > 0,
+        Some(_) => return None,
+        None => i + u + d > 0,
+    })
+}
+
+/// One observable step: (source, its event, target, the target's event, certainty rank).
+type Step = (String, Option<String>, String, Option<String>, u8);
+
+/// Issue 18's oracle: every step the graph marks `always` (a trigger's fires and calls
+/// edges taken together, since a trigger is not observable on its own) whose source ran
+/// must have its target run, and every node the graph says is reached `always` must have
+/// run. Returns the violations.
+fn always_violations(v: &Value, ran: &Ran) -> Vec<String> {
+    let edges = v["edges"].as_array().unwrap();
+    let live = |e: &&Value| e["skipped"].is_null();
+    let mut steps: Vec<Step> = Vec::new();
+    for e in edges.iter().filter(live) {
+        let (from, to) = (e["from"].as_str().unwrap(), e["to"].as_str().unwrap());
+        let event = e["event"].as_str().map(str::to_string);
+        if from.starts_with("trigger:") {
+            continue;
+        }
+        if to.starts_with("trigger:") {
+            for c in edges
+                .iter()
+                .filter(live)
+                .filter(|c| c["from"] == to && c["kind"] == "calls" && c["via"].is_null())
+            {
+                steps.push((
+                    from.to_string(),
+                    event.clone(),
+                    c["to"].as_str().unwrap().to_string(),
+                    None,
+                    certainty_rank(&e["certainty"]).min(certainty_rank(&c["certainty"])),
+                ));
+            }
+            continue;
+        }
+        let target_event = match e["kind"].as_str() {
+            Some("writes") => e["op"].as_str().map(str::to_string),
+            _ => None,
+        };
+        steps.push((
+            from.to_string(),
+            event,
+            to.to_string(),
+            target_event,
+            certainty_rank(&e["certainty"]),
+        ));
+    }
+    // The walked table's statement ran, whether or not a BEFORE trigger kept its row.
+    let root = format!("table:{}", v["table"].as_str().unwrap());
+    let mut bad = Vec::new();
+    for (from, ev, to, tev, rank) in &steps {
+        if *rank < 2 {
+            continue;
+        }
+        let src = if *from == root {
+            Some(true)
+        } else {
+            node_ran(ran, from, ev.as_deref())
+        };
+        let dst = node_ran(ran, to, tev.as_deref());
+        if src == Some(true) && dst == Some(false) {
+            bad.push(format!("always edge {from} → {to} did not run"));
+        }
+    }
+    for n in v["nodes"].as_array().unwrap() {
+        let id = n["id"].as_str().unwrap();
+        if id != root && n["reached"] == "always" && node_ran(ran, id, None) == Some(false) {
+            bad.push(format!("{id} is reached always but did not run"));
+        }
+    }
+    bad
+}
+
+fn edge_certainty(v: &Value, kind: &str, from: &str, to: &str) -> (String, Option<String>) {
+    let e = edge(v, kind, from, to).unwrap_or_else(|| panic!("no {kind} edge {from} → {to}"));
+    (
+        e["certainty"].as_str().unwrap().to_string(),
+        e["guard"].as_str().map(str::to_string),
+    )
+}
+
+/// Issue 18: edges say how sure they are, checked against what PostgreSQL runs. With every
+/// guard false, what is marked `always` still all runs, and what did not run is marked
+/// `conditional` or `maybe-no-rows`; with the guards true, those edges run too (they are
+/// real, not noise). DOT, Mermaid and the tree show the marks.
+#[test]
+fn edges_marked_always_run_whenever_their_source_runs_and_guarded_ones_may_not() {
+    let db = empty_db("graph_certainty");
+    let store = tempfile::tempdir().unwrap();
+    db.sql(
+        "CREATE TABLE t (id int, kind text);
+         CREATE TABLE a_log (id int); CREATE TABLE b_log (id int); CREATE TABLE e_log (id int);
+         CREATE TABLE d_target (id int, v int);
+         CREATE FUNCTION fn_helper_always() RETURNS void LANGUAGE plpgsql AS
+             $$BEGIN INSERT INTO e_log VALUES (1); END$$;
+         CREATE FUNCTION fn_helper_guarded() RETURNS void LANGUAGE plpgsql AS
+             $$BEGIN RETURN; END$$;
+         CREATE FUNCTION fn_main() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             INSERT INTO a_log VALUES (NEW.id);
+             PERFORM fn_helper_always();
+             IF NEW.kind = 'x' THEN
+                 INSERT INTO b_log VALUES (NEW.id);
+                 PERFORM fn_helper_guarded();
+             END IF;
+             UPDATE d_target SET v = NEW.id WHERE id = NEW.id;
+             RETURN NULL;
+         END$$;
+         CREATE FUNCTION fn_skip() RETURNS trigger LANGUAGE plpgsql AS
+             $$BEGIN IF NEW.id < 0 THEN RETURN NULL; END IF; RETURN NEW; END$$;
+         CREATE FUNCTION fn_when() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$;
+         CREATE FUNCTION fn_alog() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$;
+         CREATE FUNCTION fn_blog() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$;
+         CREATE FUNCTION fn_d() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$;
+         CREATE TRIGGER a_skip BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION fn_skip();
+         CREATE TRIGGER main AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION fn_main();
+         CREATE TRIGGER w AFTER INSERT ON t FOR EACH ROW WHEN (NEW.kind = 'y')
+             EXECUTE FUNCTION fn_when();
+         CREATE TRIGGER alog AFTER INSERT ON a_log FOR EACH ROW EXECUTE FUNCTION fn_alog();
+         CREATE TRIGGER blog AFTER INSERT ON b_log FOR EACH ROW EXECUTE FUNCTION fn_blog();
+         CREATE TRIGGER d AFTER UPDATE ON d_target FOR EACH ROW EXECUTE FUNCTION fn_d();",
+    );
+    snapshot(store.path(), &db, "c");
+    let v = graph_json(store.path(), &["c", "t", "--event", "insert"]);
+    let main = "function:public.fn_main()";
+    // The marks.
+    assert_eq!(
+        edge_certainty(&v, "writes", main, "table:public.a_log"),
+        ("always".into(), None)
+    );
+    assert_eq!(
+        edge_certainty(&v, "calls", main, "function:public.fn_helper_always()"),
+        ("always".into(), None)
+    );
+    let guarded = (
+        "conditional".to_string(),
+        Some("IF NEW.kind = 'x'".to_string()),
+    );
+    assert_eq!(
+        edge_certainty(&v, "writes", main, "table:public.b_log"),
+        guarded
+    );
+    assert_eq!(
+        edge_certainty(&v, "calls", main, "function:public.fn_helper_guarded()"),
+        guarded
+    );
+    assert_eq!(
+        edge_certainty(&v, "writes", main, "table:public.d_target"),
+        ("maybe-no-rows".into(), None)
+    );
+    let (c, g) = edge_certainty(&v, "fires", "table:public.t", "trigger:public.t.w");
+    assert_eq!(c, "conditional");
+    let g = g.unwrap();
+    assert!(
+        g.contains("WHEN (new.kind = 'y'::text)") && g.contains("a_skip skips the row"),
+        "{g}"
+    );
+    let node = |id: &str| {
+        v["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["id"] == id)
+            .unwrap_or_else(|| panic!("no node {id}"))["reached"]
+            .clone()
+    };
+    assert_eq!(node("function:public.fn_skip()"), "always");
+    // fn_main's own edges are always, but a_skip may skip the row before it fires.
+    assert_eq!(node(main), "conditional");
+    assert_eq!(node("function:public.fn_blog()"), "conditional");
+    // Through fn_main (conditional) and a maybe-no-rows UPDATE: the weakest wins.
+    assert_eq!(node("function:public.fn_d()"), "conditional");
+    assert_eq!(node("table:public.a_log"), "conditional");
+
+    // Every guard false, d_target empty: the always part runs, the rest may not and does
+    // not.
+    let ran = what_ran(&db, "INSERT INTO t VALUES (1, 'z')");
+    assert_eq!(
+        ran.functions,
+        ["fn_alog", "fn_helper_always", "fn_main", "fn_skip"]
+            .map(String::from)
+            .into(),
+    );
+    assert_eq!(always_violations(&v, &ran), Vec::<String>::new());
+    for not_run in ["fn_when", "fn_helper_guarded", "fn_blog", "fn_d"] {
+        let id = format!("function:public.{not_run}()");
+        assert_ne!(node(&id), "always", "{not_run} did not run");
+    }
+    // The BEFORE trigger skips the row: only it runs, and nothing else was `always`.
+    let ran = what_ran(&db, "INSERT INTO t VALUES (-1, 'x')");
+    assert_eq!(ran.functions, ["fn_skip"].map(String::from).into());
+    assert_eq!(always_violations(&v, &ran), Vec::<String>::new());
+    // Guards true, a row to update: the guarded edges are real.
+    db.sql("INSERT INTO d_target VALUES (2, 0)");
+    let ran = what_ran(&db, "INSERT INTO t VALUES (2, 'x')");
+    for f in ["fn_blog", "fn_helper_guarded", "fn_d"] {
+        assert!(ran.functions.contains(f), "{f} ran: {:?}", ran.functions);
+    }
+    assert_eq!(always_violations(&v, &ran), Vec::<String>::new());
+    let ran = what_ran(&db, "INSERT INTO t VALUES (3, 'y')");
+    assert!(ran.functions.contains("fn_when"));
+
+    // Every format shows it.
+    let tree = graph(store.path(), &["c", "t"]).stdout;
+    assert!(
+        tree.contains("writes INSERT public.b_log [IF NEW.kind = 'x']"),
+        "{tree}"
+    );
+    assert!(
+        tree.contains("writes UPDATE public.d_target SET v (maybe no rows)"),
+        "{tree}"
+    );
+    assert!(
+        tree.contains("calls public.fn_helper_guarded() [IF NEW.kind = 'x']"),
+        "{tree}"
+    );
+    assert!(
+        tree.contains("main → public.fn_main() [unless BEFORE trigger a_skip skips the row]"),
+        "{tree}"
+    );
+    let dot = graph(store.path(), &["c", "t", "--format", "dot"]).stdout;
+    let line = dot
+        .lines()
+        .find(|l| l.contains("-> \"table:public.b_log\""))
+        .unwrap();
+    assert!(
+        line.contains("style=dashed") && line.contains("[IF NEW.kind = 'x']"),
+        "{line}"
+    );
+    let always = dot
+        .lines()
+        .find(|l| l.contains("-> \"table:public.a_log\""))
+        .unwrap();
+    assert!(!always.contains("dashed"), "{always}");
+    let mermaid = graph(store.path(), &["c", "t", "--format", "mermaid"]).stdout;
+    assert!(
+        mermaid
+            .lines()
+            .any(|l| l.contains("-.->") && l.contains("maybe no rows")),
+        "{mermaid}"
+    );
+}
+
+/// The same oracle on the governance sample: an INSERT into `dot_tools` runs everything the
+/// graph marks `always`.
+#[test]
+fn the_governance_insert_runs_everything_marked_always() {
+    let db = fixture_db("graph_certainty_gov");
+    let store = tempfile::tempdir().unwrap();
+    snapshot(store.path(), &db, "g");
+    let v = graph_json(store.path(), &["g", "dot_tools", "--event", "insert"]);
+    assert_eq!(firing_names(&v), INSERT_ORDER.map(String::from));
+    let ran = what_ran(
+        &db,
+        "INSERT INTO dot_tools (name, status, tier) VALUES ('certainty probe', 'draft', 'B')",
+    );
+    assert!(
+        ran.functions.contains("fn_birth_registry_auto"),
+        "{:?}",
+        ran.functions
+    );
+    assert_eq!(always_violations(&v, &ran), Vec::<String>::new());
+    // status 'draft': the WHEN of trg_context_pack_dot_register is false, and its function
+    // did not run; the graph marks it conditional.
+    assert!(!ran.functions.contains("fn_context_pack_on_dot_register"));
+    let (c, g) = edge_certainty(
+        &v,
+        "fires",
+        "table:public.dot_tools",
+        "trigger:public.dot_tools.trg_context_pack_dot_register",
+    );
+    assert_eq!(c, "conditional");
+    assert_eq!(g.as_deref(), Some("WHEN (new.status = 'active'::text)"));
+}

@@ -8,18 +8,31 @@
 //! own, to name the piece that failed. SQL-language bodies are parsed directly. Unqualified
 //! names resolve along the routine's `search_path` setting, else `public`.
 //!
+//! Each write, call, notification and EXECUTE carries how sure it is to run when the
+//! routine runs ([`Sure`]): where its statement sits in the PL/pgSQL tree decides that —
+//! inside an `IF`/`ELSIF`/`ELSE` or `CASE` branch, a loop body (a loop may run zero
+//! times), an exception handler, or after a statement that may `RETURN` first, it is
+//! `conditional` with the guards' text (nested guards joined with `; `); [`sqlfacts`] adds
+//! what the statement itself leaves to the data (`maybe-no-rows`). A fact found several
+//! times keeps its surest occurrence. `TG_OP` guards are kept as written, not evaluated:
+//! facts are per routine while the event is per walk, and a guard left conditional never
+//! drops an edge that could run.
+//!
+//! [`sqlfacts`]: super::sqlfacts
+//!
 //! A body larger than [`MAX_ANALYSED_BODY_BYTES`] is not parsed: `pg_query` builds its
 //! whole parse tree as JSON and then as Rust values, about 240 bytes of memory per byte of
 //! body (a 99 MB PL/pgSQL body took `graph` to 24 GB). Such a routine is unanalysable,
 //! with the size as the reason, so the graph flags it as a hazard instead of taking it for a
 //! routine that does nothing.
 
+use super::certainty::Sure;
 use super::index::SnapshotIndex;
 use super::sqlfacts::{RawNotify, SqlFacts, WriteOp};
 use crate::model::{CatalogObject, ObjectKey, RoutineDef};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Whether a body could be read, and how much of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -75,12 +88,17 @@ pub struct TableWrite {
     /// False when no relation of that name is in the snapshot (temporary table, excluded
     /// schema): the write is shown but cannot be followed.
     pub in_snapshot: bool,
+    /// How sure the write is to happen when the routine runs.
+    #[serde(flatten)]
+    pub sure: Sure,
 }
 
 /// A notification channel; `None` when the channel is computed at run time (opaque).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Notify {
     pub channel: Option<String>,
+    #[serde(flatten)]
+    pub sure: Sure,
 }
 
 /// `EXECUTE expr`, `FOR … IN EXECUTE`, `OPEN … FOR EXECUTE`, `RETURN QUERY EXECUTE`.
@@ -92,6 +110,8 @@ pub struct DynamicSql {
     pub expression: String,
     /// The statement was a plain string literal and was analysed like static SQL.
     pub literal: bool,
+    #[serde(flatten)]
+    pub sure: Sure,
 }
 
 /// Everything known about one routine's body.
@@ -102,12 +122,25 @@ pub struct BodyFacts {
     pub writes: Vec<TableWrite>,
     /// Routines in the snapshot it calls (every overload of an ambiguous name).
     pub calls: Vec<ObjectKey>,
+    /// How sure each of `calls` is to be called when the routine runs.
+    pub call_sures: BTreeMap<ObjectKey, Sure>,
     pub notifies: Vec<Notify>,
     pub dynamic: Vec<DynamicSql>,
     /// `NEW` fields assigned (`NEW.col := …`, `SELECT … INTO NEW.col`); `*` for `NEW := …`.
     pub new_assigned: BTreeSet<String>,
     /// `NEW` fields read; `*` for a whole-row use such as `to_jsonb(NEW)`.
     pub new_read: BTreeSet<String>,
+    /// What its `RETURN`s return, lower-cased (`new`, `null`, `v_row`; empty for a bare
+    /// `RETURN`): a BEFORE ROW trigger returning anything but the row skips it.
+    pub returns: BTreeSet<String>,
+}
+
+impl BodyFacts {
+    /// As a BEFORE ROW trigger, may it skip the row (return something other than `row`,
+    /// `new` or `old`)? A body not fully analysed may.
+    pub fn may_skip_row(&self, row: &str) -> bool {
+        !self.status.is_complete() || self.returns.iter().any(|r| r != row)
+    }
 }
 
 impl BodyFacts {
@@ -117,10 +150,12 @@ impl BodyFacts {
             status,
             writes: Vec::new(),
             calls: Vec::new(),
+            call_sures: BTreeMap::new(),
             notifies: Vec::new(),
             dynamic: Vec::new(),
             new_assigned: BTreeSet::new(),
             new_read: BTreeSet::new(),
+            returns: BTreeSet::new(),
         }
     }
 }
@@ -232,10 +267,20 @@ struct RawBody {
     failed: Vec<String>,
     /// Writes found in literal EXECUTE strings.
     literal_exec: SqlFacts,
+    returns: BTreeSet<String>,
 }
 
 fn resolve(index: &SnapshotIndex<'_>, key: &ObjectKey, path: &[String], raw: RawBody) -> BodyFacts {
-    let mut writes = BTreeSet::new();
+    // One fact per (table, op, columns, via): the same write in two branches is one edge,
+    // as sure as its surest occurrence.
+    type WriteKey = (
+        String,
+        WriteOp,
+        Option<Vec<String>>,
+        Option<&'static str>,
+        bool,
+    );
+    let mut writes: BTreeMap<WriteKey, Sure> = BTreeMap::new();
     let default_schema = path.first().map(String::as_str).unwrap_or("public");
     let sources = [(&raw.sql, None), (&raw.literal_exec, Some("execute"))];
     for (facts, via_exec) in sources {
@@ -245,31 +290,50 @@ fn resolve(index: &SnapshotIndex<'_>, key: &ObjectKey, path: &[String], raw: Raw
             let table = resolved.unwrap_or_else(|| {
                 crate::model::qualify(w.schema.as_deref().unwrap_or(default_schema), &w.name)
             });
-            writes.insert(TableWrite {
+            let key = (
                 table,
-                op: w.op,
-                columns: w.columns.clone(),
-                via: w.via.or(via_exec),
+                w.op,
+                w.columns.clone(),
+                w.via.or(via_exec),
                 in_snapshot,
-            });
+            );
+            merge_sure(&mut writes, key, &w.sure);
         }
     }
-    let mut calls = BTreeSet::new();
-    for parts in raw.sql.calls.iter().chain(&raw.literal_exec.calls) {
-        calls.extend(index.resolve_routine(parts, path).into_iter().cloned());
+    let mut call_sures: BTreeMap<ObjectKey, Sure> = BTreeMap::new();
+    for facts in [&raw.sql, &raw.literal_exec] {
+        for (i, parts) in facts.calls.iter().enumerate() {
+            let sure = facts.call_sures.get(i).cloned().unwrap_or_default();
+            for key in index.resolve_routine(parts, path) {
+                merge_sure(&mut call_sures, key.clone(), &sure);
+            }
+        }
     }
-    let notifies: BTreeSet<Notify> = raw
-        .sql
-        .notifies
-        .iter()
-        .chain(&raw.literal_exec.notifies)
-        .map(|RawNotify { channel }| Notify {
-            channel: channel.clone(),
-        })
+    let calls: Vec<ObjectKey> = call_sures.keys().cloned().collect();
+    let mut notify_sures: BTreeMap<Option<String>, Sure> = BTreeMap::new();
+    for RawNotify { channel, sure } in raw.sql.notifies.iter().chain(&raw.literal_exec.notifies) {
+        merge_sure(&mut notify_sures, channel.clone(), sure);
+    }
+    let notifies: Vec<Notify> = notify_sures
+        .into_iter()
+        .map(|(channel, sure)| Notify { channel, sure })
         .collect();
     let mut dynamic = raw.dynamic;
     dynamic.sort();
     dynamic.dedup();
+    let writes: Vec<TableWrite> = writes
+        .into_iter()
+        .map(
+            |((table, op, columns, via, in_snapshot), sure)| TableWrite {
+                table,
+                op,
+                columns,
+                via,
+                in_snapshot,
+                sure,
+            },
+        )
+        .collect();
     let status = if raw.failed.is_empty() {
         BodyStatus::Analysed
     } else {
@@ -278,12 +342,24 @@ fn resolve(index: &SnapshotIndex<'_>, key: &ObjectKey, path: &[String], raw: Raw
     BodyFacts {
         routine: key.clone(),
         status,
-        writes: writes.into_iter().collect(),
-        calls: calls.into_iter().collect(),
-        notifies: notifies.into_iter().collect(),
+        writes,
+        calls,
+        call_sures,
+        notifies,
         dynamic,
         new_assigned: raw.new_assigned,
         new_read: raw.sql.new_reads,
+        returns: raw.returns,
+    }
+}
+
+/// Record `sure` for `key`, keeping the surest of several occurrences.
+fn merge_sure<K: Ord>(map: &mut BTreeMap<K, Sure>, key: K, sure: &Sure) {
+    match map.get_mut(&key) {
+        Some(s) => *s = s.or(sure),
+        None => {
+            map.insert(key, sure.clone());
+        }
     }
 }
 
@@ -313,6 +389,8 @@ struct Piece {
     line: Option<u32>,
     /// Parsed into the literal-EXECUTE facts rather than the static ones.
     literal_exec: bool,
+    /// The PL/pgSQL guards around the statement.
+    sure: Sure,
 }
 
 fn plpgsql_facts(definition: &str) -> Result<RawBody, String> {
@@ -331,6 +409,7 @@ fn plpgsql_facts(definition: &str) -> Result<RawBody, String> {
     let mut raw = RawBody {
         dynamic: walk.dynamic,
         new_assigned: walk.assigned,
+        returns: walk.returns,
         ..RawBody::default()
     };
     let (exec, stat): (Vec<Piece>, Vec<Piece>) =
@@ -352,12 +431,25 @@ fn parse_batch(pieces: &[Piece], facts: &mut SqlFacts, failed: &mut Vec<String>)
         .collect::<Vec<_>>()
         .join("\n;\n");
     if let Ok(parsed) = pg_query::parse(&joined) {
-        facts.add_parse_result(&parsed.protobuf);
+        // A statement belongs to the piece after the last separator `;` before it.
+        let mut separators = Vec::with_capacity(pieces.len());
+        let mut at = 0;
+        for p in pieces {
+            at += p.sql.len();
+            separators.push(at + 1);
+            at += 3;
+        }
+        facts.add_parse_result_with(&parsed.protobuf, |loc| {
+            let i = separators.partition_point(|&s| s < loc);
+            pieces
+                .get(i)
+                .map_or_else(Sure::always, |p: &Piece| p.sure.clone())
+        });
         return;
     }
     for p in pieces {
         match pg_query::parse(&p.sql) {
-            Ok(parsed) => facts.add_parse_result(&parsed.protobuf),
+            Ok(parsed) => facts.add_parse_result_with(&parsed.protobuf, |_| p.sure.clone()),
             Err(e) => failed.push(match p.line {
                 Some(l) => format!("line {l}: {e}"),
                 None => e.to_string(),
@@ -373,6 +465,9 @@ struct PlWalk {
     pieces: Vec<Piece>,
     dynamic: Vec<DynamicSql>,
     assigned: BTreeSet<String>,
+    /// The guards around the statement being walked, outermost first.
+    guards: Vec<String>,
+    returns: BTreeSet<String>,
 }
 
 // PLpgSQL_expr.parseMode (RawParseMode in parser/parser.h).
@@ -415,6 +510,7 @@ impl PlWalk {
                             let q = child["expr"]["PLpgSQL_expr"]["query"]
                                 .as_str()
                                 .unwrap_or("");
+                            self.returns.insert(q.trim().to_ascii_lowercase());
                             // `RETURN NEW` hands the row back; it does not read its fields.
                             if matches!(
                                 q.trim().to_ascii_lowercase().as_str(),
@@ -436,16 +532,130 @@ impl PlWalk {
                         }
                         _ => {}
                     }
-                    self.walk(child, line);
+                    if !self.compound(k, child, line) {
+                        self.walk(child, line);
+                    }
                 }
             }
             Value::Array(a) => {
+                // After a statement that may RETURN, the rest of the list may not run.
+                let depth = self.guards.len();
                 for x in a {
                     self.walk(x, line);
+                    if self.guards.len() == depth {
+                        if let Some(l) = find_return(x) {
+                            self.guards
+                                .push(format!("after a RETURN that may run first (line {l})"));
+                        }
+                    }
                 }
+                self.guards.truncate(depth);
             }
             _ => {}
         }
+    }
+
+    /// Walk `v` inside the guard `g`.
+    fn guarded(&mut self, g: String, v: &Value, line: Option<u32>) {
+        self.guards.push(g);
+        self.walk(v, line);
+        self.guards.pop();
+    }
+
+    /// Statements whose parts run only under a guard: IF, CASE, loops, exception handlers.
+    /// Walks `v` (the statement named `k`) and says so; false for any other statement.
+    fn compound(&mut self, k: &str, v: &Value, line: Option<u32>) -> bool {
+        let text = |e: &Value| {
+            e["PLpgSQL_expr"]["query"]
+                .as_str()
+                .map_or_else(|| "…".to_string(), |q| q.trim().to_string())
+        };
+        match k {
+            "PLpgSQL_stmt_if" => {
+                let cond = text(&v["cond"]);
+                self.walk(&v["cond"], line);
+                self.guarded(format!("IF {cond}"), &v["then_body"], line);
+                for e in v["elsif_list"].as_array().into_iter().flatten() {
+                    let e = &e["PLpgSQL_if_elsif"];
+                    self.guarded(format!("ELSIF {}", text(&e["cond"])), e, line);
+                }
+                self.guarded(format!("ELSE of IF {cond}"), &v["else_body"], line);
+                true
+            }
+            "PLpgSQL_stmt_case" => {
+                self.walk(&v["t_expr"], line);
+                // A simple CASE's WHEN reads `"__Case__Variable_N__" IN (values)` once
+                // PL/pgSQL has rewritten it: shown as `CASE subject WHEN values`.
+                let subject = v["t_expr"]["PLpgSQL_expr"]["query"].as_str().map(str::trim);
+                for w in v["case_when_list"].as_array().into_iter().flatten() {
+                    let w = &w["PLpgSQL_case_when"];
+                    let when = text(&w["expr"]);
+                    let guard = match subject {
+                        Some(sub) => {
+                            let values = when
+                                .split_once(" IN (")
+                                .filter(|(var, _)| var.starts_with("\"__Case__Variable_"))
+                                .and_then(|(_, rest)| rest.strip_suffix(')'))
+                                .unwrap_or(&when);
+                            format!("CASE {sub} WHEN {values}")
+                        }
+                        None => format!("CASE WHEN {when}"),
+                    };
+                    self.guarded(guard, w, line);
+                }
+                self.guarded("CASE ELSE".to_string(), &v["else_stmts"], line);
+                true
+            }
+            "PLpgSQL_stmt_loop"
+            | "PLpgSQL_stmt_while"
+            | "PLpgSQL_stmt_fori"
+            | "PLpgSQL_stmt_fors"
+            | "PLpgSQL_stmt_forc"
+            | "PLpgSQL_stmt_foreach_a"
+            | "PLpgSQL_stmt_dynfors" => {
+                let guard = match k {
+                    "PLpgSQL_stmt_loop" => "inside LOOP".to_string(),
+                    "PLpgSQL_stmt_while" => format!("WHILE {}", text(&v["cond"])),
+                    "PLpgSQL_stmt_fors" => format!("FOR … IN {}", text(&v["query"])),
+                    "PLpgSQL_stmt_dynfors" => "FOR … IN EXECUTE".to_string(),
+                    "PLpgSQL_stmt_foreach_a" => format!("FOREACH … IN {}", text(&v["expr"])),
+                    _ => "inside a FOR loop".to_string(),
+                };
+                // What sets the loop up runs once; only its body may run zero times.
+                for (field, child) in v.as_object().into_iter().flatten() {
+                    if field == "body" {
+                        self.guarded(guard.clone(), child, line);
+                    } else {
+                        self.walk(child, line);
+                    }
+                }
+                true
+            }
+            "PLpgSQL_stmt_block" if v.get("exceptions").is_some() => {
+                for (field, child) in v.as_object().into_iter().flatten() {
+                    if field != "exceptions" {
+                        self.walk(child, line);
+                    }
+                }
+                let handlers = &v["exceptions"]["PLpgSQL_exception_block"]["exc_list"];
+                for h in handlers.as_array().into_iter().flatten() {
+                    let h = &h["PLpgSQL_exception"];
+                    let names: Vec<&str> = h["conditions"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|c| c["PLpgSQL_condition"]["condname"].as_str())
+                        .collect();
+                    self.guarded(format!("EXCEPTION WHEN {}", names.join(" OR ")), h, line);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn sure(&self) -> Sure {
+        Sure::guarded(&self.guards)
     }
 
     fn expr(&mut self, e: &Value, line: Option<u32>) {
@@ -464,6 +674,7 @@ impl PlWalk {
             sql,
             line,
             literal_exec: false,
+            sure: self.sure(),
         });
     }
 
@@ -477,12 +688,14 @@ impl PlWalk {
                 sql: sql.clone(),
                 line,
                 literal_exec: true,
+                sure: self.sure(),
             });
         }
         self.dynamic.push(DynamicSql {
             line,
             expression: text.trim().to_string(),
             literal: literal.is_some(),
+            sure: self.sure(),
         });
     }
 
@@ -523,6 +736,26 @@ impl PlWalk {
                 }
             }
         }
+    }
+}
+
+/// The line of a `RETURN` anywhere inside a PL/pgSQL statement, if it holds one.
+fn find_return(v: &Value) -> Option<u32> {
+    match v {
+        Value::Object(m) => m.iter().find_map(|(k, c)| {
+            if k == "PLpgSQL_stmt_return" {
+                Some(
+                    c["lineno"]
+                        .as_u64()
+                        .and_then(|l| u32::try_from(l).ok())
+                        .unwrap_or(0),
+                )
+            } else {
+                find_return(c)
+            }
+        }),
+        Value::Array(a) => a.iter().find_map(find_return),
+        _ => None,
     }
 }
 
@@ -636,15 +869,152 @@ mod tests {
         assert_eq!(
             b.notifies,
             vec![
-                Notify { channel: None },
                 Notify {
-                    channel: Some("context_pack_event".into())
+                    channel: None,
+                    sure: Sure::always()
+                },
+                Notify {
+                    channel: Some("context_pack_event".into()),
+                    sure: Sure::guarded(&["IF NEW.status = 'active'".into()])
                 }
             ]
         );
         assert_eq!(b.new_assigned, set(&["code"]));
         assert_eq!(b.new_read, set(&["code", "id", "status"]));
         assert!(b.dynamic.is_empty());
+    }
+
+    /// `op table: certainty [guard]` per write, and the same for calls and notifications.
+    fn sures(b: &BodyFacts) -> Vec<String> {
+        let show = |s: &Sure| match &s.guard {
+            Some(g) => format!("{} [{g}]", s.certainty.as_str()),
+            None => s.certainty.as_str().to_string(),
+        };
+        let mut out: Vec<String> = b
+            .writes
+            .iter()
+            .map(|w| format!("{} {}: {}", w.op.event(), w.table, show(&w.sure)))
+            .collect();
+        out.extend(
+            b.call_sures
+                .iter()
+                .map(|(k, s)| format!("call {}: {}", k.name(), show(s))),
+        );
+        out.extend(b.notifies.iter().map(|n| {
+            format!(
+                "notify {}: {}",
+                n.channel.as_deref().unwrap_or("?"),
+                show(&n.sure)
+            )
+        }));
+        out
+    }
+
+    fn guards_fixture() -> Vec<CatalogObject> {
+        ["a", "b", "c", "d", "e", "f", "g", "h"]
+            .iter()
+            .map(|t| table("public", t))
+            .chain(
+                ["h1", "h2", "h3"]
+                    .iter()
+                    .map(|f| routine(f, "plpgsql", &[], "BEGIN RETURN 1; END")),
+            )
+            .collect()
+    }
+
+    #[test]
+    fn branches_loops_and_handlers_make_statements_conditional_with_their_guards() {
+        let f = routine(
+            "fn_guards",
+            "plpgsql",
+            &[],
+            "DECLARE r record;\nBEGIN\n\
+               INSERT INTO a VALUES (1);\n\
+               PERFORM h1();\n\
+               IF TG_OP = 'INSERT' THEN\n\
+                 INSERT INTO b VALUES (1);\n\
+                 IF NEW.x > 0 THEN PERFORM pg_notify('deep', 'x'); END IF;\n\
+               ELSIF TG_OP = 'UPDATE' THEN INSERT INTO c VALUES (1);\n\
+               ELSE INSERT INTO d VALUES (1);\n\
+               END IF;\n\
+               CASE NEW.kind WHEN 'k' THEN PERFORM h2(); ELSE NULL; END CASE;\n\
+               FOR r IN SELECT * FROM a LOOP INSERT INTO e VALUES (1); END LOOP;\n\
+               BEGIN INSERT INTO f VALUES (1);\n\
+               EXCEPTION WHEN unique_violation THEN INSERT INTO g VALUES (1); END;\n\
+               IF NEW.y THEN RETURN NEW; END IF;\n\
+               INSERT INTO h VALUES (1);\n\
+               PERFORM h3();\n\
+               RETURN NEW;\nEND",
+        );
+        let b = analyse_one(f, guards_fixture());
+        assert_eq!(b.status, BodyStatus::Analysed);
+        let got = sures(&b);
+        for want in [
+            "insert public.a: always",
+            "insert public.b: conditional [IF TG_OP = 'INSERT']",
+            "insert public.c: conditional [ELSIF TG_OP = 'UPDATE']",
+            "insert public.d: conditional [ELSE of IF TG_OP = 'INSERT']",
+            "insert public.e: conditional [FOR … IN SELECT * FROM a]",
+            "insert public.f: always",
+            "insert public.g: conditional [EXCEPTION WHEN unique_violation]",
+            "insert public.h: conditional [after a RETURN that may run first (line 16)]",
+            "call public.h1(): always",
+            "call public.h2(): conditional [CASE NEW.kind WHEN 'k']",
+            "call public.h3(): conditional [after a RETURN that may run first (line 16)]",
+            "notify deep: conditional [IF TG_OP = 'INSERT'; IF NEW.x > 0]",
+        ] {
+            assert!(got.contains(&want.to_string()), "{want} not in {got:#?}");
+        }
+    }
+
+    #[test]
+    fn the_same_write_in_two_places_keeps_its_surest_occurrence() {
+        let f = routine(
+            "fn_twice",
+            "plpgsql",
+            &[],
+            "BEGIN IF NEW.x THEN INSERT INTO a VALUES (1); END IF;\n\
+               INSERT INTO a VALUES (2);\n\
+               IF NEW.y THEN INSERT INTO b VALUES (1); ELSE INSERT INTO b VALUES (2); END IF;\n\
+               RETURN NEW; END",
+        );
+        let got = sures(&analyse_one(f, guards_fixture()));
+        assert_eq!(
+            got,
+            [
+                "insert public.a: always",
+                "insert public.b: conditional [ELSE of IF NEW.y | IF NEW.y]"
+            ]
+        );
+    }
+
+    #[test]
+    fn statements_whose_rows_depend_on_data_are_maybe_no_rows() {
+        let f = routine(
+            "fn_rows",
+            "plpgsql",
+            &[],
+            "BEGIN UPDATE a SET v = 1 WHERE id = NEW.id;\n\
+               DELETE FROM b WHERE id = NEW.id;\n\
+               INSERT INTO c SELECT * FROM a;\n\
+               INSERT INTO d VALUES (1) ON CONFLICT DO NOTHING;\n\
+               INSERT INTO e SELECT 1;\n\
+               PERFORM h1() FROM a;\n\
+               IF NEW.z THEN UPDATE f SET v = 2; END IF;\n\
+               RETURN NEW; END",
+        );
+        let got = sures(&analyse_one(f, guards_fixture()));
+        for want in [
+            "update public.a: maybe-no-rows",
+            "delete public.b: maybe-no-rows",
+            "insert public.c: maybe-no-rows",
+            "insert public.d: maybe-no-rows",
+            "insert public.e: always",
+            "call public.h1(): maybe-no-rows",
+            "update public.f: conditional [IF NEW.z]",
+        ] {
+            assert!(got.contains(&want.to_string()), "{want} not in {got:#?}");
+        }
     }
 
     fn set(items: &[&str]) -> BTreeSet<String> {

@@ -54,6 +54,16 @@ pub struct DatabaseFanout {
     pub graph: FanoutGraph,
 }
 
+/// A trigger to draw in the whole-database graph.
+struct DrawnTrigger<'a> {
+    entry: &'a FiringEntry,
+    trigger_id: &'a str,
+    fn_key: &'a ObjectKey,
+    skipped: &'a Option<String>,
+    /// An earlier BEFORE ROW trigger that may skip the row.
+    unless: Option<&'a str>,
+}
+
 /// What a function does with everything it calls, transitively.
 #[derive(Default)]
 struct Closure {
@@ -271,8 +281,20 @@ impl Builder<'_, '_> {
             let step = format!("{} {}", rc.via, rc.name);
             self.follow(s, &rc.callee, step);
         }
+        // Only the drawn graph shows certainty; the ranking counts what may fire.
+        let skippers = if self.draw {
+            super::fanout::row_skippers(
+                self.index,
+                &mut self.analyses,
+                &order,
+                event,
+                columns.as_deref(),
+            )
+        } else {
+            vec![None; order.len()]
+        };
         let mut firing: Vec<&FiringEntry> = Vec::new();
-        for entry in &order {
+        for (entry, unless) in order.iter().zip(&skippers) {
             let trigger_id = format!(
                 "trigger:{}.{}",
                 entry.routed_to.as_deref().unwrap_or(&table),
@@ -281,7 +303,14 @@ impl Builder<'_, '_> {
             let fn_key = ObjectKey::new(ObjectKind::Function, &entry.function);
             let skipped = skip_reason(entry, event, columns.as_deref());
             if self.draw {
-                self.draw_trigger(&table, event, entry, &trigger_id, &fn_key, &skipped);
+                let drawn = DrawnTrigger {
+                    entry,
+                    trigger_id: &trigger_id,
+                    fn_key: &fn_key,
+                    skipped: &skipped,
+                    unless: unless.as_deref(),
+                };
+                self.draw_trigger(&table, event, drawn);
             }
             if skipped.is_some() {
                 continue;
@@ -337,16 +366,19 @@ impl Builder<'_, '_> {
             &c.child,
             !self.index.has_relation(&c.child),
         ));
-        self.graph.edge(GraphEdge {
-            from: format!("table:{table}"),
-            to: format!("table:{}", c.child),
-            kind: EdgeKind::Cascade,
-            event: Some(event),
-            action: Some(c.action.clone()),
-            constraint: Some(c.constraint.clone()),
-            columns: c.child_columns.clone(),
-            ..GraphEdge::default()
-        });
+        self.graph.edge(
+            GraphEdge {
+                from: format!("table:{table}"),
+                to: format!("table:{}", c.child),
+                kind: EdgeKind::Cascade,
+                event: Some(event),
+                action: Some(c.action.clone()),
+                constraint: Some(c.constraint.clone()),
+                columns: c.child_columns.clone(),
+                ..GraphEdge::default()
+            }
+            .with_sure(&crate::graph::certainty::Sure::maybe_no_rows()),
+        );
     }
 
     /// What routine `key` (and what it calls) does, as successors, channels and opaque
@@ -374,21 +406,21 @@ impl Builder<'_, '_> {
         }
     }
 
-    fn draw_trigger(
-        &mut self,
-        table: &str,
-        event: Event,
-        entry: &FiringEntry,
-        trigger_id: &str,
-        fn_key: &ObjectKey,
-        skipped: &Option<String>,
-    ) {
+    fn draw_trigger(&mut self, table: &str, event: Event, t: DrawnTrigger<'_>) {
+        let DrawnTrigger {
+            entry,
+            trigger_id,
+            fn_key,
+            skipped,
+            unless,
+        } = t;
         let table = table.to_string();
         let trigger_id = trigger_id.to_string();
         let on = entry.routed_to.as_deref().unwrap_or(&table);
         self.graph_node(GraphNode::trigger(&trigger_id, on, entry));
+        let fires = GraphEdge::fires(&table, &trigger_id, event, entry, skipped);
         self.graph
-            .edge(GraphEdge::fires(&table, &trigger_id, event, entry, skipped));
+            .edge(super::fanout::unless_skipped(fires, unless));
         self.draw_function(fn_key);
         self.graph
             .edge(GraphEdge::calls_function(&trigger_id, fn_key, entry));
@@ -422,17 +454,22 @@ impl Builder<'_, '_> {
             table: None,
             missing: facts.is_none(),
             problem: facts.as_ref().and_then(|f| f.status.problem()),
+            reached: None,
         });
         let Some(facts) = facts else { return };
         super::fanout::draw_body(&mut self.graph, key, &facts);
         for callee in &facts.calls {
             self.draw_function(callee);
-            self.graph.edge(GraphEdge {
-                from: key.to_string(),
-                to: callee.to_string(),
-                kind: EdgeKind::Calls,
-                ..GraphEdge::default()
-            });
+            let sure = facts.call_sures.get(callee).cloned().unwrap_or_default();
+            self.graph.edge(
+                GraphEdge {
+                    from: key.to_string(),
+                    to: callee.to_string(),
+                    kind: EdgeKind::Calls,
+                    ..GraphEdge::default()
+                }
+                .with_sure(&sure),
+            );
         }
     }
 

@@ -28,6 +28,7 @@ pub const KINDS_USED: [crate::model::ObjectKind; 9] = [
 ];
 
 pub mod body;
+pub mod certainty;
 pub mod database;
 pub mod fanout;
 pub mod firing;

@@ -6,7 +6,15 @@
 //! `search_path`. The walk is typed for the nodes that statements and expressions are made
 //! of; any other node is walked generically through its serde form, so an exotic construct
 //! costs time but never hides a call or a write.
+//!
+//! Each fact carries how sure it is to happen when the statement runs ([`Sure`]): a write
+//! that depends on rows (UPDATE, DELETE, `INSERT … SELECT … FROM`, `ON CONFLICT`, MERGE) is
+//! `maybe-no-rows`, and so is a call evaluated once per row of a FROM or under a WHERE; a
+//! call inside `CASE`, `AND`/`OR`, a `COALESCE` fallback or a construct walked generically
+//! is `conditional`. The caller sets [`SqlFacts::context`] (the PL/pgSQL guards around the
+//! statement) before each statement.
 
+use crate::graph::certainty::Sure;
 use crate::graph::firing::Event;
 use pg_query::protobuf::{self, a_const, CmdType, OnConflictAction};
 use pg_query::NodeEnum;
@@ -45,12 +53,15 @@ pub struct RawWrite {
     pub columns: Option<Vec<String>>,
     /// `INSERT … ON CONFLICT DO UPDATE` (the update half), or a `MERGE` action.
     pub via: Option<&'static str>,
+    /// How sure the write is to happen when the statement runs.
+    pub sure: Sure,
 }
 
 /// A `pg_notify(channel, …)` or `NOTIFY channel`: the channel when it is a literal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawNotify {
     pub channel: Option<String>,
+    pub sure: Sure,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -61,6 +72,18 @@ pub struct SqlFacts {
     pub notifies: Vec<RawNotify>,
     /// `NEW.col` fields read; `*` for a whole-row reference (`to_jsonb(NEW)`).
     pub new_reads: BTreeSet<String>,
+    /// How sure each of `calls` is, index for index.
+    pub call_sures: Vec<Sure>,
+    /// The certainty of the statement being walked (its PL/pgSQL guards); set by the caller.
+    pub context: Sure,
+    /// Nesting of row-dependent parts (a FROM's rows, a WHERE, an UPDATE): facts inside are
+    /// `maybe-no-rows`.
+    rows: u32,
+    /// Conditional expression constructs around the walk (`CASE`, `AND`/`OR`, …).
+    cond: Vec<&'static str>,
+    /// Nesting of filter conditions (WHERE, HAVING, JOIN … ON): the planner may reorder
+    /// their AND operands by cost, so even the first may go unevaluated.
+    quals: u32,
 }
 
 impl SqlFacts {
@@ -69,6 +92,59 @@ impl SqlFacts {
         for raw in &result.stmts {
             self.opt(&raw.stmt);
         }
+    }
+
+    /// Walk the statements of a parse result, each with the context `context_of` gives
+    /// for its byte offset in the parsed text.
+    pub fn add_parse_result_with(
+        &mut self,
+        result: &protobuf::ParseResult,
+        context_of: impl Fn(usize) -> Sure,
+    ) {
+        for raw in &result.stmts {
+            self.context = context_of(usize::try_from(raw.stmt_location).unwrap_or(0));
+            self.opt(&raw.stmt);
+        }
+        self.context = Sure::always();
+    }
+
+    /// How sure a fact found at this point of the walk is.
+    fn here(&self) -> Sure {
+        let mut s = self.context.clone();
+        if self.rows > 0 {
+            s = Sure::maybe_no_rows().under(&s);
+        }
+        if !self.cond.is_empty() {
+            let guards: Vec<String> = self.cond.iter().map(|c| c.to_string()).collect();
+            s = Sure::guarded(&guards).under(&s);
+        }
+        s
+    }
+
+    fn call(&mut self, name: Vec<String>) {
+        self.calls.push(name);
+        self.call_sures.push(self.here());
+    }
+
+    /// Walk `f` with facts inside marked row-dependent.
+    fn in_rows(&mut self, f: impl FnOnce(&mut Self)) {
+        self.rows += 1;
+        f(self);
+        self.rows -= 1;
+    }
+
+    /// Walk a filter condition.
+    fn qual<N: std::ops::Deref<Target = protobuf::Node>>(&mut self, n: &Option<N>) {
+        self.quals += 1;
+        self.opt(n);
+        self.quals -= 1;
+    }
+
+    /// Walk `f` with facts inside marked conditional on `why`.
+    fn in_cond(&mut self, why: &'static str, f: impl FnOnce(&mut Self)) {
+        self.cond.push(why);
+        f(self);
+        self.cond.pop();
     }
 
     fn node(&mut self, n: &protobuf::Node) {
@@ -107,6 +183,17 @@ impl SqlFacts {
         }
     }
 
+    /// A write whose rows depend on data (or on a conflict): `maybe-no-rows`.
+    fn write_rows(
+        &mut self,
+        rel: &Option<protobuf::RangeVar>,
+        op: WriteOp,
+        columns: Option<Vec<String>>,
+        via: Option<&'static str>,
+    ) {
+        self.in_rows(|f| f.write(rel, op, columns, via));
+    }
+
     fn write_range_var(
         &mut self,
         rel: &protobuf::RangeVar,
@@ -120,27 +207,44 @@ impl SqlFacts {
             op,
             columns,
             via,
+            sure: self.here(),
         });
     }
 
     fn select(&mut self, s: &protobuf::SelectStmt) {
-        self.nodes(&s.distinct_clause);
-        self.nodes(&s.target_list);
-        self.nodes(&s.from_clause);
-        self.opt(&s.where_clause);
-        self.nodes(&s.group_clause);
-        self.opt(&s.having_clause);
-        self.nodes(&s.window_clause);
-        self.nodes(&s.values_lists);
-        self.nodes(&s.sort_clause);
-        self.opt(&s.limit_offset);
-        self.opt(&s.limit_count);
+        // What runs once: the CTEs, the FROM items, a WHERE without FROM, VALUES rows.
+        // What runs per row (maybe for none): everything else once there is a FROM, a
+        // WHERE, grouping or a limit.
         self.with(&s.with_clause);
-        if let Some(l) = &s.larg {
-            self.select(l);
+        self.nodes(&s.from_clause);
+        self.nodes(&s.values_lists);
+        let per_row = select_may_be_empty(s);
+        if s.from_clause.is_empty() {
+            self.qual(&s.where_clause);
         }
-        if let Some(r) = &s.rarg {
-            self.select(r);
+        let rest = |f: &mut Self| {
+            f.nodes(&s.distinct_clause);
+            f.nodes(&s.target_list);
+            if !s.from_clause.is_empty() {
+                f.qual(&s.where_clause);
+            }
+            f.nodes(&s.group_clause);
+            f.qual(&s.having_clause);
+            f.nodes(&s.window_clause);
+            f.nodes(&s.sort_clause);
+            f.opt(&s.limit_offset);
+            f.opt(&s.limit_count);
+            if let Some(l) = &s.larg {
+                f.select(l);
+            }
+            if let Some(r) = &s.rarg {
+                f.select(r);
+            }
+        };
+        if per_row {
+            self.in_rows(rest);
+        } else {
+            rest(self);
         }
     }
 
@@ -154,13 +258,14 @@ impl SqlFacts {
         if is_notify {
             self.notifies.push(RawNotify {
                 channel: f.args.first().and_then(literal_string),
+                sure: self.here(),
             });
         } else if !name.is_empty() {
-            self.calls.push(name);
+            self.call(name);
         }
         self.nodes(&f.args);
         self.nodes(&f.agg_order);
-        self.opt(&f.agg_filter);
+        self.in_rows(|x| x.opt(&f.agg_filter));
         if let Some(w) = &f.over {
             self.window(w);
         }
@@ -196,81 +301,111 @@ impl SqlFacts {
         match e {
             NodeEnum::RawStmt(s) => self.opt(&s.stmt),
             NodeEnum::InsertStmt(s) => {
-                self.write(&s.relation, WriteOp::Insert, None, None);
+                // Rows come from VALUES (always) or a query that may return none; with
+                // ON CONFLICT a row may take the other path, so neither half is sure.
+                let may_be_empty = s.on_conflict_clause.is_some()
+                    || match s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) {
+                        Some(NodeEnum::SelectStmt(sel)) => select_may_be_empty(sel),
+                        Some(_) => true,
+                        None => false,
+                    };
+                if may_be_empty {
+                    self.write_rows(&s.relation, WriteOp::Insert, None, None);
+                } else {
+                    self.write(&s.relation, WriteOp::Insert, None, None);
+                }
                 if let Some(oc) = &s.on_conflict_clause {
                     if oc.action == OnConflictAction::OnconflictUpdate as i32 {
                         let cols = target_names(&oc.target_list);
-                        self.write(
+                        self.write_rows(
                             &s.relation,
                             WriteOp::Update,
                             Some(cols),
                             Some("on_conflict"),
                         );
                     }
-                    self.nodes(&oc.target_list);
-                    self.opt(&oc.where_clause);
+                    self.in_rows(|f| {
+                        f.nodes(&oc.target_list);
+                        f.opt(&oc.where_clause);
+                    });
                 }
                 self.opt(&s.select_stmt);
-                self.nodes(&s.returning_list);
+                if may_be_empty {
+                    self.in_rows(|f| f.nodes(&s.returning_list));
+                } else {
+                    self.nodes(&s.returning_list);
+                }
                 self.with(&s.with_clause);
             }
             NodeEnum::UpdateStmt(s) => {
-                self.write(
-                    &s.relation,
-                    WriteOp::Update,
-                    Some(target_names(&s.target_list)),
-                    None,
-                );
-                self.nodes(&s.target_list);
-                self.opt(&s.where_clause);
-                self.nodes(&s.from_clause);
-                self.nodes(&s.returning_list);
                 self.with(&s.with_clause);
+                self.in_rows(|f| {
+                    f.write(
+                        &s.relation,
+                        WriteOp::Update,
+                        Some(target_names(&s.target_list)),
+                        None,
+                    );
+                    f.nodes(&s.target_list);
+                    f.qual(&s.where_clause);
+                    f.nodes(&s.from_clause);
+                    f.nodes(&s.returning_list);
+                });
             }
             NodeEnum::DeleteStmt(s) => {
-                self.write(&s.relation, WriteOp::Delete, None, None);
-                self.nodes(&s.using_clause);
-                self.opt(&s.where_clause);
-                self.nodes(&s.returning_list);
                 self.with(&s.with_clause);
+                self.in_rows(|f| {
+                    f.write(&s.relation, WriteOp::Delete, None, None);
+                    f.nodes(&s.using_clause);
+                    f.qual(&s.where_clause);
+                    f.nodes(&s.returning_list);
+                });
             }
-            NodeEnum::MergeStmt(s) => {
-                for w in &s.merge_when_clauses {
-                    if let Some(NodeEnum::MergeWhenClause(c)) = &w.node {
-                        let op = match CmdType::try_from(c.command_type) {
-                            Ok(CmdType::CmdInsert) => Some((WriteOp::Insert, None)),
-                            Ok(CmdType::CmdUpdate) => {
-                                Some((WriteOp::Update, Some(target_names(&c.target_list))))
-                            }
-                            Ok(CmdType::CmdDelete) => Some((WriteOp::Delete, None)),
-                            _ => None,
-                        };
-                        if let Some((op, cols)) = op {
-                            self.write(&s.relation, op, cols, Some("merge"));
-                        }
-                        self.opt(&c.condition);
-                        self.nodes(&c.target_list);
-                        self.nodes(&c.values);
-                    }
+            NodeEnum::MergeStmt(s) => self.in_rows(|f| f.merge(s)),
+            NodeEnum::CopyStmt(s) => self.in_rows(|f| {
+                if s.is_from {
+                    f.write(&s.relation, WriteOp::Insert, None, Some("copy"));
                 }
-                self.opt(&s.source_relation);
-                self.opt(&s.join_condition);
-                self.nodes(&s.returning_list);
-                self.with(&s.with_clause);
+                f.opt(&s.query);
+                f.opt(&s.where_clause);
+            }),
+            other => self.visit_rest(other),
+        }
+    }
+
+    fn merge(&mut self, s: &protobuf::MergeStmt) {
+        for w in &s.merge_when_clauses {
+            if let Some(NodeEnum::MergeWhenClause(c)) = &w.node {
+                let op = match CmdType::try_from(c.command_type) {
+                    Ok(CmdType::CmdInsert) => Some((WriteOp::Insert, None)),
+                    Ok(CmdType::CmdUpdate) => {
+                        Some((WriteOp::Update, Some(target_names(&c.target_list))))
+                    }
+                    Ok(CmdType::CmdDelete) => Some((WriteOp::Delete, None)),
+                    _ => None,
+                };
+                if let Some((op, cols)) = op {
+                    self.write(&s.relation, op, cols, Some("merge"));
+                }
+                self.opt(&c.condition);
+                self.nodes(&c.target_list);
+                self.nodes(&c.values);
             }
+        }
+        self.opt(&s.source_relation);
+        self.opt(&s.join_condition);
+        self.nodes(&s.returning_list);
+        self.with(&s.with_clause);
+    }
+
+    fn visit_rest(&mut self, e: &NodeEnum) {
+        match e {
             NodeEnum::TruncateStmt(s) => {
                 for r in &s.relations {
                     if let Some(NodeEnum::RangeVar(rv)) = &r.node {
                         self.write_range_var(rv, WriteOp::Truncate, None, None);
                     }
                 }
-            }
-            NodeEnum::CopyStmt(s) => {
-                if s.is_from {
-                    self.write(&s.relation, WriteOp::Insert, None, Some("copy"));
-                }
-                self.opt(&s.query);
-                self.opt(&s.where_clause);
             }
             NodeEnum::CallStmt(s) => {
                 if let Some(f) = &s.funccall {
@@ -279,6 +414,7 @@ impl SqlFacts {
             }
             NodeEnum::NotifyStmt(s) => self.notifies.push(RawNotify {
                 channel: Some(s.conditionname.clone()),
+                sure: self.here(),
             }),
             NodeEnum::SelectStmt(s) => self.select(s),
             NodeEnum::FuncCall(f) => self.func_call(f),
@@ -287,21 +423,40 @@ impl SqlFacts {
                 self.opt(&x.lexpr);
                 self.opt(&x.rexpr);
             }
-            NodeEnum::BoolExpr(x) => self.nodes(&x.args),
+            // The executor evaluates AND/OR operands left to right and stops at the first
+            // that decides: only the first is sure to run (NOT's one operand is). In a
+            // filter the planner may reorder them by cost, so none is.
+            NodeEnum::BoolExpr(x) if x.boolop == protobuf::BoolExprType::NotExpr as i32 => {
+                self.nodes(&x.args)
+            }
+            NodeEnum::BoolExpr(x) => match x.args.split_first() {
+                Some((first, rest)) if self.quals == 0 => {
+                    self.node(first);
+                    self.in_cond("operand of AND/OR", |f| f.nodes(rest));
+                }
+                _ => self.in_cond("operand of AND/OR", |f| f.nodes(&x.args)),
+            },
             NodeEnum::SubLink(x) => {
                 self.opt(&x.testexpr);
                 self.opt(&x.subselect);
             }
             NodeEnum::CaseExpr(x) => {
                 self.opt(&x.arg);
-                self.nodes(&x.args);
-                self.opt(&x.defresult);
+                self.in_cond("inside CASE", |f| {
+                    f.nodes(&x.args);
+                    f.opt(&x.defresult);
+                });
             }
             NodeEnum::CaseWhen(x) => {
                 self.opt(&x.expr);
                 self.opt(&x.result);
             }
-            NodeEnum::CoalesceExpr(x) => self.nodes(&x.args),
+            NodeEnum::CoalesceExpr(x) => {
+                if let Some((first, rest)) = x.args.split_first() {
+                    self.node(first);
+                    self.in_cond("COALESCE fallback", |f| f.nodes(rest));
+                }
+            }
             NodeEnum::MinMaxExpr(x) => self.nodes(&x.args),
             NodeEnum::NullTest(x) => self.opt(&x.arg),
             NodeEnum::BooleanTest(x) => self.opt(&x.arg),
@@ -328,7 +483,7 @@ impl SqlFacts {
             NodeEnum::JoinExpr(x) => {
                 self.opt(&x.larg);
                 self.opt(&x.rarg);
-                self.opt(&x.quals);
+                self.qual(&x.quals);
             }
             NodeEnum::CommonTableExpr(x) => self.opt(&x.ctequery),
             NodeEnum::SortBy(x) => self.opt(&x.node),
@@ -379,7 +534,10 @@ impl SqlFacts {
     /// calls, `NEW` reads and DML targets, so nothing nested in them is lost.
     fn visit_generic(&mut self, e: &NodeEnum) {
         if let Ok(v) = serde_json::to_value(e) {
-            self.value(&v);
+            // Whether what is inside always runs is not known: never claim `always`.
+            self.in_cond("inside an expression not analysed for certainty", |f| {
+                f.value(&v)
+            });
         }
     }
 
@@ -395,9 +553,10 @@ impl SqlFacts {
                                 let channel = child["args"]
                                     .get(0)
                                     .and_then(|a| value_const_string(&a["node"]));
-                                self.notifies.push(RawNotify { channel });
+                                let sure = self.here();
+                                self.notifies.push(RawNotify { channel, sure });
                             } else if !name.is_empty() {
-                                self.calls.push(name);
+                                self.call(name);
                             }
                         }
                         "ColumnRef" => {
@@ -424,6 +583,7 @@ impl SqlFacts {
                                         op,
                                         columns: None,
                                         via: None,
+                                        sure: self.here(),
                                     });
                                 }
                             }
@@ -437,6 +597,19 @@ impl SqlFacts {
             _ => {}
         }
     }
+}
+
+/// A query that may produce no rows: it reads a FROM, filters, groups, limits or combines.
+/// `SELECT f()` and `VALUES (…)` produce their rows whatever the data.
+fn select_may_be_empty(s: &protobuf::SelectStmt) -> bool {
+    !s.from_clause.is_empty()
+        || s.where_clause.is_some()
+        || s.having_clause.is_some()
+        || !s.group_clause.is_empty()
+        || s.limit_count.is_some()
+        || s.limit_offset.is_some()
+        || s.larg.is_some()
+        || s.rarg.is_some()
 }
 
 /// `["s", "f"]` from a list of `String` nodes.

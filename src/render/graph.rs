@@ -5,19 +5,40 @@
 //! quotes, newlines, `<script>`, `-->`, `|`, backticks. Each format escapes them its own way:
 //! control characters made visible in the tree, backslash escapes inside DOT's quoted IDs,
 //! numeric entity codes in Mermaid labels, whose node IDs are generated and never a name.
+//!
+//! Every format shows how sure an edge is (issue 18): the tree appends the mark
+//! (`[IF TG_OP = 'INSERT']`, `(maybe no rows)`), DOT draws the edge dashed with the mark in
+//! its label, Mermaid draws it dotted (`-.->`) with the mark; JSON has `certainty`/`guard`.
 
 use super::table::{self, cell};
 use crate::graph::body::{DynamicSql, Notify};
+use crate::graph::certainty::Sure;
 use crate::graph::database::DatabaseFanout;
 use crate::graph::fanout::{
-    CascadeVisit, EdgeKind, Fanout, FanoutGraph, FunctionVisit, GraphEdge, GraphNode, NodeKind,
-    RowCallVisit, TableVisit, TriggerVisit, VisitOutcome, WriteVisit,
+    skip_guard, CascadeVisit, EdgeKind, Fanout, FanoutGraph, FunctionVisit, GraphEdge, GraphNode,
+    NodeKind, RowCallVisit, TableVisit, TriggerVisit, VisitOutcome, WriteVisit,
 };
 use crate::graph::firing::Event;
 use crate::graph::FiringEntry;
 use std::io::{self, Write};
 
 const DYNAMIC_EXPR_MAX: usize = 100;
+/// Guards longer than this are cut in the tree; the JSON keeps them whole.
+const TREE_GUARD_MAX: usize = 100;
+/// Guards longer than this are cut in DOT and Mermaid edge labels.
+const LABEL_GUARD_MAX: usize = 60;
+
+/// ` [guard]` / ` (maybe no rows)` for a line or label, empty for `always`; the guard cut
+/// at `max` characters.
+fn mark_suffix(sure: &Sure, max: usize) -> String {
+    let mut cut = sure.clone();
+    if let Some(g) = &cut.guard {
+        if g.chars().count() > max {
+            cut.guard = Some(g.chars().take(max).collect::<String>() + "…");
+        }
+    }
+    cut.mark().map(|m| format!(" {m}")).unwrap_or_default()
+}
 
 // ---------------------------------------------------------------------------------------
 // Tree
@@ -155,10 +176,7 @@ fn table_lines(lines: &mut Vec<String>, t: &TableVisit, prefix: &str, root: bool
                 function_lines(lines, &rc.function, &format!("{child_prefix}   "));
             }
             Item::Trigger(tv) => {
-                lines.push(format!(
-                    "{prefix}{branch}{}",
-                    trigger_line(&tv.entry, tv.skipped.as_deref())
-                ));
+                lines.push(format!("{prefix}{branch}{}", trigger_line_marked(tv)));
                 if let Some(when) = &tv.entry.when {
                     lines.push(format!("{child_prefix}   WHEN {}", cell(when)));
                 }
@@ -249,6 +267,16 @@ fn trigger_line(e: &FiringEntry, skipped: Option<&str>) -> String {
     s
 }
 
+/// The trigger line with its certainty mark beyond what the line already says (WHEN has
+/// its own line, routing its tag): an earlier BEFORE trigger that may skip the row.
+fn trigger_line_marked(tv: &TriggerVisit) -> String {
+    let mut s = trigger_line(&tv.entry, tv.skipped.as_deref());
+    if let (None, Some(by)) = (&tv.skipped, &tv.unless_skipped_by) {
+        s.push_str(&format!(" [{}]", cell(&skip_guard(by))));
+    }
+    s
+}
+
 fn function_lines(lines: &mut Vec<String>, f: &FunctionVisit, prefix: &str) {
     if f.missing {
         lines.push(format!(
@@ -284,7 +312,11 @@ fn function_lines(lines: &mut Vec<String>, f: &FunctionVisit, prefix: &str) {
         lines.push(format!("{prefix}{}", dynamic_text(d)));
     }
     for c in &f.calls {
-        lines.push(format!("{prefix}calls {}", cell(&c.name)));
+        lines.push(format!(
+            "{prefix}calls {}{}",
+            cell(&c.name),
+            cell(&mark_suffix(&c.sure, TREE_GUARD_MAX))
+        ));
         function_lines(lines, c, &format!("{prefix}   "));
     }
 }
@@ -307,6 +339,7 @@ fn write_lines(lines: &mut Vec<String>, w: &WriteVisit, prefix: &str) {
         Some(v) => s.push_str(&format!(" (via {v})")),
         None => {}
     }
+    s.push_str(&cell(&mark_suffix(&w.write.sure, TREE_GUARD_MAX)));
     match leaf_note(&w.target) {
         Some(note) => s.push_str(&format!(" — {note}")),
         None => {
@@ -326,10 +359,11 @@ fn write_lines(lines: &mut Vec<String>, w: &WriteVisit, prefix: &str) {
 }
 
 fn notify_text(n: &Notify) -> String {
-    match &n.channel {
+    let what = match &n.channel {
         Some(c) => format!("notifies {}", cell(c)),
         None => "notifies a channel computed at run time (opaque)".to_string(),
-    }
+    };
+    format!("{what}{}", cell(&mark_suffix(&n.sure, TREE_GUARD_MAX)))
 }
 
 fn dynamic_text(d: &DynamicSql) -> String {
@@ -337,7 +371,8 @@ fn dynamic_text(d: &DynamicSql) -> String {
     if expr.chars().count() > DYNAMIC_EXPR_MAX {
         expr = expr.chars().take(DYNAMIC_EXPR_MAX).collect::<String>() + "…";
     }
-    let line = d.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+    let mut line = d.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+    line.push_str(&cell(&mark_suffix(&d.sure, TREE_GUARD_MAX)));
     if d.literal {
         format!("EXECUTE of a literal, analysed{line}: {expr}")
     } else {
@@ -442,9 +477,6 @@ fn edge_label(e: &GraphEdge) -> String {
             if !e.update_columns.is_empty() {
                 l.push_str(&format!(" OF {}", e.update_columns.join(", ")));
             }
-            if e.when.is_some() {
-                l.push_str(" WHEN …");
-            }
             if let Some(why) = &e.skipped {
                 l.push_str(&format!(" (does not fire: {why})"));
             }
@@ -491,6 +523,7 @@ fn edge_label(e: &GraphEdge) -> String {
     if e.kind == EdgeKind::Dynamic && !e.opaque {
         s = "EXECUTE (literal)".to_string();
     }
+    s.push_str(&mark_suffix(&e.sure(), LABEL_GUARD_MAX));
     s
 }
 
@@ -554,7 +587,7 @@ pub fn write_dot<W: Write>(
     }
     for e in g.edges() {
         let mut attrs = vec![format!("label={}", dot_quote(&edge_label(e)))];
-        if e.skipped.is_some() || e.opaque {
+        if e.skipped.is_some() || e.opaque || !e.sure().is_always() {
             attrs.push("style=dashed".into());
         }
         if e.kind == EdgeKind::Cascade {
@@ -610,7 +643,7 @@ pub fn write_mermaid<W: Write>(out: &mut W, g: &FanoutGraph, root: Option<&str>)
         let (Some(a), Some(b)) = (ids.get(e.from.as_str()), ids.get(e.to.as_str())) else {
             continue;
         };
-        let arrow = if e.skipped.is_some() || e.opaque {
+        let arrow = if e.skipped.is_some() || e.opaque || !e.sure().is_always() {
             "-.->"
         } else {
             "-->"
@@ -630,6 +663,47 @@ pub fn write_mermaid<W: Write>(out: &mut W, g: &FanoutGraph, root: Option<&str>)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uncertain_edges_are_dashed_dotted_and_labelled_and_long_guards_cut() {
+        let long = Sure::guarded(&["IF ".to_string() + &"x".repeat(200)]);
+        let m = mark_suffix(&long, LABEL_GUARD_MAX);
+        assert!(m.starts_with(" [IF xxx") && m.ends_with("…]"), "{m}");
+        assert_eq!(m.chars().count(), LABEL_GUARD_MAX + 4);
+        assert_eq!(mark_suffix(&Sure::always(), 10), "");
+        let mut g = FanoutGraph::default();
+        g.node(GraphNode::table("public.a", false));
+        g.node(GraphNode::table("public.b", false));
+        g.node(GraphNode::table("public.c", false));
+        let cascade = |to: &str| GraphEdge {
+            from: "table:public.a".into(),
+            to: format!("table:public.{to}"),
+            kind: EdgeKind::Cascade,
+            event: Some(Event::Delete),
+            action: Some("cascade".into()),
+            ..GraphEdge::default()
+        };
+        g.edge(cascade("b").with_sure(&Sure::maybe_no_rows()));
+        g.edge(cascade("c"));
+        let mut dot = Vec::new();
+        write_dot(&mut dot, &g, "t", None).unwrap();
+        let dot = String::from_utf8(dot).unwrap();
+        let line = |to: &str| dot.lines().find(|l| l.contains(to)).unwrap().to_string();
+        let b = line("-> \"table:public.b\"");
+        assert!(
+            b.contains("style=dashed") && b.contains("(maybe no rows)"),
+            "{b}"
+        );
+        assert!(!line("-> \"table:public.c\"").contains("dashed"));
+        let mut mm = Vec::new();
+        write_mermaid(&mut mm, &g, None).unwrap();
+        let mm = String::from_utf8(mm).unwrap();
+        assert!(
+            mm.contains("n0 -.->|\"ON DELETE CASCADE (maybe no rows)\"| n1"),
+            "{mm}"
+        );
+        assert!(mm.contains("n0 -->|\"ON DELETE CASCADE\"| n2"), "{mm}");
+    }
 
     #[test]
     fn dot_strings_cannot_break_out() {

@@ -1,6 +1,7 @@
 //! The graph itself: nodes (tables, triggers, routines, channels, opaque SQL), edges and
 //! their kinds, and the firing steps of one table state.
 
+use crate::graph::certainty::{Certainty, Sure};
 use crate::graph::firing::{Event, FiringEntry, FiringPhase};
 use crate::graph::sqlfacts::WriteOp;
 use crate::model::ObjectKey;
@@ -36,6 +37,11 @@ pub struct GraphNode {
     /// Why a function's body is not (fully) known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// How the walk's root reaches this node along its surest path, each path as sure as
+    /// its weakest edge (`always`: whenever the walked event happens). Absent in the
+    /// whole-database graph, which has no single root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reached: Option<Certainty>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -117,6 +123,11 @@ pub struct GraphEdge {
     /// dynamic: the expression that builds the statement.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expression: Option<String>,
+    /// How sure the edge is to be taken when its source runs: `always`, `conditional`
+    /// (with the `guard`: a PL/pgSQL branch, a trigger's WHEN, …) or `maybe-no-rows`.
+    pub certainty: Certainty,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guard: Option<String>,
 }
 
 impl GraphNode {
@@ -129,6 +140,7 @@ impl GraphNode {
             table: None,
             missing,
             problem: None,
+            reached: None,
         }
     }
 
@@ -141,6 +153,7 @@ impl GraphNode {
             table: None,
             missing: false,
             problem: None,
+            reached: None,
         }
     }
     /// The node of a trigger on `table`.
@@ -152,11 +165,27 @@ impl GraphNode {
             table: Some(table.to_string()),
             missing: false,
             problem: None,
+            reached: None,
         }
     }
 }
 
 impl GraphEdge {
+    /// How sure the edge is, as one value.
+    pub fn sure(&self) -> Sure {
+        Sure {
+            certainty: self.certainty,
+            guard: self.guard.clone(),
+        }
+    }
+
+    /// The edge with certainty `sure`.
+    pub(crate) fn with_sure(mut self, sure: &Sure) -> Self {
+        self.certainty = sure.certainty;
+        self.guard = sure.guard.clone();
+        self
+    }
+
     /// `table —calls→ routine` for a routine a row expression of `event` calls.
     pub(crate) fn row_call(table: &str, event: Event, rc: &super::analyses::RowCall) -> Self {
         GraphEdge {
@@ -204,6 +233,7 @@ impl GraphEdge {
             skipped: skipped.clone(),
             ..GraphEdge::default()
         }
+        .with_sure(&fires_sure(entry))
     }
 
     /// `trigger —calls→ function` with the trigger's arguments.
@@ -220,6 +250,20 @@ impl GraphEdge {
             ..GraphEdge::default()
         }
     }
+}
+
+/// How sure a trigger is to run its function when its table's event happens: its `WHEN`
+/// condition, and a partition's own trigger seen from the parent (only rows routed there),
+/// make it conditional.
+pub fn fires_sure(entry: &FiringEntry) -> Sure {
+    let mut guards = Vec::new();
+    if let Some(p) = &entry.routed_to {
+        guards.push(format!("only rows routed to {p}"));
+    }
+    if let Some(w) = &entry.when {
+        guards.push(format!("WHEN {w}"));
+    }
+    Sure::guarded(&guards)
 }
 
 /// The fan-out as a petgraph graph; serialises as `nodes` and `edges` (DESIGN.md).
@@ -273,6 +317,34 @@ impl FanoutGraph {
 
     pub fn node_by_id(&self, id: &str) -> Option<&GraphNode> {
         self.ids.get(id).map(|&i| &self.graph[i])
+    }
+
+    /// Set every node's `reached` from `root`: the surest path, a path as sure as its
+    /// weakest edge; edges of triggers that do not fire are not taken. Nodes the root does
+    /// not reach keep `None`. Three levels, so a label-correcting pass settles quickly.
+    pub(crate) fn mark_reached(&mut self, root: &str) {
+        let Some(&r) = self.ids.get(root) else { return };
+        let mut best: HashMap<NodeIndex, Certainty> = HashMap::new();
+        best.insert(r, Certainty::Always);
+        let mut queue = std::collections::VecDeque::from([r]);
+        while let Some(n) = queue.pop_front() {
+            let at = best[&n];
+            for e in self.graph.edges(n) {
+                use petgraph::visit::EdgeRef;
+                if e.weight().skipped.is_some() {
+                    continue;
+                }
+                let c = at.min(e.weight().certainty);
+                let t = e.target();
+                if best.get(&t).is_none_or(|&b| b < c) {
+                    best.insert(t, c);
+                    queue.push_back(t);
+                }
+            }
+        }
+        for (i, c) in best {
+            self.graph[i].reached = Some(c);
+        }
     }
 }
 

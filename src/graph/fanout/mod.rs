@@ -10,7 +10,8 @@
 //! table on INSERT is no cycle, one that INSERTs into it is.
 
 use crate::graph::body::BodyFacts;
-use crate::graph::firing::{statement_order, Event, FiringEntry};
+use crate::graph::certainty::Sure;
+use crate::graph::firing::{statement_order, Event, FiringEntry, FiringPhase};
 use crate::graph::index::SnapshotIndex;
 use crate::graph::sqlfacts::WriteOp;
 use crate::model::{quote_ident, CatalogSnapshot, ObjectKey, ObjectKind};
@@ -93,6 +94,7 @@ pub fn fanout(
         hazard_finder: HazardFinder::default(),
     };
     let tree = w.visit_table(table, event, columns.clone(), 0);
+    w.graph.mark_reached(&format!("table:{table}"));
     let firing_order = tree
         .triggers
         .iter()
@@ -123,15 +125,18 @@ pub(crate) fn draw_body(graph: &mut FanoutGraph, key: &ObjectKey, facts: &BodyFa
     let from = key.to_string();
     for w in &facts.writes {
         graph.node(GraphNode::table(&w.table, !w.in_snapshot));
-        graph.edge(GraphEdge {
-            from: from.clone(),
-            to: format!("table:{}", w.table),
-            kind: EdgeKind::Writes,
-            op: Some(w.op),
-            columns: w.columns.clone(),
-            via: w.via,
-            ..GraphEdge::default()
-        });
+        graph.edge(
+            GraphEdge {
+                from: from.clone(),
+                to: format!("table:{}", w.table),
+                kind: EdgeKind::Writes,
+                op: Some(w.op),
+                columns: w.columns.clone(),
+                via: w.via,
+                ..GraphEdge::default()
+            }
+            .with_sure(&w.sure),
+        );
     }
     for n in &facts.notifies {
         let (id, name) = match &n.channel {
@@ -142,13 +147,16 @@ pub(crate) fn draw_body(graph: &mut FanoutGraph, key: &ObjectKey, facts: &BodyFa
             ),
         };
         graph.node(GraphNode::named(&id, NodeKind::Channel, name));
-        graph.edge(GraphEdge {
-            from: from.clone(),
-            to: id,
-            kind: EdgeKind::Notifies,
-            opaque: n.channel.is_none(),
-            ..GraphEdge::default()
-        });
+        graph.edge(
+            GraphEdge {
+                from: from.clone(),
+                to: id,
+                kind: EdgeKind::Notifies,
+                opaque: n.channel.is_none(),
+                ..GraphEdge::default()
+            }
+            .with_sure(&n.sure),
+        );
     }
     for d in &facts.dynamic {
         let id = format!("dynamic:{}", key.name());
@@ -157,15 +165,70 @@ pub(crate) fn draw_body(graph: &mut FanoutGraph, key: &ObjectKey, facts: &BodyFa
             NodeKind::Dynamic,
             "dynamic SQL (EXECUTE)".to_string(),
         ));
-        graph.edge(GraphEdge {
-            from: from.clone(),
-            to: id,
-            kind: EdgeKind::Dynamic,
-            opaque: !d.literal,
-            expression: Some(d.expression.clone()),
-            ..GraphEdge::default()
-        });
+        graph.edge(
+            GraphEdge {
+                from: from.clone(),
+                to: id,
+                kind: EdgeKind::Dynamic,
+                opaque: !d.literal,
+                expression: Some(d.expression.clone()),
+                ..GraphEdge::default()
+            }
+            .with_sure(&d.sure),
+        );
     }
+}
+
+/// For each trigger of a firing order, the first earlier BEFORE ROW trigger that may skip
+/// the row (return NULL, or anything but the row; an unanalysed body may), when it is a
+/// row trigger: it fires only if that one did not skip the row. Statement triggers fire
+/// regardless.
+pub(crate) fn row_skippers(
+    index: &SnapshotIndex<'_>,
+    analyses: &mut Analyses,
+    order: &[FiringEntry],
+    event: Event,
+    columns: Option<&[String]>,
+) -> Vec<Option<String>> {
+    let row = if event == Event::Delete { "old" } else { "new" };
+    let mut skipper: Option<String> = None;
+    let mut out = Vec::with_capacity(order.len());
+    for entry in order {
+        let row_level = !matches!(
+            entry.phase,
+            FiringPhase::BeforeStatement | FiringPhase::AfterStatement
+        );
+        out.push(skipper.clone().filter(|_| row_level));
+        let may_skip = skipper.is_none()
+            && entry.phase == FiringPhase::BeforeRow
+            && skip_reason(entry, event, columns).is_none()
+            && analyses
+                .get(
+                    index,
+                    &ObjectKey::new(ObjectKind::Function, &entry.function),
+                )
+                .is_none_or(|f| f.may_skip_row(row));
+        if may_skip {
+            skipper = Some(entry.trigger.clone());
+        }
+    }
+    out
+}
+
+/// A fires edge of a trigger that an earlier BEFORE ROW trigger may keep from firing.
+pub(crate) fn unless_skipped(fires: GraphEdge, by: Option<&str>) -> GraphEdge {
+    match by {
+        Some(by) => {
+            let sure = fires.sure().under(&Sure::guarded(&[skip_guard(by)]));
+            fires.with_sure(&sure)
+        }
+        None => fires,
+    }
+}
+
+/// The guard of a row trigger after a BEFORE ROW trigger that may skip the row.
+pub fn skip_guard(trigger: &str) -> String {
+    format!("unless BEFORE trigger {trigger} skips the row")
 }
 
 fn state_label(table: &str, event: Event, columns: &Option<Vec<String>>) -> String {
@@ -245,10 +308,18 @@ impl Walker<'_, '_> {
                 function,
             });
         }
-        for entry in order {
-            visit
-                .triggers
-                .push(self.visit_trigger(table, event, columns.as_deref(), entry, depth));
+        // A BEFORE ROW trigger returning NULL skips the row: the row triggers after it
+        // do not fire for that row, so they are conditional on it not doing so.
+        let skippers = row_skippers(self.index, self.analyses, &order, event, columns.as_deref());
+        for (entry, unless) in order.into_iter().zip(skippers) {
+            visit.triggers.push(self.visit_trigger(
+                table,
+                event,
+                columns.as_deref(),
+                entry,
+                depth,
+                unless,
+            ));
         }
         self.order_hazards(table, event, &visit.triggers);
         for Cascade {
@@ -261,16 +332,20 @@ impl Walker<'_, '_> {
         {
             self.graph
                 .node(GraphNode::table(&child, !self.index.has_relation(&child)));
-            self.graph.edge(GraphEdge {
-                from: format!("table:{table}"),
-                to: format!("table:{child}"),
-                kind: EdgeKind::Cascade,
-                event: Some(event),
-                action: Some(action.clone()),
-                constraint: Some(constraint.clone()),
-                columns: child_cols.clone(),
-                ..GraphEdge::default()
-            });
+            self.graph.edge(
+                GraphEdge {
+                    from: format!("table:{table}"),
+                    to: format!("table:{child}"),
+                    kind: EdgeKind::Cascade,
+                    event: Some(event),
+                    action: Some(action.clone()),
+                    constraint: Some(constraint.clone()),
+                    columns: child_cols.clone(),
+                    // The parent row may have no child rows to act on.
+                    ..GraphEdge::default()
+                }
+                .with_sure(&Sure::maybe_no_rows()),
+            );
             self.trail.push(format!(
                 "{constraint} ON {} {}",
                 event.label(),
@@ -297,6 +372,7 @@ impl Walker<'_, '_> {
         columns: Option<&[String]>,
         entry: FiringEntry,
         depth: usize,
+        unless_skipped_by: Option<String>,
     ) -> TriggerVisit {
         let trigger_id = format!(
             "trigger:{}.{}",
@@ -310,13 +386,9 @@ impl Walker<'_, '_> {
             entry.routed_to.as_deref().unwrap_or(table),
             &entry,
         ));
-        self.graph.edge(GraphEdge::fires(
-            table,
-            &trigger_id,
-            event,
-            &entry,
-            &skipped,
-        ));
+        let fires = GraphEdge::fires(table, &trigger_id, event, &entry, &skipped);
+        self.graph
+            .edge(unless_skipped(fires, unless_skipped_by.as_deref()));
         self.function_node(&fn_key);
         self.graph
             .edge(GraphEdge::calls_function(&trigger_id, &fn_key, &entry));
@@ -344,6 +416,7 @@ impl Walker<'_, '_> {
             skipped,
             function,
             when_calls,
+            unless_skipped_by,
         }
     }
 
@@ -363,6 +436,7 @@ impl Walker<'_, '_> {
             table: None,
             missing: facts.is_none(),
             problem,
+            reached: None,
         });
         facts
     }
@@ -374,6 +448,7 @@ impl Walker<'_, '_> {
             missing: facts.is_none(),
             problem: facts.as_ref().and_then(|f| f.status.problem()),
             recursion: false,
+            sure: Sure::always(),
             assigns: Vec::new(),
             writes: Vec::new(),
             notifies: Vec::new(),
@@ -418,14 +493,19 @@ impl Walker<'_, '_> {
         visit.dynamic = facts.dynamic.clone();
         let from = key.to_string();
         for callee in &facts.calls {
+            let sure = facts.call_sures.get(callee).cloned().unwrap_or_default();
             self.function_node(callee);
-            self.graph.edge(GraphEdge {
-                from: from.clone(),
-                to: callee.to_string(),
-                kind: EdgeKind::Calls,
-                ..GraphEdge::default()
-            });
-            let v = self.visit_function(callee, depth);
+            self.graph.edge(
+                GraphEdge {
+                    from: from.clone(),
+                    to: callee.to_string(),
+                    kind: EdgeKind::Calls,
+                    ..GraphEdge::default()
+                }
+                .with_sure(&sure),
+            );
+            let mut v = self.visit_function(callee, depth);
+            v.sure = sure;
             visit.calls.push(v);
         }
         self.trail.pop();

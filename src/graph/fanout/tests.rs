@@ -332,3 +332,186 @@ fn routines_called_in_a_when_condition_are_walked() {
         "public.t reaches public.audit through the WHEN routine"
     );
 }
+
+fn edge_of<'a>(f: &'a Fanout, from: &str, to: &str, kind: EdgeKind) -> &'a GraphEdge {
+    f.graph
+        .edges()
+        .find(|e| e.from == from && e.to == to && e.kind == kind)
+        .unwrap_or_else(|| panic!("no {kind:?} edge {from} → {to}"))
+}
+
+fn reached(f: &Fanout, id: &str) -> Option<Certainty> {
+    f.graph.node_by_id(id).and_then(|n| n.reached)
+}
+
+use crate::graph::certainty::Certainty;
+
+/// Issue 18: each edge says how sure it is, and a node reached only through a weaker edge
+/// is reached that weakly, even when its own edges are `always`.
+#[test]
+fn certainty_is_per_edge_and_the_weakest_on_a_path_wins() {
+    let mut objects = base();
+    objects.push(plpgsql(
+        "fn_branch",
+        "BEGIN IF TG_OP = 'INSERT' THEN INSERT INTO child VALUES (1); END IF; \
+         DELETE FROM log WHERE id = NEW.id; RETURN NULL; END",
+    ));
+    objects.push(plpgsql(
+        "fn_child",
+        "BEGIN INSERT INTO log VALUES (2); RETURN NULL; END",
+    ));
+    objects.push(trig("f_branch", "after", &["insert"], "fn_branch"));
+    objects.push(trig("g_child", "after", &["insert"], "fn_child"));
+    // g_child is on child: rename its table.
+    if let Some(crate::model::ObjectDef::Trigger(t)) = objects.last_mut().map(|o| &mut o.def) {
+        t.table = "public.child".into();
+    }
+    let snap = snapshot_with(objects);
+    let f = table_fanout(
+        &snap,
+        "public.t",
+        Event::Insert,
+        None,
+        &WalkOptions::default(),
+    )
+    .unwrap();
+    let w = edge_of(
+        &f,
+        "function:public.fn_branch()",
+        "table:public.child",
+        EdgeKind::Writes,
+    );
+    assert_eq!(w.certainty, Certainty::Conditional);
+    assert_eq!(w.guard.as_deref(), Some("IF TG_OP = 'INSERT'"));
+    let d = edge_of(
+        &f,
+        "function:public.fn_branch()",
+        "table:public.log",
+        EdgeKind::Writes,
+    );
+    assert_eq!(d.certainty, Certainty::MaybeNoRows);
+    assert_eq!(d.guard, None);
+    // fn_child's INSERT INTO log is always, but fn_child runs only through child's
+    // trigger, which a conditional write reaches.
+    let inner = edge_of(
+        &f,
+        "function:public.fn_child()",
+        "table:public.log",
+        EdgeKind::Writes,
+    );
+    assert_eq!(inner.certainty, Certainty::Always, "its own certainty");
+    assert_eq!(
+        reached(&f, "function:public.fn_child()"),
+        Some(Certainty::Conditional),
+        "reached through the conditional write"
+    );
+    assert_eq!(reached(&f, "table:public.t"), Some(Certainty::Always));
+    assert_eq!(
+        reached(&f, "function:public.fn_touch()"),
+        Some(Certainty::Always)
+    );
+    // log: maybe-no-rows through fn_branch's DELETE, conditional through child: the surest.
+    assert_eq!(
+        reached(&f, "table:public.log"),
+        Some(Certainty::MaybeNoRows)
+    );
+    // The JSON carries both.
+    let v = serde_json::to_value(&f).unwrap();
+    let e = v["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["to"] == "table:public.child")
+        .unwrap();
+    assert_eq!(e["certainty"], "conditional");
+    assert_eq!(e["guard"], "IF TG_OP = 'INSERT'");
+    let n = v["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == "function:public.fn_child()")
+        .unwrap();
+    assert_eq!(n["reached"], "conditional");
+}
+
+#[test]
+fn when_and_a_before_trigger_that_may_skip_the_row_make_later_fires_conditional() {
+    let mut objects = base();
+    let mut when = trigger("h_when", "after", &["insert"]);
+    when.function = "public.fn_log()".into();
+    when.when = Some("(new.code IS NOT NULL)".into());
+    objects.push(trigger_object(when));
+    objects.push(plpgsql(
+        "fn_maybe_null",
+        "BEGIN IF NEW.id < 0 THEN RETURN NULL; END IF; RETURN NEW; END",
+    ));
+    objects.push(trig("c0_skipper", "before", &["insert"], "fn_maybe_null"));
+    let objects_again = objects.clone();
+    let f = walk(objects, "public.t", Event::Insert, None, None);
+    let fires = |t: &str| {
+        edge_of(
+            &f,
+            "table:public.t",
+            &format!("trigger:public.t.{t}"),
+            EdgeKind::Fires,
+        )
+    };
+    assert!(fires("a_gate").sure().is_always(), "before the skipper");
+    assert!(fires("b_autocode").sure().is_always());
+    assert!(
+        fires("c0_skipper").sure().is_always(),
+        "the skipper itself runs"
+    );
+    let after = fires("c_touch");
+    assert_eq!(after.certainty, Certainty::Conditional);
+    assert_eq!(
+        after.guard.as_deref(),
+        Some("unless BEFORE trigger c0_skipper skips the row")
+    );
+    let w = fires("h_when");
+    assert_eq!(w.certainty, Certainty::Conditional);
+    assert_eq!(
+        w.guard.as_deref(),
+        Some("unless BEFORE trigger c0_skipper skips the row; WHEN (new.code IS NOT NULL)")
+    );
+    let tv = f
+        .tree
+        .triggers
+        .iter()
+        .find(|t| t.entry.trigger == "c_touch")
+        .unwrap();
+    assert_eq!(tv.unless_skipped_by.as_deref(), Some("c0_skipper"));
+    // The whole-database graph draws the same fires edges.
+    let db = crate::graph::database_fanout(
+        &snapshot_with(objects_again),
+        &WalkOptions {
+            database_graph: true,
+            ..WalkOptions::default()
+        },
+    );
+    let in_db = db
+        .graph
+        .edges()
+        .find(|e| e.to == "trigger:public.t.c_touch" && e.kind == EdgeKind::Fires)
+        .unwrap();
+    assert_eq!(in_db.sure(), after.sure());
+    // fn_gate returns NEW only (its other exit raises): it does not make others conditional.
+    let snap_f = walk(base(), "public.t", Event::Insert, None, None);
+    assert!(snap_f
+        .graph
+        .edges()
+        .filter(|e| e.kind == EdgeKind::Fires)
+        .all(|e| e.sure().is_always()));
+}
+
+#[test]
+fn cascades_are_maybe_no_rows() {
+    let f = walk(base(), "public.t", Event::Delete, None, None);
+    let c = edge_of(
+        &f,
+        "table:public.t",
+        "table:public.child",
+        EdgeKind::Cascade,
+    );
+    assert_eq!(c.certainty, Certainty::MaybeNoRows);
+}

@@ -56,6 +56,9 @@ pub struct TriggerVisit {
     /// Routines the WHEN condition calls: they run for every row, whether or not the
     /// condition then lets the trigger's function run.
     pub when_calls: Vec<FunctionVisit>,
+    /// A row trigger after a BEFORE ROW trigger that may skip the row (return NULL): it
+    /// fires only if that one did not; the earlier trigger's name.
+    pub unless_skipped_by: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,6 +69,9 @@ pub struct FunctionVisit {
     pub problem: Option<String>,
     /// Already on the call path: recursion, not expanded again.
     pub recursion: bool,
+    /// How sure the caller is to call it (a routine's call of another routine); `always`
+    /// where a trigger, WHEN or row expression calls it.
+    pub sure: crate::graph::certainty::Sure,
     pub assigns: Vec<String>,
     pub writes: Vec<WriteVisit>,
     pub notifies: Vec<Notify>,

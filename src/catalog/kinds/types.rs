@@ -63,10 +63,12 @@ pub async fn read_types(
               JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = t.typcollation) END AS collation, \
            ARRAY(SELECT format('%s\x1f%s', con.conname, pg_get_constraintdef(con.oid)) FROM pg_constraint con \
                  WHERE con.contypid = t.oid AND con.contype <> 'n') AS constraints, \
-           ARRAY(SELECT format('%s\x1f%s', con.conname, ds.description) FROM pg_constraint con \
-                 JOIN pg_description ds ON ds.classoid = 'pg_constraint'::regclass AND ds.objoid = con.oid \
-                      AND ds.objsubid = 0 \
-                 WHERE con.contypid = t.oid AND con.contype <> 'n') AS constraint_comments, \
+           ARRAY(SELECT format('%s\x1f%s', c.conname, c.description) \
+                 FROM (SELECT con.conname, (SELECT ds.description FROM pg_description ds \
+                         WHERE ds.classoid = 'pg_constraint'::regclass AND ds.objoid = con.oid \
+                           AND ds.objsubid = 0) AS description \
+                       FROM pg_constraint con WHERE con.contypid = t.oid AND con.contype <> 'n') c \
+                 WHERE c.description IS NOT NULL) AS constraint_comments, \
            pg_get_userbyid(t.typowner)::text AS owner, {acl} AS acl, {comment} AS comment \
          FROM pg_type t \
          JOIN pg_namespace n ON n.oid = t.typnamespace \

@@ -146,7 +146,11 @@ fn graph_diff_reports_exactly_the_changes_made() {
     assert_eq!(changed[0]["kind"], "fires");
     assert_eq!(changed[0]["to"], "trigger:public.t.m_log");
     let fields: Vec<&String> = changed[0]["changes"].as_object().unwrap().keys().collect();
-    assert_eq!(fields, ["when"]);
+    // A WHEN added makes the fires edge conditional on it: the certainty and its guard change
+    // with it.
+    assert_eq!(fields, ["certainty", "guard", "when"]);
+    assert_eq!(changed[0]["changes"]["certainty"]["base"], "always");
+    assert_eq!(changed[0]["changes"]["certainty"]["head"], "conditional");
     assert_eq!(changed[0]["changes"]["when"]["base"], Value::Null);
     assert!(changed[0]["changes"]["when"]["head"]
         .as_str()
@@ -166,7 +170,33 @@ fn graph_diff_reports_exactly_the_changes_made() {
         assert_eq!(e[empty]["added"], serde_json::json!([]), "{empty}");
         assert_eq!(e[empty]["removed"], serde_json::json!([]), "{empty}");
     }
-    assert_eq!(e["nodes_changed"], serde_json::json!([]));
+    // What the new WHEN guards is now reached conditionally, and nothing else about a
+    // node changed.
+    let nodes: Vec<(&str, Vec<&String>)> = e["nodes_changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["id"].as_str().unwrap(),
+                n["changes"].as_object().unwrap().keys().collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        nodes
+            .iter()
+            .map(|(id, fields)| (*id, fields.iter().map(|f| f.as_str()).collect::<Vec<_>>()))
+            .collect::<Vec<_>>(),
+        [
+            ("function:public.fn_log()", vec!["reached"]),
+            ("table:public.log", vec!["reached"]),
+            ("trigger:public.t.m_log", vec!["reached"]),
+        ]
+    );
+    for n in e["nodes_changed"].as_array().unwrap() {
+        assert_eq!(n["changes"]["reached"]["head"], "conditional", "{n:#?}");
+    }
     assert_eq!(e["incomplete"], serde_json::json!([]));
 
     // Every event without --event: UPDATE reaches fn_log too (its new write shows), DELETE
@@ -204,7 +234,9 @@ fn graph_diff_reports_exactly_the_changes_made() {
         "~ b_code renamed 0_code (#2 → #1, before row)",
         "+ #4 z_notify (after row)",
         "+ writes public.fn_log() → public.audit (op insert)",
-        "~ fires public.t → public.t.m_log (event insert): when: (none) → ",
+        "~ fires public.t → public.t.m_log (event insert): certainty: always → conditional; \
+         guard: (none) → WHEN (new.id > 0); when: (none) → (new.id > 0)",
+        "node trigger:public.t.m_log: reached: always → conditional",
         "tables reached: + public.audit",
         "channels: + t_events",
     ] {

@@ -248,11 +248,19 @@ fn a_when_edited_in_place_is_a_change_of_one_edge() {
     t.when = Some("(new.code IS NOT NULL)".into());
     let head = replace(base(), trigger_object(t));
     let d = insert(base(), head);
-    only(&d, &["edges.changed"]);
+    // The WHEN makes the edge conditional, and what it leads to is reached conditionally.
+    only(&d, &["edges.changed", "nodes_changed"]);
+    assert!(d
+        .nodes_changed
+        .iter()
+        .all(|n| n.changes.keys().all(|k| k == "reached")));
     let c = &d.edges.changed[0];
     assert_eq!(c.identity["kind"], "fires");
     assert_eq!(c.identity["to"], "trigger:public.t.m_log");
-    assert_eq!(c.changes.keys().collect::<Vec<_>>(), ["when"]);
+    assert_eq!(
+        c.changes.keys().collect::<Vec<_>>(),
+        ["certainty", "guard", "when"]
+    );
     assert_eq!(c.changes["when"].base, Value::Null);
     assert_eq!(c.changes["when"].head, "(new.code IS NOT NULL)");
 }

@@ -123,11 +123,8 @@ pub async fn read_constraints(
            (con.coninhcount > 0 AND NOT con.conislocal AND NOT c.relispartition) AS inherited_only, \
            CASE WHEN pcl.oid IS NOT NULL THEN format('%I.%I', pn.nspname, pcl.relname) END AS clone_of, \
            CASE WHEN con.contype IN ('p', 'u', 'x') THEN {index_comment} END AS index_comment, \
-           (SELECT format('%I.%I', pin.nspname, pic.relname) FROM pg_inherits ih \
-              JOIN pg_class pic ON pic.oid = ih.inhparent \
-              JOIN pg_namespace pin ON pin.oid = pic.relnamespace \
-             WHERE ih.inhrelid = con.conindid AND con.contype IN ('p', 'u', 'x') \
-               AND con.conparentid = 0) AS index_attached_to \
+           CASE WHEN con.contype IN ('p', 'u', 'x') AND con.conparentid = 0 \
+             THEN {index_attached_to} END AS index_attached_to \
          FROM pg_constraint con \
          JOIN pg_class c ON c.oid = con.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -143,6 +140,7 @@ pub async fn read_constraints(
         unusual = unusual_sql(caps),
         comment = comment_of("pg_constraint", "con.oid"),
         index_comment = comment_of("pg_class", "con.conindid"),
+        index_attached_to = super::refs::attached_index("con.conindid"),
     );
     let mut rows: Vec<Row> = fetch_by_oids(conn, "reading constraints", &sql, rels).await?;
     // Foreign keys to tables outside these relations: their columns, in one more query.

@@ -63,10 +63,7 @@ pub async fn read_indexes(
                 THEN pg_get_indexdef(i.indexrelid) END AS definition, i.indisunique AS is_unique, \
            pg_get_expr(i.indpred, i.indrelid) AS predicate, i.indisvalid AS valid, \
            (SELECT sp.spcname::text FROM pg_tablespace sp WHERE sp.oid = ic.reltablespace) AS tablespace, \
-           (SELECT format('%I.%I', pin.nspname, pic.relname) FROM pg_inherits ih \
-              JOIN pg_class pic ON pic.oid = ih.inhparent \
-              JOIN pg_namespace pin ON pin.oid = pic.relnamespace \
-             WHERE ih.inhrelid = i.indexrelid) AS attached_to, \
+           {attached_to} AS attached_to, \
            ARRAY(SELECT format('%s=%s', ia.attnum, ia.attstattarget) FROM pg_attribute ia \
                  WHERE ia.attrelid = i.indexrelid AND ia.attstattarget >= 0 ORDER BY ia.attnum) \
              AS column_statistics, \
@@ -82,6 +79,7 @@ pub async fn read_indexes(
                                     WHERE con.contype IN ('p', 'u', 'x') AND con.conrelid = ANY($1)) \
            AND NOT {ext}",
         comment = comment_of("pg_class", "ic.oid"),
+        attached_to = super::refs::attached_index("i.indexrelid"),
         ext = ext_member("pg_class", "tc.oid"),
     );
     let mut rows: Vec<Row> = fetch_by_oids(conn, "reading indexes", &sql, rels).await?;

@@ -71,3 +71,14 @@ pub(super) fn user_made(catalog: &str, oid: &str) -> String {
         ext = super::ext_member(catalog, oid)
     )
 }
+
+/// SQL: the index `{index}` is attached to (`ALTER INDEX parent ATTACH PARTITION`), as
+/// `schema.name`; NULL when it is attached to none.
+pub(super) fn attached_index(index: &str) -> String {
+    format!(
+        "(SELECT format('%I.%I', pin.nspname, pic.relname) FROM pg_inherits ih \
+            JOIN pg_class pic ON pic.oid = ih.inhparent \
+            JOIN pg_namespace pin ON pin.oid = pic.relnamespace \
+          WHERE ih.inhrelid = {index})"
+    )
+}

@@ -328,7 +328,9 @@ async fn read_server_settings(
 
 #[derive(sqlx::FromRow)]
 struct TablespaceRow {
+    oid: sqlx::postgres::types::Oid,
     name: String,
+    #[sqlx(skip)]
     location: String,
     options: Vec<String>,
     owner: String,
@@ -336,27 +338,31 @@ struct TablespaceRow {
     comment: Option<String>,
 }
 
+/// What a tablespace's location reads as when its directory went away during the read.
+const DROPPED_DURING_READ: &str = "(dropped during the read)";
+
 async fn read_tablespaces(
     conn: &mut sqlx::PgConnection,
 ) -> Result<Vec<CatalogObject>, CatalogError> {
     // `pg_default` and `pg_global` are initdb's, as `pg_dumpall` leaves them out.
-    // `pg_tablespace_location` reads the symbolic link, which a DROP TABLESPACE committed
-    // after the snapshot began has removed (an error that would end the read): it is asked
-    // only of tablespaces the catalog cache still has (`has_tablespace_privilege` is NULL
-    // for one it has not). The stamp counts `pg_tablespace`, so a read that met such a
-    // tablespace is thrown away and taken again: the placeholder is never stored.
     let sql = format!(
-        "SELECT t.spcname::text AS name, \
-           COALESCE(CASE WHEN has_tablespace_privilege(t.oid, 'CREATE') IS NOT NULL \
-                         THEN pg_tablespace_location(t.oid) END, \
-                    '(dropped during the read)')::text AS location, \
+        "SELECT t.oid, t.spcname::text AS name, \
            COALESCE(t.spcoptions, '{{}}')::text[] AS options, \
            pg_get_userbyid(t.spcowner)::text AS owner, {acl} AS acl, \
            shobj_description(t.oid, 'pg_tablespace') AS comment \
          FROM pg_tablespace t WHERE t.spcname NOT IN ('pg_default', 'pg_global')",
         acl = super::acl_sql("t.spcacl", "t", "t.spcowner"),
     );
-    let rows: Vec<TablespaceRow> = fetch(conn, "reading tablespaces", &sql).await?;
+    let mut rows: Vec<TablespaceRow> = fetch(conn, "reading tablespaces", &sql).await?;
+    // `pg_tablespace_location` reads the symbolic link, the latest state: a DROP
+    // TABLESPACE committed after the snapshot began has removed it, and the call fails
+    // (`could not stat file`, SQLSTATE 58P01), which would end the whole read. So each is
+    // asked under a savepoint (allowed in a read-only transaction), and such a tablespace
+    // reads as dropped. The stamp counts `pg_tablespace`, so that read is thrown away and
+    // taken again: the placeholder is never stored.
+    for r in &mut rows {
+        r.location = tablespace_location(conn, r.oid).await?;
+    }
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -409,4 +415,39 @@ async fn read_parameter_acls(
             }
         })
         .collect())
+}
+
+/// The location of tablespace `oid`, or [`DROPPED_DURING_READ`] when its directory is gone.
+async fn tablespace_location(
+    conn: &mut sqlx::PgConnection,
+    oid: sqlx::postgres::types::Oid,
+) -> Result<String, CatalogError> {
+    let what = "reading tablespaces";
+    let exec = |sql: &'static str| sqlx::query(sql);
+    exec("SAVEPOINT driftgate_tablespace")
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| crate::catalog::query_error(what, e))?;
+    let read: Result<String, sqlx::Error> =
+        sqlx::query_scalar("SELECT pg_tablespace_location($1)::text")
+            .bind(oid)
+            .fetch_one(&mut *conn)
+            .await;
+    match read {
+        Ok(location) => {
+            exec("RELEASE SAVEPOINT driftgate_tablespace")
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| crate::catalog::query_error(what, e))?;
+            Ok(location)
+        }
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("58P01") => {
+            exec("ROLLBACK TO SAVEPOINT driftgate_tablespace")
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| crate::catalog::query_error(what, e))?;
+            Ok(DROPPED_DURING_READ.to_string())
+        }
+        Err(e) => Err(crate::catalog::query_error(what, e)),
+    }
 }

@@ -450,7 +450,7 @@ fn a_tablespace_dropped_mid_snapshot_is_read_again_not_an_error() {
     let cluster = private_cluster(None);
     let db = fixture_db_on(cluster, "fault_tablespace");
     db.sql(
-        "SELECT format('COPY (SELECT 1) TO PROGRAM %L', 'mkdir -p ' || \
+        "SELECT format('COPY (SELECT WHERE false) TO PROGRAM %L', 'mkdir -p ' || \
            regexp_replace(current_setting('data_directory'), '/[^/]+$', '') || '/gone_space') \\gexec
          SELECT format('CREATE TABLESPACE gone_space LOCATION %L', \
            regexp_replace(current_setting('data_directory'), '/[^/]+$', '') || '/gone_space') \\gexec",

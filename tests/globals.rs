@@ -113,7 +113,7 @@ fn each_family_of_globals_change_is_reported_and_blocks() {
             // CREATE TABLESPACE needs an empty directory of the server's OS user and no
             // transaction block: made by the server (COPY TO PROGRAM), run by \gexec.
             format!(
-                "SELECT format('COPY (SELECT 1) TO PROGRAM %L', 'mkdir -p ' || \
+                "SELECT format('COPY (SELECT WHERE false) TO PROGRAM %L', 'mkdir -p ' || \
                    regexp_replace(current_setting('data_directory'), '/[^/]+$', '') || '/{space}') \\gexec\n\
                  SELECT format('CREATE TABLESPACE {space} LOCATION %L', \
                    regexp_replace(current_setting('data_directory'), '/[^/]+$', '') || '/{space}') \\gexec"

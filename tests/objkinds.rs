@@ -1276,7 +1276,7 @@ fn tablespaces() {
     // One made here, so the fixture's own stays as everyfield.rs expects it.
     let key = "tablespace:ef_space_alter";
     f.alter(
-        "SELECT format('COPY (SELECT 1) TO PROGRAM %L', 'mkdir -p ' || \
+        "SELECT format('COPY (SELECT WHERE false) TO PROGRAM %L', 'mkdir -p ' || \
            regexp_replace(current_setting('data_directory'), '/[^/]+$', '') || '/ef_space_alter') \\gexec
          SELECT format('CREATE TABLESPACE ef_space_alter LOCATION %L', \
            regexp_replace(current_setting('data_directory'), '/[^/]+$', '') || '/ef_space_alter') \\gexec",

@@ -131,21 +131,15 @@ fn order_lines(lines: &mut Vec<String>, o: &OrderDiff) {
         cell(&o.table),
         o.event.label()
     ));
-    for p in &o.removed {
-        lines.push(format!(
-            "    - #{} {} ({})",
-            p.order,
-            cell(&p.trigger),
-            phase(&p.phase)
-        ));
-    }
-    for p in &o.added {
-        lines.push(format!(
-            "    + #{} {} ({})",
-            p.order,
-            cell(&p.trigger),
-            phase(&p.phase)
-        ));
+    for (sign, placed) in [("-", &o.removed), ("+", &o.added)] {
+        for p in placed {
+            lines.push(format!(
+                "    {sign} #{} {} ({})",
+                p.order,
+                cell(&p.trigger),
+                phase(&p.phase)
+            ));
+        }
     }
     for r in &o.renamed {
         lines.push(format!(

@@ -15,12 +15,19 @@
 #   psql       the tests' SQL client and oracle. Package: postgresql-client.
 #   dot        the tests check that Graphviz accepts driftgate's DOT output. Package: graphviz.
 #   cargo, rustfmt, clippy     the Rust toolchain (rustup); not installable by apt here.
+#   moto       the S3 API server of tests/s3.rs: moto[server] at the pinned version below, in a
+#              virtualenv of its own at target/moto (so no other Python package changes it);
+#              detected by target/moto/bin/moto_server and moto-<version>.dist-info beside it.
+#              Installed with python3 -m venv and pip (Packages: python3, python3-venv).
 #
 # DRIFTGATE_SETUP_ROOT (tests only) prefixes every path searched, so the detection can be tested
 # on fake directory trees; with it set, nothing is installed.
 set -euo pipefail
 
 ROOT="${DRIFTGATE_SETUP_ROOT:-}"
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+# 5.2.1: If-Match on PutObject (S3's conditional writes of late 2024) is in every 5.2 release.
+MOTO_VERSION=5.2.1
 mode=install
 matrix=0
 for arg in "$@"; do
@@ -109,6 +116,31 @@ find_pg_server() {
     return 1
 }
 
+# The pinned moto in its virtualenv: the server executable the tests start, and the
+# dist-info of exactly the pinned version (another version there is not the one tested).
+find_moto() {
+    local venv="$ROOT$REPO/target/moto" exe info
+    exe="$venv/bin/moto_server"
+    [ -x "$exe" ] || { echo "no $exe"; return 1; }
+    shopt -s nullglob
+    info=("$venv"/lib/python3*/site-packages/moto-"$MOTO_VERSION".dist-info)
+    shopt -u nullglob
+    [ ${#info[@]} -gt 0 ] || { echo "$exe is not moto $MOTO_VERSION (no moto-$MOTO_VERSION.dist-info beside it)"; return 1; }
+    echo "$exe (moto $MOTO_VERSION)"
+}
+
+install_moto() {
+    local venv="$REPO/target/moto"
+    if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+        log "installing: python3 python3-venv (for moto's virtualenv)"
+        $SUDO apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null
+    fi
+    log "installing: moto[server]==$MOTO_VERSION into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+}
+
 find_rust_tool() {
     local tool=$1
     [ -z "$ROOT" ] || { find_exe "cargo-$tool" || find_exe "$tool"; return; }
@@ -129,6 +161,7 @@ deps=(
     "cargo|find_rust_tool cargo||install a Rust toolchain with rustup"
     "rustfmt|find_rust_tool fmt||rustup component add rustfmt"
     "clippy|find_rust_tool clippy||rustup component add clippy"
+    "moto|find_moto|@moto|"
 )
 if [ "$matrix" -eq 1 ]; then
     deps+=("node|find_exe node|nodejs|" "npm|find_exe npm|npm|")
@@ -173,19 +206,28 @@ if [ ${#unfixable[@]} -gt 0 ]; then
         esac
     done
 fi
-if [ ${#missing[@]} -gt 0 ]; then
-    log "installing: ${missing[*]}"
-    if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-        log "not root and no sudo: install ${missing[*]} with your package manager, then re-run"; exit 1
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else SUDO=none; fi
+# Not apt packages: installed their own way.
+apt_missing=()
+for pkg in "${missing[@]}"; do
+    case "$pkg" in
+        @moto) install_moto ;;
+        *) apt_missing+=("$pkg") ;;
+    esac
+done
+if [ ${#apt_missing[@]} -gt 0 ]; then
+    log "installing: ${apt_missing[*]}"
+    if [ "$SUDO" = none ]; then
+        log "not root and no sudo: install ${apt_missing[*]} with your package manager, then re-run"; exit 1
     fi
     if ! command -v apt-get >/dev/null 2>&1; then
         log "no apt-get here: install ${missing[*]} (or your system's equivalents) by hand"; exit 1
     fi
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    $SUDO apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
     # The Debian postgresql package starts a cluster on install; the tests do not use it.
-    if [[ " ${missing[*]} " == *" postgresql "* ]] && command -v pg_lsclusters >/dev/null 2>&1; then
+    if [[ " ${apt_missing[*]} " == *" postgresql "* ]] && command -v pg_lsclusters >/dev/null 2>&1; then
         pg_lsclusters -h 2>/dev/null | awk '{print $1, $2}' | while read -r v c; do
             $SUDO pg_ctlcluster "$v" "$c" stop >/dev/null 2>&1 || true
         done

@@ -36,7 +36,18 @@ use std::process::ExitCode;
 
 /// Entry point used by `main.rs`.
 pub fn main_entry() -> ExitCode {
-    cli::main()
+    install_crypto_provider();
+    let code = cli::main();
+    store::s3::write_stats_if_asked(&std::env::args().nth(1).unwrap_or_default());
+    code
+}
+
+/// Make ring the process's one rustls crypto provider, before any TLS client is built: the
+/// PostgreSQL connections (src/catalog/tls.rs) and the S3 client (reqwest, built without a
+/// provider of its own) both take the process default, so the two can never disagree or
+/// find none. Idempotent: a second call finds it installed.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// Now as RFC 3339 UTC with millisecond precision (so snapshots taken within one second

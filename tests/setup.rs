@@ -113,6 +113,7 @@ fn check_mode_names_every_dependency_and_installs_nothing_on_a_fake_root() {
         "psql",
         "dot",
         "cargo",
+        "moto",
     ] {
         assert!(
             stderr.contains(&format!("MISSING  {dep} ")),
@@ -126,4 +127,71 @@ fn check_mode_names_every_dependency_and_installs_nothing_on_a_fake_root() {
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// The moto line of `setup.sh --check` on a fake root.
+fn moto_line(root: &Path) -> String {
+    let out = Command::new("bash")
+        .arg(SETUP)
+        .arg("--check")
+        .env("DRIFTGATE_SETUP_ROOT", root)
+        .output()
+        .expect("run scripts/setup.sh");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    stderr
+        .lines()
+        .find(|l| l.contains(" moto "))
+        .unwrap_or_else(|| panic!("no moto line in:\n{stderr}"))
+        .to_string()
+}
+
+/// moto is found by the server executable the tests start (in the project's virtualenv)
+/// and only at the pinned version: a moto_server elsewhere on PATH, or another version in
+/// the virtualenv, is not the one tested.
+#[test]
+fn moto_is_detected_by_its_virtualenv_executable_at_the_pinned_version() {
+    let repo = env!("CARGO_MANIFEST_DIR").trim_start_matches('/');
+    let root = tempfile::tempdir().unwrap();
+    let script = std::fs::read_to_string(SETUP).unwrap();
+    let version = script
+        .lines()
+        .find_map(|l| l.strip_prefix("MOTO_VERSION="))
+        .expect("a pinned MOTO_VERSION");
+    // On PATH only: missing.
+    touch(root.path(), "usr/bin/moto_server");
+    let line = moto_line(root.path());
+    assert!(
+        line.contains("MISSING") && line.contains("target/moto/bin/moto_server"),
+        "{line}"
+    );
+    // In the virtualenv, but another version.
+    let exe = format!("{repo}/target/moto/bin/moto_server");
+    touch(root.path(), &exe);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        root.path().join(&exe),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    touch(
+        root.path(),
+        &format!("{repo}/target/moto/lib/python3.11/site-packages/moto-4.2.0.dist-info/METADATA"),
+    );
+    let line = moto_line(root.path());
+    assert!(
+        line.contains("MISSING") && line.contains(&format!("is not moto {version}")),
+        "{line}"
+    );
+    // The pinned version.
+    touch(
+        root.path(),
+        &format!(
+            "{repo}/target/moto/lib/python3.11/site-packages/moto-{version}.dist-info/METADATA"
+        ),
+    );
+    let line = moto_line(root.path());
+    assert!(
+        line.contains("present") && line.contains(&format!("moto {version}")),
+        "{line}"
+    );
 }

@@ -332,7 +332,7 @@ impl CheckConfig {
         }
         Ok(CheckConfig {
             file: file.to_path_buf(),
-            store: raw.store.map(|s| dir.join(s)),
+            store: raw.store.map(|s| crate::store::resolve_location(dir, &s)),
             concurrency,
             policy,
             targets,

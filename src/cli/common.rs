@@ -69,7 +69,7 @@ pub fn discovered_config_store() -> anyhow::Result<Option<PathBuf>> {
         None => Ok(None),
         Some(toml::Value::String(s)) => {
             let dir = path.parent().unwrap_or(std::path::Path::new(""));
-            Ok(Some(dir.join(s)))
+            Ok(Some(crate::store::resolve_location(dir, s)))
         }
         Some(_) => anyhow::bail!("{}: `store` must be a string (a directory)", path.display()),
     }

@@ -39,7 +39,7 @@ pub enum LeaseKind {
 }
 
 impl LeaseKind {
-    fn prefix(self) -> &'static str {
+    pub(super) fn prefix(self) -> &'static str {
         match self {
             LeaseKind::Writer => "writer",
             LeaseKind::Gc => "gc",
@@ -114,6 +114,16 @@ pub trait Backend: Send + Sync {
     /// The live leases of `kind` (expired ones and those of dead holders are left out, and
     /// may be cleaned away).
     fn leases(&self, kind: LeaseKind) -> Result<Vec<LeaseInfo>, StoreError>;
+}
+
+/// The backend for a store location: an `s3://bucket/prefix` URL names an S3 store
+/// ([`super::s3`]), anything else a directory.
+pub fn open(root: &Path) -> Result<Box<dyn Backend>, StoreError> {
+    if super::s3::is_s3(root) {
+        Ok(Box::new(super::s3::S3Backend::open(root)?))
+    } else {
+        Ok(Box::new(FsBackend::new(root)))
+    }
 }
 
 /// A store in a local directory. Refs' compare-and-swap and leases use `flock`, which the
@@ -361,7 +371,7 @@ fn write_atomic_beneath(root: &Path, key: &str, bytes: &[u8]) -> Result<(), Stor
 /// hostile or corrupt store (a ref made huge, a sparse 8 GiB history entry) ends in an
 /// error naming the limit, not in the OOM killer. Packs are read by range, within the size
 /// of the regular file they are.
-fn read_limit(key: &str) -> (u64, &'static str) {
+pub(super) fn read_limit(key: &str) -> (u64, &'static str) {
     use crate::bounded::*;
     if key.starts_with("packs/") {
         (MAX_PACK_INDEX_BYTES, "a pack index")
@@ -564,7 +574,7 @@ impl LeaseState {
 }
 
 /// Below this TTL a lease is not renewed (a test's lease that is meant to run out).
-const MIN_RENEWED_TTL: Duration = Duration::from_secs(3);
+pub(super) const MIN_RENEWED_TTL: Duration = Duration::from_secs(3);
 
 impl Lease for FsLease {
     fn expires_at(&self) -> i64 {
@@ -592,9 +602,9 @@ impl Drop for FsLease {
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
-struct LeaseRecord {
-    expires_at: i64,
-    body: String,
+pub(super) struct LeaseRecord {
+    pub(super) expires_at: i64,
+    pub(super) body: String,
 }
 
 impl Backend for FsBackend {

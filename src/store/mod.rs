@@ -25,6 +25,7 @@ pub mod gc;
 mod load;
 pub mod pack;
 pub mod refs;
+pub mod s3;
 pub mod writer;
 
 use crate::model::fingerprint::{CatalogRoot, SchemaTree};
@@ -88,6 +89,8 @@ pub enum StoreError {
     Symlink { path: PathBuf },
     #[error("{path}: this write's lease ({ttl_secs} s, renewed while it works) ran out, as when its lease file could not be rewritten; gc no longer waits for it, so it did not finish; run it again")]
     LeaseExpired { path: PathBuf, ttl_secs: u64 },
+    #[error("bad S3 store {url}: {reason}")]
+    BadStoreUrl { url: String, reason: String },
     #[error("{path}: a gc ({holder}) has been deleting for more than 10 minutes; try again when it is done")]
     GcRunning { path: PathBuf, holder: String },
 }
@@ -167,6 +170,9 @@ const GC_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
 impl Store {
     /// Open an existing store for reading.
     pub fn open(root: &Path) -> Result<Store, StoreError> {
+        if s3::is_s3(root) {
+            return Store::open_s3(root);
+        }
         let backend = FsBackend::new(root);
         let marker = root.join("STORE");
         match backend.get("STORE") {
@@ -199,6 +205,36 @@ impl Store {
         })
     }
 
+    /// Open the S3 store at `root` (`s3://bucket/prefix`). No marker: not a store yet, unless
+    /// objects the store did not write are there (someone else's data under that prefix).
+    fn open_s3(root: &Path) -> Result<Store, StoreError> {
+        let backend = s3::S3Backend::open(root)?;
+        match backend.get("STORE")? {
+            Some(bytes) => check_marker(root, &bytes)?,
+            None => {
+                let foreign = backend.list("")?.into_iter().find(|key| {
+                    let top = key.split('/').next().unwrap_or_default();
+                    !(STORE_DIRS.contains(&top) || top.starts_with(".tmp-"))
+                });
+                return Err(match foreign {
+                    Some(key) => StoreError::Foreign {
+                        path: root.to_path_buf(),
+                        reason: format!("there is no STORE marker, but it holds {key:?}"),
+                    },
+                    None => StoreError::NotAStore {
+                        path: root.to_path_buf(),
+                    },
+                });
+            }
+        }
+        Ok(Store {
+            root: root.to_path_buf(),
+            backend: Box::new(backend),
+            index: OnceLock::new(),
+            writer_lease: std::sync::Mutex::new(None),
+        })
+    }
+
     /// Check that `root` is a store or could become one, without creating anything.
     pub fn check_writable(root: &Path) -> Result<(), StoreError> {
         match Store::open(root) {
@@ -212,6 +248,13 @@ impl Store {
     /// write and sync it, and remove it. Permissions alone would not tell: a read-only mount,
     /// a full disk or an ACL can refuse what the mode bits allow.
     pub fn probe_writable(&self) -> Result<(), StoreError> {
+        if s3::is_s3(&self.root) {
+            // The same on S3: a put and a delete of a temp-named object (the credentials
+            // may allow reading only).
+            let key = format!(".tmp-{}-0-write-probe", std::process::id());
+            self.backend.put(&key, b"driftgate write probe\n")?;
+            return self.backend.delete(&key);
+        }
         let tmp = atomic::temp_path(&self.root, &self.root.join("write-probe"));
         let result = fs::OpenOptions::new()
             .write(true)
@@ -240,10 +283,15 @@ impl Store {
     /// Lay out a store at `root` and write its marker. Only for a directory that is absent,
     /// empty, or was created by this process for the store it is writing.
     pub(crate) fn init_here(root: &Path) -> Result<Store, StoreError> {
+        let marker = format!("{{\"format\":\"{STORE_FORMAT}\"}}\n");
+        if s3::is_s3(root) {
+            // Object storage has no directories to lay out: the marker is the store.
+            s3::S3Backend::open(root)?.put("STORE", marker.as_bytes())?;
+            return Store::open(root);
+        }
         for dir in STORE_DIRS {
             fs::create_dir_all(root.join(dir)).map_err(|e| StoreError::io(&root.join(dir), e))?;
         }
-        let marker = format!("{{\"format\":\"{STORE_FORMAT}\"}}\n");
         FsBackend::new(root).put("STORE", marker.as_bytes())?;
         Store::open(root)
     }
@@ -315,6 +363,13 @@ impl Store {
     }
 
     pub(crate) fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
+    }
+
+    /// The backend, for tests that act on leases and objects directly (a lease abandoned
+    /// as a killed process leaves it).
+    #[doc(hidden)]
+    pub fn backend_for_tests(&self) -> &dyn Backend {
         self.backend.as_ref()
     }
 
@@ -601,6 +656,16 @@ mod suggest_tests {
 pub enum Resolved {
     Stored(ContentHash),
     File(PathBuf),
+}
+
+/// A config's `store =` value: an `s3://` URL as it is, a directory relative to the
+/// config's directory `dir` (joining a URL to it would make a local directory named `s3:`).
+pub fn resolve_location(dir: &Path, value: &str) -> PathBuf {
+    if value.starts_with("s3://") {
+        PathBuf::from(value)
+    } else {
+        dir.join(value)
+    }
 }
 
 /// The key of a snapshot record.

@@ -3,7 +3,7 @@
 //! re-snapshot of an unchanged 10,000-table catalog holds ~100,000 hashes in memory, not
 //! ~100,000 objects, and writes a few hundred bytes.
 
-use super::backend::FsBackend;
+use super::backend::Backend;
 use super::pack::PackFileWriter;
 use super::{Store, StoreError, WriteStats};
 use crate::model::fingerprint::CatalogTree;
@@ -43,7 +43,7 @@ pub struct SnapshotWriter<'a> {
     root: PathBuf,
     /// Where new packs and the record go (the store's backend; for a store that does not
     /// exist yet, the filesystem at `root`).
-    backend: FsBackend,
+    backend: Box<dyn Backend>,
     /// The store as it was when the write began.
     store: Existing<'a>,
     /// New blobs, streamed to a temp file in `packs/` (opened at the first new blob).
@@ -74,7 +74,7 @@ impl<'a> SnapshotWriter<'a> {
         }
         Ok(SnapshotWriter {
             root: root.to_path_buf(),
-            backend: FsBackend::new(root),
+            backend: super::backend::open(root)?,
             store,
             pack: None,
             in_pack: HashSet::new(),
@@ -113,9 +113,11 @@ impl<'a> SnapshotWriter<'a> {
             // The store directory with any missing parents, then packs/; each one made
             // here is remembered so an abandoned write removes it again.
             let packs = self.packs_dir();
+            // (An S3 store has no directories to make.)
+            let local = !super::s3::is_s3(&self.root);
             let mut dirs: Vec<PathBuf> = packs
                 .ancestors()
-                .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+                .take_while(|d| local && !d.as_os_str().is_empty() && !d.exists())
                 .map(Path::to_path_buf)
                 .collect();
             dirs.reverse();
@@ -128,7 +130,7 @@ impl<'a> SnapshotWriter<'a> {
                     Err(e) => return Err(StoreError::io(&dir, e)),
                 }
             }
-            self.pack = Some(PackFileWriter::create(&self.backend)?);
+            self.pack = Some(PackFileWriter::create(self.backend.as_ref())?);
         }
         Ok(self.pack.as_mut().expect("just opened"))
     }

@@ -16,6 +16,7 @@
 
 pub mod proxy;
 pub mod replica;
+pub mod s3;
 pub mod tls;
 
 use std::io::Write;

@@ -85,6 +85,17 @@ fn write_private(path: &Path, contents: &str) {
 }
 
 /// The certificates, made once per test binary.
+impl Pki {
+    /// The CA1-signed server certificate and key (for 127.0.0.1 and localhost) as files, for
+    /// a TLS server that is not PostgreSQL (the S3 test server).
+    pub fn server1_files(&self) -> (PathBuf, PathBuf) {
+        let (cert, key) = (self.dir.join("server1.crt"), self.dir.join("server1.key"));
+        std::fs::write(&cert, &self.server1.0).unwrap();
+        write_private(&key, &self.server1.1);
+        (cert, key)
+    }
+}
+
 pub fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();
     PKI.get_or_init(|| {

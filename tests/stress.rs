@@ -62,8 +62,9 @@ fn concurrent_snapshots_gc_and_baseline_accepts_under_kill_9_leave_a_sound_store
 
 /// The same on the S3 store (issue 15: the store's tests on both backends). A killed
 /// writer's lease there lives until its TTL runs out (no flock dies with it), so the
-/// processes run with the shortest TTL (3 s, renewed every second) and the last check waits
-/// for it; fewer rounds, as every request goes to a test server serving one at a time.
+/// processes run with a short TTL (10 s, renewed every 3.3 s: at 3 s, a renewal queued
+/// behind pack uploads on the one-request-at-a-time test server came too late, and the
+/// writer rightly refused to move its ref) and the last check waits for it; fewer rounds, as every request goes to a test server serving one at a time.
 #[test]
 fn concurrent_snapshots_gc_and_baseline_accepts_under_kill_9_leave_a_sound_s3_store() {
     let url = support::s3::store_url("stress");
@@ -76,7 +77,7 @@ const ROUNDS_S3: usize = 6;
 fn dg(store: &std::path::Path, args: &[&str], s3: bool) -> Command {
     let mut cmd = driftgate_cmd(store, args);
     if s3 {
-        cmd.env("DRIFTGATE_LEASE_TTL_SECS", "3");
+        cmd.env("DRIFTGATE_LEASE_TTL_SECS", "10");
     }
     cmd
 }
@@ -181,7 +182,7 @@ fn stress(store: &std::path::Path, rounds: usize, s3: bool) {
     // Nothing left by the kills makes the next writer, ref move or gc wait (on S3, once the
     // killed holders' leases have run out).
     if s3 {
-        std::thread::sleep(Duration::from_secs(4));
+        std::thread::sleep(Duration::from_secs(11));
     }
     for args in [
         vec!["snapshot", "--dsn", &db.dsn, "--ref", "after"],

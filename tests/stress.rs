@@ -95,9 +95,17 @@ fn stress(store: &std::path::Path, rounds: usize, s3: bool) {
     .unwrap();
     let config = config.to_str().unwrap().to_string();
     // The store exists before the first round, as a store in use does.
-    let r = run_cmd(dg(&store, &["snapshot", "--dsn", &db.dsn, "--ref", "r0"], s3));
+    let r = run_cmd(dg(
+        &store,
+        &["snapshot", "--dsn", &db.dsn, "--ref", "r0"],
+        s3,
+    ));
     assert_eq!(r.code, 0, "{r:?}");
-    let r = run_cmd(dg(&store, &["baseline", "accept", "prod", "--config", &config], s3));
+    let r = run_cmd(dg(
+        &store,
+        &["baseline", "accept", "prod", "--config", &config],
+        s3,
+    ));
     assert_eq!(r.code, 0, "{r:?}");
 
     let seed = std::env::var("DRIFTGATE_STRESS_SEED")
@@ -136,7 +144,11 @@ fn stress(store: &std::path::Path, rounds: usize, s3: bool) {
         }
         for _ in 0..2 {
             procs.push(spawn(
-                dg(&store, &["baseline", "accept", "prod", "--config", &config], s3),
+                dg(
+                    &store,
+                    &["baseline", "accept", "prod", "--config", &config],
+                    s3,
+                ),
                 "baseline accept".into(),
             ));
         }

@@ -228,71 +228,95 @@ fn gc_waits_for_a_live_writer_on_s3() {
 }
 
 /// Must show 2 (issue 15): two processes moving one ref on S3 at the same moment, 50
-/// rounds. Each round each process snapshots its own database (changed every round, so
-/// every update is a distinct snapshot id) into `--ref shared`. Every update whose process
-/// exited 0 is in the ref's history; one that is not there was reported as failed (non-zero
-/// exit and a message); none is lost silently. The history is one unbroken chain.
+/// rounds. Each round starts two `baseline accept prod SNAP -m "p<i> r<round>"` at once
+/// (a stored snapshot: no database work, so both reach the ref's conditional write within
+/// milliseconds of each other). Every update whose process exited 0 is in the ref's history
+/// (found by its message); one that is not there was reported as failed (non-zero exit and
+/// a message); none is lost silently. The history is one unbroken chain, and the counting
+/// layer says how many conditional writes lost a race and were retried.
 #[test]
 fn two_processes_moving_one_ref_on_s3_for_50_rounds_lose_no_update_silently() {
     let url = s3::store_url("race");
     let store = Path::new(&url);
-    let dbs = [empty_db("s3race_a"), empty_db("s3race_b")];
-    ok(
-        store,
-        &["snapshot", "--dsn", &dbs[0].dsn, "--ref", "shared"],
-    );
+    let db = empty_db("s3race");
+    let a = ok(store, &["snapshot", "--dsn", &db.dsn])
+        .stdout
+        .trim()
+        .to_string();
+    db.sql("CREATE TABLE r (id int);");
+    let b = ok(store, &["snapshot", "--dsn", &db.dsn])
+        .stdout
+        .trim()
+        .to_string();
+    let ids = [a, b];
     let mut expected = Vec::new();
     let mut failed = Vec::new();
+    let stats = tempfile::NamedTempFile::new().unwrap();
     const ROUNDS: usize = 50;
     for round in 0..ROUNDS {
-        for (i, db) in dbs.iter().enumerate() {
-            db.sql(&format!("CREATE TABLE r{round}_{i} (id int);"));
-        }
-        let runs: Vec<_> = dbs
-            .iter()
-            .map(|db| {
-                driftgate_in_background(store, &["snapshot", "--dsn", &db.dsn, "--ref", "shared"])
+        let children: Vec<_> = (0..2)
+            .map(|i| {
+                let message = format!("p{i} r{round}");
+                let mut cmd = driftgate_cmd(
+                    store,
+                    &[
+                        "baseline",
+                        "accept",
+                        "prod",
+                        &ids[(i + round) % 2],
+                        "-m",
+                        &message,
+                    ],
+                );
+                // The counting layer also counts the conditional writes that lost a race.
+                cmd.env("DRIFTGATE_S3_STATS", stats.path());
+                (message, std::thread::spawn(move || run_cmd(cmd)))
             })
             .collect();
-        for (i, run) in runs.into_iter().enumerate() {
-            let r = run.join().unwrap();
+        for (message, child) in children {
+            let r = child.join().unwrap();
             no_secret(&r);
             if r.code == 0 {
-                let id = r.stdout.trim().to_string();
-                assert_eq!(id.len(), 64, "{r:?}");
-                expected.push((round, i, id));
+                expected.push(message);
             } else {
                 assert!(
                     r.stderr.contains("error"),
                     "a failed update must say so: {r:?}"
                 );
-                failed.push((round, i, r.stderr));
+                failed.push((message, r.stderr));
             }
         }
     }
     let s = Store::open(store).unwrap();
-    let log = s.reflog("shared").unwrap();
-    let in_history: std::collections::BTreeSet<String> =
-        log.iter().map(|e| e.new.to_hex()).collect();
-    for (round, i, id) in &expected {
-        assert!(
-            in_history.contains(id),
-            "round {round}, process {i}: exit 0 but {id} is not in the history: lost silently"
+    let log = s.reflog("prod/baseline").unwrap();
+    for message in &expected {
+        let found = log
+            .iter()
+            .filter(|e| e.message.ends_with(&format!(": {message}")))
+            .count();
+        assert_eq!(
+            found, 1,
+            "{message}: exit 0 but {found} history entries: lost silently or doubled"
         );
     }
     for pair in log.windows(2) {
         assert_eq!(pair[1].old, Some(pair[0].new), "a broken history chain");
     }
-    assert_eq!(
-        log.len(),
-        1 + expected.len(),
-        "one entry per reported update"
-    );
+    assert_eq!(log.len(), expected.len(), "one entry per reported update");
+    let conflicts: u64 = std::fs::read_to_string(stats.path())
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["conflicts"]
+                .as_u64()
+                .unwrap()
+        })
+        .sum();
     eprintln!(
-        "{ROUNDS} rounds x 2 processes: {} updates in the history, {} reported failed ({:?})",
+        "{ROUNDS} rounds x 2 processes: {} updates in the history, {} reported failed ({:?}), {conflicts} conditional write(s) lost a race and were retried",
         expected.len(),
         failed.len(),
-        failed.iter().map(|f| (f.0, f.1)).collect::<Vec<_>>()
+        failed.iter().map(|f| &f.0).collect::<Vec<_>>()
     );
     let fsck = ok(store, &["fsck"]);
     assert!(fsck.stdout.contains(" 0 problem(s)"), "{fsck:?}");

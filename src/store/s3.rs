@@ -150,6 +150,8 @@ pub struct Counters {
     pub delete: AtomicU64,
     pub bytes_down: AtomicU64,
     pub bytes_up: AtomicU64,
+    /// Conditional ref writes another writer won first (each is re-read and retried).
+    pub conflicts: AtomicU64,
 }
 
 pub static COUNTERS: Counters = Counters {
@@ -160,6 +162,7 @@ pub static COUNTERS: Counters = Counters {
     delete: AtomicU64::new(0),
     bytes_down: AtomicU64::new(0),
     bytes_up: AtomicU64::new(0),
+    conflicts: AtomicU64::new(0),
 };
 
 impl Counters {
@@ -175,6 +178,7 @@ impl Counters {
             "delete": n(&self.delete),
             "bytes_down": n(&self.bytes_down),
             "bytes_up": n(&self.bytes_up),
+            "conflicts": n(&self.conflicts),
         })
     }
 }
@@ -733,7 +737,10 @@ impl Backend for S3Backend {
                 object_store::Error::Precondition { .. }
                 | object_store::Error::AlreadyExists { .. }
                 | object_store::Error::NotFound { .. },
-            ) => Ok(false),
+            ) => {
+                COUNTERS.conflicts.fetch_add(1, Ordering::Relaxed);
+                Ok(false)
+            }
             Err(e) => Err(self.err(key, e)),
         }
     }

@@ -28,7 +28,7 @@ pub struct TableRank {
     pub rank: usize,
     pub table: String,
     /// Events on which anything fires or cascades.
-    pub events: Vec<String>,
+    pub events: Vec<Event>,
     /// Triggers on the table itself.
     pub direct_triggers: usize,
     /// Distinct triggers that fire anywhere in its fan-out, over all events.
@@ -189,10 +189,7 @@ pub fn database_fanout(snapshot: &CatalogSnapshot, opts: &WalkOptions) -> Databa
             }
             let mut rank = search.run(&b, &active, &scc_of, opts.depth);
             rank.table = table.to_string();
-            rank.events = active
-                .iter()
-                .map(|&s| b.states[s].event.to_string())
-                .collect();
+            rank.events = active.iter().map(|&s| b.states[s].event).collect();
             rank.direct_triggers = index.triggers_on(table).len();
             Some(rank)
         })
@@ -697,14 +694,15 @@ impl Search {
 mod tests {
     use super::*;
     use crate::graph::firing::tests::trigger;
+    use crate::graph::firing::{Event, Timing};
     use crate::graph::testkit::{plpgsql, snapshot_with, table, trigger_object};
     use crate::model::CatalogObject;
 
     fn trig(
         table: &str,
         name: &str,
-        timing: &str,
-        events: &[&str],
+        timing: Timing,
+        events: &[Event],
         function: &str,
     ) -> CatalogObject {
         let mut t = trigger(name, timing, events);
@@ -724,9 +722,9 @@ mod tests {
             ),
             plpgsql("fn_b", "BEGIN UPDATE c SET v = 1; RETURN NULL; END"),
             plpgsql("fn_c", "BEGIN INSERT INTO b VALUES (2); RETURN NULL; END"),
-            trig("a", "ta", "after", &["insert"], "fn_a"),
-            trig("b", "tb", "after", &["insert"], "fn_b"),
-            trig("c", "tc", "after", &["update"], "fn_c"),
+            trig("a", "ta", Timing::After, &[Event::Insert], "fn_a"),
+            trig("b", "tb", Timing::After, &[Event::Insert], "fn_b"),
+            trig("c", "tc", Timing::After, &[Event::Update], "fn_c"),
         ]
     }
 

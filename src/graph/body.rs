@@ -29,7 +29,7 @@
 use super::certainty::Sure;
 use super::index::SnapshotIndex;
 use super::sqlfacts::{RawNotify, SqlFacts, WriteOp};
-use crate::model::{CatalogObject, ObjectKey, RoutineDef};
+use crate::model::{CatalogObject, ObjectKey, QualifiedName, RoutineDef};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -288,7 +288,8 @@ fn resolve(index: &SnapshotIndex<'_>, key: &ObjectKey, path: &[String], raw: Raw
             let resolved = index.resolve_relation(w.schema.as_deref(), &w.name, path);
             let in_snapshot = resolved.is_some();
             let table = resolved.unwrap_or_else(|| {
-                crate::model::qualify(w.schema.as_deref().unwrap_or(default_schema), &w.name)
+                QualifiedName::new(w.schema.as_deref().unwrap_or(default_schema), &w.name)
+                    .to_string()
             });
             let key = (
                 table,

@@ -8,8 +8,7 @@
 //!
 //! Kept apart from the fan-out walk so `diff` can compare the order of two snapshots.
 
-use crate::model::fingerprint::normalize_table_name;
-use crate::model::{CatalogSnapshot, ObjectKind, TriggerDef};
+use crate::model::{CatalogSnapshot, ObjectKind, QualifiedName, TriggerDef};
 use serde::{Deserialize, Serialize};
 
 pub use crate::model::{Enabled, Event, Level, Timing};
@@ -147,7 +146,9 @@ impl FiringEntry {
 /// the event is listed, including disabled, replica-only and `UPDATE OF` triggers; their
 /// entries say so.
 pub fn firing_order(snapshot: &CatalogSnapshot, table: &str, event: Event) -> Vec<FiringEntry> {
-    let table = normalize_table_name(table);
+    let table = QualifiedName::parse_or_in(table, "public")
+        .map(|q| q.to_string())
+        .unwrap_or_else(|| table.to_string());
     let triggers = snapshot
         .objects_of(ObjectKind::Trigger)
         .filter_map(|o| o.as_trigger())

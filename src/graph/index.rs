@@ -3,8 +3,8 @@
 
 use crate::graph::firing::{Event, Level};
 use crate::model::{
-    qualify, CatalogObject, CatalogSnapshot, ConstraintDef, ObjectDef, ObjectKey, ObjectKind,
-    PolicyDef, TriggerDef,
+    CatalogObject, CatalogSnapshot, ConstraintDef, ObjectDef, ObjectKey, ObjectKind, PolicyDef,
+    QualifiedName, TriggerDef,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -288,11 +288,12 @@ impl<'s> SnapshotIndex<'s> {
         name: &str,
         search_path: &[String],
     ) -> Option<String> {
+        let in_schema = |s: &str| QualifiedName::new(s, name).to_string();
         match schema {
-            Some(s) => Some(qualify(s, name)).filter(|q| self.has_relation(q)),
+            Some(s) => Some(in_schema(s)).filter(|q| self.has_relation(q)),
             None => search_path
                 .iter()
-                .map(|s| qualify(s, name))
+                .map(|s| in_schema(s))
                 .find(|q| self.has_relation(q)),
         }
     }

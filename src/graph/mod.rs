@@ -14,7 +14,7 @@
 
 /// The object kinds the graph reads; loading a snapshot for it can skip the rest (indexes,
 /// sequences, types, policies, …).
-pub const KINDS_USED: [crate::model::ObjectKind; 9] = [
+pub const KINDS_USED: [crate::model::ObjectKind; 11] = [
     crate::model::ObjectKind::Table,
     crate::model::ObjectKind::View,
     crate::model::ObjectKind::Matview,
@@ -25,6 +25,10 @@ pub const KINDS_USED: [crate::model::ObjectKind; 9] = [
     crate::model::ObjectKind::Trigger,
     // Row-level security policies: their expressions run for every row a write touches.
     crate::model::ObjectKind::Policy,
+    // Rewrite rules: DO ALSO / DO INSTEAD actions of a write.
+    crate::model::ObjectKind::Rule,
+    // Domains: their CHECKs run for every value a write coerces to them.
+    crate::model::ObjectKind::Type,
 ];
 
 pub mod body;
@@ -37,6 +41,7 @@ pub mod index;
 pub mod sqlfacts;
 #[cfg(test)]
 pub(crate) mod testkit;
+pub mod views;
 
 pub use database::{database_fanout, DatabaseFanout, TableRank};
 pub use fanout::{

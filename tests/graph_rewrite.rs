@@ -182,6 +182,17 @@ fn rules_are_followed_and_do_instead_replaces_the_write() {
         tree.contains("not written: DO INSTEAD rule s_instead replaces the write"),
         "{tree}"
     );
+    // The whole-database ranking follows rules too: a table whose only fan-out is a rule
+    // is ranked, and reaches the rule's table.
+    let db_rank = graph_json(store.path(), &["r"]);
+    let s_rank = db_rank["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == "public.s")
+        .unwrap_or_else(|| panic!("public.s is ranked: {db_rank:#}"));
+    assert!(s_rank["tables"].as_u64().unwrap() >= 1, "{s_rank:#}");
+    assert!(s_rank["channels"].as_u64().unwrap() >= 1, "{s_rank:#}");
     // A rule on another event is not drawn.
     let v = graph_json(store.path(), &["r", "s", "--event", "delete"]);
     assert!(!has_edge(

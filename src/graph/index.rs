@@ -353,6 +353,13 @@ impl<'s> SnapshotIndex<'s> {
         v
     }
 
+    /// Every relation with rewrite rules, sorted by bytes.
+    pub fn tables_with_rules(&self) -> Vec<&'s str> {
+        let mut v: Vec<&str> = self.rules.keys().copied().collect();
+        v.sort_unstable();
+        v
+    }
+
     /// Every relation some foreign key references, sorted by bytes.
     pub fn referenced_tables(&self) -> Vec<&'s str> {
         let mut v: Vec<&str> = self.foreign_keys.keys().copied().collect();

@@ -26,7 +26,7 @@ mod analyses;
 mod graph;
 mod hazard;
 mod input;
-mod rewrite;
+pub(crate) mod rewrite;
 #[cfg(test)]
 mod tests;
 mod visit;

@@ -218,7 +218,9 @@ fn views_are_written_by_instead_of_triggers_or_through_to_their_base_table() {
          CREATE FUNCTION agg_ins() RETURNS trigger LANGUAGE plpgsql AS $$
          BEGIN INSERT INTO sink VALUES (NEW.n); RETURN NEW; END $$;
          CREATE TRIGGER agg_instead INSTEAD OF INSERT ON agg
-           FOR EACH ROW EXECUTE FUNCTION agg_ins();",
+           FOR EACH ROW EXECUTE FUNCTION agg_ins();
+         CREATE VIEW ruled AS SELECT id, v FROM base;
+         CREATE RULE ruled_ins AS ON INSERT TO ruled DO INSTEAD INSERT INTO sink VALUES (new.id);",
     );
     snapshot(store.path(), &db, "v");
 
@@ -283,6 +285,30 @@ fn views_are_written_by_instead_of_triggers_or_through_to_their_base_table() {
         tree.contains("PostgreSQL refuses this write: the view is not automatically updatable"),
         "{tree}"
     );
+    // An updatable view with an unconditional DO INSTEAD rule: the rule, not the
+    // automatic update, handles the write.
+    let v = graph_json(store.path(), &["v", "ruled", "--event", "insert"]);
+    edge(
+        &v,
+        "rule",
+        "table:public.ruled",
+        "rule:public.ruled.ruled_ins",
+    );
+    edge(
+        &v,
+        "writes",
+        "rule:public.ruled.ruled_ins",
+        "table:public.sink",
+    );
+    assert!(!has_edge(
+        &v,
+        "writes",
+        "table:public.ruled",
+        "table:public.base"
+    ));
+    let ran = what_ran(&db, "SELECT 1", "INSERT INTO ruled VALUES (1, 2)");
+    assert_eq!(ran.inserted("public.sink"), 1);
+    assert_eq!(ran.inserted("public.base"), 0);
     let refused = db.cluster.psql_raw(&db.name, "UPDATE agg SET n = 1", &[]);
     assert!(!refused.status.success(), "PostgreSQL refuses it too");
 }
@@ -334,6 +360,11 @@ fn a_domain_check_calling_a_function_runs_on_insert_and_on_updates_setting_the_c
     let v = graph_json(store.path(), &["d", "d", "--event", "update"]);
     let e = edge(&v, "calls", "table:public.d", callee);
     assert_eq!(e["certainty"], "conditional", "{e:#}");
+    let tree = graph(store.path(), &["d", "d", "--event", "update"]);
+    assert!(
+        tree.contains("DOMAIN CHECK of column p: public.pos.pos_check calls (every row): public.positive(integer) [when column p is set]"),
+        "{tree}"
+    );
 }
 
 /// `RETURNING WITH (OLD AS o)` is PostgreSQL 18 syntax the parser driftgate embeds (the

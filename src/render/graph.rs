@@ -223,9 +223,10 @@ fn table_lines(lines: &mut Vec<String>, t: &TableVisit, prefix: &str, root: bool
                     _ => "POLICY",
                 };
                 lines.push(format!(
-                    "{prefix}{branch}{what} {} calls (every row): {}",
+                    "{prefix}{branch}{what} {} calls (every row): {}{}",
                     cell(&rc.name),
-                    cell(&rc.function.name)
+                    cell(&rc.function.name),
+                    cell(&mark_suffix(&rc.function.sure, TREE_GUARD_MAX))
                 ));
                 function_lines(lines, &rc.function, &format!("{child_prefix}   "));
             }

@@ -333,7 +333,8 @@ impl Walker<'_, '_> {
             self.graph
                 .edge(GraphEdge::row_call(table, event, rc).with_sure(&sure));
             self.trail.push(format!("{} {}", rc.via, rc.name));
-            let function = self.visit_function(&rc.callee, depth);
+            let mut function = self.visit_function(&rc.callee, depth);
+            function.sure = sure;
             self.trail.pop();
             visit.row_calls.push(RowCallVisit {
                 via: rc.via,

@@ -3,21 +3,16 @@
 //! asked for) and the exit code is 2.
 
 use super::common::ConnectArgs;
+use super::format::FormatArg;
 use super::pair::load_sides_with;
 use super::Context;
 use crate::diff;
 use crate::exit;
 use crate::gate::{ApprovedSet, GateReport, Policy, Verdict};
-use crate::render::gate::{write_gate_json, write_gate_table};
+use crate::render::{render, Format, Style};
 use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum GateFormat {
-    Table,
-    Json,
-}
 
 /// The lowest verdict that makes the exit code 1.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -41,8 +36,8 @@ pub struct GateCmd {
     /// exactly these; anything more, less or different is BLOCK.
     #[arg(long, value_name = "FILE")]
     pub expect: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = GateFormat::Table)]
-    pub format: GateFormat,
+    #[arg(long, value_parser = FormatArg::of::<GateReport>(), default_value_t = Format::Table)]
+    pub format: Format,
     /// Exit 1 on WARN too (default: only on BLOCK).
     #[arg(long, value_enum, default_value_t = FailOn::Block)]
     pub fail_on: FailOn,
@@ -89,11 +84,12 @@ impl GateCmd {
     }
 
     fn print(&self, report: &GateReport) -> std::io::Result<()> {
-        let mut out = std::io::stdout().lock();
-        match self.format {
-            GateFormat::Json => write_gate_json(&mut out, report),
-            GateFormat::Table => write_gate_table(&mut out, report),
-        }
+        render(
+            report,
+            self.format,
+            Style::default(),
+            &mut std::io::stdout().lock(),
+        )
     }
 
     /// Print the BLOCK verdict with the reason, say it on stderr too, exit 2.

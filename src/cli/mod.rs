@@ -10,6 +10,7 @@ mod diff;
 mod doctor;
 mod export;
 mod fingerprint;
+mod format;
 mod fsck;
 mod gate;
 mod gc;
@@ -237,6 +238,13 @@ impl Context {
             std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
             std::io::stdout().is_terminal(),
         )
+    }
+
+    /// How people's formats on stdout are dressed.
+    pub fn style(&self) -> crate::render::Style {
+        crate::render::Style {
+            color: self.color_stdout(),
+        }
     }
 
     /// A warning for people on stderr, unless `--quiet`.

@@ -1,5 +1,6 @@
 //! Gate output: the `driftgate.gate/v1` JSON of DESIGN.md, or a table for people.
 
+use super::format::{Format, Style};
 use super::table::{self, cell};
 use super::write_json;
 use crate::gate::GateReport;
@@ -92,5 +93,17 @@ mod tests {
             t.contains("fail-closed: head: cannot connect\\nretry"),
             "{t}"
         );
+    }
+}
+
+impl super::format::Report for GateReport {
+    const COMMAND: &'static str = "gate";
+    const FORMATS: &'static [Format] = &[Format::Table, Format::Json];
+
+    fn write_as<W: Write>(&self, format: Format, _: Style, out: &mut W) -> io::Result<()> {
+        match format {
+            Format::Json => write_gate_json(out, self),
+            _ => write_gate_table(out, self),
+        }
     }
 }

@@ -13,6 +13,8 @@
 //! - [`graph`] builds the trigger fan-out graph offline: firing order, what each routine
 //!   writes, calls and notifies (bodies parsed with `pg_query`), cycles and ordering hazards.
 //! - [`render`] turns results into tables, JSON and other formats.
+//! - [`doctor`] finds out what will work (connection, privileges, store, tools) as a typed
+//!   report, before a first nightly run.
 //! - [`check`] is the nightly job without its I/O: the `driftgate.toml` config, per-target
 //!   outcomes, the aggregate exit code, and the report, Markdown and Prometheus renderings.
 //! - [`cli`] is the command layer: clap definitions and one module per subcommand.
@@ -23,6 +25,7 @@ pub mod check;
 pub mod cli;
 pub mod conninfo;
 pub mod diff;
+pub mod doctor;
 pub mod duration;
 pub mod exit;
 pub mod gate;

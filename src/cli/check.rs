@@ -492,7 +492,7 @@ fn write_report_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
 
 /// A desktop notification over the session bus (pure-Rust D-Bus), bounded in time.
 async fn notify(run: &CheckRun) -> Result<(), String> {
-    if let Some(missing) = super::doctor::missing_session_bus() {
+    if let Some(missing) = crate::doctor::missing_session_bus() {
         return Err(missing);
     }
     let (title, body) = report::notification(run);

@@ -4,20 +4,13 @@
 use crate::catalog::{self, CaptureOptions, ConnFlags, ConnectTarget, SessionLimits};
 use crate::model::redact::SecretPatterns;
 use crate::model::{CatalogSnapshot, ContentHash, ObjectKind};
-use crate::store::{self, Resolved, Store};
+use crate::store::{self, Resolved, Store, StoreSource};
 use anyhow::Context as _;
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
 
 pub use crate::duration::parse_duration;
-
-/// `--format` of commands that print lines for people or one JSON document.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum TextOrJson {
-    Text,
-    Json,
-}
 
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
@@ -35,16 +28,6 @@ impl StoreArgs {
     pub fn open(&self) -> anyhow::Result<Store> {
         Ok(Store::open(&self.store)?)
     }
-}
-
-/// Where the store path came from.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum StoreSource {
-    Flag,
-    Env,
-    /// `store =` of the discovered driftgate.toml.
-    Config,
-    Default,
 }
 
 /// The `store =` of the config `check` would find (./driftgate.toml, else the XDG config),
@@ -75,23 +58,12 @@ pub fn discovered_config_store() -> anyhow::Result<Option<PathBuf>> {
     }
 }
 
-impl StoreSource {
-    pub fn of(source: Option<clap::parser::ValueSource>) -> StoreSource {
-        match source {
-            Some(clap::parser::ValueSource::CommandLine) => StoreSource::Flag,
-            Some(clap::parser::ValueSource::EnvVariable) => StoreSource::Env,
-            _ => StoreSource::Default,
-        }
-    }
-
-    /// As the user would name it.
-    pub fn name(self) -> &'static str {
-        match self {
-            StoreSource::Flag => "--store",
-            StoreSource::Env => "DRIFTGATE_STORE",
-            StoreSource::Config => "driftgate.toml",
-            StoreSource::Default => "default",
-        }
+/// Which setting gave the store path: `--store`, `DRIFTGATE_STORE`, or neither.
+pub fn store_source_of(source: Option<clap::parser::ValueSource>) -> StoreSource {
+    match source {
+        Some(clap::parser::ValueSource::CommandLine) => StoreSource::Flag,
+        Some(clap::parser::ValueSource::EnvVariable) => StoreSource::Env,
+        _ => StoreSource::Default,
     }
 }
 

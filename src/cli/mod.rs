@@ -22,7 +22,8 @@ mod show;
 mod snapshot;
 mod verify;
 
-pub use common::{ConnectArgs, StoreArgs, StoreSource};
+pub use crate::store::StoreSource;
+pub use common::{ConnectArgs, StoreArgs};
 
 use crate::exit;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
@@ -130,7 +131,7 @@ pub fn main() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     // `check` and `baseline` take the store from driftgate.toml unless one was asked for.
-    let store_source = StoreSource::of(matches.value_source("store"));
+    let store_source = common::store_source_of(matches.value_source("store"));
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),

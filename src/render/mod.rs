@@ -4,6 +4,7 @@
 //! written through the one dispatch [`render`] in the one [`Format`] asked for.
 
 pub mod diff;
+pub mod doctor;
 pub mod fanout;
 pub mod fingerprint;
 pub mod format;

@@ -31,6 +31,7 @@ pub mod exit;
 pub mod gate;
 pub mod graph;
 pub mod model;
+pub mod notify;
 pub mod render;
 pub mod sqltext;
 pub mod store;

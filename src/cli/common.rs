@@ -35,7 +35,7 @@ impl StoreArgs {
 /// config or it names no store. Only that key is read, so commands that do not use the
 /// rest of the config do not fail on it.
 pub fn discovered_config_store() -> anyhow::Result<Option<PathBuf>> {
-    let Some(path) = super::check::find_config(None)? else {
+    let Some(path) = crate::check::discover::find_config(None).map_err(anyhow::Error::msg)? else {
         return Ok(None);
     };
     let text =
@@ -55,6 +55,22 @@ pub fn discovered_config_store() -> anyhow::Result<Option<PathBuf>> {
             Ok(Some(dir.join(s)))
         }
         Some(_) => anyhow::bail!("{}: `store` must be a string (a directory)", path.display()),
+    }
+}
+
+/// The lowest verdict that makes the exit code 1 (`gate` and `check`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Warn,
+    Block,
+}
+
+/// The store `check` and `baseline` use: `--store`/`DRIFTGATE_STORE` when given, else the
+/// config's `store`, else the default.
+pub fn store_path(ctx: &super::Context, config: &crate::check::config::CheckConfig) -> PathBuf {
+    match (&config.store, ctx.store_explicit()) {
+        (Some(path), false) => path.clone(),
+        _ => ctx.store.store.clone(),
     }
 }
 
@@ -242,29 +258,5 @@ pub async fn load_snapshot_kinds(
             id: None,
             snapshot: store::read_bundle(&path)?,
         })),
-    }
-}
-
-/// Capture, and when a table named for exact counts is gone, capture again without it: the
-/// diff then reports the table as removed instead of the whole snapshot failing.
-pub async fn capture_counting_what_exists(
-    target: &ConnectTarget,
-    mut opts: CaptureOptions,
-) -> Result<CatalogSnapshot, catalog::CatalogError> {
-    loop {
-        match catalog::capture(target, &opts).await {
-            Err(catalog::CatalogError::UnknownCountTable { table }) => match &mut opts.exact_counts
-            {
-                catalog::ExactCounts::Tables(list) if list.contains(&table) => {
-                    tracing::warn!("table {table} (exact_counts) is gone; counting the others");
-                    list.retain(|t| *t != table);
-                    if list.is_empty() {
-                        opts.exact_counts = catalog::ExactCounts::None;
-                    }
-                }
-                _ => return Err(catalog::CatalogError::UnknownCountTable { table }),
-            },
-            other => return other,
-        }
     }
 }

@@ -2,7 +2,7 @@
 //! or the policy is broken, a BLOCK verdict with the reason is still printed (in the format
 //! asked for) and the exit code is 2.
 
-use super::common::ConnectArgs;
+use super::common::{ConnectArgs, FailOn};
 use super::format::FormatArg;
 use super::pair::load_sides_with;
 use super::Context;
@@ -10,16 +10,9 @@ use crate::diff;
 use crate::exit;
 use crate::gate::{ApprovedSet, GateReport, Policy, Verdict};
 use crate::render::{render, Format, Style};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
-
-/// The lowest verdict that makes the exit code 1.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    Warn,
-    Block,
-}
 
 #[derive(Args, Debug)]
 pub struct GateCmd {
@@ -130,7 +123,8 @@ fn read_policy(path: &std::path::Path) -> Result<Policy, String> {
     if crate::check::config::looks_like_config(&text) {
         let config = crate::check::config::CheckConfig::parse(&text, path)
             .map_err(|e| format!("invalid config: {e}"))?;
-        return super::check::resolve_policy(&config).map_err(|e| format!("invalid policy: {e}"));
+        return crate::check::discover::resolve_policy(&config)
+            .map_err(|e| format!("invalid policy: {e}"));
     }
     Policy::parse(&text, &path.display().to_string()).map_err(|e| format!("invalid policy: {e}"))
 }

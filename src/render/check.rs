@@ -1,12 +1,14 @@
 //! The forms a check run is read in: the terminal summary (one row per target), the
 //! `driftgate.check/v1` JSON report, Markdown for `$GITHUB_STEP_SUMMARY` or a PR comment,
-//! GitHub Actions annotations, and the text of a desktop notification. Each writes to an
-//! injected `io::Write` or returns a value; none touches a file.
+//! GitHub Actions annotations, the Prometheus textfile ([`super::prometheus`]), and the text
+//! of a desktop notification. Each writes to an injected `io::Write` or returns a value;
+//! none touches a file.
 
-use super::{CheckRun, TargetOutcome, CHECK_FORMAT};
+use super::format::{Format, Report, Style};
+use super::markdown::{code, table_cell, text};
+use super::table::{self, cell};
+use crate::check::{CheckRun, TargetOutcome, CHECK_FORMAT};
 use crate::gate::{Finding, Severity, Verdict};
-use crate::render::markdown::{code, table_cell, text};
-use crate::render::table::{self, cell};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -326,8 +328,8 @@ pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// The title and body of a desktop notification.
-pub fn notification(run: &CheckRun) -> (String, String) {
+/// The title and body of a desktop notification; urgent on BLOCK.
+pub fn notification(run: &CheckRun) -> crate::notify::Message {
     let t = run.tally();
     let title = match run.verdict() {
         Verdict::Pass => format!("driftgate: all {} targets PASS", run.targets.len()),
@@ -350,13 +352,52 @@ pub fn notification(run: &CheckRun) -> (String, String) {
         })
         .collect();
     body.push(run.tally_text());
-    (title, body.join("\n"))
+    crate::notify::Message {
+        title,
+        body: body.join("\n"),
+        urgent: run.verdict() == Verdict::Block,
+    }
+}
+
+/// `driftgate check`'s run as its outputs are asked for: the terminal summary (with GitHub
+/// Actions annotations under it when run there), or one of its report files.
+pub struct CheckReport<'a> {
+    pub run: &'a CheckRun,
+    /// Print `::error`/`::warning` workflow commands after the table (`GITHUB_ACTIONS`).
+    pub github_annotations: bool,
+}
+
+impl Report for CheckReport<'_> {
+    const COMMAND: &'static str = "check";
+    const FORMATS: &'static [Format] = &[
+        Format::Table,
+        Format::Json,
+        Format::Markdown,
+        Format::Prometheus,
+    ];
+
+    fn write_as<W: Write>(&self, format: Format, style: Style, out: &mut W) -> io::Result<()> {
+        match format {
+            Format::Json => write_json(out, self.run),
+            Format::Markdown => write_markdown(out, self.run),
+            Format::Prometheus => super::prometheus::write_prometheus(out, self.run),
+            _ => {
+                write_table(out, self.run, style.color)?;
+                if self.github_annotations {
+                    for line in github_annotations(self.run) {
+                        writeln!(out, "{line}")?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{compared, run, warn_policy};
     use super::*;
+    use crate::check::tests::{compared, run, warn_policy};
     use crate::check::TargetOutcome;
     use crate::gate::Policy;
 
@@ -506,7 +547,7 @@ mod tests {
 
     #[test]
     fn the_notification_names_what_did_not_pass() {
-        let (title, body) = notification(&sample());
+        let crate::notify::Message { title, body, .. } = notification(&sample());
         assert_eq!(title, "driftgate: BLOCK (3 of 4 targets)");
         assert!(body.contains("drifted: BLOCK — 1 changed"), "{body}");
         assert!(

@@ -23,6 +23,8 @@ pub enum Format {
     Markdown,
     /// One JSON document for programs.
     Json,
+    /// The Prometheus text exposition format (node-exporter's textfile collector).
+    Prometheus,
 }
 
 impl Format {
@@ -36,6 +38,7 @@ impl Format {
             Format::Mermaid => "mermaid",
             Format::Markdown => "markdown",
             Format::Json => "json",
+            Format::Prometheus => "prometheus",
         }
     }
 }

@@ -3,6 +3,7 @@
 //! report, never a panic. Every command's typed report implements [`Report`] and is
 //! written through the one dispatch [`render`] in the one [`Format`] asked for.
 
+pub mod check;
 pub mod diff;
 pub mod doctor;
 pub mod fanout;
@@ -13,6 +14,7 @@ pub mod gdiff;
 pub mod graph;
 pub mod log;
 pub mod markdown;
+pub mod prometheus;
 pub mod show;
 pub mod table;
 pub mod verify;

@@ -8,7 +8,7 @@ use super::Context;
 use crate::diff;
 use crate::exit;
 use crate::render::diff::DiffDocument;
-use crate::render::{render, Format};
+use crate::render::Format;
 use clap::Args;
 
 #[derive(Args, Debug)]
@@ -31,12 +31,7 @@ impl DiffCmd {
         let d = diff::diff(base.snapshot(), head.snapshot());
         let (base_info, head_info) = (base.info(), head.info());
         let doc = DiffDocument::new(&base_info, &head_info, &d);
-        render(
-            &doc,
-            self.format,
-            ctx.style(),
-            &mut std::io::stdout().lock(),
-        )?;
+        ctx.print(&doc, self.format)?;
         Ok(if d.has_drift() { exit::DRIFT } else { exit::OK })
     }
 }

@@ -5,7 +5,7 @@ use super::common::ConnectArgs;
 use super::format::FormatArg;
 use super::Context;
 use crate::doctor::{check_connection, check_store, check_tools, DoctorReport, ToolEnv};
-use crate::render::{render, Format};
+use crate::render::Format;
 use clap::Args;
 
 #[derive(Args, Debug)]
@@ -32,12 +32,7 @@ impl DoctorCmd {
             check_store(&ctx.store.store, ctx.store_source),
             check_tools(&ToolEnv::from_process()),
         );
-        render(
-            &report,
-            self.format,
-            ctx.style(),
-            &mut std::io::stdout().lock(),
-        )?;
+        ctx.print(&report, self.format)?;
         Ok(report.status.exit_code())
     }
 }

@@ -6,7 +6,7 @@ use super::Context;
 use crate::exit;
 use crate::model::fingerprint::Scope;
 use crate::render::fingerprint::{FingerprintReport, ScopeHash};
-use crate::render::{render, Format};
+use crate::render::Format;
 use clap::Args;
 
 #[derive(Args, Debug)]
@@ -56,12 +56,7 @@ impl FingerprintCmd {
             snapshot: loaded.id.map(|id| id.to_hex()),
             scopes: hashes,
         };
-        render(
-            &report,
-            self.format,
-            ctx.style(),
-            &mut std::io::stdout().lock(),
-        )?;
+        ctx.print(&report, self.format)?;
         Ok(exit::OK)
     }
 }

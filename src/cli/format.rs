@@ -87,26 +87,10 @@ mod tests {
     use super::*;
     use clap::{Arg, Command};
 
-    struct Gateish;
-    impl Report for Gateish {
-        const COMMAND: &'static str = "gate";
-        const FORMATS: &'static [Format] = &[Format::Table, Format::Json];
-        fn write_as<W: std::io::Write>(
-            &self,
-            _: Format,
-            _: crate::render::format::Style,
-            _: &mut W,
-        ) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     fn command() -> Command {
-        Command::new("gate").arg(
-            Arg::new("format")
-                .long("format")
-                .value_parser(FormatArg::of::<Gateish>().with_aliases(&[("text", Format::Table)])),
-        )
+        Command::new("gate").arg(Arg::new("format").long("format").value_parser(
+            FormatArg::of::<crate::gate::GateReport>().with_aliases(&[("text", Format::Table)]),
+        ))
     }
 
     #[test]

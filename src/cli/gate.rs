@@ -9,7 +9,7 @@ use super::Context;
 use crate::diff;
 use crate::exit;
 use crate::gate::{ApprovedSet, GateReport, Policy, Verdict};
-use crate::render::{render, Format, Style};
+use crate::render::Format;
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
@@ -44,14 +44,18 @@ impl GateCmd {
             None => Policy::default(),
             Some(path) => match read_policy(path) {
                 Ok(p) => p,
-                Err(reason) => return self.fail_closed(&self.base, &self.head, "policy", &reason),
+                Err(reason) => {
+                    return self.fail_closed(ctx, &self.base, &self.head, "policy", &reason)
+                }
             },
         };
         let expected = match &self.expect {
             None => None,
             Some(path) => match read_approved(path) {
                 Ok(set) => Some(set),
-                Err(reason) => return self.fail_closed(&self.base, &self.head, "expect", &reason),
+                Err(reason) => {
+                    return self.fail_closed(ctx, &self.base, &self.head, "expect", &reason)
+                }
             },
         };
         let (base, head) =
@@ -59,6 +63,7 @@ impl GateCmd {
                 Ok(pair) => pair,
                 Err(e) => {
                     return self.fail_closed(
+                        ctx,
                         &self.base,
                         &self.head,
                         e.which,
@@ -69,26 +74,24 @@ impl GateCmd {
         let d = diff::diff(base.snapshot(), head.snapshot());
         let report =
             GateReport::evaluate_with(&d, &policy, expected.as_ref(), &base.label(), &head.label());
-        self.print(&report)?;
+        ctx.print(&report, self.format)?;
         Ok(match (report.verdict, self.fail_on) {
             (Verdict::Block, _) | (Verdict::Warn, FailOn::Warn) => exit::DRIFT,
             _ => exit::OK,
         })
     }
 
-    fn print(&self, report: &GateReport) -> std::io::Result<()> {
-        render(
-            report,
-            self.format,
-            Style::default(),
-            &mut std::io::stdout().lock(),
-        )
-    }
-
     /// Print the BLOCK verdict with the reason, say it on stderr too, exit 2.
-    fn fail_closed(&self, base: &str, head: &str, what: &str, reason: &str) -> anyhow::Result<u8> {
+    fn fail_closed(
+        &self,
+        ctx: &Context,
+        base: &str,
+        head: &str,
+        what: &str,
+        reason: &str,
+    ) -> anyhow::Result<u8> {
         let report = GateReport::fail_closed(base, head, what, reason);
-        self.print(&report)?;
+        ctx.print(&report, self.format)?;
         let _ = writeln!(
             std::io::stderr(),
             "driftgate: error: gate failed closed (BLOCK): {what}: {}",

@@ -9,10 +9,9 @@ use super::Context;
 use crate::exit;
 use crate::graph::{self, gdiff, WalkOptions};
 use crate::render::fanout::GraphReport;
-use crate::render::{gdiff as gdraw, render, Format};
+use crate::render::{gdiff as gdraw, Format};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use std::io::Write;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Event {
@@ -90,7 +89,6 @@ impl GraphCmd {
             depth: self.depth.map(|d| d as usize),
             database_graph: self.format != Format::Tree,
         };
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         match &self.table {
             Some(table) => {
                 let table = match graph::resolve_table(snap, table) {
@@ -113,7 +111,7 @@ impl GraphCmd {
                     title: format!("{} on {table}", event.label()),
                     root: format!("table:{table}"),
                 };
-                render(&report, self.format, ctx.style(), &mut out)?;
+                ctx.print(&report, self.format)?;
                 if !f.unanalysable.is_empty() && self.format != Format::Tree {
                     ctx.note(format!(
                         "note: {} routine(s) in this fan-out could not be fully analysed; their edges may be missing",
@@ -123,15 +121,9 @@ impl GraphCmd {
             }
             None => {
                 let db = graph::database_fanout(snap, &opts);
-                render(
-                    &GraphReport::Database(&db),
-                    self.format,
-                    ctx.style(),
-                    &mut out,
-                )?;
+                ctx.print(&GraphReport::Database(&db), self.format)?;
             }
         }
-        out.flush()?;
         Ok(exit::OK)
     }
 
@@ -165,13 +157,11 @@ impl GraphCmd {
             base: side(&base_side),
             head: side(&head_side),
         };
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         let report = GraphReport::Diff {
             sides: &sides,
             diff: &d,
         };
-        render(&report, self.format, ctx.style(), &mut out)?;
-        out.flush()?;
+        ctx.print(&report, self.format)?;
         Ok(if d.changed { exit::DRIFT } else { exit::OK })
     }
 }

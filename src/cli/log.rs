@@ -4,7 +4,7 @@ use super::format::FormatArg;
 use super::Context;
 use crate::exit;
 use crate::render::log::{LogReport, RefPosition, SnapshotEntry};
-use crate::render::{render, Format};
+use crate::render::Format;
 use clap::Args;
 use std::collections::BTreeMap;
 
@@ -61,12 +61,7 @@ impl LogCmd {
                     .collect(),
             ),
         };
-        render(
-            &report,
-            self.format,
-            ctx.style(),
-            &mut std::io::stdout().lock(),
-        )?;
+        ctx.print(&report, self.format)?;
         Ok(exit::OK)
     }
 }

@@ -7,7 +7,7 @@ use crate::exit;
 use crate::model::canonical::hash_of;
 use crate::model::ObjectKind;
 use crate::render::show::ShowReport;
-use crate::render::{render, Format};
+use crate::render::Format;
 use clap::Args;
 
 #[derive(Args, Debug)]
@@ -71,12 +71,7 @@ impl ShowCmd {
             entries,
             counts: want_counts,
         };
-        render(
-            &report,
-            self.format,
-            ctx.style(),
-            &mut std::io::stdout().lock(),
-        )?;
+        ctx.print(&report, self.format)?;
         if self.format == Format::Table {
             ctx.note(format!(
                 "{} objects, catalog {}{}",

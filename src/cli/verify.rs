@@ -12,7 +12,7 @@ use crate::exit;
 use crate::model::fingerprint::Scope;
 use crate::model::{CatalogSnapshot, ContentHash};
 use crate::render::verify::{Differing, ScopeResult, VerifyReport};
-use crate::render::{render, Format};
+use crate::render::Format;
 use clap::Args;
 
 #[derive(Args, Debug)]
@@ -122,12 +122,7 @@ impl VerifyCmd {
             }
             None => drift,
         };
-        render(
-            &doc,
-            self.format,
-            ctx.style(),
-            &mut std::io::stdout().lock(),
-        )?;
+        ctx.print(&doc, self.format)?;
         ctx.note(format!(
             "compared {} with {}{}",
             doc.reference,

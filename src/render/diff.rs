@@ -1,7 +1,7 @@
 //! Diff output: an aligned table for terminals, versioned JSON for programs, and Markdown for
 //! pull-request comments.
 
-use super::format::{Format, Style};
+use super::format::{Format, Report, Style};
 use super::table::{self, cell};
 use super::{markdown, write_json};
 use crate::diff::firing::FiringOrderChange;
@@ -326,6 +326,19 @@ fn text_block(s: &str) -> String {
         .collect()
 }
 
+impl Report for DiffDocument<'_> {
+    const COMMAND: &'static str = "diff";
+    const FORMATS: &'static [Format] = &[Format::Table, Format::Json, Format::Markdown];
+
+    fn write_as<W: Write>(&self, format: Format, _: Style, out: &mut W) -> io::Result<()> {
+        match format {
+            Format::Json => write_diff_json(out, self),
+            Format::Markdown => write_diff_markdown(out, self),
+            _ => write_diff_table(out, self),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,18 +439,5 @@ mod tests {
     #[test]
     fn text_blocks_keep_newlines_and_tabs_but_escape_other_controls() {
         assert_eq!(text_block("a\tb\x1b[2J\nc\n"), "a\tb\\u{1b}[2J\nc\n");
-    }
-}
-
-impl super::format::Report for DiffDocument<'_> {
-    const COMMAND: &'static str = "diff";
-    const FORMATS: &'static [Format] = &[Format::Table, Format::Json, Format::Markdown];
-
-    fn write_as<W: Write>(&self, format: Format, _: Style, out: &mut W) -> io::Result<()> {
-        match format {
-            Format::Json => write_diff_json(out, self),
-            Format::Markdown => write_diff_markdown(out, self),
-            _ => write_diff_table(out, self),
-        }
     }
 }

@@ -1,6 +1,6 @@
 //! Gate output: the `driftgate.gate/v1` JSON of DESIGN.md, or a table for people.
 
-use super::format::{Format, Style};
+use super::format::{Format, Report, Style};
 use super::table::{self, cell};
 use super::write_json;
 use crate::gate::GateReport;
@@ -57,6 +57,18 @@ pub fn write_gate_table<W: Write>(out: &mut W, report: &GateReport) -> io::Resul
     )
 }
 
+impl Report for GateReport {
+    const COMMAND: &'static str = "gate";
+    const FORMATS: &'static [Format] = &[Format::Table, Format::Json];
+
+    fn write_as<W: Write>(&self, format: Format, _: Style, out: &mut W) -> io::Result<()> {
+        match format {
+            Format::Json => write_gate_json(out, self),
+            _ => write_gate_table(out, self),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,17 +105,5 @@ mod tests {
             t.contains("fail-closed: head: cannot connect\\nretry"),
             "{t}"
         );
-    }
-}
-
-impl super::format::Report for GateReport {
-    const COMMAND: &'static str = "gate";
-    const FORMATS: &'static [Format] = &[Format::Table, Format::Json];
-
-    fn write_as<W: Write>(&self, format: Format, _: Style, out: &mut W) -> io::Result<()> {
-        match format {
-            Format::Json => write_gate_json(out, self),
-            _ => write_gate_table(out, self),
-        }
     }
 }

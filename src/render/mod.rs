@@ -16,6 +16,7 @@ pub mod log;
 pub mod markdown;
 pub mod prometheus;
 pub mod show;
+pub mod store;
 pub mod table;
 pub mod verify;
 

@@ -5,6 +5,7 @@
 //! none touches a file.
 
 use super::format::{Format, Report, Style};
+use super::gate::what_changed;
 use super::markdown::{code, table_cell, text};
 use super::table::{self, cell};
 use crate::check::{CheckRun, TargetOutcome, CHECK_FORMAT};
@@ -86,12 +87,7 @@ fn detail(t: &TargetOutcome) -> String {
     if let Some(e) = &t.error {
         return format!("could not be checked: {e}");
     }
-    let weighing: Vec<&Finding> = t
-        .findings
-        .iter()
-        .filter(|f| f.severity > Severity::Ignore)
-        .collect();
-    match weighing.split_first() {
+    match weighing(t).split_first() {
         None => String::new(),
         Some((first, [])) => format!("{} {}", first.change, first.key),
         Some((first, rest)) => format!("{} {} (+{} more)", first.change, first.key, rest.len()),
@@ -105,12 +101,7 @@ fn detail_markdown(t: &TargetOutcome) -> String {
     if t.error.is_some() {
         return text(&detail(t));
     }
-    let weighing: Vec<&Finding> = t
-        .findings
-        .iter()
-        .filter(|f| f.severity > Severity::Ignore)
-        .collect();
-    match weighing.split_first() {
+    match weighing(t).split_first() {
         None => String::new(),
         Some((first, [])) => format!("{} {}", first.change, table_cell(&code(&first.key))),
         Some((first, rest)) => format!(
@@ -165,20 +156,13 @@ pub fn write_table<W: Write>(out: &mut W, run: &CheckRun, color: bool) -> io::Re
         )
     )?;
     for t in run.targets.iter().filter(|t| t.checked()) {
-        let weighing: Vec<&Finding> = t
-            .findings
-            .iter()
-            .filter(|f| f.severity > Severity::Ignore)
-            .collect();
+        let weighing = weighing(t);
         if weighing.is_empty() {
             continue;
         }
         writeln!(out, "\n{}: {}", cell(&t.name), paint(t.verdict, color))?;
         for f in weighing.iter().take(FINDINGS_SHOWN) {
-            let what = match &f.detail {
-                Some(d) if f.fields.is_empty() || f.count.is_some() => d.clone(),
-                _ => f.fields.join(", "),
-            };
+            let what = what_changed(f);
             writeln!(
                 out,
                 "  {:<5}  {:<15}  {}{}  [{}]",
@@ -202,6 +186,14 @@ pub fn write_table<W: Write>(out: &mut W, run: &CheckRun, color: bool) -> io::Re
         }
     }
     writeln!(out, "\n{}", run.tally_text())
+}
+
+/// The findings of a target that weigh (warn or block), in order.
+fn weighing(t: &TargetOutcome) -> Vec<&Finding> {
+    t.findings
+        .iter()
+        .filter(|f| f.severity > Severity::Ignore)
+        .collect()
 }
 
 fn badge(v: Verdict) -> &'static str {
@@ -249,16 +241,9 @@ pub fn write_markdown<W: Write>(out: &mut W, run: &CheckRun) -> io::Result<()> {
         }
         writeln!(out, "| Severity | Change | Key | Fields | Rule |")?;
         writeln!(out, "|---|---|---|---|---|")?;
-        let weighing: Vec<&Finding> = t
-            .findings
-            .iter()
-            .filter(|f| f.severity > Severity::Ignore)
-            .collect();
+        let weighing = weighing(t);
         for f in weighing.iter().take(FINDINGS_SHOWN) {
-            let fields = match &f.detail {
-                Some(d) if f.fields.is_empty() || f.count.is_some() => d.clone(),
-                _ => f.fields.join(", "),
-            };
+            let fields = what_changed(f);
             writeln!(
                 out,
                 "| {} | {} | {} | {} | {} |",

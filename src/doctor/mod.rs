@@ -4,11 +4,11 @@
 //! read (catalogs, catalog columns, tables it cannot count), the store (found, writable,
 //! fsck), and the optional tools (Graphviz `dot`, a D-Bus session bus for `--notify`).
 //!
-//! The findings are gathered first into a typed [`DoctorReport`], then rendered as text or
-//! JSON (`driftgate.doctor/v1`). Exit 0 when all is well, 1 when something is degraded (the
+//! The findings are gathered first into a typed [`DoctorReport`], then written as text or
+//! JSON (`driftgate.doctor/v1`) by `render::doctor`. Exit 0 when all is well, 1 when something is degraded (the
 //! role cannot read everything a snapshot needs), 2 when a snapshot cannot work at all
 //! (no connection, no usable store). A missing tool is a warning that changes neither;
-//! the tools are looked for in [`tools`].
+//! the tools are looked for in `doctor/tools.rs`.
 
 use crate::catalog::probe::{self, CountBlocker, ServerProbe};
 use crate::catalog::{CatalogError, ConnectTarget, ServerCaps, SessionLimits, Verify};

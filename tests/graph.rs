@@ -675,10 +675,23 @@ CREATE TRIGGER "trg""]; click n0 call alert()
 
     let mermaid = graph(store.path(), &["h", &table_name, "--format", "mermaid"]).stdout;
     let lines: Vec<&str> = mermaid.lines().collect();
-    assert_eq!(lines[0], "flowchart LR");
-    for l in &lines[1..] {
+    // The front matter: the title one JSON string (a YAML double-quoted scalar), whatever
+    // the table's name holds.
+    assert_eq!(lines[0], "---", "{mermaid}");
+    let title = lines[1].strip_prefix("title: ").expect("a title line");
+    let title: String = serde_json::from_str(title).expect("the title is one JSON string");
+    assert!(title.contains(&table_name), "{title}");
+    assert_eq!(lines[2], "---", "{mermaid}");
+    assert_eq!(lines[3], "flowchart LR");
+    for l in &lines[4..] {
         assert!(
-            l.starts_with("  n") || l.starts_with("  style n"),
+            l.starts_with("  n")
+                || l.starts_with("  style n")
+                || l.starts_with("  hazard")
+                || l.starts_with("  class")
+                || l.starts_with("  subgraph legend[")
+                || l.starts_with("    legend")
+                || *l == "  end",
             "injected line: {l:?}\n{mermaid}"
         );
         // Labels are quoted once: only the delimiting quotes remain.

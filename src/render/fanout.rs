@@ -30,9 +30,16 @@ pub enum GraphReport<'a> {
 
 impl Report for GraphReport<'_> {
     const COMMAND: &'static str = "graph";
-    const FORMATS: &'static [Format] = &[Format::Tree, Format::Dot, Format::Mermaid, Format::Json];
+    const FORMATS: &'static [Format] = &[
+        Format::Tree,
+        Format::Dot,
+        Format::Mermaid,
+        Format::Markdown,
+        Format::Json,
+    ];
 
     fn write_as<W: Write>(&self, format: Format, _: Style, out: &mut W) -> io::Result<()> {
+        const DATABASE: &str = "trigger fan-out of the database";
         match (self, format) {
             (GraphReport::Table { fanout, .. }, Format::Tree) => graph::write_tree(out, fanout),
             (
@@ -42,19 +49,39 @@ impl Report for GraphReport<'_> {
                     root,
                 },
                 Format::Dot,
-            ) => graph::write_dot(out, &fanout.graph, title, Some(root)),
-            (GraphReport::Table { fanout, root, .. }, Format::Mermaid) => {
-                graph::write_mermaid(out, &fanout.graph, Some(root))
-            }
+            ) => graph::write_dot(out, &fanout.graph, title, Some(root), &fanout.hazards),
+            (
+                GraphReport::Table {
+                    fanout,
+                    title,
+                    root,
+                },
+                Format::Mermaid,
+            ) => graph::write_mermaid(out, &fanout.graph, title, Some(root), &fanout.hazards),
+            (
+                GraphReport::Table {
+                    fanout,
+                    title,
+                    root,
+                },
+                Format::Markdown,
+            ) => graph::write_fenced(out, title, |w| {
+                graph::write_mermaid(w, &fanout.graph, title, Some(root), &fanout.hazards)
+            }),
             (GraphReport::Table { fanout, .. }, _) => {
                 write_json_doc(out, "driftgate.graph/v1", fanout)
             }
             (GraphReport::Database(db), Format::Tree) => graph::write_ranking(out, db),
             (GraphReport::Database(db), Format::Dot) => {
-                graph::write_dot(out, &db.graph, "trigger fan-out of the database", None)
+                graph::write_dot(out, &db.graph, DATABASE, None, &db.hazards)
             }
             (GraphReport::Database(db), Format::Mermaid) => {
-                graph::write_mermaid(out, &db.graph, None)
+                graph::write_mermaid(out, &db.graph, DATABASE, None, &db.hazards)
+            }
+            (GraphReport::Database(db), Format::Markdown) => {
+                graph::write_fenced(out, DATABASE, |w| {
+                    graph::write_mermaid(w, &db.graph, DATABASE, None, &db.hazards)
+                })
             }
             (GraphReport::Database(db), _) => {
                 write_json_doc(out, "driftgate.graph-database/v1", db)
@@ -64,6 +91,10 @@ impl Report for GraphReport<'_> {
             }
             (GraphReport::Diff { sides, diff }, Format::Dot) => gdiff::write_dot(out, sides, diff),
             (GraphReport::Diff { diff, .. }, Format::Mermaid) => gdiff::write_mermaid(out, diff),
+            (GraphReport::Diff { sides, diff }, Format::Markdown) => {
+                let title = gdiff::title(sides, diff);
+                graph::write_fenced(out, &title, |w| gdiff::write_mermaid(w, diff))
+            }
             (GraphReport::Diff { sides, diff }, _) => gdiff::write_json(out, sides, diff),
         }
     }

@@ -352,11 +352,16 @@ fn picture(d: &GraphDiff) -> BTreeMap<(String, String, String), &'static str> {
     out
 }
 
-pub fn write_dot<W: Write>(out: &mut W, sides: &Sides, d: &GraphDiff) -> io::Result<()> {
-    let title = format!(
+/// `fan-out diff of TABLE: BASE → HEAD`, the DOT label and the Markdown heading.
+pub fn title(sides: &Sides, d: &GraphDiff) -> String {
+    format!(
         "fan-out diff of {}: {} → {}",
         d.table, sides.base, sides.head
-    );
+    )
+}
+
+pub fn write_dot<W: Write>(out: &mut W, sides: &Sides, d: &GraphDiff) -> io::Result<()> {
+    let title = title(sides, d);
     writeln!(out, "digraph gdiff {{")?;
     writeln!(out, "  label={};", dot_quote(&title))?;
     writeln!(out, "  rankdir=LR;")?;

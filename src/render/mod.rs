@@ -14,6 +14,7 @@ pub mod gdiff;
 pub mod graph;
 pub mod log;
 pub mod markdown;
+pub mod paint;
 pub mod prometheus;
 pub mod show;
 pub mod store;

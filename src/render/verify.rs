@@ -2,6 +2,7 @@
 //! differ (or, with `--expect`, each change not as approved), or `driftgate.verify/v1`.
 
 use super::format::{Format, Report, Style};
+use super::paint::{Paint, GREEN, RED};
 use super::table::cell;
 use super::write_json_doc;
 use crate::diff;
@@ -50,17 +51,21 @@ impl Report for VerifyReport {
     const COMMAND: &'static str = "verify";
     const FORMATS: &'static [Format] = &[Format::Text, Format::Json];
 
-    fn write_as<W: Write>(&self, format: Format, _: Style, out: &mut W) -> io::Result<()> {
+    fn write_as<W: Write>(&self, format: Format, style: Style, out: &mut W) -> io::Result<()> {
         if format == Format::Json {
             return write_json_doc(out, "driftgate.verify/v1", self);
         }
+        let mut plain = Vec::new();
         match (&self.scopes, &self.findings) {
-            (Some(results), _) => write_text(out, results),
+            (Some(results), _) => write_text(&mut plain, results)?,
             (None, findings) => {
                 let findings = findings.as_deref().unwrap_or_default();
-                write_expected_text(out, findings, self.approved.unwrap_or(0))
+                write_expected_text(&mut plain, findings, self.approved.unwrap_or(0))?
             }
         }
+        out.write_all(
+            paint_verdicts(&String::from_utf8_lossy(&plain), Paint(style.color)).as_bytes(),
+        )
     }
 }
 
@@ -124,4 +129,26 @@ fn write_text(out: &mut impl Write, results: &[ScopeResult]) -> std::io::Result<
         }
     }
     Ok(())
+}
+
+/// Each line's leading verdict in its colour: IDENTICAL and AS APPROVED green, DRIFT and
+/// NOT AS APPROVED red; the lines under it (what differs) plain.
+fn paint_verdicts(text: &str, paint: Paint) -> String {
+    const WORDS: &[(&str, &str)] = &[
+        ("NOT AS APPROVED", RED),
+        ("AS APPROVED", GREEN),
+        ("IDENTICAL", GREEN),
+        ("DRIFT", RED),
+    ];
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        match WORDS.iter().find(|(w, _)| line.starts_with(w)) {
+            Some((w, code)) => {
+                out.push_str(&paint.wrap(code, w));
+                out.push_str(&line[w.len()..]);
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
 }

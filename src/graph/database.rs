@@ -13,7 +13,7 @@ use super::fanout::{
     cascades, skip_reason, Analyses, Cascade, Cycle, EdgeKind, FanoutGraph, GraphEdge, GraphNode,
     Hazard, HazardFinder, NodeKind, Unanalysable, WalkOptions,
 };
-use super::firing::{statement_order, Event, FiringEntry};
+use super::firing::{Event, FiringEntry};
 use super::index::SnapshotIndex;
 use super::sqlfacts::WriteOp;
 use crate::model::{quote_ident, CatalogSnapshot, ObjectKey, ObjectKind};
@@ -261,12 +261,9 @@ impl Builder<'_, '_> {
         if !in_snapshot {
             return;
         }
-        let order = statement_order(
-            self.index.triggers_on(&table),
-            &self.index.routed_triggers(&table),
-            &table,
-            event,
-        );
+        let order = self
+            .index
+            .statement_firing_order(&table, event, columns.as_deref());
         let cascades = cascades(self.index, &table, event, columns.as_deref());
         let row_calls = self.analyses.row_calls(self.index, &table, event);
         if order.is_empty() && cascades.is_empty() && row_calls.is_empty() {
@@ -377,7 +374,7 @@ impl Builder<'_, '_> {
                 columns: c.child_columns.clone(),
                 ..GraphEdge::default()
             }
-            .with_sure(&crate::graph::certainty::Sure::maybe_no_rows()),
+            .with_sure(&c.sure()),
         );
     }
 

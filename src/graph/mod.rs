@@ -8,6 +8,8 @@
 //! - [`fanout`]: the petgraph walk table → trigger → function → table …, with cycles
 //!   (event-aware), ordering hazards and `--depth`.
 //! - [`gdiff`]: the fan-out of one table on two snapshots, compared by name.
+//! - [`routing`]: which triggers a statement fires across partitions and inheritance
+//!   children (rows routed, moved, TRUNCATE reaching the whole tree).
 //! - [`database`]: every table ranked by fan-out, over a state graph expanded once.
 //!
 //! Pure: model values in, model values out; the renderers live in `render/`.
@@ -34,6 +36,7 @@ pub mod fanout;
 pub mod firing;
 pub mod gdiff;
 pub mod index;
+pub mod routing;
 pub mod sqlfacts;
 #[cfg(test)]
 pub(crate) mod testkit;

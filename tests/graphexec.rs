@@ -36,8 +36,19 @@ struct Ran {
     functions: BTreeSet<String>,
     /// table → (inserted, updated, deleted).
     tables: BTreeMap<String, (i64, i64, i64)>,
-    /// `depth:table:trigger`, in firing order.
-    order: Vec<(u32, String, String)>,
+    /// The triggers that fired, in order.
+    order: Vec<Fired>,
+}
+
+/// One trigger firing as the trigger function recorded it.
+#[derive(Debug)]
+struct Fired {
+    /// `pg_trigger_depth()`: 1 for the statement's own triggers.
+    depth: u32,
+    table: String,
+    trigger: String,
+    /// `TG_OP`, lower case: a row moved between partitions fires `delete` and `insert`.
+    op: String,
 }
 
 fn seeds() -> Vec<u64> {
@@ -90,11 +101,13 @@ async fn run_statement(c: &mut PgConnection, stmt: &str, commit: bool) -> Result
             .await?
             .get(0);
         for e in order.split(',').filter(|e| !e.is_empty()) {
-            let mut p = e.splitn(3, ':');
-            let depth = p.next().unwrap().parse().unwrap();
-            let table = format!("public.{}", p.next().unwrap());
-            ran.order
-                .push((depth, table, p.next().unwrap().to_string()));
+            let p: Vec<&str> = e.split(':').collect();
+            ran.order.push(Fired {
+                depth: p[0].parse().unwrap(),
+                table: format!("public.{}", p[1]),
+                trigger: p[2].to_string(),
+                op: p[3].to_string(),
+            });
         }
         Ok::<_, sqlx::Error>(ran)
     }
@@ -268,15 +281,40 @@ fn check(net: &Network, st: &Statement, g: &Graph, ran: &Ran) -> Vec<String> {
 
     // 3. What the graph marks `always` ran. A trigger is not observable: its fires and calls
     // edges are taken together.
-    let node_ran = |id: &str, event: Option<&str>| -> Option<bool> {
+    // TRUNCATE zeroes the counts of the rows written earlier in the transaction to the
+    // tables it truncates: those cannot be seen.
+    let mut truncated: BTreeSet<String> = BTreeSet::new();
+    if st.event == "truncate" {
+        truncated.extend(family(&net.rels, &st.table));
+        for e in g
+            .edges()
+            .filter(|e| e["kind"] == "cascade" && e["event"] == "truncate")
+        {
+            let to = e["to"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("table:public.");
+            truncated.extend(family(&net.rels, to));
+        }
+    }
+    // As a source, a table ran when rows of its own were written (a write to a partition
+    // is no statement on its parent); as the target of a write, a partitioned table or an
+    // inheritance parent counts what landed in its partitions or children.
+    let node_ran = |id: &str, event: Option<&str>, as_target: bool| -> Option<bool> {
         if let Some(f) = function_name(id) {
             return Some(ran.functions.contains(f));
         }
         let t = id.strip_prefix("table:")?;
-        // A write to a partitioned table or an inheritance parent counts on the partition
-        // or child the row is in.
+        let members = if as_target {
+            if truncated.contains(t) {
+                return None;
+            }
+            family(&net.rels, t.trim_start_matches("public."))
+        } else {
+            BTreeSet::from([t.to_string()])
+        };
         let (mut i, mut u, mut d) = (0, 0, 0);
-        for member in family(&net.rels, t.trim_start_matches("public.")) {
+        for member in members {
             let (a, b, c) = ran.tables.get(&member).copied().unwrap_or_default();
             (i, u, d) = (i + a, u + b, d + c);
         }
@@ -312,10 +350,10 @@ fn check(net: &Network, st: &Statement, g: &Graph, ran: &Ran) -> Vec<String> {
         let src = if from == root_id {
             Some(true)
         } else {
-            node_ran(from, e["event"].as_str())
+            node_ran(from, e["event"].as_str(), false)
         };
         for (target, tev, r) in steps {
-            if r == 2 && src == Some(true) && node_ran(&target, tev) == Some(false) {
+            if r == 2 && src == Some(true) && node_ran(&target, tev, true) == Some(false) {
                 bad.push(format!("always edge {from} → {target} did not run"));
             }
         }
@@ -331,7 +369,7 @@ fn check(net: &Network, st: &Statement, g: &Graph, ran: &Ran) -> Vec<String> {
     }
 
     // 4. The first-level firing order agrees with the graph's in every pair.
-    let graph_order: Vec<(String, Option<String>)> = g.v["firing_order"]
+    let graph_order: Vec<(String, Option<String>, String)> = g.v["firing_order"]
         .as_array()
         .unwrap()
         .iter()
@@ -340,26 +378,29 @@ fn check(net: &Network, st: &Statement, g: &Graph, ran: &Ran) -> Vec<String> {
             (
                 e["trigger"].as_str().unwrap().to_string(),
                 e["routed_to"].as_str().map(str::to_string),
+                e["fires_as"].as_str().unwrap_or(st.event).to_string(),
             )
         })
         .collect();
     let fam = family(&net.rels, &st.table);
-    let first: Vec<&(u32, String, String)> = ran
+    let first: Vec<&Fired> = ran
         .order
         .iter()
-        .filter(|(d, t, _)| *d == 1 && fam.contains(t))
+        .filter(|f| f.depth == 1 && fam.contains(&f.table))
         .collect();
     // A trigger shown routed to a partition fires on that partition or, when it is
-    // partitioned itself, on the leaf under it the row lands in.
-    let position = |table: &str, trigger: &str| {
-        let up = ancestors(&net.rels, table);
-        graph_order.iter().position(|(name, routed)| {
-            name == trigger && routed.as_ref().is_none_or(|r| up.contains(r))
+    // partitioned itself, on the leaf under it the row lands in; a moved row's triggers
+    // fire as the DELETE or INSERT they are shown as.
+    let position = |f: &Fired| {
+        let up = ancestors(&net.rels, &f.table);
+        graph_order.iter().position(|(name, routed, op)| {
+            *name == f.trigger && *op == f.op && routed.as_ref().is_none_or(|r| up.contains(r))
         })
     };
     let mut last: Option<(usize, String)> = None;
-    for (_, table, trigger) in first {
-        match position(table, trigger) {
+    for f in first {
+        let (table, trigger) = (&f.table, &f.trigger);
+        match position(f) {
             None => bad.push(format!(
                 "trigger {trigger} fired on {table} but is not in the firing order {graph_order:?}"
             )),

@@ -9,7 +9,7 @@
 //! recurses forever and every run ends. Everything is drawn from one seeded splitmix64, so
 //! a seed replays the same SQL.
 //!
-//! Every trigger function appends `depth:table:trigger` to the `dg.order` setting, so the
+//! Every trigger function appends `depth:table:trigger:op` to the `dg.order` setting, so the
 //! test reads the order PostgreSQL fired them in. Every routine is PL/pgSQL: SQL-language
 //! functions may be inlined by the planner and then never appear in the statistics.
 
@@ -81,6 +81,18 @@ pub struct Rel {
     pub referenced: bool,
 }
 
+impl Rel {
+    /// The sequence fresh ids of rows written into it come from: the leaf holding ids
+    /// below 100000 has its own.
+    fn sequence(&self) -> &'static str {
+        if self.id_bounded && !self.partitioned && self.id_base < 100_000 {
+            "dg_small"
+        } else {
+            "dg_ids"
+        }
+    }
+}
+
 /// A generated network: its setup SQL and the statements to run against it.
 pub struct Network {
     pub seed: u64,
@@ -114,9 +126,10 @@ fn write_action(rng: &mut Rng, rels: &[Rel], from_group: usize, ctx: &str) -> Op
         *rng.pick(&t.ids)
     };
     let name = &t.name;
+    let seq = t.sequence();
     Some(match rng.below(10) {
         0..=4 => format!(
-            "INSERT INTO public.{name} (id, k, v) VALUES (nextval('public.dg_ids'), {k}, '{ctx}');"
+            "INSERT INTO public.{name} (id, k, v) VALUES (nextval('public.{seq}'), {k}, '{ctx}');"
         ),
         5..=7 => {
             // A partition keeps k within its bounds; elsewhere k or v.
@@ -167,8 +180,8 @@ fn body_actions(
                 (!targets.is_empty()).then(|| {
                     let t = rng.pick(&targets);
                     format!(
-                        "EXECUTE format('INSERT INTO public.%I (id, k, v) VALUES (nextval(''public.dg_ids''), {}, ''dyn'')', '{}');",
-                        t.k_range.0, t.name
+                        "EXECUTE format('INSERT INTO public.%I (id, k, v) VALUES (nextval(''public.{}''), {}, ''dyn'')', '{}');",
+                        t.sequence(), t.k_range.0, t.name
                     )
                 })
             }
@@ -216,6 +229,7 @@ impl Network {
         let mut sql = String::new();
         writeln!(sql, "-- driftgate graphexec seed {seed}").unwrap();
         writeln!(sql, "CREATE SEQUENCE public.dg_ids START 200000;").unwrap();
+        writeln!(sql, "CREATE SEQUENCE public.dg_small START 60000;").unwrap();
         let groups = 3 + rng.below(4);
         // Plain tables an FK may reference: (name, group).
         let mut fk_targets: Vec<String> = Vec::new();
@@ -453,7 +467,7 @@ impl Network {
                 };
                 writeln!(
                     sql,
-                    "CREATE FUNCTION public.{fname}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n    PERFORM set_config('dg.order', current_setting('dg.order', true) || ',' || pg_trigger_depth() || ':' || TG_TABLE_NAME || ':' || TG_NAME, true);\n{body}    {ret}\nEND $$;"
+                    "CREATE FUNCTION public.{fname}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n    PERFORM set_config('dg.order', current_setting('dg.order', true) || ',' || pg_trigger_depth() || ':' || TG_TABLE_NAME || ':' || TG_NAME || ':' || lower(TG_OP), true);\n{body}    {ret}\nEND $$;"
                 )
                 .unwrap();
                 writeln!(

@@ -26,9 +26,17 @@ use serde_json::Value;
 use sqlx::{Connection, Executor, PgConnection, Row};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 use support::*;
 use trignet::{Network, Rel, Statement};
+
+/// What the checks looked at, over every seed: a run that checked nothing proves nothing.
+static FUNCTIONS_SEEN: AtomicUsize = AtomicUsize::new(0);
+static ALWAYS_HELD: AtomicUsize = AtomicUsize::new(0);
+static ORDER_PAIRS: AtomicUsize = AtomicUsize::new(0);
+static MOVED_ROWS: AtomicUsize = AtomicUsize::new(0);
+static CHILD_ROWS: AtomicUsize = AtomicUsize::new(0);
 
 /// What PostgreSQL ran for one statement.
 #[derive(Debug, Default)]
@@ -221,6 +229,19 @@ fn check(net: &Network, st: &Statement, g: &Graph, ran: &Ran) -> Vec<String> {
             && function_name(e["from"].as_str().unwrap()).is_some_and(|f| ran.functions.contains(f))
     });
 
+    FUNCTIONS_SEEN.fetch_add(ran.functions.len(), Relaxed);
+    if st.event == "update" && ran.order.iter().any(|f| f.depth == 1 && f.op != "update") {
+        MOVED_ROWS.fetch_add(1, Relaxed);
+    }
+    // An inheritance child's trigger fired for a statement on its parent.
+    let inherits = net
+        .rels
+        .iter()
+        .any(|r| r.name == st.table && r.parent.is_none() && !r.partitioned);
+    let reaches_rows = matches!(st.event, "update" | "delete");
+    if inherits && reaches_rows && ran.order.iter().any(|f| f.depth == 1 && f.table != root) {
+        CHILD_ROWS.fetch_add(1, Relaxed);
+    }
     // 1. Every function that ran is a node.
     let graph_functions: BTreeSet<&str> = g
         .nodes()
@@ -353,8 +374,14 @@ fn check(net: &Network, st: &Statement, g: &Graph, ran: &Ran) -> Vec<String> {
             node_ran(from, e["event"].as_str(), false)
         };
         for (target, tev, r) in steps {
-            if r == 2 && src == Some(true) && node_ran(&target, tev, true) == Some(false) {
-                bad.push(format!("always edge {from} → {target} did not run"));
+            if r == 2 && src == Some(true) {
+                match node_ran(&target, tev, true) {
+                    Some(false) => bad.push(format!("always edge {from} → {target} did not run")),
+                    Some(true) => {
+                        ALWAYS_HELD.fetch_add(1, Relaxed);
+                    }
+                    None => {}
+                }
             }
         }
     }
@@ -406,6 +433,7 @@ fn check(net: &Network, st: &Statement, g: &Graph, ran: &Ran) -> Vec<String> {
             )),
             Some(p) => {
                 if let Some((q, prev)) = &last {
+                    ORDER_PAIRS.fetch_add(1, Relaxed);
                     if p < *q {
                         bad.push(format!(
                             "{trigger} fired after {prev} but the graph orders it before"
@@ -454,6 +482,42 @@ fn check_notify(g: &Graph, ran: &Ran, received: &BTreeSet<String>) -> Vec<String
     bad
 }
 
+/// The snapshot `s` of a store, with the kinds the graph reads.
+fn load_snapshot(store: &std::path::Path) -> driftgate::model::CatalogSnapshot {
+    let st = driftgate::store::Store::open(store).unwrap();
+    let driftgate::store::Resolved::Stored(id) = st.resolve("s").unwrap() else {
+        panic!("ref s is not stored")
+    };
+    st.load_snapshot_kinds(&id, Some(&driftgate::graph::KINDS_USED))
+        .unwrap()
+}
+
+/// The fan-out of `event` on `public.TABLE` (an UPDATE setting `columns`) as the CLI's
+/// JSON has it (`graph … --format json` walks with the same options).
+fn fanout_json(
+    snap: &driftgate::model::CatalogSnapshot,
+    table: &str,
+    event: &str,
+    columns: &[String],
+) -> Graph {
+    let e = driftgate::graph::parse_event(event).unwrap();
+    let columns = (event == "update").then(|| columns.to_vec());
+    let f = driftgate::graph::table_fanout(
+        snap,
+        &format!("public.{table}"),
+        e,
+        columns,
+        &driftgate::graph::WalkOptions {
+            depth: None,
+            database_graph: true,
+        },
+    )
+    .unwrap();
+    Graph {
+        v: serde_json::to_value(&f).unwrap(),
+    }
+}
+
 struct SeedResult {
     pairs: usize,
     notified: usize,
@@ -478,31 +542,8 @@ async fn run_seed(seed: u64) -> SeedResult {
     let _ = std::fs::remove_dir_all(&store);
     let r = driftgate(&store, &["snapshot", "--dsn", &db.dsn, "--ref", "s"]);
     assert_eq!(r.code, 0, "seed {seed}: {r:?}");
-    let st = driftgate::store::Store::open(&store).unwrap();
-    let driftgate::store::Resolved::Stored(id) = st.resolve("s").unwrap() else {
-        panic!("ref s is not stored")
-    };
-    let snap = st
-        .load_snapshot_kinds(&id, Some(&driftgate::graph::KINDS_USED))
-        .unwrap();
-    let graph_of = |s: &Statement| -> Graph {
-        let event = driftgate::graph::parse_event(s.event).unwrap();
-        let columns = (s.event == "update").then(|| s.columns.clone());
-        let f = driftgate::graph::table_fanout(
-            &snap,
-            &format!("public.{}", s.table),
-            event,
-            columns,
-            &driftgate::graph::WalkOptions {
-                depth: None,
-                database_graph: true,
-            },
-        )
-        .unwrap();
-        Graph {
-            v: serde_json::to_value(&f).unwrap(),
-        }
-    };
+    let snap = load_snapshot(&store);
+    let graph_of = |s: &Statement| fanout_json(&snap, &s.table, s.event, &s.columns);
     let url = format!("{}?sslmode=disable", db.dsn);
     let mut c = PgConnection::connect(&url).await.unwrap();
     let statements = net.statements();
@@ -606,8 +647,16 @@ fn random_trigger_networks_do_what_the_graph_says() {
             failures.push((seed, r.problems));
         }
     }
+    let (functions, always, order) = (
+        FUNCTIONS_SEEN.load(Relaxed),
+        ALWAYS_HELD.load(Relaxed),
+        ORDER_PAIRS.load(Relaxed),
+    );
+    let (moved, children) = (MOVED_ROWS.load(Relaxed), CHILD_ROWS.load(Relaxed));
     eprintln!(
-        "graphexec: {} seeds, {pairs} (table, event) pairs, {notified} notifications, PostgreSQL {}, {:.1} s",
+        "graphexec: {} seeds, {pairs} (table, event) pairs, {functions} functions run, {always} \
+         always steps held, {order} firing-order pairs, {moved} UPDATEs moving a row, {children} \
+         statements reaching inheritance children, {notified} notifications, PostgreSQL {}, {:.1} s",
         seeds.len(),
         cluster().version_num,
         start.elapsed().as_secs_f64()
@@ -630,4 +679,134 @@ fn random_trigger_networks_do_what_the_graph_says() {
         );
     }
     assert!(pairs >= seeds.len() * 12, "every seed ran its statements");
+    // The default run must have exercised each kind of check (a replayed seed need not).
+    if seeds.len() >= 30 {
+        assert!(
+            functions > 1000 && always > 500 && order > 200 && moved > 0 && children > 0 && notified > 50,
+            "the networks exercised too little: {functions} functions, {always} always steps, \
+             {order} order pairs, {moved} moves, {children} inheritance statements, {notified} notifications"
+        );
+    }
+}
+
+/// An UPDATE moving a row between partitions of a table that a foreign key references: to
+/// the key it is a DELETE and an INSERT before PostgreSQL 15 (its ON DELETE CASCADE deletes
+/// the referencing row), an UPDATE of the key from 15 on (its ON UPDATE CASCADE updates it).
+/// The graph branches on the snapshot's server version; PostgreSQL says which ran.
+#[test]
+fn a_row_moved_between_partitions_is_a_delete_to_foreign_keys_before_15_and_an_update_after() {
+    let db = empty_db("gx_move");
+    db.sql(
+        "CREATE TABLE pp (id int, k int, v text NOT NULL DEFAULT '', PRIMARY KEY (id, k))
+             PARTITION BY RANGE (k);
+         CREATE TABLE pp0 PARTITION OF pp FOR VALUES FROM (MINVALUE) TO (10);
+         CREATE TABLE pp1 PARTITION OF pp FOR VALUES FROM (10) TO (MAXVALUE);
+         CREATE TABLE ch (id int PRIMARY KEY, pid int, pk int,
+             FOREIGN KEY (pid, pk) REFERENCES pp (id, k) ON DELETE CASCADE ON UPDATE CASCADE);
+         DO $$
+         DECLARE f text;
+         BEGIN
+             FOREACH f IN ARRAY ARRAY['fn_ch_del', 'fn_ch_upd', 'fn_pp_del', 'fn_pp_ins', 'fn_pp_upd']
+             LOOP
+                 EXECUTE format('CREATE FUNCTION %I() RETURNS trigger LANGUAGE plpgsql AS
+                     $b$BEGIN RETURN NULL; END$b$', f);
+             END LOOP;
+         END $$;
+         CREATE TRIGGER ch_del AFTER DELETE ON ch FOR EACH ROW EXECUTE FUNCTION fn_ch_del();
+         CREATE TRIGGER ch_upd AFTER UPDATE ON ch FOR EACH ROW EXECUTE FUNCTION fn_ch_upd();
+         CREATE TRIGGER pp_del AFTER DELETE ON pp FOR EACH ROW EXECUTE FUNCTION fn_pp_del();
+         CREATE TRIGGER pp_ins AFTER INSERT ON pp FOR EACH ROW EXECUTE FUNCTION fn_pp_ins();
+         CREATE TRIGGER pp_upd AFTER UPDATE ON pp FOR EACH ROW EXECUTE FUNCTION fn_pp_upd();
+         INSERT INTO pp VALUES (1, 3), (2, 4);
+         INSERT INTO ch VALUES (1, 1, 3);",
+    );
+    let store = tempfile::tempdir().unwrap();
+    let r = driftgate(store.path(), &["snapshot", "--dsn", &db.dsn, "--ref", "s"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let snap = load_snapshot(store.path());
+    let before_15 = cluster().version_num < 150_000;
+    assert_eq!(snap.meta.server_version_num, cluster().version_num);
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = format!("{}?sslmode=disable", db.dsn);
+    let mut c = rt.block_on(PgConnection::connect(&url)).unwrap();
+    let ran = |c: &mut PgConnection, sql: &str| rt.block_on(run_statement(c, sql, false)).unwrap();
+    let reached = |g: &Graph, f: &str| {
+        g.nodes()
+            .find(|n| function_name(n["id"].as_str().unwrap()) == Some(f))
+            .map(|n| n["reached"].as_str().unwrap_or("unreached").to_string())
+    };
+
+    // The key moves: pp0 → pp1.
+    let g = fanout_json(&snap, "pp", "update", &["k".to_string()]);
+    let moved = ran(&mut c, "UPDATE pp SET k = 15 WHERE id = 1");
+    let (fk_ran, fk_not) = if before_15 {
+        ("fn_ch_del", "fn_ch_upd")
+    } else {
+        ("fn_ch_upd", "fn_ch_del")
+    };
+    // Drawn, and not as `always`: only a row whose key moves runs them.
+    for f in ["fn_pp_del", "fn_pp_ins", fk_ran] {
+        assert!(
+            moved.functions.contains(f),
+            "{f} ran: {:?}",
+            moved.functions
+        );
+        let r = reached(&g, f);
+        assert!(
+            r.is_some() && r.as_deref() != Some("always"),
+            "{f}: {r:?} {:#}",
+            g.v
+        );
+    }
+    for f in ["fn_pp_upd", fk_not] {
+        assert!(
+            !moved.functions.contains(f),
+            "{f} did not run: {:?}",
+            moved.functions
+        );
+    }
+    if before_15 {
+        // The ON DELETE action is drawn for the move, and only for it.
+        let e = g
+            .edges()
+            .find(|e| {
+                e["kind"] == "cascade" && e["to"] == "table:public.ch" && e["columns"].is_null()
+            })
+            .unwrap_or_else(|| panic!("no delete cascade for the move: {:#}", g.v));
+        assert_eq!(e["certainty"], "conditional");
+        assert!(e["guard"].as_str().unwrap().contains("moves a row"), "{e}");
+    } else {
+        assert_eq!(reached(&g, "fn_ch_del"), None, "no DELETE of ch from 15 on");
+    }
+    // The AFTER UPDATE row trigger does not fire for a moved row.
+    let upd = g.v["firing_order"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["trigger"] == "pp_upd" && e["fires_as"].is_null())
+        .unwrap();
+    assert!(
+        upd["conditions"]
+            .to_string()
+            .contains("unless the UPDATE moves the row"),
+        "{upd}"
+    );
+
+    // The key stays: no move, the UPDATE triggers and nothing of the moved row's.
+    let g = fanout_json(&snap, "pp", "update", &["v".to_string()]);
+    let stayed = ran(&mut c, "UPDATE pp SET v = 'x' WHERE id = 1");
+    assert!(stayed.functions.contains("fn_pp_upd"));
+    assert_eq!(reached(&g, "fn_pp_upd").as_deref(), Some("always"));
+    for f in ["fn_pp_del", "fn_pp_ins", "fn_ch_del", "fn_ch_upd"] {
+        assert!(!stayed.functions.contains(f), "{f}");
+        assert_eq!(
+            reached(&g, f),
+            None,
+            "{f} is not reached when the key is not set"
+        );
+    }
 }

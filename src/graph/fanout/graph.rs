@@ -2,7 +2,7 @@
 //! their kinds, and the firing steps of one table state.
 
 use crate::graph::certainty::{Certainty, Sure};
-use crate::graph::firing::{Event, FiringEntry, FiringPhase};
+use crate::graph::firing::{Enabled, Event, FiringEntry, FiringPhase, Level, Timing};
 use crate::graph::sqlfacts::WriteOp;
 use crate::model::ObjectKey;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -85,16 +85,16 @@ pub struct GraphEdge {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phase: Option<FiringPhase>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub timing: Option<String>,
+    pub timing: Option<Timing>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub level: Option<String>,
+    pub level: Option<Level>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub when: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub update_columns: Vec<String>,
     /// fires: `disabled`, `replica` when not `origin`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<String>,
+    pub enabled: Option<Enabled>,
     /// fires: why the trigger does not fire here (disabled, replica-only, UPDATE OF columns
     /// not set).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -225,11 +225,11 @@ impl GraphEdge {
             event: Some(event),
             order: Some(entry.order),
             phase: Some(entry.phase),
-            timing: Some(entry.timing.clone()),
-            level: Some(entry.level.clone()),
+            timing: Some(entry.timing),
+            level: Some(entry.level),
             when: entry.when.clone(),
             update_columns: entry.update_columns.clone(),
-            enabled: (entry.enabled != "origin").then(|| entry.enabled.clone()),
+            enabled: (entry.enabled != Enabled::Origin).then_some(entry.enabled),
             skipped: skipped.clone(),
             ..GraphEdge::default()
         }

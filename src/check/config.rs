@@ -24,7 +24,7 @@
 //! expect_database = "directus"   # optional guard: SQL LIKE pattern
 //! include_schemas = ["public"]   # optional globs; also exclude_schemas
 //! lock_timeout = "5s"            # optional, overrides the default above
-//! jobs = 2                       # optional: sessions per target (1-16; also top level)
+//! jobs = 3                       # optional: sessions per target (1-16; also top level)
 //! globals = false                # optional: leave out roles, settings, the database's
 //!                                # properties, tablespaces (default true; also top level)
 //! secret_patterns = ["*secret*"] # optional: setting names whose values are not stored

@@ -132,7 +132,7 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "PATTERN")]
     pub expect_database: Option<String>,
     /// Sessions reading the catalog in parallel on one shared snapshot (1 = a single session).
-    #[arg(long, short = 'j', default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=16))]
+    #[arg(long, short = 'j', default_value_t = crate::catalog::DEFAULT_JOBS, value_parser = clap::value_parser!(u16).range(1..=16))]
     pub jobs: u16,
     /// Leave out the cluster and database around the schema: roles, memberships, database
     /// and role settings, server settings, the database's properties, tablespaces.

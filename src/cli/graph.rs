@@ -7,6 +7,7 @@ use super::pair::{load_sides, SideError};
 use super::Context;
 use crate::exit;
 use crate::graph::{self, gdiff, WalkOptions};
+use crate::model::Event;
 use crate::render::{self, gdiff as gdraw, graph as draw};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
@@ -24,22 +25,13 @@ pub enum GraphFormat {
     Json,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Event {
-    Insert,
-    Update,
-    Delete,
-    Truncate,
-}
-
-impl Event {
-    fn of_graph(self) -> graph::firing::Event {
-        match self {
-            Event::Insert => graph::firing::Event::Insert,
-            Event::Update => graph::firing::Event::Update,
-            Event::Delete => graph::firing::Event::Delete,
-            Event::Truncate => graph::firing::Event::Truncate,
-        }
+/// `--event`: the trigger events themselves, listed in the order `TriggerDef::events` keeps.
+impl ValueEnum for Event {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Event::ALL
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
     }
 }
 
@@ -80,7 +72,7 @@ impl GraphCmd {
         if let (Some(head), Some(table)) = (&self.table, &self.diff_table) {
             return self.run_diff(ctx, head, table).await;
         }
-        let event = self.event.unwrap_or(Event::Insert).of_graph();
+        let event = self.event.unwrap_or(Event::Insert);
         let loaded = load_snapshot_kinds(
             &self.snap,
             &ctx.store,
@@ -155,9 +147,9 @@ impl GraphCmd {
         let (base_side, head_side) = load_sides(&self.snap, head, ctx, &self.connect, false)
             .await
             .map_err(SideError::named)?;
-        let events: Vec<graph::firing::Event> = match self.event {
-            Some(e) => vec![e.of_graph()],
-            None => graph::firing::Event::ALL.to_vec(),
+        let events: Vec<Event> = match self.event {
+            Some(e) => vec![e],
+            None => Event::ALL.to_vec(),
         };
         let opts = WalkOptions {
             depth: self.depth.map(|d| d as usize),

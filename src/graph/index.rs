@@ -1,10 +1,10 @@
 //! Look-ups over one snapshot that the analysis and the walk need many times: relations and
 //! routines by name, triggers by table, foreign keys by the table they reference.
 
-use crate::graph::firing::Event;
+use crate::graph::firing::{Event, Level};
 use crate::model::{
-    qualify, CatalogObject, CatalogSnapshot, ConstraintDef, ObjectDef, ObjectKey, ObjectKind,
-    PolicyDef, TriggerDef,
+    CatalogObject, CatalogSnapshot, ConstraintDef, ObjectDef, ObjectKey, ObjectKind, PolicyDef,
+    QualifiedName, TriggerDef,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -67,7 +67,7 @@ fn inherit_partition_triggers<'s>(
         for _ in 0..64 {
             let Some(parent) = parent_of(at) else { break };
             for t in triggers.get(parent).into_iter().flatten() {
-                if t.level != "row" {
+                if t.level != Level::Row {
                     continue;
                 }
                 let origin = t.clone_of.as_deref().unwrap_or(&t.table);
@@ -217,7 +217,7 @@ impl<'s> SnapshotIndex<'s> {
             out.extend(
                 self.triggers_on(p)
                     .iter()
-                    .filter(|t| t.table == p && t.level == "row"),
+                    .filter(|t| t.table == p && t.level == Level::Row),
             );
             stack.extend(self.partitions.get(p).into_iter().flatten());
         }
@@ -266,11 +266,10 @@ impl<'s> SnapshotIndex<'s> {
             }
         }
         if def.is_some_and(|t| t.rls_enabled) {
+            // Policies name their command as the event is spelt; TRUNCATE checks none.
             let command = match event {
-                Event::Insert => "insert",
-                Event::Update => "update",
-                Event::Delete => "delete",
                 Event::Truncate => "",
+                e => e.as_str(),
             };
             for p in self.policies.get(table).into_iter().flatten() {
                 if p.command != "all" && p.command != command || command.is_empty() {
@@ -337,11 +336,12 @@ impl<'s> SnapshotIndex<'s> {
         name: &str,
         search_path: &[String],
     ) -> Option<String> {
+        let in_schema = |s: &str| QualifiedName::new(s, name).to_string();
         match schema {
-            Some(s) => Some(qualify(s, name)).filter(|q| self.has_relation(q)),
+            Some(s) => Some(in_schema(s)).filter(|q| self.has_relation(q)),
             None => search_path
                 .iter()
-                .map(|s| qualify(s, name))
+                .map(|s| in_schema(s))
                 .find(|q| self.has_relation(q)),
         }
     }

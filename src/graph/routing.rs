@@ -14,7 +14,9 @@
 //!   that row. Foreign keys referencing the table see the move as a DELETE before
 //!   PostgreSQL 15 and as an UPDATE from 15 on ([`SnapshotIndex::move_fires_delete_actions`]).
 
-use crate::graph::firing::{order_triggers, statement_order, Event, FiringEntry, FiringPhase};
+use crate::graph::firing::{
+    order_triggers, statement_order, Event, FiringEntry, FiringPhase, Level,
+};
 use crate::graph::index::SnapshotIndex;
 use crate::model::{split_qualified, ObjectKey, ObjectKind, TriggerDef};
 
@@ -39,7 +41,7 @@ impl<'s> SnapshotIndex<'s> {
                     routed.extend(
                         self.triggers_on(child)
                             .iter()
-                            .filter(|t| t.table == *child && t.level == "row"),
+                            .filter(|t| t.table == *child && t.level == Level::Row),
                     );
                 }
             }
@@ -50,7 +52,7 @@ impl<'s> SnapshotIndex<'s> {
                     routed.extend(
                         self.triggers_on(&d)
                             .iter()
-                            .filter(|t| t.table == d && t.level == "statement"),
+                            .filter(|t| t.table == d && t.level == Level::Statement),
                     );
                 }
             }

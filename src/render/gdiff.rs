@@ -419,6 +419,7 @@ pub fn write_mermaid<W: Write>(out: &mut W, d: &GraphDiff) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::graph::firing::tests::trigger;
+    use crate::graph::firing::{Event, Timing};
     use crate::graph::gdiff::graph_diff;
     use crate::graph::testkit::{plpgsql, snapshot_with, table, trigger_object};
     use crate::graph::WalkOptions;
@@ -432,7 +433,7 @@ mod tests {
             ]
         };
         let mut head = objects();
-        let mut t = trigger("x\"\n] -> evil", "before", &["insert"]);
+        let mut t = trigger("x\"\n] -> evil", Timing::Before, &[Event::Insert]);
         t.function = "public.fn_a()".into();
         head.push(trigger_object(t));
         let (b, h) = (snapshot_with(objects()), snapshot_with(head));

@@ -18,7 +18,7 @@ use crate::graph::fanout::{
     skip_guard, CascadeVisit, EdgeKind, Fanout, FanoutGraph, FunctionVisit, GraphEdge, GraphNode,
     NodeKind, RowCallVisit, TableVisit, TriggerVisit, VisitOutcome, WriteVisit,
 };
-use crate::graph::firing::Event;
+use crate::graph::firing::{Enabled, Event, Level, Timing};
 use crate::graph::FiringEntry;
 use std::io::{self, Write};
 
@@ -255,7 +255,7 @@ fn trigger_line(e: &FiringEntry, skipped: Option<&str>) -> String {
         }
         tags.push(t);
     }
-    if e.enabled == "always" {
+    if e.enabled == Enabled::Always {
         tags.push("enabled always".into());
     }
     if !tags.is_empty() {
@@ -396,7 +396,11 @@ pub fn write_ranking<W: Write>(out: &mut W, db: &DatabaseFanout) -> io::Result<(
             vec![
                 r.rank.to_string(),
                 cell(&r.table),
-                r.events.join(","),
+                r.events
+                    .iter()
+                    .map(|e| e.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
                 r.direct_triggers.to_string(),
                 r.triggers.to_string(),
                 r.tables.to_string(),
@@ -471,8 +475,8 @@ fn edge_label(e: &GraphEdge) -> String {
                 "{} #{} {} {}",
                 e.event.map(Event::label).unwrap_or_default(),
                 e.order.unwrap_or_default(),
-                upper(&e.timing),
-                upper(&e.level)
+                e.timing.map(Timing::label).unwrap_or_default(),
+                e.level.map(Level::label).unwrap_or_default()
             );
             if !e.update_columns.is_empty() {
                 l.push_str(&format!(" OF {}", e.update_columns.join(", ")));

@@ -2,7 +2,7 @@
 
 use crate::graph::body::{self, BodyFacts};
 use crate::graph::certainty::Sure;
-use crate::graph::firing::{Event, FiringEntry};
+use crate::graph::firing::{Enabled, Event, FiringEntry};
 use crate::graph::index::SnapshotIndex;
 use crate::model::{quote_ident, ObjectKey};
 use std::collections::HashMap;
@@ -279,8 +279,8 @@ pub(crate) fn skip_reason(
     columns: Option<&[String]>,
 ) -> Option<String> {
     if !entry.fires_normally() {
-        Some(match entry.enabled.as_str() {
-            "replica" => {
+        Some(match entry.enabled {
+            Enabled::Replica => {
                 "replica-only (fires only with session_replication_role = replica)".to_string()
             }
             other => other.to_string(),

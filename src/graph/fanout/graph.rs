@@ -2,7 +2,7 @@
 //! their kinds, and the firing steps of one table state.
 
 use crate::graph::certainty::{Certainty, Sure};
-use crate::graph::firing::{Event, FiringEntry, FiringPhase};
+use crate::graph::firing::{Enabled, Event, FiringEntry, FiringPhase, Level, Timing};
 use crate::graph::sqlfacts::WriteOp;
 use crate::model::ObjectKey;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -85,9 +85,9 @@ pub struct GraphEdge {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phase: Option<FiringPhase>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub timing: Option<String>,
+    pub timing: Option<Timing>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub level: Option<String>,
+    pub level: Option<Level>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub when: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -98,7 +98,7 @@ pub struct GraphEdge {
     pub fires_as: Option<Event>,
     /// fires: `disabled`, `replica` when not `origin`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<String>,
+    pub enabled: Option<Enabled>,
     /// fires: why the trigger does not fire here (disabled, replica-only, UPDATE OF columns
     /// not set).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -229,12 +229,12 @@ impl GraphEdge {
             event: Some(event),
             order: Some(entry.order),
             phase: Some(entry.phase),
-            timing: Some(entry.timing.clone()),
-            level: Some(entry.level.clone()),
+            timing: Some(entry.timing),
+            level: Some(entry.level),
             when: entry.when.clone(),
             update_columns: entry.update_columns.clone(),
             fires_as: entry.fires_as,
-            enabled: (entry.enabled != "origin").then(|| entry.enabled.clone()),
+            enabled: (entry.enabled != Enabled::Origin).then_some(entry.enabled),
             skipped: skipped.clone(),
             ..GraphEdge::default()
         }

@@ -114,7 +114,7 @@ pub use table::{Column, TableDef};
 pub use tablespace::TablespaceDef;
 pub use text_search::{TsConfigurationDef, TsDictionaryDef, TsParserDef, TsTemplateDef};
 pub use transform::TransformDef;
-pub use trigger::TriggerDef;
+pub use trigger::{Enabled, Event, Level, Timing, TriggerDef};
 pub use types::{TypeAttribute, TypeDef};
 pub use view::{ViewColumn, ViewDef};
 

@@ -37,6 +37,11 @@ static ALWAYS_HELD: AtomicUsize = AtomicUsize::new(0);
 static ORDER_PAIRS: AtomicUsize = AtomicUsize::new(0);
 static MOVED_ROWS: AtomicUsize = AtomicUsize::new(0);
 static CHILD_ROWS: AtomicUsize = AtomicUsize::new(0);
+/// Where the time goes: database, setup SQL and snapshot; the graph walks; the committed
+/// pass with its LISTEN session.
+static SETUP_MS: AtomicUsize = AtomicUsize::new(0);
+static GRAPH_MS: AtomicUsize = AtomicUsize::new(0);
+static NOTIFY_MS: AtomicUsize = AtomicUsize::new(0);
 
 /// What PostgreSQL ran for one statement.
 #[derive(Debug, Default)]
@@ -528,6 +533,7 @@ async fn run_seed(seed: u64) -> SeedResult {
     let net = Network::generate(seed);
     let path = sql_dir().join(format!("seed-{seed}.sql"));
     std::fs::write(&path, &net.sql).unwrap();
+    let t0 = Instant::now();
     let db = cluster().create_db(&format!("gx_{seed}"));
     let out = cluster().psql_raw(&db.name, &net.sql, &[]);
     assert!(
@@ -543,6 +549,7 @@ async fn run_seed(seed: u64) -> SeedResult {
     let r = driftgate(&store, &["snapshot", "--dsn", &db.dsn, "--ref", "s"]);
     assert_eq!(r.code, 0, "seed {seed}: {r:?}");
     let snap = load_snapshot(&store);
+    SETUP_MS.fetch_add(t0.elapsed().as_millis() as usize, Relaxed);
     let graph_of = |s: &Statement| fanout_json(&snap, &s.table, s.event, &s.columns);
     let url = format!("{}?sslmode=disable", db.dsn);
     let mut c = PgConnection::connect(&url).await.unwrap();
@@ -559,7 +566,9 @@ async fn run_seed(seed: u64) -> SeedResult {
         )
     };
     for (i, s) in statements.iter().enumerate() {
+        let t = Instant::now();
         let g = graph_of(s);
+        GRAPH_MS.fetch_add(t.elapsed().as_millis() as usize, Relaxed);
         match run_statement(&mut c, &s.sql, false).await {
             Ok(ran) => {
                 for p in check(&net, s, &g, &ran) {
@@ -573,6 +582,7 @@ async fn run_seed(seed: u64) -> SeedResult {
 
     // Committed, with a LISTEN session: each statement in its own transaction, and a
     // sentinel notification after it so that everything it sent has arrived.
+    let t = Instant::now();
     let mut listener = sqlx::postgres::PgListener::connect(&url).await.unwrap();
     let mut channels: Vec<&str> = net.channels.iter().map(String::as_str).collect();
     channels.push("dg_sentinel");
@@ -617,6 +627,7 @@ async fn run_seed(seed: u64) -> SeedResult {
     listener.unlisten_all().await.ok();
     drop(listener);
     c.close().await.ok();
+    NOTIFY_MS.fetch_add(t.elapsed().as_millis() as usize, Relaxed);
     cluster().sql(
         "postgres",
         &format!("DROP DATABASE \"{}\" WITH (FORCE)", db.name),
@@ -656,10 +667,14 @@ fn random_trigger_networks_do_what_the_graph_says() {
     eprintln!(
         "graphexec: {} seeds, {pairs} (table, event) pairs, {functions} functions run, {always} \
          always steps held, {order} firing-order pairs, {moved} UPDATEs moving a row, {children} \
-         statements reaching inheritance children, {notified} notifications, PostgreSQL {}, {:.1} s",
+         statements reaching inheritance children, {notified} notifications, PostgreSQL {}, {:.1} s \
+         (setup and snapshots {} ms, graph walks {} ms, committed pass {} ms)",
         seeds.len(),
         cluster().version_num,
-        start.elapsed().as_secs_f64()
+        start.elapsed().as_secs_f64(),
+        SETUP_MS.load(Relaxed),
+        GRAPH_MS.load(Relaxed),
+        NOTIFY_MS.load(Relaxed),
     );
     if !failures.is_empty() {
         let mut msg = String::new();

@@ -4,7 +4,7 @@
 use crate::graph::firing::{Event, Level};
 use crate::model::{
     CatalogObject, CatalogSnapshot, ConstraintDef, ObjectDef, ObjectKey, ObjectKind, PolicyDef,
-    QualifiedName, TriggerDef,
+    QualifiedName, RuleDef, TriggerDef, TypeDef,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -24,6 +24,9 @@ pub struct SnapshotIndex<'s> {
     partitions: HashMap<&'s str, Vec<&'s str>>,
     /// Inheritance children (`INHERITS`, not partitions) by parent.
     inheritors: HashMap<&'s str, Vec<&'s str>>,
+    /// Rewrite rules by their relation, sorted by name (PostgreSQL applies a relation's
+    /// rules in name order).
+    rules: HashMap<&'s str, Vec<(&'s ObjectKey, &'s RuleDef)>>,
 }
 
 /// A partition fires, besides its own triggers, its partitioned ancestors' row-level
@@ -87,11 +90,14 @@ fn inherit_partition_triggers<'s>(
 /// stored generated column, a CHECK constraint, a row-level security policy.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RowExpression<'s> {
-    /// `default`, `generated`, `check` or `policy`.
+    /// `default`, `generated`, `check`, `domain` or `policy`.
     pub via: &'static str,
-    /// The column, constraint or policy it belongs to.
-    pub name: &'s str,
+    /// The column, constraint or policy it belongs to (`column: domain.constraint` for a
+    /// domain's CHECK).
+    pub name: String,
     pub expression: &'s str,
+    /// A domain CHECK runs on UPDATE only when its column is set: the column.
+    pub only_if_set: Option<&'s str>,
 }
 
 impl<'s> SnapshotIndex<'s> {
@@ -102,6 +108,7 @@ impl<'s> SnapshotIndex<'s> {
         let mut foreign_keys: HashMap<&str, Vec<&ConstraintDef>> = HashMap::new();
         let mut checks: HashMap<&str, Vec<&ConstraintDef>> = HashMap::new();
         let mut policies: HashMap<&str, Vec<&PolicyDef>> = HashMap::new();
+        let mut rules: HashMap<&str, Vec<(&ObjectKey, &RuleDef)>> = HashMap::new();
         for obj in snapshot.objects.values() {
             match obj.kind() {
                 ObjectKind::Table | ObjectKind::View | ObjectKind::Matview => {
@@ -139,10 +146,21 @@ impl<'s> SnapshotIndex<'s> {
                         policies.entry(p.table.as_str()).or_default().push(p);
                     }
                 }
+                ObjectKind::Rule => {
+                    if let ObjectDef::Rule(r) = &obj.def {
+                        rules
+                            .entry(r.table.as_str())
+                            .or_default()
+                            .push((&obj.key, r));
+                    }
+                }
                 _ => {}
             }
         }
         inherit_partition_triggers(snapshot, &mut triggers);
+        for list in rules.values_mut() {
+            list.sort_by(|a, b| a.1.name.as_bytes().cmp(b.1.name.as_bytes()));
+        }
         let mut partitions: HashMap<&str, Vec<&str>> = HashMap::new();
         let mut inheritors: HashMap<&str, Vec<&str>> = HashMap::new();
         for obj in snapshot.objects.values() {
@@ -173,7 +191,73 @@ impl<'s> SnapshotIndex<'s> {
             policies,
             partitions,
             inheritors,
+            rules,
         }
+    }
+
+    /// The rewrite rules of `table` for `event` (TRUNCATE has none), in name order.
+    pub fn rules_on(&self, table: &str, event: Event) -> Vec<(&'s ObjectKey, &'s RuleDef)> {
+        self.rules
+            .get(table)
+            .into_iter()
+            .flatten()
+            .filter(|(_, r)| r.event == event.as_str())
+            .copied()
+            .collect()
+    }
+
+    /// A view's definition, when `relation` is a view (not a materialized view: those are
+    /// not writable).
+    pub fn view(&self, relation: &str) -> Option<&'s crate::model::ViewDef> {
+        match &self
+            .snapshot
+            .objects
+            .get(&ObjectKey::new(ObjectKind::View, relation))?
+            .def
+        {
+            ObjectDef::View(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The CHECK constraints of a column type that is a domain, with those of the domains
+    /// it is based on (an array of a domain checks each element): `(domain, name, expr)`.
+    fn domain_checks(&self, data_type: &str) -> Vec<(String, &'s str, &'s str)> {
+        let mut out = Vec::new();
+        let mut at = data_type.trim_end_matches("[]").to_string();
+        // Domains over domains form a finite chain; the bound guards a snapshot that says
+        // otherwise.
+        for _ in 0..32 {
+            let Some(obj) = self
+                .snapshot
+                .objects
+                .get(&ObjectKey::new(ObjectKind::Type, &at))
+            else {
+                break;
+            };
+            let ObjectDef::Type(TypeDef {
+                type_kind,
+                constraints,
+                base_type,
+                ..
+            }) = &obj.def
+            else {
+                break;
+            };
+            if type_kind != "domain" {
+                break;
+            }
+            for (name, def) in constraints {
+                let mut expr = def.strip_prefix("CHECK ").unwrap_or(def);
+                expr = expr.strip_suffix(" NOT VALID").unwrap_or(expr);
+                out.push((at.clone(), name.as_str(), expr));
+            }
+            match base_type {
+                Some(b) => at = b.trim_end_matches("[]").to_string(),
+                None => break,
+            }
+        }
+        out
     }
 
     /// Every partition and inheritance child under `table`, at any depth, sorted.
@@ -246,9 +330,25 @@ impl<'s> SnapshotIndex<'s> {
                 };
                 out.push(RowExpression {
                     via,
-                    name,
+                    name: name.clone(),
                     expression: expr,
+                    only_if_set: None,
                 });
+            }
+            // A domain's CHECK runs whenever a value is coerced to it: every row of an
+            // INSERT (an omitted column's NULL or default included), the columns an UPDATE
+            // sets.
+            if matches!(event, Event::Insert | Event::Update) {
+                for (name, c) in &t.columns {
+                    for (domain, check, expr) in self.domain_checks(&c.data_type) {
+                        out.push(RowExpression {
+                            via: "domain",
+                            name: format!("{name}: {domain}.{check}"),
+                            expression: expr,
+                            only_if_set: (event == Event::Update).then_some(name.as_str()),
+                        });
+                    }
+                }
             }
         }
         if matches!(event, Event::Insert | Event::Update) {
@@ -260,8 +360,9 @@ impl<'s> SnapshotIndex<'s> {
                 }
                 out.push(RowExpression {
                     via: "check",
-                    name: &c.name,
+                    name: c.name.clone(),
                     expression: expr,
+                    only_if_set: None,
                 });
             }
         }
@@ -278,8 +379,9 @@ impl<'s> SnapshotIndex<'s> {
                 for expr in [&p.using, &p.with_check].into_iter().flatten() {
                     out.push(RowExpression {
                         via: "policy",
-                        name: &p.name,
+                        name: p.name.clone(),
                         expression: expr,
+                        only_if_set: None,
                     });
                 }
             }
@@ -295,6 +397,13 @@ impl<'s> SnapshotIndex<'s> {
     /// Every relation with triggers, sorted by bytes.
     pub fn tables_with_triggers(&self) -> Vec<&'s str> {
         let mut v: Vec<&str> = self.triggers.keys().copied().collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Every relation with rewrite rules, sorted by bytes.
+    pub fn tables_with_rules(&self) -> Vec<&'s str> {
+        let mut v: Vec<&str> = self.rules.keys().copied().collect();
         v.sort_unstable();
         v
     }

@@ -16,7 +16,8 @@ use crate::graph::certainty::Sure;
 use crate::graph::database::DatabaseFanout;
 use crate::graph::fanout::{
     skip_guard, CascadeVisit, EdgeKind, Fanout, FanoutGraph, FunctionVisit, GraphEdge, GraphNode,
-    NodeKind, RowCallVisit, TableVisit, TriggerVisit, VisitOutcome, WriteVisit,
+    NodeKind, RowCallVisit, RuleVisit, TableVisit, TriggerVisit, ViewWrite, VisitOutcome,
+    WriteVisit,
 };
 use crate::graph::firing::{Enabled, Event, Level, Timing};
 use crate::graph::FiringEntry;
@@ -105,7 +106,13 @@ fn leaf_note(t: &TableVisit) -> Option<&'static str> {
         VisitOutcome::Cycle => Some("CYCLE: already being expanded above"),
         VisitOutcome::DepthLimit => Some("not expanded: --depth reached"),
         VisitOutcome::Missing => Some("not in the snapshot, cannot be followed"),
-        VisitOutcome::Expanded if t.triggers.is_empty() && t.cascades.is_empty() => {
+        VisitOutcome::Expanded
+            if t.triggers.is_empty()
+                && t.cascades.is_empty()
+                && t.rules.is_empty()
+                && t.through_view.is_none()
+                && t.view_refused.is_none() =>
+        {
             Some("no triggers")
         }
         VisitOutcome::Expanded => None,
@@ -113,6 +120,10 @@ fn leaf_note(t: &TableVisit) -> Option<&'static str> {
 }
 
 enum Item<'a> {
+    Rule(&'a RuleVisit),
+    Replaced(&'a str),
+    ThroughView(&'a ViewWrite),
+    ViewRefused(&'a str),
     RowCall(&'a RowCallVisit),
     Trigger(&'a TriggerVisit),
     Cascade(&'a CascadeVisit),
@@ -145,9 +156,13 @@ fn table_lines(lines: &mut Vec<String>, t: &TableVisit, prefix: &str, root: bool
         lines.push(head);
     }
     let items: Vec<Item> = t
-        .row_calls
+        .rules
         .iter()
-        .map(Item::RowCall)
+        .map(Item::Rule)
+        .chain(t.replaced_by.as_deref().map(Item::Replaced))
+        .chain(t.through_view.as_deref().map(Item::ThroughView))
+        .chain(t.view_refused.as_deref().map(Item::ViewRefused))
+        .chain(t.row_calls.iter().map(Item::RowCall))
         .chain(t.triggers.iter().map(Item::Trigger))
         .chain(t.cascades.iter().map(Item::Cascade))
         .collect();
@@ -161,17 +176,57 @@ fn table_lines(lines: &mut Vec<String>, t: &TableVisit, prefix: &str, root: bool
         };
         let child_prefix = format!("{prefix}{cont}");
         match item {
+            Item::Rule(r) => {
+                let mut line = format!(
+                    "{prefix}{branch}RULE {} DO {}",
+                    cell(&r.name),
+                    if r.instead { "INSTEAD" } else { "ALSO" }
+                );
+                if let Some(c) = &r.condition {
+                    line.push_str(&format!(" [rule WHERE {}]", cell(c)));
+                }
+                if let Some(why) = &r.skipped {
+                    line.push_str(&format!(" — does not apply: {}", cell(why)));
+                }
+                lines.push(line);
+                if let Some(a) = &r.actions {
+                    function_lines(lines, a, &format!("{child_prefix}   "));
+                }
+            }
+            Item::Replaced(r) => lines.push(format!(
+                "{prefix}{branch}(not written: DO INSTEAD rule {} replaces the write, so no trigger of {} fires)",
+                cell(r),
+                cell(&t.table)
+            )),
+            Item::ThroughView(w) => {
+                let check = w
+                    .check_option
+                    .as_deref()
+                    .map(|c| format!(" [WITH {} CHECK OPTION]", c.to_uppercase()))
+                    .unwrap_or_default();
+                lines.push(format!(
+                    "{prefix}{branch}writes through the view (automatically updatable){check}: {}",
+                    state(&w.base)
+                ));
+                table_lines(lines, &w.base, &child_prefix, false);
+            }
+            Item::ViewRefused(why) => lines.push(format!(
+                "{prefix}{branch}(PostgreSQL refuses this write: {})",
+                cell(why)
+            )),
             Item::RowCall(rc) => {
                 let what = match rc.via {
                     "default" => "DEFAULT of column",
                     "generated" => "GENERATED column",
                     "check" => "CHECK",
+                    "domain" => "DOMAIN CHECK of column",
                     _ => "POLICY",
                 };
                 lines.push(format!(
-                    "{prefix}{branch}{what} {} calls (every row): {}",
+                    "{prefix}{branch}{what} {} calls (every row): {}{}",
                     cell(&rc.name),
-                    cell(&rc.function.name)
+                    cell(&rc.function.name),
+                    cell(&mark_suffix(&rc.function.sure, TREE_GUARD_MAX))
                 ));
                 function_lines(lines, &rc.function, &format!("{child_prefix}   "));
             }
@@ -523,7 +578,21 @@ fn edge_label(e: &GraphEdge) -> String {
             e.event.map(Event::label).unwrap_or_default(),
             upper(&e.action)
         ),
+        EdgeKind::Rule => {
+            let mut l = format!(
+                "ON {} DO {}",
+                e.event.map(Event::label).unwrap_or_default(),
+                if e.instead { "INSTEAD" } else { "ALSO" }
+            );
+            if let Some(why) = &e.skipped {
+                l.push_str(&format!(" (does not apply: {why})"));
+            }
+            l
+        }
     };
+    if let Some(c) = &e.check_option {
+        s.push_str(&format!(" WITH {} CHECK OPTION", c.to_uppercase()));
+    }
     if e.kind == EdgeKind::Dynamic && !e.opaque {
         s = "EXECUTE (literal)".to_string();
     }
@@ -572,6 +641,7 @@ pub fn write_dot<W: Write>(
             NodeKind::Function => "component",
             NodeKind::Channel => "cds",
             NodeKind::Dynamic => "octagon",
+            NodeKind::Rule => "hexagon",
         };
         let mut attrs = vec![
             format!("label={}", dot_quote(&node_label(n))),
@@ -639,6 +709,7 @@ pub fn write_mermaid<W: Write>(out: &mut W, g: &FanoutGraph, root: Option<&str>)
             NodeKind::Function => format!("[[\"{label}\"]]"),
             NodeKind::Channel => format!(">\"{label}\"]"),
             NodeKind::Dynamic => format!("{{{{\"{label}\"}}}}"),
+            NodeKind::Rule => format!("{{{{\"{label}\"}}}}"),
         };
         writeln!(out, "  {id}{shaped}")?;
         ids.insert(n.id.as_str(), id);

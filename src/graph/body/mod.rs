@@ -34,7 +34,9 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 mod plpgsql;
+mod rule;
 use plpgsql::plpgsql_facts;
+pub use rule::{analyse_rule, rule_condition};
 
 /// Whether a body could be read, and how much of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

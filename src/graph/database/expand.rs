@@ -46,12 +46,61 @@ impl Builder<'_, '_> {
         let order = self
             .index
             .statement_firing_order(&table, event, columns.as_deref());
-        let cascades = cascades(self.index, &table, event, columns.as_deref());
-        let row_calls = self.analyses.row_calls(self.index, &table, event);
-        if order.is_empty() && cascades.is_empty() && row_calls.is_empty() {
+        // What the rewriter does first, as in the single-table walk: rules, an
+        // unconditional DO INSTEAD replacing the write, a view's write moved onto its base.
+        let rules = self.index.rules_on(&table, event);
+        let replaced_by = rewrite::replacing_rule(&rules);
+        let written = replaced_by.is_none();
+        let (cascades, row_calls) = if written {
+            (
+                cascades(self.index, &table, event, columns.as_deref()),
+                self.analyses.row_calls(self.index, &table, event),
+            )
+        } else {
+            (Vec::new(), Rc::default())
+        };
+        let view_write = match self.index.view(&table) {
+            Some(v) if written && !rewrite::has_instead_of_trigger(&order) => {
+                rewrite::view_base_write(self.index, v, event, columns.as_deref()).ok()
+            }
+            _ => None,
+        };
+        let not_written = match (&replaced_by, &view_write) {
+            (Some(r), _) => Some(format!("the write is replaced by DO INSTEAD rule {r}")),
+            (None, Some(w)) => Some(format!(
+                "the write is rewritten onto the base relation {}",
+                w.target
+            )),
+            (None, None) => None,
+        };
+        if order.is_empty()
+            && cascades.is_empty()
+            && row_calls.is_empty()
+            && rules.is_empty()
+            && view_write.is_none()
+        {
             return;
         }
         self.states[s].active = true;
+        for (key, rule) in &rules {
+            if self.draw {
+                rewrite::draw_rule(&mut self.graph, &table, event, key, rule);
+                self.draw_function(key);
+            }
+            if rewrite::rule_skip_reason(rule).is_none() {
+                self.follow(s, key, format!("rule {}", rule.name));
+            }
+        }
+        if let Some(w) = view_write {
+            if self.draw {
+                self.graph_node(GraphNode::table(&w.target, false));
+                self.graph.edge(rewrite::view_write_edge(&table, event, &w));
+            }
+            let target = self.state(&w.target, event, w.columns);
+            self.states[s]
+                .succ
+                .push((target, vec![format!("through view {table}")]));
+        }
         for rc in row_calls.iter() {
             if self.draw {
                 self.draw_function(&rc.callee);
@@ -80,7 +129,9 @@ impl Builder<'_, '_> {
                 quote_ident(&entry.trigger)
             );
             let fn_key = ObjectKey::new(ObjectKind::Function, &entry.function);
-            let skipped = skip_reason(entry, event, columns.as_deref());
+            let skipped = not_written
+                .clone()
+                .or_else(|| skip_reason(entry, event, columns.as_deref()));
             if self.draw {
                 let drawn = DrawnTrigger {
                     entry,
@@ -226,15 +277,18 @@ impl Builder<'_, '_> {
             return;
         }
         let facts = self.facts(key);
-        self.graph_node(GraphNode {
-            id: key.to_string(),
-            kind: NodeKind::Function,
-            name: key.name().to_string(),
-            table: None,
-            missing: facts.is_none(),
-            problem: facts.as_ref().and_then(|f| f.status.problem()),
-            reached: None,
-        });
+        // A rule's node is drawn with its edge; its actions are drawn like a body.
+        if key.kind() != ObjectKind::Rule {
+            self.graph_node(GraphNode {
+                id: key.to_string(),
+                kind: NodeKind::Function,
+                name: key.name().to_string(),
+                table: None,
+                missing: facts.is_none(),
+                problem: facts.as_ref().and_then(|f| f.status.problem()),
+                reached: None,
+            });
+        }
         let Some(facts) = facts else { return };
         crate::graph::fanout::draw_body(&mut self.graph, key, &facts);
         for callee in &facts.calls {

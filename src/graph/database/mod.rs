@@ -9,6 +9,7 @@
 //! that graph (petgraph's Tarjan), so they are event-aware like the single-table walk.
 
 use super::body::{BodyFacts, TableWrite};
+use super::fanout::rewrite;
 use super::fanout::{
     cascades, skip_reason, Analyses, Cascade, Cycle, EdgeKind, FanoutGraph, GraphEdge, GraphNode,
     Hazard, HazardFinder, NodeKind, Unanalysable, WalkOptions,
@@ -159,6 +160,7 @@ pub fn database_fanout(snapshot: &CatalogSnapshot, opts: &WalkOptions) -> Databa
     };
     let mut roots: BTreeSet<&str> = index.tables_with_triggers().into_iter().collect();
     roots.extend(index.referenced_tables());
+    roots.extend(index.tables_with_rules());
     roots.retain(|t| index.has_relation(t));
     let root_states: Vec<(&str, Vec<usize>)> = roots
         .iter()

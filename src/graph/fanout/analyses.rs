@@ -77,8 +77,12 @@ impl Analyses {
         if let Some(b) = self.map.get(key) {
             return Some(b.clone());
         }
-        let obj = index.routine(key)?;
-        let facts = Rc::new(body::analyse(index, obj));
+        // A rewrite rule's actions are analysed like a body: what they write, call, notify.
+        let facts = if key.kind() == crate::model::ObjectKind::Rule {
+            Rc::new(body::analyse_rule(index, index.snapshot.objects.get(key)?))
+        } else {
+            Rc::new(body::analyse(index, index.routine(key)?))
+        };
         self.map.insert(key.clone(), facts.clone());
         Some(facts)
     }
@@ -132,8 +136,9 @@ impl Analyses {
             for callee in self.expression_calls(index, e.expression).iter() {
                 out.push(RowCall {
                     via: e.via,
-                    name: e.name.to_string(),
+                    name: e.name.clone(),
                     callee: callee.clone(),
+                    only_if_set: e.only_if_set.map(str::to_string),
                 });
             }
         }
@@ -156,6 +161,8 @@ pub(crate) struct RowCall {
     /// The column, constraint or policy.
     pub name: String,
     pub callee: ObjectKey,
+    /// A domain CHECK on UPDATE: it runs only when this column is set.
+    pub only_if_set: Option<String>,
 }
 
 /// A foreign-key action that writes a child table when its parent is deleted or updated.

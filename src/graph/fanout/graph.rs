@@ -18,6 +18,8 @@ pub enum NodeKind {
     Function,
     Channel,
     Dynamic,
+    /// A rewrite rule (`rule:SCHEMA.TABLE.NAME`): its actions are analysed like a body.
+    Rule,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -54,6 +56,8 @@ pub enum EdgeKind {
     Notifies,
     Dynamic,
     Cascade,
+    /// `table —rule→ rule`: a rewrite rule on the event; `instead` when it is `DO INSTEAD`.
+    Rule,
 }
 
 impl EdgeKind {
@@ -65,6 +69,7 @@ impl EdgeKind {
             EdgeKind::Notifies => "notifies",
             EdgeKind::Dynamic => "dynamic",
             EdgeKind::Cascade => "cascade",
+            EdgeKind::Rule => "rule",
         }
     }
 }
@@ -121,6 +126,13 @@ pub struct GraphEdge {
     pub action: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub constraint: Option<String>,
+    /// rule: `DO INSTEAD` (the rule's actions replace the write, when unconditional).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub instead: bool,
+    /// writes through an automatically updatable view (`via` = `view`) declared `WITH
+    /// CHECK OPTION`: `local` or `cascaded`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check_option: Option<String>,
     /// notifies with a channel computed at run time; dynamic SQL.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub opaque: bool,

@@ -97,6 +97,13 @@ impl SqlFacts {
         }
     }
 
+    /// Walk one statement or expression node (a rule's action or condition) in `context`.
+    pub fn add_node(&mut self, node: &protobuf::Node, context: Sure) {
+        self.context = context;
+        self.node(node);
+        self.context = Sure::always();
+    }
+
     /// Walk the statements of a parse result, each with the context `context_of` gives
     /// for its byte offset in the parsed text.
     pub fn add_parse_result_with(

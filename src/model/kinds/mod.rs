@@ -65,6 +65,7 @@ mod role_membership;
 mod routine;
 mod rule;
 mod schema;
+mod security_label;
 mod sequence;
 mod server_setting;
 mod setting;
@@ -105,6 +106,7 @@ pub use role_membership::RoleMembershipDef;
 pub use routine::{AggregateDef, RoutineDef};
 pub use rule::RuleDef;
 pub use schema::SchemaDef;
+pub use security_label::SecurityLabelDef;
 pub use sequence::SequenceDef;
 pub use server_setting::ServerSettingDef;
 pub use setting::SettingDef;
@@ -336,6 +338,7 @@ registry! {
     Tablespace => tablespace::SPEC(TablespaceDef),
     BuiltinAcl => builtin_acl::SPEC(BuiltinAclDef),
     ParameterAcl => parameter_acl::SPEC(ParameterAclDef),
+    SecurityLabel => security_label::SPEC(SecurityLabelDef),
 }
 
 impl ObjectKind {

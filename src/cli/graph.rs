@@ -3,27 +3,16 @@
 //! compares TABLE's fan-out on two snapshots (exit 0 no difference, 1 differences).
 
 use super::common::{load_snapshot_kinds, ConnectArgs};
+use super::format::FormatArg;
 use super::pair::{load_sides, SideError};
 use super::Context;
 use crate::exit;
 use crate::graph::{self, gdiff, WalkOptions};
 use crate::model::Event;
-use crate::render::{self, gdiff as gdraw, graph as draw};
+use crate::render::fanout::GraphReport;
+use crate::render::{gdiff as gdraw, Format};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use std::io::Write;
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum GraphFormat {
-    /// Numbered firing order with the indented fan-out, for people (`text` for a diff).
-    #[value(alias = "text")]
-    Tree,
-    /// Graphviz DOT (`dot -Tsvg`).
-    Dot,
-    /// A Mermaid flowchart, renders in GitHub Markdown.
-    Mermaid,
-    Json,
-}
 
 /// `--event`: the trigger events themselves, listed in the order `TriggerDef::events` keeps.
 impl ValueEnum for Event {
@@ -55,8 +44,14 @@ pub struct GraphCmd {
     /// only when one of theirs is among them (default: any column may be set).
     #[arg(long, value_delimiter = ',', value_name = "COL,…")]
     pub columns: Vec<String>,
-    #[arg(long, value_enum, default_value_t = GraphFormat::Tree)]
-    pub format: GraphFormat,
+    #[arg(
+        long,
+        value_parser = FormatArg::of::<GraphReport>()
+            .with_aliases(&[("text", Format::Tree)])
+            .described(),
+        default_value_t = Format::Tree
+    )]
+    pub format: Format,
     /// Expand at most N levels of tables (1: only TABLE's own triggers and what they do).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub depth: Option<u32>,
@@ -84,9 +79,8 @@ impl GraphCmd {
         let snap = &loaded.snapshot;
         let opts = WalkOptions {
             depth: self.depth.map(|d| d as usize),
-            database_graph: self.format != GraphFormat::Tree,
+            database_graph: self.format != Format::Tree,
         };
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         match &self.table {
             Some(table) => {
                 let table = match graph::resolve_table(snap, table) {
@@ -104,17 +98,13 @@ impl GraphCmd {
                 let columns = (!self.columns.is_empty()).then(|| self.columns.clone());
                 let f = graph::table_fanout(snap, &table, event, columns, &opts)
                     .with_context(|| format!("walking the fan-out of {table}"))?;
-                let root = format!("table:{table}");
-                let title = format!("{} on {table}", event.label());
-                match self.format {
-                    GraphFormat::Tree => draw::write_tree(&mut out, &f)?,
-                    GraphFormat::Dot => draw::write_dot(&mut out, &f.graph, &title, Some(&root))?,
-                    GraphFormat::Mermaid => draw::write_mermaid(&mut out, &f.graph, Some(&root))?,
-                    GraphFormat::Json => {
-                        render::write_json_doc(&mut out, "driftgate.graph/v1", &f)?
-                    }
-                }
-                if !f.unanalysable.is_empty() && self.format != GraphFormat::Tree {
+                let report = GraphReport::Table {
+                    fanout: &f,
+                    title: format!("{} on {table}", event.label()),
+                    root: format!("table:{table}"),
+                };
+                ctx.print(&report, self.format)?;
+                if !f.unanalysable.is_empty() && self.format != Format::Tree {
                     ctx.note(format!(
                         "note: {} routine(s) in this fan-out could not be fully analysed; their edges may be missing",
                         f.unanalysable.len()
@@ -123,22 +113,9 @@ impl GraphCmd {
             }
             None => {
                 let db = graph::database_fanout(snap, &opts);
-                match self.format {
-                    GraphFormat::Tree => draw::write_ranking(&mut out, &db)?,
-                    GraphFormat::Dot => draw::write_dot(
-                        &mut out,
-                        &db.graph,
-                        "trigger fan-out of the database",
-                        None,
-                    )?,
-                    GraphFormat::Mermaid => draw::write_mermaid(&mut out, &db.graph, None)?,
-                    GraphFormat::Json => {
-                        render::write_json_doc(&mut out, "driftgate.graph-database/v1", &db)?
-                    }
-                }
+                ctx.print(&GraphReport::Database(&db), self.format)?;
             }
         }
-        out.flush()?;
         Ok(exit::OK)
     }
 
@@ -172,14 +149,11 @@ impl GraphCmd {
             base: side(&base_side),
             head: side(&head_side),
         };
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        match self.format {
-            GraphFormat::Tree => gdraw::write_text(&mut out, &sides, &d)?,
-            GraphFormat::Json => gdraw::write_json(&mut out, &sides, &d)?,
-            GraphFormat::Dot => gdraw::write_dot(&mut out, &sides, &d)?,
-            GraphFormat::Mermaid => gdraw::write_mermaid(&mut out, &d)?,
-        }
-        out.flush()?;
+        let report = GraphReport::Diff {
+            sides: &sides,
+            diff: &d,
+        };
+        ctx.print(&report, self.format)?;
         Ok(if d.changed { exit::DRIFT } else { exit::OK })
     }
 }

@@ -1,6 +1,7 @@
 //! Diff output: an aligned table for terminals, versioned JSON for programs, and Markdown for
 //! pull-request comments.
 
+use super::format::{Format, Report, Style};
 use super::table::{self, cell};
 use super::{markdown, write_json};
 use crate::diff::firing::FiringOrderChange;
@@ -323,6 +324,19 @@ fn text_block(s: &str) -> String {
             format!("{escaped}{nl}")
         })
         .collect()
+}
+
+impl Report for DiffDocument<'_> {
+    const COMMAND: &'static str = "diff";
+    const FORMATS: &'static [Format] = &[Format::Table, Format::Json, Format::Markdown];
+
+    fn write_as<W: Write>(&self, format: Format, _: Style, out: &mut W) -> io::Result<()> {
+        match format {
+            Format::Json => write_diff_json(out, self),
+            Format::Markdown => write_diff_markdown(out, self),
+            _ => write_diff_table(out, self),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! Gate output: the `driftgate.gate/v1` JSON of DESIGN.md, or a table for people.
 
+use super::format::{Format, Report, Style};
 use super::table::{self, cell};
 use super::write_json;
-use crate::gate::GateReport;
+use crate::gate::{Finding, GateReport};
 use std::io::{self, Write};
 
 pub fn write_gate_json<W: Write>(out: &mut W, report: &GateReport) -> io::Result<()> {
@@ -25,10 +26,7 @@ pub fn write_gate_table<W: Write>(out: &mut W, report: &GateReport) -> io::Resul
             .findings
             .iter()
             .map(|f| {
-                let fields = match &f.detail {
-                    Some(d) if f.fields.is_empty() || f.count.is_some() => d.clone(),
-                    _ => f.fields.join(", "),
-                };
+                let fields = what_changed(f);
                 vec![
                     f.severity.to_string(),
                     f.change.clone(),
@@ -54,6 +52,26 @@ pub fn write_gate_table<W: Write>(out: &mut W, report: &GateReport) -> io::Resul
         "{} added, {} removed, {} changed, {} whitespace-only, {} count; {} ignored by policy{approved}",
         s.added, s.removed, s.changed, s.whitespace_only, s.count, s.ignored
     )
+}
+
+/// What a finding says changed: its detail for a count or a whole object, else the fields.
+pub fn what_changed(f: &Finding) -> String {
+    match &f.detail {
+        Some(d) if f.fields.is_empty() || f.count.is_some() => d.clone(),
+        _ => f.fields.join(", "),
+    }
+}
+
+impl Report for GateReport {
+    const COMMAND: &'static str = "gate";
+    const FORMATS: &'static [Format] = &[Format::Table, Format::Json];
+
+    fn write_as<W: Write>(&self, format: Format, _: Style, out: &mut W) -> io::Result<()> {
+        match format {
+            Format::Json => write_gate_json(out, self),
+            _ => write_gate_table(out, self),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -526,14 +526,24 @@ fn edge_label(e: &GraphEdge) -> String {
     };
     let mut s = match e.kind {
         EdgeKind::Fires => {
+            // When it fires as the tree says it (a deferred constraint trigger AT COMMIT,
+            // not AFTER ROW); timing and level for an edge that carries no phase.
+            let when = match e.phase {
+                Some(p) => p.label().to_string(),
+                None => format!(
+                    "{} {}",
+                    e.timing.map(Timing::label).unwrap_or_default(),
+                    e.level.map(Level::label).unwrap_or_default()
+                ),
+            };
             let mut l = format!(
-                "{} #{} {} {}",
+                "{} #{} {when}",
                 e.event.map(Event::label).unwrap_or_default(),
                 e.order.unwrap_or_default(),
-                e.timing.map(Timing::label).unwrap_or_default(),
-                e.level.map(Level::label).unwrap_or_default()
             );
-            if !e.update_columns.is_empty() {
+            // `UPDATE OF` narrows the UPDATE event only: on an INSERT edge of a trigger for
+            // INSERT OR UPDATE OF c, the columns say nothing.
+            if !e.update_columns.is_empty() && e.event == Some(Event::Update) {
                 l.push_str(&format!(" OF {}", e.update_columns.join(", ")));
             }
             if let Some(why) = &e.skipped {
@@ -738,6 +748,7 @@ pub fn write_mermaid<W: Write>(out: &mut W, g: &FanoutGraph, root: Option<&str>)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::firing::FiringPhase;
 
     #[test]
     fn uncertain_edges_are_dashed_dotted_and_labelled_and_long_guards_cut() {
@@ -778,6 +789,34 @@ mod tests {
             "{mm}"
         );
         assert!(mm.contains("n0 -->|\"ON DELETE CASCADE\"| n2"), "{mm}");
+    }
+
+    #[test]
+    fn fires_edges_say_when_they_fire_and_update_of_only_on_update() {
+        let fires = |event: Event, phase: FiringPhase| GraphEdge {
+            from: "table:public.a".into(),
+            to: "trigger:public.a.t".into(),
+            kind: EdgeKind::Fires,
+            event: Some(event),
+            order: Some(1),
+            phase: Some(phase),
+            timing: Some(Timing::After),
+            level: Some(Level::Row),
+            update_columns: vec!["script_path".into()],
+            ..GraphEdge::default()
+        };
+        assert_eq!(
+            edge_label(&fires(Event::Insert, FiringPhase::BeforeRow)),
+            "INSERT #1 BEFORE ROW"
+        );
+        assert_eq!(
+            edge_label(&fires(Event::Update, FiringPhase::BeforeRow)),
+            "UPDATE #1 BEFORE ROW OF script_path"
+        );
+        assert_eq!(
+            edge_label(&fires(Event::Insert, FiringPhase::AtCommit)),
+            "INSERT #1 AT COMMIT (deferred)"
+        );
     }
 
     #[test]

@@ -25,7 +25,10 @@ pub mod gc;
 mod load;
 pub mod pack;
 pub mod refs;
+mod source;
 pub mod writer;
+
+pub use source::StoreSource;
 
 use crate::model::fingerprint::{CatalogRoot, SchemaTree};
 use crate::model::snapshot::{RowCounts, SnapshotRecord};

@@ -83,6 +83,14 @@ pub struct FiringEntry {
     /// rows routed to this partition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routed_to: Option<String>,
+    /// An UPDATE that moves a row between partitions fires the source partition's row
+    /// triggers as a DELETE and the destination's as an INSERT: the event it fires as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fires_as: Option<Event>,
+    /// When it fires for only some rows of the statement (routed to a partition, stored in
+    /// an inheritance child, moved to another partition): why, for people.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<String>,
 }
 
 impl FiringEntry {
@@ -103,6 +111,8 @@ impl FiringEntry {
             deferrable: t.deferrable,
             initially_deferred: t.initially_deferred,
             routed_to: None,
+            fires_as: None,
+            conditions: Vec::new(),
         }
     }
 
@@ -166,16 +176,30 @@ pub fn statement_order(
     table: &str,
     event: Event,
 ) -> Vec<FiringEntry> {
-    let mut order = order_triggers(own.iter().chain(routed).copied(), event);
-    for e in &mut order {
-        if let Some(t) = routed
-            .iter()
-            .find(|t| t.name == e.trigger && t.function == e.function && t.table != table)
-        {
-            e.routed_to = Some(t.table.clone());
-        }
-    }
-    order
+    // Each entry remembers which list it came from: a partition's clone of the walked
+    // table's trigger has the same name and function, but fires only where it is held.
+    let mut on_event: Vec<(&TriggerDef, bool)> = own
+        .iter()
+        .map(|t| (*t, false))
+        .chain(routed.iter().map(|t| (*t, t.table != table)))
+        .filter(|(t, _)| t.fires_on(event))
+        .collect();
+    on_event.sort_by(|(a, _), (b, _)| {
+        (FiringPhase::of(a), a.name.as_bytes()).cmp(&(FiringPhase::of(b), b.name.as_bytes()))
+    });
+    on_event
+        .into_iter()
+        .enumerate()
+        .map(|(i, (t, is_routed))| {
+            let mut e = FiringEntry::new(i + 1, t);
+            if is_routed {
+                e.routed_to = Some(t.table.clone());
+                e.conditions
+                    .push(format!("only rows routed to {}", t.table));
+            }
+            e
+        })
+        .collect()
 }
 
 /// [`firing_order`] over triggers already known to be on one table.

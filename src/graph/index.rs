@@ -22,6 +22,8 @@ pub struct SnapshotIndex<'s> {
     policies: HashMap<&'s str, Vec<&'s PolicyDef>>,
     /// Partitions by their partitioned parent.
     partitions: HashMap<&'s str, Vec<&'s str>>,
+    /// Inheritance children (`INHERITS`, not partitions) by parent.
+    inheritors: HashMap<&'s str, Vec<&'s str>>,
     /// Rewrite rules by their relation, sorted by name (PostgreSQL applies a relation's
     /// rules in name order).
     rules: HashMap<&'s str, Vec<(&'s ObjectKey, &'s RuleDef)>>,
@@ -53,17 +55,26 @@ fn inherit_partition_triggers<'s>(
         .collect();
     let mut added: Vec<(&'s str, &'s TriggerDef)> = Vec::new();
     for part in partitions {
-        let own: Vec<&TriggerDef> = triggers.get(part).cloned().unwrap_or_default();
+        // The nearest clone stands for its origin's trigger below it: a clone held on an
+        // intermediate partition (disabled there, and so on every partition under it, whose
+        // own clones match it and are not held) overrides the origin for this partition too.
+        let mut overridden: HashSet<(&str, &str)> = HashSet::new();
+        for c in triggers.get(part).into_iter().flatten() {
+            if let Some(origin) = &c.clone_of {
+                overridden.insert((c.name.as_str(), origin.as_str()));
+            }
+        }
         let mut at = part;
         // A partition tree is finite and acyclic; the bound guards against a snapshot that
         // says otherwise.
         for _ in 0..64 {
             let Some(parent) = parent_of(at) else { break };
             for t in triggers.get(parent).into_iter().flatten() {
-                let overridden = own
-                    .iter()
-                    .any(|c| c.name == t.name && c.clone_of.as_deref() == Some(&t.table));
-                if t.level == Level::Row && t.clone_of.is_none() && !overridden {
+                if t.level != Level::Row {
+                    continue;
+                }
+                let origin = t.clone_of.as_deref().unwrap_or(&t.table);
+                if overridden.insert((t.name.as_str(), origin)) {
                     added.push((part, t));
                 }
             }
@@ -151,10 +162,19 @@ impl<'s> SnapshotIndex<'s> {
             list.sort_by(|a, b| a.1.name.as_bytes().cmp(b.1.name.as_bytes()));
         }
         let mut partitions: HashMap<&str, Vec<&str>> = HashMap::new();
+        let mut inheritors: HashMap<&str, Vec<&str>> = HashMap::new();
         for obj in snapshot.objects.values() {
-            if let Some(t) = obj.as_table().filter(|t| t.partition_bound.is_some()) {
+            let Some(t) = obj.as_table() else { continue };
+            if t.partition_bound.is_some() {
                 if let Some(parent) = t.parents.first() {
                     partitions
+                        .entry(parent.as_str())
+                        .or_default()
+                        .push(obj.key.name());
+                }
+            } else {
+                for parent in &t.parents {
+                    inheritors
                         .entry(parent.as_str())
                         .or_default()
                         .push(obj.key.name());
@@ -170,6 +190,7 @@ impl<'s> SnapshotIndex<'s> {
             checks,
             policies,
             partitions,
+            inheritors,
             rules,
         }
     }
@@ -239,6 +260,33 @@ impl<'s> SnapshotIndex<'s> {
         out
     }
 
+    /// Every partition and inheritance child under `table`, at any depth, sorted.
+    pub fn descendants(&self, table: &str) -> Vec<String> {
+        self.tree_below(table, true)
+    }
+
+    /// The inheritance children under `table` (and theirs), sorted; partitions are not.
+    pub fn inheritance_descendants(&self, table: &str) -> Vec<String> {
+        self.tree_below(table, false)
+    }
+
+    fn tree_below(&self, table: &str, with_partitions: bool) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut stack = vec![table];
+        let mut seen = HashSet::from([table]);
+        while let Some(t) = stack.pop() {
+            let parts = self.partitions.get(t).filter(|_| with_partitions);
+            for c in parts.into_iter().chain(self.inheritors.get(t)).flatten() {
+                if seen.insert(c) {
+                    out.push(c.to_string());
+                    stack.push(c);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
     /// The row triggers of `table`'s partitions (at any depth) that are their own, not
     /// clones of an ancestor's: a statement on the partitioned table fires each only for
     /// the rows routed to its partition. Sorted by partition, then name.
@@ -253,7 +301,7 @@ impl<'s> SnapshotIndex<'s> {
             out.extend(
                 self.triggers_on(p)
                     .iter()
-                    .filter(|t| t.table == p && t.level == Level::Row && t.clone_of.is_none()),
+                    .filter(|t| t.table == p && t.level == Level::Row),
             );
             stack.extend(self.partitions.get(p).into_iter().flatten());
         }

@@ -10,6 +10,8 @@
 //! - [`views`]: whether a view is automatically updatable, and its base relation; the
 //!   walk's `fanout::rewrite` room applies it with the relation's rules before triggers.
 //! - [`gdiff`]: the fan-out of one table on two snapshots, compared by name.
+//! - [`routing`]: which triggers a statement fires across partitions and inheritance
+//!   children (rows routed, moved, TRUNCATE reaching the whole tree).
 //! - [`database`]: every table ranked by fan-out, over a state graph expanded once.
 //!
 //! Pure: model values in, model values out; the renderers live in `render/`.
@@ -40,6 +42,7 @@ pub mod fanout;
 pub mod firing;
 pub mod gdiff;
 pub mod index;
+pub mod routing;
 pub mod sqlfacts;
 #[cfg(test)]
 pub(crate) mod testkit;

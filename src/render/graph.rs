@@ -295,8 +295,8 @@ fn trigger_line(e: &FiringEntry, skipped: Option<&str>) -> String {
         s.push_str(&format!(" args ({})", args.join(", ")));
     }
     let mut tags = Vec::new();
-    if let Some(p) = &e.routed_to {
-        tags.push(format!("only rows routed to {}", cell(p)));
+    for c in &e.conditions {
+        tags.push(cell(c));
     }
     if e.events.len() > 1 || !e.update_columns.is_empty() {
         tags.push(format!("on {}", cell(&e.events_clause())));

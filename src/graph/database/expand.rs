@@ -43,12 +43,9 @@ impl Builder<'_, '_> {
         if !in_snapshot {
             return;
         }
-        let order = statement_order(
-            self.index.triggers_on(&table),
-            &self.index.routed_triggers(&table),
-            &table,
-            event,
-        );
+        let order = self
+            .index
+            .statement_firing_order(&table, event, columns.as_deref());
         // What the rewriter does first, as in the single-table walk: rules, an
         // unconditional DO INSTEAD replacing the write, a view's write moved onto its base.
         let rules = self.index.rules_on(&table, event);
@@ -210,7 +207,7 @@ impl Builder<'_, '_> {
                 columns: c.child_columns.clone(),
                 ..GraphEdge::default()
             }
-            .with_sure(&crate::graph::certainty::Sure::maybe_no_rows()),
+            .with_sure(&c.sure()),
         );
     }
 

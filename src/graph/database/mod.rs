@@ -14,7 +14,7 @@ use super::fanout::{
     cascades, skip_reason, Analyses, Cascade, Cycle, EdgeKind, FanoutGraph, GraphEdge, GraphNode,
     Hazard, HazardFinder, NodeKind, Unanalysable, WalkOptions,
 };
-use super::firing::{statement_order, Event, FiringEntry};
+use super::firing::{Event, FiringEntry};
 use super::index::SnapshotIndex;
 use super::sqlfacts::WriteOp;
 use crate::model::{quote_ident, CatalogSnapshot, ObjectKey, ObjectKind};

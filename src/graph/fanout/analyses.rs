@@ -1,6 +1,7 @@
 //! Routine analyses, parsed once each and shared by every walk.
 
 use crate::graph::body::{self, BodyFacts};
+use crate::graph::certainty::Sure;
 use crate::graph::firing::{Enabled, Event, FiringEntry};
 use crate::graph::index::SnapshotIndex;
 use crate::model::{quote_ident, ObjectKey};
@@ -175,6 +176,19 @@ pub(crate) struct Cascade {
     pub child_event: Event,
     /// The child's UPDATE sets these (the FK columns), for SET NULL/DEFAULT and ON UPDATE.
     pub child_columns: Option<Vec<String>>,
+    /// Taken only under this condition (`TRUNCATE … CASCADE`, a row moved between
+    /// partitions); otherwise it may find no child rows.
+    pub guard: Option<String>,
+}
+
+impl Cascade {
+    /// How sure the action is to run when its parent's event happens.
+    pub fn sure(&self) -> Sure {
+        match &self.guard {
+            Some(g) => Sure::guarded(std::slice::from_ref(g)),
+            None => Sure::maybe_no_rows(),
+        }
+    }
 }
 
 /// The FK actions `event` on `table` sets off (`columns`: what an UPDATE sets, if known).
@@ -187,6 +201,49 @@ pub(crate) fn cascades(
     let mut out = Vec::new();
     for c in index.foreign_keys_to(table) {
         let Some(fk) = &c.foreign_key else { continue };
+        // `TRUNCATE … CASCADE` truncates every table referencing this one, whatever the
+        // key's actions (a plain TRUNCATE of a referenced table fails).
+        if event == Event::Truncate {
+            out.push(Cascade {
+                constraint: format!("{}.{}", c.table, quote_ident(&c.name)),
+                child: c.table.clone(),
+                action: "truncate".to_string(),
+                child_event: Event::Truncate,
+                child_columns: None,
+                guard: Some("only with TRUNCATE … CASCADE".to_string()),
+            });
+            continue;
+        }
+        // Before PostgreSQL 15, a row an UPDATE moves to another partition is deleted from
+        // the referenced table as far as its foreign keys know: their ON DELETE action runs.
+        let acting = matches!(
+            fk.on_delete.as_str(),
+            "cascade" | "set_null" | "set_default"
+        );
+        if event == Event::Update
+            && acting
+            && index.move_fires_delete_actions()
+            && index.update_may_move_rows(table, columns)
+        {
+            let (child_event, child_columns) = if fk.on_delete == "cascade" {
+                (Event::Delete, None)
+            } else {
+                let mut cols = c.columns.clone();
+                cols.sort();
+                (Event::Update, Some(cols))
+            };
+            out.push(Cascade {
+                constraint: format!("{}.{}", c.table, quote_ident(&c.name)),
+                child: c.table.clone(),
+                action: fk.on_delete.clone(),
+                child_event,
+                child_columns,
+                guard: Some(
+                    "only when the UPDATE moves a row to another partition (before PostgreSQL 15 that is an ON DELETE)"
+                        .to_string(),
+                ),
+            });
+        }
         let action = match event {
             Event::Delete => &fk.on_delete,
             Event::Update => {
@@ -214,6 +271,7 @@ pub(crate) fn cascades(
             action: action.clone(),
             child_event,
             child_columns,
+            guard: None,
         });
     }
     out.sort();
@@ -234,7 +292,8 @@ pub(crate) fn skip_reason(
             }
             other => other.to_string(),
         })
-    } else if event == Event::Update && !entry.fires_for_columns(columns) {
+    } else if entry.fires_as.unwrap_or(event) == Event::Update && !entry.fires_for_columns(columns)
+    {
         Some(format!(
             "UPDATE OF {}: none of them is set",
             entry.update_columns.join(", ")

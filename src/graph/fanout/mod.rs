@@ -11,7 +11,7 @@
 
 use crate::graph::body::BodyFacts;
 use crate::graph::certainty::Sure;
-use crate::graph::firing::{statement_order, Event, FiringEntry, FiringPhase};
+use crate::graph::firing::{Event, FiringEntry, FiringPhase};
 use crate::graph::index::SnapshotIndex;
 use crate::graph::sqlfacts::WriteOp;
 use crate::model::{quote_ident, CatalogSnapshot, ObjectKey, ObjectKind};
@@ -95,7 +95,8 @@ pub fn fanout(
         hazard_finder: HazardFinder::default(),
     };
     let tree = w.visit_table(table, event, columns.clone(), 0);
-    w.graph.mark_reached(&format!("table:{table}"));
+    w.graph
+        .mark_reached(&format!("table:{table}"), event, columns.as_deref());
     let firing_order = tree
         .triggers
         .iter()
@@ -282,12 +283,9 @@ impl Walker<'_, '_> {
             visit.outcome = VisitOutcome::ShownAbove;
             return visit;
         }
-        let order = statement_order(
-            self.index.triggers_on(table),
-            &self.index.routed_triggers(table),
-            table,
-            event,
-        );
+        let order = self
+            .index
+            .statement_firing_order(table, event, columns.as_deref());
         let rules = self.index.rules_on(table, event);
         let view = self.index.view(table);
         // An unconditional DO INSTEAD rule replaces the write: the relation is not
@@ -373,14 +371,16 @@ impl Walker<'_, '_> {
                 .push(self.visit_trigger(table, event, entry, depth, unless, skipped));
         }
         self.order_hazards(table, event, &visit.triggers);
-        for Cascade {
-            constraint,
-            child,
-            action,
-            child_event,
-            child_columns: child_cols,
-        } in cascades
-        {
+        for cascade in cascades {
+            let sure = cascade.sure();
+            let Cascade {
+                constraint,
+                child,
+                action,
+                child_event,
+                child_columns: child_cols,
+                guard: _,
+            } = cascade;
             self.graph
                 .node(GraphNode::table(&child, !self.index.has_relation(&child)));
             self.graph.edge(
@@ -395,7 +395,7 @@ impl Walker<'_, '_> {
                     // The parent row may have no child rows to act on.
                     ..GraphEdge::default()
                 }
-                .with_sure(&Sure::maybe_no_rows()),
+                .with_sure(&sure),
             );
             self.trail.push(format!(
                 "{constraint} ON {} {}",

@@ -8,8 +8,8 @@
 mod support;
 
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use support::oracle::what_ran;
 use support::*;
 
 fn snapshot(store: &Path, db: &TestDb, name: &str) {
@@ -47,62 +47,6 @@ fn has_edge(v: &Value, kind: &str, from: &str, to: &str) -> bool {
         .unwrap()
         .iter()
         .any(|e| e["kind"] == kind && e["from"] == from && e["to"] == to)
-}
-
-/// What PostgreSQL ran for `statement`: function names, and rows per table as (inserted,
-/// updated, deleted), inside a rolled-back transaction.
-struct Ran {
-    functions: BTreeSet<String>,
-    tables: BTreeMap<String, (i64, i64, i64)>,
-}
-
-fn what_ran(db: &TestDb, setup: &str, statement: &str) -> Ran {
-    let out = db.sql(&format!(
-        "BEGIN; {setup}; SELECT pg_stat_clear_snapshot(); SET LOCAL track_functions = 'all';
-         CREATE TEMP TABLE before_f ON COMMIT DROP AS
-           SELECT funcname, calls FROM pg_stat_xact_user_functions;
-         CREATE TEMP TABLE before_t ON COMMIT DROP AS
-           SELECT relid, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_xact_user_tables;
-         {statement};
-         SELECT 'F|' || f.funcname FROM pg_stat_xact_user_functions f
-           LEFT JOIN before_f b ON b.funcname = f.funcname
-          WHERE f.calls > coalesce(b.calls, 0);
-         SELECT 'T|' || t.schemaname || '.' || t.relname || '|'
-                || t.n_tup_ins - coalesce(b.n_tup_ins, 0) || '|'
-                || t.n_tup_upd - coalesce(b.n_tup_upd, 0) || '|'
-                || t.n_tup_del - coalesce(b.n_tup_del, 0)
-           FROM pg_stat_xact_user_tables t LEFT JOIN before_t b ON b.relid = t.relid
-          WHERE t.schemaname = 'public';
-         ROLLBACK;"
-    ));
-    let mut ran = Ran {
-        functions: BTreeSet::new(),
-        tables: BTreeMap::new(),
-    };
-    for l in out.lines() {
-        match l.trim().split('|').collect::<Vec<_>>().as_slice() {
-            ["F", f] => {
-                ran.functions.insert(f.to_string());
-            }
-            ["T", t, i, u, d] => {
-                ran.tables.insert(
-                    t.to_string(),
-                    (i.parse().unwrap(), u.parse().unwrap(), d.parse().unwrap()),
-                );
-            }
-            _ => {}
-        }
-    }
-    ran
-}
-
-impl Ran {
-    fn inserted(&self, table: &str) -> i64 {
-        self.tables.get(table).map_or(0, |t| t.0)
-    }
-    fn ran(&self, function: &str) -> bool {
-        self.functions.contains(function)
-    }
 }
 
 #[test]

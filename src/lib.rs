@@ -12,10 +12,18 @@
 //! - [`gate`] weighs a diff by a policy into the `gate_drift` verdict (PASS/WARN/BLOCK).
 //! - [`graph`] builds the trigger fan-out graph offline: firing order, what each routine
 //!   writes, calls and notifies (bodies parsed with `pg_query`), cycles and ordering hazards.
-//! - [`render`] turns results into tables, JSON and other formats.
-//! - [`check`] is the nightly job without its I/O: the `driftgate.toml` config, per-target
-//!   outcomes, the aggregate exit code, and the report, Markdown and Prometheus renderings.
-//! - [`cli`] is the command layer: clap definitions and one module per subcommand.
+//! - [`render`] writes every command's typed report in the one [`render::Format`] asked
+//!   for, through one dispatch ([`render::render`]): tables, text, JSON, Markdown, DOT,
+//!   Mermaid, Prometheus.
+//! - [`doctor`] finds out what will work (connection, privileges, store, tools) as a typed
+//!   report, before a first nightly run.
+//! - [`check`] is the nightly job: the `driftgate.toml` config, the pipeline (capture, store,
+//!   baseline, diff, gate, ref move) behind injected capture, store and progress, per-target
+//!   outcomes and the aggregate exit code.
+//! - [`notify`] holds the sinks that tell people besides stdout and files (the desktop
+//!   notification over D-Bus).
+//! - [`cli`] is the command layer: clap definitions and one module per subcommand that reads
+//!   its flags, calls the modules above and prints their report; no pipeline, no rendering.
 
 pub mod bounded;
 pub mod catalog;
@@ -23,11 +31,13 @@ pub mod check;
 pub mod cli;
 pub mod conninfo;
 pub mod diff;
+pub mod doctor;
 pub mod duration;
 pub mod exit;
 pub mod gate;
 pub mod graph;
 pub mod model;
+pub mod notify;
 pub mod render;
 pub mod sqltext;
 pub mod store;

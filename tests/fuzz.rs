@@ -393,8 +393,8 @@ fn exercise(seed: &CatalogSnapshot, snap: &CatalogSnapshot, policy: &Policy) {
         database_graph: true,
     };
     let db = driftgate::graph::database_fanout(snap, &opts);
-    render::graph::write_dot(&mut out, &db.graph, "fuzz", None).unwrap();
-    render::graph::write_mermaid(&mut out, &db.graph, None).unwrap();
+    render::graph::write_dot(&mut out, &db.graph, "fuzz", None, &db.hazards).unwrap();
+    render::graph::write_mermaid(&mut out, &db.graph, "fuzz", None, &db.hazards).unwrap();
     render::graph::write_ranking(&mut out, &db).unwrap();
     // A snapshot written out reads back as itself.
     let again = store::parse_bundle(Path::new("again.json"), &store::bundle_bytes(snap))

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
+use support::oracle::{what_ran, Ran};
 use support::*;
 
 /// PostgreSQL's INSERT firing order on dot_tools: BEFORE ROW by name, AFTER ROW by name,
@@ -675,10 +676,23 @@ CREATE TRIGGER "trg""]; click n0 call alert()
 
     let mermaid = graph(store.path(), &["h", &table_name, "--format", "mermaid"]).stdout;
     let lines: Vec<&str> = mermaid.lines().collect();
-    assert_eq!(lines[0], "flowchart LR");
-    for l in &lines[1..] {
+    // The front matter: the title one JSON string (a YAML double-quoted scalar), whatever
+    // the table's name holds.
+    assert_eq!(lines[0], "---", "{mermaid}");
+    let title = lines[1].strip_prefix("title: ").expect("a title line");
+    let title: String = serde_json::from_str(title).expect("the title is one JSON string");
+    assert!(title.contains(&table_name), "{title}");
+    assert_eq!(lines[2], "---", "{mermaid}");
+    assert_eq!(lines[3], "flowchart LR");
+    for l in &lines[4..] {
         assert!(
-            l.starts_with("  n") || l.starts_with("  style n"),
+            l.starts_with("  n")
+                || l.starts_with("  style n")
+                || l.starts_with("  hazard")
+                || l.starts_with("  class")
+                || l.starts_with("  subgraph legend[")
+                || l.starts_with("    legend")
+                || *l == "  end",
             "injected line: {l:?}\n{mermaid}"
         );
         // Labels are quoted once: only the delimiting quotes remain.
@@ -714,9 +728,10 @@ fn the_whole_database_is_ranked_by_fan_out() {
     assert_eq!(first["tables"], 8, "{first}");
     assert_eq!(first["channels"], 1);
     assert_eq!(first["cycles"], 0);
+    // TRUNCATE … CASCADE empties the tables whose foreign keys reference dot_tools.
     assert_eq!(
         first["events"],
-        serde_json::json!(["insert", "update", "delete"])
+        serde_json::json!(["insert", "update", "delete", "truncate"])
     );
     assert_eq!(tables[1]["table"], "public.birth_registry");
     assert!(v["nodes"].as_array().unwrap().len() > 30);
@@ -1050,47 +1065,6 @@ fn a_partition_fires_its_parents_row_triggers_as_postgresql_does() {
     );
 }
 
-/// What PostgreSQL really ran for one statement: the functions `pg_stat_xact_user_functions`
-/// counts and the rows `pg_stat_xact_user_tables` counts per table, inside a transaction
-/// that is rolled back. `SET CONSTRAINTS ALL IMMEDIATE` runs the deferred constraint
-/// triggers that would otherwise wait for a commit that never comes.
-struct Ran {
-    functions: BTreeSet<String>,
-    /// `schema.table` → (inserted, updated, deleted).
-    tables: std::collections::BTreeMap<String, (i64, i64, i64)>,
-}
-
-fn what_ran(db: &TestDb, statement: &str) -> Ran {
-    let out = db.sql(&format!(
-        "BEGIN; SET LOCAL track_functions = 'all'; {statement}; SET CONSTRAINTS ALL IMMEDIATE;
-         SELECT 'F|' || funcname FROM pg_stat_xact_user_functions;
-         SELECT 'T|' || schemaname || '.' || relname || '|' || n_tup_ins || '|' || n_tup_upd
-                || '|' || n_tup_del
-           FROM pg_stat_xact_user_tables WHERE n_tup_ins + n_tup_upd + n_tup_del > 0;
-         ROLLBACK;"
-    ));
-    let mut ran = Ran {
-        functions: BTreeSet::new(),
-        tables: Default::default(),
-    };
-    for l in out.lines() {
-        let parts: Vec<&str> = l.trim().split('|').collect();
-        match parts.as_slice() {
-            ["F", f] => {
-                ran.functions.insert(f.to_string());
-            }
-            ["T", t, i, u, d] => {
-                ran.tables.insert(
-                    t.to_string(),
-                    (i.parse().unwrap(), u.parse().unwrap(), d.parse().unwrap()),
-                );
-            }
-            _ => {}
-        }
-    }
-    ran
-}
-
 fn certainty_rank(c: &Value) -> u8 {
     match c.as_str() {
         Some("always") => 2,
@@ -1294,7 +1268,7 @@ fn edges_marked_always_run_whenever_their_source_runs_and_guarded_ones_may_not()
 
     // Every guard false, d_target empty: the always part runs, the rest may not and does
     // not.
-    let ran = what_ran(&db, "INSERT INTO t VALUES (1, 'z')");
+    let ran = what_ran(&db, "SELECT 1", "INSERT INTO t VALUES (1, 'z')");
     assert_eq!(
         ran.functions,
         ["fn_alog", "fn_helper_always", "fn_main", "fn_skip"]
@@ -1307,17 +1281,17 @@ fn edges_marked_always_run_whenever_their_source_runs_and_guarded_ones_may_not()
         assert_ne!(node(&id), "always", "{not_run} did not run");
     }
     // The BEFORE trigger skips the row: only it runs, and nothing else was `always`.
-    let ran = what_ran(&db, "INSERT INTO t VALUES (-1, 'x')");
+    let ran = what_ran(&db, "SELECT 1", "INSERT INTO t VALUES (-1, 'x')");
     assert_eq!(ran.functions, ["fn_skip"].map(String::from).into());
     assert_eq!(always_violations(&v, &ran), Vec::<String>::new());
     // Guards true, a row to update: the guarded edges are real.
     db.sql("INSERT INTO d_target VALUES (2, 0)");
-    let ran = what_ran(&db, "INSERT INTO t VALUES (2, 'x')");
+    let ran = what_ran(&db, "SELECT 1", "INSERT INTO t VALUES (2, 'x')");
     for f in ["fn_blog", "fn_helper_guarded", "fn_d"] {
         assert!(ran.functions.contains(f), "{f} ran: {:?}", ran.functions);
     }
     assert_eq!(always_violations(&v, &ran), Vec::<String>::new());
-    let ran = what_ran(&db, "INSERT INTO t VALUES (3, 'y')");
+    let ran = what_ran(&db, "SELECT 1", "INSERT INTO t VALUES (3, 'y')");
     assert!(ran.functions.contains("fn_when"));
 
     // Every format shows it.
@@ -1372,6 +1346,7 @@ fn the_governance_insert_runs_everything_marked_always() {
     assert_eq!(firing_names(&v), INSERT_ORDER.map(String::from));
     let ran = what_ran(
         &db,
+        "SELECT 1",
         "INSERT INTO dot_tools (name, status, tier) VALUES ('certainty probe', 'draft', 'B')",
     );
     assert!(

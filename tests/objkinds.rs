@@ -1450,3 +1450,93 @@ fn partition_copies_and_constraint_indexes() {
         Expect::Changed(&["index_attached_to"]),
     );
 }
+
+/// Security labels on a column, a schema, a role and the database, as a label provider
+/// writes them (no provider is loaded in a test server; see every_kind.sql): a changed
+/// masking rule, a label removed or added, and one on an object of a schema left out.
+#[test]
+fn security_labels() {
+    let mut f = Fixture::new("objkinds_security_labels");
+    let column = "security_label:anon/table_column/ef_core.audit_log.what";
+    for key in [
+        column,
+        "security_label:anon/schema/ef_core",
+        "security_label:anon/role/ef_reader",
+    ] {
+        assert!(
+            f.snapshot
+                .objects
+                .contains_key(&driftgate::model::ObjectKey::parse(key).expect("a valid key")),
+            "{key} not captured"
+        );
+    }
+    let database = f
+        .snapshot
+        .objects
+        .keys()
+        .find(|k| k.as_str().starts_with("security_label:anon/database/"))
+        .map(|k| k.as_str().to_string())
+        .expect("the database's label is captured");
+    let provider = |sql: &str| {
+        format!("SET allow_system_table_mods = on; {sql}; RESET allow_system_table_mods")
+    };
+    f.alter(
+        &provider(
+            "UPDATE pg_catalog.pg_seclabel SET label = 'MASKED WITH FUNCTION anon.fake_email()' \
+             WHERE objoid = 'ef_core.audit_log'::regclass AND objsubid = 2",
+        ),
+        column,
+        Expect::Changed(&["label"]),
+    );
+    f.alter(
+        &provider(
+            "UPDATE pg_catalog.pg_shseclabel SET label = 'NOT MASKED' \
+             WHERE objoid = 'ef_reader'::regrole AND provider = 'anon'",
+        ),
+        "security_label:anon/role/ef_reader",
+        Expect::Changed(&["label"]),
+    );
+    f.alter(
+        &provider(
+            "UPDATE pg_catalog.pg_shseclabel SET label = 'public' \
+             WHERE classoid = 'pg_database'::regclass AND provider = 'anon' \
+               AND objoid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        ),
+        &database,
+        Expect::Changed(&["label"]),
+    );
+    f.alter(
+        &provider(
+            "DELETE FROM pg_catalog.pg_seclabel WHERE objoid = 'ef_core'::regnamespace \
+               AND classoid = 'pg_namespace'::regclass",
+        ),
+        "security_label:anon/schema/ef_core",
+        Expect::Removed,
+    );
+    f.alter(
+        &provider(
+            "INSERT INTO pg_catalog.pg_seclabel \
+             VALUES ('ef_core.audit_log'::regclass, 'pg_class'::regclass, 0, 'selinux', \
+                     'system_u:object_r:sepgsql_table_t:s0')",
+        ),
+        "security_label:selinux/table/ef_core.audit_log",
+        Expect::Added,
+    );
+    // A schema left out leaves out the labels of its objects and its own.
+    let target = ConnectTarget::resolve(Some(&f.db.dsn)).expect("the test DSN resolves");
+    let opts = CaptureOptions {
+        exclude_schemas: vec!["ef_core".into()],
+        ..CaptureOptions::default()
+    };
+    let partial = f
+        .runtime
+        .block_on(catalog::capture(&target, &opts))
+        .expect("capture without ef_core");
+    let left: Vec<&str> = partial
+        .objects
+        .keys()
+        .map(|k| k.as_str())
+        .filter(|k| k.starts_with("security_label:") && k.contains("ef_core"))
+        .collect();
+    assert!(left.is_empty(), "labels of a schema left out: {left:?}");
+}

@@ -183,3 +183,63 @@ fn the_committed_store_is_what_the_code_captures_from_the_fixture() {
         "{REGEN}; objects that differ: {differ:?}"
     );
 }
+
+/// diff, gate and verify are coloured like git with `--color always` (also over NO_COLOR,
+/// a flag given wins), and plain when piped (`auto`) or with `--color never`.
+#[test]
+fn diff_gate_and_verify_are_coloured_only_when_asked_or_at_a_terminal() {
+    const ESC: char = '\x1b';
+    let cases: [&[&str]; 3] = [
+        &["diff", "entry", "after-change"],
+        &["gate", "entry", "after-change"],
+        &["verify", "entry", "--against", "after-change"],
+    ];
+    for args in cases {
+        let plain = offline(args);
+        assert!(
+            !plain.stdout.contains(ESC),
+            "{args:?} piped:\n{}",
+            plain.stdout
+        );
+        let mut never = args.to_vec();
+        never.extend(["--color", "never"]);
+        assert!(
+            !offline(&never).stdout.contains(ESC),
+            "{args:?} --color never"
+        );
+        let mut always = args.to_vec();
+        always.extend(["--color", "always"]);
+        let coloured = offline(&always);
+        assert_eq!(
+            coloured.code, plain.code,
+            "{args:?}: colour changed the exit code"
+        );
+        // The same text once the colour is taken away.
+        let stripped = coloured
+            .stdout
+            .replace("\x1b[1;31m", "")
+            .replace("\x1b[31m", "")
+            .replace("\x1b[32m", "")
+            .replace("\x1b[33m", "")
+            .replace("\x1b[36m", "")
+            .replace("\x1b[1m", "")
+            .replace("\x1b[0m", "");
+        assert_eq!(stripped, plain.stdout, "{args:?}");
+        let wanted = match args[0] {
+            "diff" => vec![
+                "\x1b[33m changed",
+                "\x1b[31m-    v_mode",
+                "\x1b[32m+    v_mode",
+            ],
+            "gate" => vec!["gate_drift: \x1b[1;31mBLOCK\x1b[0m"],
+            _ => vec!["\x1b[31mDRIFT\x1b[0m"],
+        };
+        for w in wanted {
+            assert!(
+                coloured.stdout.contains(w),
+                "{args:?}: no {w:?} in\n{}",
+                coloured.stdout
+            );
+        }
+    }
+}

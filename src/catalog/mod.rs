@@ -192,6 +192,29 @@ pub type ObjectSink<'a> = dyn FnMut(SinkEvent) + Send + 'a;
 /// Reads thrown away because DDL committed during them, before giving up.
 const MAX_ATTEMPTS: usize = 3;
 
+/// Capture, and when a table named for exact counts is gone, capture again without it: the
+/// diff then reports the table as removed instead of the whole snapshot failing.
+pub async fn capture_counting_what_exists(
+    target: &ConnectTarget,
+    mut opts: CaptureOptions,
+) -> Result<CatalogSnapshot, CatalogError> {
+    loop {
+        match capture(target, &opts).await {
+            Err(CatalogError::UnknownCountTable { table }) => match &mut opts.exact_counts {
+                ExactCounts::Tables(list) if list.contains(&table) => {
+                    tracing::warn!("table {table} (exact_counts) is gone; counting the others");
+                    list.retain(|t| *t != table);
+                    if list.is_empty() {
+                        opts.exact_counts = ExactCounts::None;
+                    }
+                }
+                _ => return Err(CatalogError::UnknownCountTable { table }),
+            },
+            other => return other,
+        }
+    }
+}
+
 /// Take a snapshot of the catalog at `target`, held in memory.
 pub async fn capture(
     target: &ConnectTarget,

@@ -31,7 +31,7 @@
 //!                                # (default *secret*, *password*, *token*, *key*; also top level)
 //! ```
 
-use crate::catalog::{CaptureOptions, ExactCounts, SessionLimits};
+use crate::catalog::{CaptureOptions, ConnectTarget, ExactCounts, SessionLimits};
 use crate::gate::policy::line_column;
 use crate::gate::Policy;
 use crate::model::redact::SecretPatterns;
@@ -136,6 +136,25 @@ impl TargetConfig {
             globals: self.globals,
             secrets: self.secrets.clone(),
         }
+    }
+
+    /// How to reach the target; errors never hold a password.
+    pub fn connect_target(&self) -> Result<ConnectTarget, String> {
+        let resolved = match &self.connection {
+            Connection::Dsn(dsn) => ConnectTarget::resolve(Some(dsn)),
+            Connection::DsnEnv(var) => match std::env::var(var) {
+                Ok(dsn) if !dsn.trim().is_empty() => ConnectTarget::resolve(Some(&dsn)),
+                _ => {
+                    return Err(format!(
+                        "environment variable {var} (dsn_env of target {}) is not set",
+                        self.name
+                    ))
+                }
+            },
+            Connection::Service(name) => ConnectTarget::from_service(name),
+            Connection::Environment => ConnectTarget::resolve(None),
+        };
+        resolved.map_err(|e| e.to_string())
     }
 }
 

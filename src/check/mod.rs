@@ -1,14 +1,17 @@
-//! `driftgate check`, the nightly job, without its I/O: the config ([`config`]), what became
-//! of each target ([`TargetOutcome`]), the aggregate verdict and exit code ([`CheckRun`]), and
-//! the forms people read it in ([`report`]: terminal table, JSON, Markdown, GitHub
-//! annotations, desktop notification text; [`prometheus`]: node-exporter textfile).
+//! `driftgate check`, the nightly job: the config ([`config`], found by [`discover`]), the
+//! pipeline that reads, stores, compares and gates every target behind injected capture,
+//! store and progress ([`pipeline`], spinners in [`progress`]), what became of each target
+//! ([`TargetOutcome`]) and the aggregate verdict and exit code ([`CheckRun`]). The forms
+//! people read it in are `render::check` and `render::prometheus`; notifications go
+//! through `notify`.
 //!
 //! Fail-closed: a target that could not be read, or has nothing to be compared with, is
 //! BLOCK with the reason, and makes the run exit 2.
 
 pub mod config;
-pub mod prometheus;
-pub mod report;
+pub mod discover;
+pub mod pipeline;
+pub mod progress;
 
 use crate::exit;
 use crate::gate::{Finding, GateReport, GateSummary, Verdict};

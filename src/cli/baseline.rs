@@ -3,10 +3,11 @@
 //! `prod/latest`, the snapshot the last `check` took). Every move is kept in the ref's
 //! history: `driftgate log prod/baseline`.
 
-use super::check::{connect_target, load_config, store_path, LoadedConfig};
-use super::common::capture_counting_what_exists;
+use super::common::store_path;
 use super::Context;
+use crate::catalog::capture_counting_what_exists;
 use crate::check::config::default_baseline_ref;
+use crate::check::discover::{load_config, LoadedConfig};
 use crate::exit;
 use crate::store::{self, Resolved, Store};
 use anyhow::Context as _;
@@ -57,7 +58,7 @@ impl AcceptArgs {
         let loaded: Option<LoadedConfig> = match load_config(self.config.as_deref()) {
             Ok(l) => Some(l),
             Err(_) if spec != "live" && self.config.is_none() => None,
-            Err(e) => return Err(e),
+            Err(e) => return Err(anyhow::Error::msg(e)),
         };
         let target = match &loaded {
             Some(l) => Some(l.config.target(&self.target).with_context(|| {
@@ -82,7 +83,7 @@ impl AcceptArgs {
         // gc from dropping what is being accepted in between.
         let (store, id, what) = if spec == "live" {
             let t = target.expect("live needs a config, checked above");
-            let conn = connect_target(t).map_err(anyhow::Error::msg)?;
+            let conn = t.connect_target().map_err(anyhow::Error::msg)?;
             Store::check_writable(&store_dir)?;
             if let Ok(store) = Store::open(&store_dir) {
                 store.probe_writable()?;

@@ -4,20 +4,13 @@
 use crate::catalog::{self, CaptureOptions, ConnFlags, ConnectTarget, SessionLimits};
 use crate::model::redact::SecretPatterns;
 use crate::model::{CatalogSnapshot, ContentHash, ObjectKind};
-use crate::store::{self, Resolved, Store};
+use crate::store::{self, Resolved, Store, StoreSource};
 use anyhow::Context as _;
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
 
 pub use crate::duration::parse_duration;
-
-/// `--format` of commands that print lines for people or one JSON document.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum TextOrJson {
-    Text,
-    Json,
-}
 
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
@@ -37,22 +30,12 @@ impl StoreArgs {
     }
 }
 
-/// Where the store path came from.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum StoreSource {
-    Flag,
-    Env,
-    /// `store =` of the discovered driftgate.toml.
-    Config,
-    Default,
-}
-
 /// The `store =` of the config `check` would find (./driftgate.toml, else the XDG config),
 /// resolved against the config's directory as `check` resolves it; `None` when there is no
 /// config or it names no store. Only that key is read, so commands that do not use the
 /// rest of the config do not fail on it.
 pub fn discovered_config_store() -> anyhow::Result<Option<PathBuf>> {
-    let Some(path) = super::check::find_config(None)? else {
+    let Some(path) = crate::check::discover::find_config(None).map_err(anyhow::Error::msg)? else {
         return Ok(None);
     };
     let text =
@@ -75,23 +58,28 @@ pub fn discovered_config_store() -> anyhow::Result<Option<PathBuf>> {
     }
 }
 
-impl StoreSource {
-    pub fn of(source: Option<clap::parser::ValueSource>) -> StoreSource {
-        match source {
-            Some(clap::parser::ValueSource::CommandLine) => StoreSource::Flag,
-            Some(clap::parser::ValueSource::EnvVariable) => StoreSource::Env,
-            _ => StoreSource::Default,
-        }
-    }
+/// The lowest verdict that makes the exit code 1 (`gate` and `check`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Warn,
+    Block,
+}
 
-    /// As the user would name it.
-    pub fn name(self) -> &'static str {
-        match self {
-            StoreSource::Flag => "--store",
-            StoreSource::Env => "DRIFTGATE_STORE",
-            StoreSource::Config => "driftgate.toml",
-            StoreSource::Default => "default",
-        }
+/// The store `check` and `baseline` use: `--store`/`DRIFTGATE_STORE` when given, else the
+/// config's `store`, else the default.
+pub fn store_path(ctx: &super::Context, config: &crate::check::config::CheckConfig) -> PathBuf {
+    match (&config.store, ctx.store_explicit()) {
+        (Some(path), false) => path.clone(),
+        _ => ctx.store.store.clone(),
+    }
+}
+
+/// Which setting gave the store path: `--store`, `DRIFTGATE_STORE`, or neither.
+pub fn store_source_of(source: Option<clap::parser::ValueSource>) -> StoreSource {
+    match source {
+        Some(clap::parser::ValueSource::CommandLine) => StoreSource::Flag,
+        Some(clap::parser::ValueSource::EnvVariable) => StoreSource::Env,
+        _ => StoreSource::Default,
     }
 }
 
@@ -270,29 +258,5 @@ pub async fn load_snapshot_kinds(
             id: None,
             snapshot: store::read_bundle(&path)?,
         })),
-    }
-}
-
-/// Capture, and when a table named for exact counts is gone, capture again without it: the
-/// diff then reports the table as removed instead of the whole snapshot failing.
-pub async fn capture_counting_what_exists(
-    target: &ConnectTarget,
-    mut opts: CaptureOptions,
-) -> Result<CatalogSnapshot, catalog::CatalogError> {
-    loop {
-        match catalog::capture(target, &opts).await {
-            Err(catalog::CatalogError::UnknownCountTable { table }) => match &mut opts.exact_counts
-            {
-                catalog::ExactCounts::Tables(list) if list.contains(&table) => {
-                    tracing::warn!("table {table} (exact_counts) is gone; counting the others");
-                    list.retain(|t| *t != table);
-                    if list.is_empty() {
-                        opts.exact_counts = catalog::ExactCounts::None;
-                    }
-                }
-                _ => return Err(catalog::CatalogError::UnknownCountTable { table }),
-            },
-            other => return other,
-        }
     }
 }

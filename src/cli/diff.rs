@@ -2,19 +2,14 @@
 //! of changed definitions and row-count drift apart. Exit 0 no drift, 1 drift, 2 error.
 
 use super::common::ConnectArgs;
+use super::format::FormatArg;
 use super::pair::{load_sides_with, SideError};
 use super::Context;
 use crate::diff;
 use crate::exit;
-use crate::render::diff::{write_diff_json, write_diff_markdown, write_diff_table, DiffDocument};
-use clap::{Args, ValueEnum};
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum DiffFormat {
-    Table,
-    Json,
-    Markdown,
-}
+use crate::render::diff::DiffDocument;
+use crate::render::Format;
+use clap::Args;
 
 #[derive(Args, Debug)]
 pub struct DiffCmd {
@@ -22,8 +17,8 @@ pub struct DiffCmd {
     pub base: String,
     /// Head: a ref, snapshot id or prefix, snapshot file, or `live`.
     pub head: String,
-    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
-    pub format: DiffFormat,
+    #[arg(long, value_parser = FormatArg::of::<DiffDocument>(), default_value_t = Format::Table)]
+    pub format: Format,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -36,12 +31,7 @@ impl DiffCmd {
         let d = diff::diff(base.snapshot(), head.snapshot());
         let (base_info, head_info) = (base.info(), head.info());
         let doc = DiffDocument::new(&base_info, &head_info, &d);
-        let mut out = std::io::stdout().lock();
-        match self.format {
-            DiffFormat::Table => write_diff_table(&mut out, &doc)?,
-            DiffFormat::Json => write_diff_json(&mut out, &doc)?,
-            DiffFormat::Markdown => write_diff_markdown(&mut out, &doc)?,
-        }
+        ctx.print(&doc, self.format)?;
         Ok(if d.has_drift() { exit::DRIFT } else { exit::OK })
     }
 }

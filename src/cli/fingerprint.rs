@@ -1,11 +1,13 @@
 //! `driftgate fingerprint SNAP --scope S…`: one `SCOPE HASH` line per scope.
 
-use super::common::{load_snapshot, ConnectArgs, TextOrJson};
+use super::common::{load_snapshot, ConnectArgs};
+use super::format::FormatArg;
 use super::Context;
 use crate::exit;
 use crate::model::fingerprint::Scope;
+use crate::render::fingerprint::{FingerprintReport, ScopeHash};
+use crate::render::Format;
 use clap::Args;
-use std::io::Write;
 
 #[derive(Args, Debug)]
 pub struct FingerprintCmd {
@@ -16,8 +18,8 @@ pub struct FingerprintCmd {
     #[arg(long)]
     pub scope: Vec<String>,
     /// text: `SCOPE HASH` lines; json: `{"format": "driftgate.fingerprint/v1", "scopes": […]}`.
-    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
-    pub format: TextOrJson,
+    #[arg(long, value_parser = FormatArg::of::<FingerprintReport>(), default_value_t = Format::Text)]
+    pub format: Format,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -50,35 +52,13 @@ impl FingerprintCmd {
                 ctx.note(format!("note: {scope}: the relation exists and has none"));
             }
         }
-        let mut out = std::io::stdout().lock();
-        match self.format {
-            TextOrJson::Text => {
-                for h in &hashes {
-                    // A name may hold a newline: one scope is one line.
-                    writeln!(out, "{} {}", crate::render::table::cell(&h.scope), h.hash)?;
-                }
-            }
-            TextOrJson::Json => {
-                #[derive(serde::Serialize)]
-                struct Doc<'a> {
-                    snapshot: Option<String>,
-                    scopes: &'a [ScopeHash],
-                }
-                let doc = Doc {
-                    snapshot: loaded.id.map(|id| id.to_hex()),
-                    scopes: &hashes,
-                };
-                crate::render::write_json_doc(&mut out, "driftgate.fingerprint/v1", &doc)?;
-            }
-        }
+        let report = FingerprintReport {
+            snapshot: loaded.id.map(|id| id.to_hex()),
+            scopes: hashes,
+        };
+        ctx.print(&report, self.format)?;
         Ok(exit::OK)
     }
-}
-
-#[derive(serde::Serialize)]
-struct ScopeHash {
-    scope: String,
-    hash: String,
 }
 
 /// Parse `--scope` values; none means `catalog`.

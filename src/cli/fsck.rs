@@ -2,6 +2,7 @@
 
 use super::Context;
 use crate::exit;
+use crate::render::Format;
 use clap::Args;
 use std::io::Write;
 
@@ -16,12 +17,7 @@ impl FsckCmd {
         for p in &report.problems {
             writeln!(err, "driftgate: fsck: {p}")?;
         }
-        writeln!(
-            std::io::stdout(),
-            "{}: {}",
-            if report.is_clean() { "ok" } else { "CORRUPT" },
-            report.summary()
-        )?;
+        ctx.print(&report, Format::Text)?;
         Ok(if report.is_clean() {
             exit::OK
         } else {

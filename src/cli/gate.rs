@@ -2,29 +2,17 @@
 //! or the policy is broken, a BLOCK verdict with the reason is still printed (in the format
 //! asked for) and the exit code is 2.
 
-use super::common::ConnectArgs;
+use super::common::{ConnectArgs, FailOn};
+use super::format::FormatArg;
 use super::pair::load_sides_with;
 use super::Context;
 use crate::diff;
 use crate::exit;
 use crate::gate::{ApprovedSet, GateReport, Policy, Verdict};
-use crate::render::gate::{write_gate_json, write_gate_table};
-use clap::{Args, ValueEnum};
+use crate::render::Format;
+use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum GateFormat {
-    Table,
-    Json,
-}
-
-/// The lowest verdict that makes the exit code 1.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    Warn,
-    Block,
-}
 
 #[derive(Args, Debug)]
 pub struct GateCmd {
@@ -41,8 +29,8 @@ pub struct GateCmd {
     /// exactly these; anything more, less or different is BLOCK.
     #[arg(long, value_name = "FILE")]
     pub expect: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = GateFormat::Table)]
-    pub format: GateFormat,
+    #[arg(long, value_parser = FormatArg::of::<GateReport>(), default_value_t = Format::Table)]
+    pub format: Format,
     /// Exit 1 on WARN too (default: only on BLOCK).
     #[arg(long, value_enum, default_value_t = FailOn::Block)]
     pub fail_on: FailOn,
@@ -56,14 +44,18 @@ impl GateCmd {
             None => Policy::default(),
             Some(path) => match read_policy(path) {
                 Ok(p) => p,
-                Err(reason) => return self.fail_closed(&self.base, &self.head, "policy", &reason),
+                Err(reason) => {
+                    return self.fail_closed(ctx, &self.base, &self.head, "policy", &reason)
+                }
             },
         };
         let expected = match &self.expect {
             None => None,
             Some(path) => match read_approved(path) {
                 Ok(set) => Some(set),
-                Err(reason) => return self.fail_closed(&self.base, &self.head, "expect", &reason),
+                Err(reason) => {
+                    return self.fail_closed(ctx, &self.base, &self.head, "expect", &reason)
+                }
             },
         };
         let (base, head) =
@@ -71,6 +63,7 @@ impl GateCmd {
                 Ok(pair) => pair,
                 Err(e) => {
                     return self.fail_closed(
+                        ctx,
                         &self.base,
                         &self.head,
                         e.which,
@@ -81,25 +74,24 @@ impl GateCmd {
         let d = diff::diff(base.snapshot(), head.snapshot());
         let report =
             GateReport::evaluate_with(&d, &policy, expected.as_ref(), &base.label(), &head.label());
-        self.print(&report)?;
+        ctx.print(&report, self.format)?;
         Ok(match (report.verdict, self.fail_on) {
             (Verdict::Block, _) | (Verdict::Warn, FailOn::Warn) => exit::DRIFT,
             _ => exit::OK,
         })
     }
 
-    fn print(&self, report: &GateReport) -> std::io::Result<()> {
-        let mut out = std::io::stdout().lock();
-        match self.format {
-            GateFormat::Json => write_gate_json(&mut out, report),
-            GateFormat::Table => write_gate_table(&mut out, report),
-        }
-    }
-
     /// Print the BLOCK verdict with the reason, say it on stderr too, exit 2.
-    fn fail_closed(&self, base: &str, head: &str, what: &str, reason: &str) -> anyhow::Result<u8> {
+    fn fail_closed(
+        &self,
+        ctx: &Context,
+        base: &str,
+        head: &str,
+        what: &str,
+        reason: &str,
+    ) -> anyhow::Result<u8> {
         let report = GateReport::fail_closed(base, head, what, reason);
-        self.print(&report)?;
+        ctx.print(&report, self.format)?;
         let _ = writeln!(
             std::io::stderr(),
             "driftgate: error: gate failed closed (BLOCK): {what}: {}",
@@ -134,7 +126,8 @@ fn read_policy(path: &std::path::Path) -> Result<Policy, String> {
     if crate::check::config::looks_like_config(&text) {
         let config = crate::check::config::CheckConfig::parse(&text, path)
             .map_err(|e| format!("invalid config: {e}"))?;
-        return super::check::resolve_policy(&config).map_err(|e| format!("invalid policy: {e}"));
+        return crate::check::discover::resolve_policy(&config)
+            .map_err(|e| format!("invalid policy: {e}"));
     }
     Policy::parse(&text, &path.display().to_string()).map_err(|e| format!("invalid policy: {e}"))
 }

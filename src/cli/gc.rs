@@ -4,9 +4,10 @@
 use super::common::parse_duration;
 use super::Context;
 use crate::exit;
+use crate::render::store::GcOutcome;
+use crate::render::Format;
 use crate::store::gc::GcOptions;
 use clap::Args;
-use std::io::Write;
 use std::time::Duration;
 
 #[derive(Args, Debug)]
@@ -37,61 +38,14 @@ impl GcCmd {
             dry_run: self.dry_run,
             writer_wait: self.wait,
         })?;
-        let mut out = std::io::stdout().lock();
-        if !report.deferred_by.is_empty() {
-            writeln!(
-                out,
-                "deferred: {} writer(s) still at work after {} ({}); nothing removed",
-                report.deferred_by.len(),
-                humantime_secs(self.wait),
-                report.deferred_by.join(", ")
-            )?;
-            return Ok(exit::OK);
-        }
-        if self.dry_run {
-            for id in &report.snapshots_removed {
-                writeln!(out, "would remove snapshot {id}")?;
-            }
-        }
-        writeln!(
-            out,
-            "{}{} snapshot(s) removed, {} kept; {} history entr{} trimmed; {} blob(s) removed, {} kept; {} pack(s) rewritten, {} removed; {} → {} bytes",
-            if self.dry_run { "dry run: " } else { "" },
-            report.snapshots_removed.len(),
-            report.snapshots_kept,
-            report.history_entries_removed,
-            if report.history_entries_removed == 1 { "y" } else { "ies" },
-            report.blobs_removed,
-            report.blobs_kept,
-            report.packs_rewritten,
-            report.packs_removed,
-            report.bytes_before,
-            report.bytes_after
+        ctx.print(
+            &GcOutcome {
+                report: &report,
+                dry_run: self.dry_run,
+                waited: self.wait,
+            },
+            Format::Text,
         )?;
-        if report.temp_files_removed > 0 {
-            writeln!(
-                out,
-                "{} temp file(s) of writers that died removed",
-                report.temp_files_removed
-            )?;
-        }
-        if report.orphan_history_removed > 0 {
-            writeln!(
-                out,
-                "{} history entr{} of failed ref moves removed",
-                report.orphan_history_removed,
-                if report.orphan_history_removed == 1 {
-                    "y"
-                } else {
-                    "ies"
-                }
-            )?;
-        }
-        let _ = ctx;
         Ok(exit::OK)
     }
-}
-
-fn humantime_secs(d: Duration) -> String {
-    format!("{}s", d.as_secs())
 }

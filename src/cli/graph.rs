@@ -3,43 +3,24 @@
 //! compares TABLE's fan-out on two snapshots (exit 0 no difference, 1 differences).
 
 use super::common::{load_snapshot_kinds, ConnectArgs};
+use super::format::FormatArg;
 use super::pair::{load_sides, SideError};
 use super::Context;
 use crate::exit;
 use crate::graph::{self, gdiff, WalkOptions};
-use crate::render::{self, gdiff as gdraw, graph as draw};
+use crate::model::Event;
+use crate::render::fanout::GraphReport;
+use crate::render::{gdiff as gdraw, Format};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use std::io::Write;
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum GraphFormat {
-    /// Numbered firing order with the indented fan-out, for people (`text` for a diff).
-    #[value(alias = "text")]
-    Tree,
-    /// Graphviz DOT (`dot -Tsvg`).
-    Dot,
-    /// A Mermaid flowchart, renders in GitHub Markdown.
-    Mermaid,
-    Json,
-}
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Event {
-    Insert,
-    Update,
-    Delete,
-    Truncate,
-}
-
-impl Event {
-    fn of_graph(self) -> graph::firing::Event {
-        match self {
-            Event::Insert => graph::firing::Event::Insert,
-            Event::Update => graph::firing::Event::Update,
-            Event::Delete => graph::firing::Event::Delete,
-            Event::Truncate => graph::firing::Event::Truncate,
-        }
+/// `--event`: the trigger events themselves, listed in the order `TriggerDef::events` keeps.
+impl ValueEnum for Event {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Event::ALL
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
     }
 }
 
@@ -63,8 +44,14 @@ pub struct GraphCmd {
     /// only when one of theirs is among them (default: any column may be set).
     #[arg(long, value_delimiter = ',', value_name = "COL,…")]
     pub columns: Vec<String>,
-    #[arg(long, value_enum, default_value_t = GraphFormat::Tree)]
-    pub format: GraphFormat,
+    #[arg(
+        long,
+        value_parser = FormatArg::of::<GraphReport>()
+            .with_aliases(&[("text", Format::Tree)])
+            .described(),
+        default_value_t = Format::Tree
+    )]
+    pub format: Format,
     /// Expand at most N levels of tables (1: only TABLE's own triggers and what they do).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub depth: Option<u32>,
@@ -80,7 +67,7 @@ impl GraphCmd {
         if let (Some(head), Some(table)) = (&self.table, &self.diff_table) {
             return self.run_diff(ctx, head, table).await;
         }
-        let event = self.event.unwrap_or(Event::Insert).of_graph();
+        let event = self.event.unwrap_or(Event::Insert);
         let loaded = load_snapshot_kinds(
             &self.snap,
             &ctx.store,
@@ -92,9 +79,8 @@ impl GraphCmd {
         let snap = &loaded.snapshot;
         let opts = WalkOptions {
             depth: self.depth.map(|d| d as usize),
-            database_graph: self.format != GraphFormat::Tree,
+            database_graph: self.format != Format::Tree,
         };
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         match &self.table {
             Some(table) => {
                 let table = match graph::resolve_table(snap, table) {
@@ -112,17 +98,13 @@ impl GraphCmd {
                 let columns = (!self.columns.is_empty()).then(|| self.columns.clone());
                 let f = graph::table_fanout(snap, &table, event, columns, &opts)
                     .with_context(|| format!("walking the fan-out of {table}"))?;
-                let root = format!("table:{table}");
-                let title = format!("{} on {table}", event.label());
-                match self.format {
-                    GraphFormat::Tree => draw::write_tree(&mut out, &f)?,
-                    GraphFormat::Dot => draw::write_dot(&mut out, &f.graph, &title, Some(&root))?,
-                    GraphFormat::Mermaid => draw::write_mermaid(&mut out, &f.graph, Some(&root))?,
-                    GraphFormat::Json => {
-                        render::write_json_doc(&mut out, "driftgate.graph/v1", &f)?
-                    }
-                }
-                if !f.unanalysable.is_empty() && self.format != GraphFormat::Tree {
+                let report = GraphReport::Table {
+                    fanout: &f,
+                    title: format!("{} on {table}", event.label()),
+                    root: format!("table:{table}"),
+                };
+                ctx.print(&report, self.format)?;
+                if !f.unanalysable.is_empty() && self.format != Format::Tree {
                     ctx.note(format!(
                         "note: {} routine(s) in this fan-out could not be fully analysed; their edges may be missing",
                         f.unanalysable.len()
@@ -131,22 +113,9 @@ impl GraphCmd {
             }
             None => {
                 let db = graph::database_fanout(snap, &opts);
-                match self.format {
-                    GraphFormat::Tree => draw::write_ranking(&mut out, &db)?,
-                    GraphFormat::Dot => draw::write_dot(
-                        &mut out,
-                        &db.graph,
-                        "trigger fan-out of the database",
-                        None,
-                    )?,
-                    GraphFormat::Mermaid => draw::write_mermaid(&mut out, &db.graph, None)?,
-                    GraphFormat::Json => {
-                        render::write_json_doc(&mut out, "driftgate.graph-database/v1", &db)?
-                    }
-                }
+                ctx.print(&GraphReport::Database(&db), self.format)?;
             }
         }
-        out.flush()?;
         Ok(exit::OK)
     }
 
@@ -155,9 +124,9 @@ impl GraphCmd {
         let (base_side, head_side) = load_sides(&self.snap, head, ctx, &self.connect, false)
             .await
             .map_err(SideError::named)?;
-        let events: Vec<graph::firing::Event> = match self.event {
-            Some(e) => vec![e.of_graph()],
-            None => graph::firing::Event::ALL.to_vec(),
+        let events: Vec<Event> = match self.event {
+            Some(e) => vec![e],
+            None => Event::ALL.to_vec(),
         };
         let opts = WalkOptions {
             depth: self.depth.map(|d| d as usize),
@@ -180,14 +149,11 @@ impl GraphCmd {
             base: side(&base_side),
             head: side(&head_side),
         };
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        match self.format {
-            GraphFormat::Tree => gdraw::write_text(&mut out, &sides, &d)?,
-            GraphFormat::Json => gdraw::write_json(&mut out, &sides, &d)?,
-            GraphFormat::Dot => gdraw::write_dot(&mut out, &sides, &d)?,
-            GraphFormat::Mermaid => gdraw::write_mermaid(&mut out, &d)?,
-        }
-        out.flush()?;
+        let report = GraphReport::Diff {
+            sides: &sides,
+            diff: &d,
+        };
+        ctx.print(&report, self.format)?;
         Ok(if d.changed { exit::DRIFT } else { exit::OK })
     }
 }

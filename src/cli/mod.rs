@@ -10,6 +10,7 @@ mod diff;
 mod doctor;
 mod export;
 mod fingerprint;
+mod format;
 mod fsck;
 mod gate;
 mod gc;
@@ -21,7 +22,8 @@ mod show;
 mod snapshot;
 mod verify;
 
-pub use common::{ConnectArgs, StoreArgs, StoreSource};
+pub use crate::store::StoreSource;
+pub use common::{ConnectArgs, StoreArgs};
 
 use crate::exit;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
@@ -129,7 +131,7 @@ pub fn main() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     // `check` and `baseline` take the store from driftgate.toml unless one was asked for.
-    let store_source = StoreSource::of(matches.value_source("store"));
+    let store_source = common::store_source_of(matches.value_source("store"));
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
@@ -239,6 +241,24 @@ impl Context {
         )
     }
 
+    /// A command's report on stdout in `format`: the one way a command prints its result.
+    pub fn print<R: crate::render::Report>(
+        &self,
+        report: &R,
+        format: crate::render::Format,
+    ) -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        crate::render::render(report, format, self.style(), &mut out)?;
+        out.flush()
+    }
+
+    /// How people's formats on stdout are dressed.
+    pub fn style(&self) -> crate::render::Style {
+        crate::render::Style {
+            color: self.color_stdout(),
+        }
+    }
+
     /// A warning for people on stderr, unless `--quiet`.
     pub fn warn(&self, msg: impl std::fmt::Display) {
         self.note(format!("driftgate: warning: {msg}"));
@@ -309,6 +329,69 @@ mod tests {
         assert!(color_enabled(ColorWhen::Auto, false, true));
         assert!(!color_enabled(ColorWhen::Auto, true, true));
         assert!(!color_enabled(ColorWhen::Auto, false, false));
+    }
+
+    /// Each command's `--format` offers exactly its report's formats, lists them in
+    /// `--help`, and refuses another command's format with exit 2 naming both.
+    #[test]
+    fn every_format_flag_offers_its_reports_formats_and_nothing_else() {
+        use crate::render::{Format, Report};
+        fn names<R: Report>() -> Vec<&'static str> {
+            R::FORMATS.iter().map(|f| f.name()).collect()
+        }
+        let commands: [(&[&str], Vec<&str>); 8] = [
+            (&["log"], names::<crate::render::log::LogReport>()),
+            (&["show", "s"], names::<crate::render::show::ShowReport>()),
+            (
+                &["fingerprint", "s"],
+                names::<crate::render::fingerprint::FingerprintReport>(),
+            ),
+            (
+                &["verify", "r"],
+                names::<crate::render::verify::VerifyReport>(),
+            ),
+            (
+                &["diff", "a", "b"],
+                names::<crate::render::diff::DiffDocument>(),
+            ),
+            (&["gate", "a", "b"], names::<crate::gate::GateReport>()),
+            (
+                &["graph", "s"],
+                names::<crate::render::fanout::GraphReport>(),
+            ),
+            (&["doctor"], names::<crate::doctor::DoctorReport>()),
+        ];
+        for (args, formats) in commands {
+            let name = args[0];
+            let sub = command().find_subcommand(name).unwrap().clone();
+            let format = sub
+                .get_arguments()
+                .find(|a| a.get_id() == "format")
+                .unwrap();
+            let values = format.get_possible_values();
+            let offered: Vec<String> = values.iter().map(|v| v.get_name().to_string()).collect();
+            assert_eq!(offered, formats, "{name}");
+            let mut sub = sub;
+            let help = sub.render_long_help().to_string();
+            assert!(help.contains(formats[0]), "{name}: {help}");
+            for other in Format::value_variants() {
+                // A format of its own, or an alias of one (`graph --format text`).
+                if values.iter().any(|v| v.matches(other.name(), false)) {
+                    continue;
+                }
+                let mut argv = vec!["driftgate"];
+                argv.extend_from_slice(args);
+                argv.extend(["--format", other.name()]);
+                let e = command().try_get_matches_from(&argv).unwrap_err();
+                assert_eq!(e.exit_code(), 2, "{argv:?}");
+                let text = e.render().to_string();
+                assert!(
+                    text.contains(&format!("`driftgate {name}` has no --format {other}"))
+                        && text.contains(&formats.join(", ")),
+                    "{text}"
+                );
+            }
+        }
     }
 
     #[test]

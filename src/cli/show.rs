@@ -1,19 +1,14 @@
 //! `driftgate show SNAP`: list a snapshot's objects (and row counts).
 
 use super::common::{load_snapshot, ConnectArgs};
+use super::format::FormatArg;
 use super::Context;
 use crate::exit;
 use crate::model::canonical::hash_of;
 use crate::model::ObjectKind;
-use crate::render::{self, table};
-use clap::{Args, ValueEnum};
-use std::io::Write;
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ShowFormat {
-    Table,
-    Json,
-}
+use crate::render::show::ShowReport;
+use crate::render::Format;
+use clap::Args;
 
 #[derive(Args, Debug)]
 pub struct ShowCmd {
@@ -22,8 +17,8 @@ pub struct ShowCmd {
     /// Only objects of this kind (repeatable): table, trigger, function, …, or `count`.
     #[arg(long)]
     pub kind: Vec<String>,
-    #[arg(long, value_enum, default_value_t = ShowFormat::Table)]
-    pub format: ShowFormat,
+    #[arg(long, value_parser = FormatArg::of::<ShowReport>(), default_value_t = Format::Table)]
+    pub format: Format,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -72,52 +67,21 @@ impl ShowCmd {
             }
         }
 
-        let mut out = std::io::stdout().lock();
-        match self.format {
-            ShowFormat::Json => render::write_json(&mut out, &entries)?,
-            ShowFormat::Table => {
-                let rows = entries
-                    .iter()
-                    .map(|e| {
-                        let s = |f: &str| e[f].as_str().unwrap_or_default().to_string();
-                        let detail = if s("kind") == "count" {
-                            match (e["exact"].as_i64(), e["exact_error"].as_str()) {
-                                (Some(n), _) => format!("exact {n}, estimate {}", e["estimate"]),
-                                (None, Some(err)) => {
-                                    format!("estimate {}, exact: {err}", e["estimate"])
-                                }
-                                _ => format!("estimate {}", e["estimate"]),
-                            }
-                        } else {
-                            String::new()
-                        };
-                        let mut row = vec![
-                            s("kind"),
-                            table::cell(&s("key")),
-                            s("hash")[..12].to_string(),
-                        ];
-                        if want_counts {
-                            row.push(detail);
-                        }
-                        row
-                    })
-                    .collect();
-                let header: &[&str] = if want_counts {
-                    &["KIND", "KEY", "HASH", "COUNTS"]
-                } else {
-                    &["KIND", "KEY", "HASH"]
-                };
-                writeln!(out, "{}", table::render(header, rows))?;
-                ctx.note(format!(
-                    "{} objects, catalog {}{}",
-                    snap.objects.len(),
-                    tree.root_hash().short(),
-                    loaded
-                        .id
-                        .map(|id| format!(", snapshot {}", id.short()))
-                        .unwrap_or_default()
-                ));
-            }
+        let report = ShowReport {
+            entries,
+            counts: want_counts,
+        };
+        ctx.print(&report, self.format)?;
+        if self.format == Format::Table {
+            ctx.note(format!(
+                "{} objects, catalog {}{}",
+                snap.objects.len(),
+                tree.root_hash().short(),
+                loaded
+                    .id
+                    .map(|id| format!(", snapshot {}", id.short()))
+                    .unwrap_or_default()
+            ));
         }
         Ok(exit::OK)
     }

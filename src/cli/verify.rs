@@ -2,20 +2,18 @@
 //! (or reads `--against SNAP`), and prints per scope `IDENTICAL` or `DRIFT` with both hashes,
 //! followed on drift by the objects that differ. Exit 0 all identical, 1 drift.
 
-use super::common::{ConnectArgs, TextOrJson};
+use super::common::ConnectArgs;
 use super::fingerprint::parse_scopes;
+use super::format::FormatArg;
 use super::pair::load_sides;
 use super::Context;
 use crate::diff::{self, ChangeType};
 use crate::exit;
 use crate::model::fingerprint::Scope;
 use crate::model::{CatalogSnapshot, ContentHash};
-use crate::render::table::cell;
+use crate::render::verify::{Differing, ScopeResult, VerifyReport};
+use crate::render::Format;
 use clap::Args;
-use std::io::Write;
-
-/// Differing objects listed under one DRIFT line before the rest is summed up.
-const MAX_LISTED: usize = 20;
 
 #[derive(Args, Debug)]
 pub struct VerifyCmd {
@@ -35,8 +33,8 @@ pub struct VerifyCmd {
     #[arg(long, value_name = "FILE", conflicts_with = "scope")]
     pub expect: Option<std::path::PathBuf>,
     /// text: one IDENTICAL/DRIFT line per scope; json: `{"format": "driftgate.verify/v1", …}`.
-    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
-    pub format: TextOrJson,
+    #[arg(long, value_parser = FormatArg::of::<VerifyReport>(), default_value_t = Format::Text)]
+    pub format: Format,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -88,7 +86,7 @@ impl VerifyCmd {
         let d = diff::diff(a, b);
         // The proof asked for: every scope identical, or (with --expect) exactly the
         // approved changes.
-        let mut doc = VerifyDoc {
+        let mut doc = VerifyReport {
             verdict: "identical",
             reference: reference.info().describe(),
             against: other.info().describe(),
@@ -124,19 +122,7 @@ impl VerifyCmd {
             }
             None => drift,
         };
-        let mut out = std::io::stdout().lock();
-        match self.format {
-            TextOrJson::Json => {
-                crate::render::write_json_doc(&mut out, "driftgate.verify/v1", &doc)?
-            }
-            TextOrJson::Text => match (&doc.scopes, &doc.findings) {
-                (Some(results), _) => write_text(&mut out, results)?,
-                (None, findings) => {
-                    let findings = findings.as_deref().unwrap_or_default();
-                    write_expected_text(&mut out, findings, doc.approved.unwrap_or(0))?
-                }
-            },
-        }
+        ctx.print(&doc, self.format)?;
         ctx.note(format!(
             "compared {} with {}{}",
             doc.reference,
@@ -189,101 +175,4 @@ fn scope_results(
             }
         })
         .collect()
-}
-
-/// `driftgate.verify/v1`: `scopes` for the identical proof, `approved` and `findings` for
-/// the `--expect` one.
-#[derive(serde::Serialize)]
-struct VerifyDoc {
-    verdict: &'static str,
-    reference: String,
-    against: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    scopes: Option<Vec<ScopeResult>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    approved: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    findings: Option<Vec<crate::gate::Finding>>,
-    /// The two sides' capture formats, when they differ: no proof either way.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    capture_format: Option<diff::CaptureFormatChange>,
-}
-
-#[derive(serde::Serialize)]
-struct ScopeResult {
-    scope: String,
-    identical: bool,
-    /// The scope's hash on each side; `None` (JSON null) when the side has no such object.
-    reference: Option<String>,
-    against: Option<String>,
-    differing: Vec<Differing>,
-}
-
-#[derive(serde::Serialize)]
-struct Differing {
-    change: String,
-    key: String,
-    fields: Vec<String>,
-}
-
-fn write_expected_text(
-    out: &mut impl Write,
-    findings: &[crate::gate::Finding],
-    matched: usize,
-) -> std::io::Result<()> {
-    for f in findings {
-        writeln!(
-            out,
-            "NOT AS APPROVED {} {} ({}: {})",
-            f.change,
-            cell(&f.key),
-            f.rule,
-            f.detail.as_deref().unwrap_or_default()
-        )?;
-    }
-    writeln!(
-        out,
-        "{} {matched} change(s) exactly as approved, {} not",
-        if findings.is_empty() {
-            "AS APPROVED"
-        } else {
-            "DRIFT"
-        },
-        findings.len()
-    )
-}
-
-fn write_text(out: &mut impl Write, results: &[ScopeResult]) -> std::io::Result<()> {
-    for r in results {
-        let hex = |h: &Option<String>| h.clone().unwrap_or_else(|| "absent".into());
-        writeln!(
-            out,
-            "{} {} {} {}",
-            if r.identical { "IDENTICAL" } else { "DRIFT" },
-            cell(&r.scope),
-            hex(&r.reference),
-            hex(&r.against)
-        )?;
-        for c in r.differing.iter().take(MAX_LISTED) {
-            if c.fields.is_empty() {
-                writeln!(out, "  {} {}", c.change, cell(&c.key))?;
-            } else {
-                writeln!(
-                    out,
-                    "  {} {} ({})",
-                    c.change,
-                    cell(&c.key),
-                    cell(&c.fields.join(", "))
-                )?;
-            }
-        }
-        if r.differing.len() > MAX_LISTED {
-            writeln!(
-                out,
-                "  … and {} more (see `driftgate diff`)",
-                r.differing.len() - MAX_LISTED
-            )?;
-        }
-    }
-    Ok(())
 }

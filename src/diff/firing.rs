@@ -48,12 +48,7 @@ pub fn firing_order_changes(
                 list.iter().map(|e| e.trigger.clone()).collect()
             };
             let identity = |e: &crate::graph::firing::FiringEntry| {
-                (
-                    e.function.clone(),
-                    e.arguments.clone(),
-                    e.timing.clone(),
-                    e.level.clone(),
-                )
+                (e.function.clone(), e.arguments.clone(), e.timing, e.level)
             };
             let (b, a) = (names(&before), names(&after));
             if b == a {

@@ -374,7 +374,9 @@ fn changed(old: &CatalogObject, new: &CatalogObject) -> ObjectChange {
 pub(crate) mod tests {
     use super::*;
     use crate::model::snapshot::{RowCount, SnapshotMeta, SNAPSHOT_FORMAT};
-    use crate::model::{Column, ObjectDef, RoutineDef, SourceInfo, TableDef, TriggerDef};
+    use crate::model::{
+        Column, Event, Level, ObjectDef, RoutineDef, SourceInfo, TableDef, Timing, TriggerDef,
+    };
     use crate::sqltext::{exact_hash, token_hash};
     use std::collections::BTreeMap;
 
@@ -490,14 +492,14 @@ pub(crate) mod tests {
                 schema: "public".into(),
                 table: format!("public.{table}"),
                 name: name.into(),
-                timing: "before".into(),
-                events: vec!["insert".into()],
+                timing: Timing::Before,
+                events: vec![Event::Insert],
                 update_columns: vec![],
-                level: "row".into(),
+                level: Level::Row,
                 function: "public.f()".into(),
                 arguments: vec![],
                 when: None,
-                enabled: enabled.into(),
+                enabled: enabled.parse().expect("a trigger enabled state"),
                 constraint_trigger: false,
                 deferrable: false,
                 initially_deferred: false,

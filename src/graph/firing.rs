@@ -8,58 +8,10 @@
 //!
 //! Kept apart from the fan-out walk so `diff` can compare the order of two snapshots.
 
-use crate::model::fingerprint::normalize_table_name;
-use crate::model::{CatalogSnapshot, ObjectKind, TriggerDef};
+use crate::model::{CatalogSnapshot, ObjectKind, QualifiedName, TriggerDef};
 use serde::{Deserialize, Serialize};
 
-/// An event a table trigger can fire on. The variants are in the byte order of their
-/// names, so that anything sorted by event sorts as it did when events were strings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Event {
-    Delete,
-    Insert,
-    Truncate,
-    Update,
-}
-
-impl Event {
-    /// The four, in the order `TriggerDef::events` lists them.
-    pub const ALL: [Event; 4] = [Event::Insert, Event::Update, Event::Delete, Event::Truncate];
-
-    /// As the snapshot spells it (`TriggerDef::events`): `insert`, ….
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Event::Insert => "insert",
-            Event::Update => "update",
-            Event::Delete => "delete",
-            Event::Truncate => "truncate",
-        }
-    }
-
-    /// For people: `INSERT`, ….
-    pub fn label(self) -> &'static str {
-        match self {
-            Event::Insert => "INSERT",
-            Event::Update => "UPDATE",
-            Event::Delete => "DELETE",
-            Event::Truncate => "TRUNCATE",
-        }
-    }
-
-    /// An event name in any case.
-    pub fn parse(s: &str) -> Option<Event> {
-        Event::ALL
-            .into_iter()
-            .find(|e| e.as_str().eq_ignore_ascii_case(s))
-    }
-}
-
-impl std::fmt::Display for Event {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::model::{Enabled, Event, Level, Timing};
 
 /// When in a statement's life a trigger fires; the derived order is the firing order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -76,11 +28,11 @@ pub enum FiringPhase {
 
 impl FiringPhase {
     pub fn of(t: &TriggerDef) -> FiringPhase {
-        match (t.timing.as_str(), t.level.as_str()) {
-            ("before", "statement") => FiringPhase::BeforeStatement,
-            (_, "statement") => FiringPhase::AfterStatement,
-            ("before", _) => FiringPhase::BeforeRow,
-            ("instead_of", _) => FiringPhase::InsteadOfRow,
+        match (t.timing, t.level) {
+            (Timing::Before, Level::Statement) => FiringPhase::BeforeStatement,
+            (_, Level::Statement) => FiringPhase::AfterStatement,
+            (Timing::Before, _) => FiringPhase::BeforeRow,
+            (Timing::InsteadOf, _) => FiringPhase::InsteadOfRow,
             _ if t.constraint_trigger && t.initially_deferred => FiringPhase::AtCommit,
             _ => FiringPhase::AfterRow,
         }
@@ -106,15 +58,13 @@ pub struct FiringEntry {
     pub order: usize,
     /// The trigger's name (unqualified: it is unique per table).
     pub trigger: String,
-    /// `before`, `after` or `instead_of`.
-    pub timing: String,
-    /// `row` or `statement`.
-    pub level: String,
+    pub timing: Timing,
+    pub level: Level,
     /// The trigger function, as the name part of its `function:` key.
     pub function: String,
     pub phase: FiringPhase,
     /// Every event the trigger fires on (`insert`, `update`, …), not only the walked one.
-    pub events: Vec<String>,
+    pub events: Vec<Event>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub arguments: Vec<String>,
     /// `UPDATE OF` columns: the trigger fires on UPDATE only when one of them is set.
@@ -122,9 +72,7 @@ pub struct FiringEntry {
     pub update_columns: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<String>,
-    /// `origin`, `always`, `replica` (fires only with session_replication_role=replica) or
-    /// `disabled`.
-    pub enabled: String,
+    pub enabled: Enabled,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub constraint_trigger: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -135,6 +83,14 @@ pub struct FiringEntry {
     /// rows routed to this partition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routed_to: Option<String>,
+    /// An UPDATE that moves a row between partitions fires the source partition's row
+    /// triggers as a DELETE and the destination's as an INSERT: the event it fires as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fires_as: Option<Event>,
+    /// When it fires for only some rows of the statement (routed to a partition, stored in
+    /// an inheritance child, moved to another partition): why, for people.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<String>,
 }
 
 impl FiringEntry {
@@ -142,19 +98,21 @@ impl FiringEntry {
         FiringEntry {
             order,
             trigger: t.name.clone(),
-            timing: t.timing.clone(),
-            level: t.level.clone(),
+            timing: t.timing,
+            level: t.level,
             function: t.function.clone(),
             phase: FiringPhase::of(t),
             events: t.events.clone(),
             arguments: t.arguments.clone(),
             update_columns: t.update_columns.clone(),
             when: t.when.clone(),
-            enabled: t.enabled.clone(),
+            enabled: t.enabled,
             constraint_trigger: t.constraint_trigger,
             deferrable: t.deferrable,
             initially_deferred: t.initially_deferred,
             routed_to: None,
+            fires_as: None,
+            conditions: Vec::new(),
         }
     }
 
@@ -162,11 +120,11 @@ impl FiringEntry {
     pub fn events_clause(&self) -> String {
         self.events
             .iter()
-            .map(|e| {
-                if e == "update" && !self.update_columns.is_empty() {
+            .map(|&e| {
+                if e == Event::Update && !self.update_columns.is_empty() {
                     format!("UPDATE OF {}", self.update_columns.join(", "))
                 } else {
-                    e.to_uppercase()
+                    e.label().to_string()
                 }
             })
             .collect::<Vec<_>>()
@@ -176,7 +134,7 @@ impl FiringEntry {
     /// Whether the trigger fires in an ordinary session (`session_replication_role =
     /// origin`, the default): `disabled` never does and `replica` only on replicas.
     pub fn fires_normally(&self) -> bool {
-        matches!(self.enabled.as_str(), "origin" | "always")
+        self.enabled.fires_normally()
     }
 
     /// Whether an UPDATE that sets `columns` (None: not known) fires this trigger's
@@ -198,7 +156,9 @@ impl FiringEntry {
 /// the event is listed, including disabled, replica-only and `UPDATE OF` triggers; their
 /// entries say so.
 pub fn firing_order(snapshot: &CatalogSnapshot, table: &str, event: Event) -> Vec<FiringEntry> {
-    let table = normalize_table_name(table);
+    let table = QualifiedName::parse_or_in(table, "public")
+        .map(|q| q.to_string())
+        .unwrap_or_else(|| table.to_string());
     let triggers = snapshot
         .objects_of(ObjectKind::Trigger)
         .filter_map(|o| o.as_trigger())
@@ -216,16 +176,30 @@ pub fn statement_order(
     table: &str,
     event: Event,
 ) -> Vec<FiringEntry> {
-    let mut order = order_triggers(own.iter().chain(routed).copied(), event);
-    for e in &mut order {
-        if let Some(t) = routed
-            .iter()
-            .find(|t| t.name == e.trigger && t.function == e.function && t.table != table)
-        {
-            e.routed_to = Some(t.table.clone());
-        }
-    }
-    order
+    // Each entry remembers which list it came from: a partition's clone of the walked
+    // table's trigger has the same name and function, but fires only where it is held.
+    let mut on_event: Vec<(&TriggerDef, bool)> = own
+        .iter()
+        .map(|t| (*t, false))
+        .chain(routed.iter().map(|t| (*t, t.table != table)))
+        .filter(|(t, _)| t.fires_on(event))
+        .collect();
+    on_event.sort_by(|(a, _), (b, _)| {
+        (FiringPhase::of(a), a.name.as_bytes()).cmp(&(FiringPhase::of(b), b.name.as_bytes()))
+    });
+    on_event
+        .into_iter()
+        .enumerate()
+        .map(|(i, (t, is_routed))| {
+            let mut e = FiringEntry::new(i + 1, t);
+            if is_routed {
+                e.routed_to = Some(t.table.clone());
+                e.conditions
+                    .push(format!("only rows routed to {}", t.table));
+            }
+            e
+        })
+        .collect()
 }
 
 /// [`firing_order`] over triggers already known to be on one table.
@@ -233,10 +207,8 @@ pub fn order_triggers<'a>(
     triggers: impl IntoIterator<Item = &'a TriggerDef>,
     event: Event,
 ) -> Vec<FiringEntry> {
-    let mut on_event: Vec<&TriggerDef> = triggers
-        .into_iter()
-        .filter(|t| t.fires_on(event.as_str()))
-        .collect();
+    let mut on_event: Vec<&TriggerDef> =
+        triggers.into_iter().filter(|t| t.fires_on(event)).collect();
     on_event.sort_by(|a, b| {
         (FiringPhase::of(a), a.name.as_bytes()).cmp(&(FiringPhase::of(b), b.name.as_bytes()))
     });
@@ -251,20 +223,20 @@ pub fn order_triggers<'a>(
 pub(crate) mod tests {
     use super::*;
 
-    /// A row trigger for tests: `trigger("t_a", "before", &["insert"])`.
-    pub(crate) fn trigger(name: &str, timing: &str, events: &[&str]) -> TriggerDef {
+    /// A row trigger for tests: `trigger("t_a", Timing::Before, &[Event::Insert])`.
+    pub(crate) fn trigger(name: &str, timing: Timing, events: &[Event]) -> TriggerDef {
         TriggerDef {
             schema: "public".into(),
             table: "public.t".into(),
             name: name.into(),
-            timing: timing.into(),
-            events: events.iter().map(|e| e.to_string()).collect(),
+            timing,
+            events: events.to_vec(),
             update_columns: vec![],
-            level: "row".into(),
+            level: Level::Row,
             function: format!("public.fn_{name}()"),
             arguments: vec![],
             when: None,
-            enabled: "origin".into(),
+            enabled: Enabled::Origin,
             constraint_trigger: false,
             deferrable: false,
             initially_deferred: false,
@@ -281,25 +253,25 @@ pub(crate) mod tests {
 
     #[test]
     fn phases_come_before_names() {
-        let mut stmt_after = trigger("a_stmt_after", "after", &["insert"]);
-        stmt_after.level = "statement".into();
-        let mut stmt_before = trigger("z_stmt_before", "before", &["insert"]);
-        stmt_before.level = "statement".into();
-        let mut deferred = trigger("a_deferred", "after", &["insert"]);
+        let mut stmt_after = trigger("a_stmt_after", Timing::After, &[Event::Insert]);
+        stmt_after.level = Level::Statement;
+        let mut stmt_before = trigger("z_stmt_before", Timing::Before, &[Event::Insert]);
+        stmt_before.level = Level::Statement;
+        let mut deferred = trigger("a_deferred", Timing::After, &[Event::Insert]);
         deferred.constraint_trigger = true;
         deferred.deferrable = true;
         deferred.initially_deferred = true;
-        let mut immediate = trigger("b_constraint_immediate", "after", &["insert"]);
+        let mut immediate = trigger("b_constraint_immediate", Timing::After, &[Event::Insert]);
         immediate.constraint_trigger = true;
         immediate.deferrable = true;
         let ts = [
             deferred,
             stmt_after,
-            trigger("m_after", "after", &["insert"]),
-            trigger("b_before", "before", &["insert"]),
+            trigger("m_after", Timing::After, &[Event::Insert]),
+            trigger("b_before", Timing::Before, &[Event::Insert]),
             immediate,
             stmt_before,
-            trigger("a_before", "before", &["insert"]),
+            trigger("a_before", Timing::Before, &[Event::Insert]),
         ];
         let order = order_triggers(&ts, Event::Insert);
         assert_eq!(
@@ -325,9 +297,9 @@ pub(crate) mod tests {
     fn names_sort_by_bytes_not_collation() {
         // strcmp order: upper case before lower case, '_' (0x5f) before letters.
         let ts = [
-            trigger("trg_auto_code", "before", &["insert"]),
-            trigger("trg_a_gate", "before", &["insert"]),
-            trigger("Trg_upper", "before", &["insert"]),
+            trigger("trg_auto_code", Timing::Before, &[Event::Insert]),
+            trigger("trg_a_gate", Timing::Before, &[Event::Insert]),
+            trigger("Trg_upper", Timing::Before, &[Event::Insert]),
         ];
         assert_eq!(
             names(&order_triggers(&ts, Event::Insert)),
@@ -338,9 +310,9 @@ pub(crate) mod tests {
     #[test]
     fn only_triggers_on_the_event_are_listed() {
         let ts = [
-            trigger("ins", "before", &["insert"]),
-            trigger("ins_upd", "before", &["insert", "update"]),
-            trigger("del", "after", &["delete"]),
+            trigger("ins", Timing::Before, &[Event::Insert]),
+            trigger("ins_upd", Timing::Before, &[Event::Insert, Event::Update]),
+            trigger("del", Timing::After, &[Event::Delete]),
         ];
         assert_eq!(names(&order_triggers(&ts, Event::Update)), ["ins_upd"]);
         assert_eq!(names(&order_triggers(&ts, Event::Delete)), ["del"]);
@@ -349,16 +321,16 @@ pub(crate) mod tests {
 
     #[test]
     fn update_of_columns_and_enabled_state() {
-        let mut t = trigger("upd_of", "after", &["update"]);
+        let mut t = trigger("upd_of", Timing::After, &[Event::Update]);
         t.update_columns = vec!["status".into(), "tier".into()];
-        t.enabled = "replica".into();
+        t.enabled = Enabled::Replica;
         let e = &order_triggers([&t], Event::Update)[0];
         assert!(e.fires_for_columns(None));
         assert!(e.fires_for_columns(Some(&["tier".to_string()])));
         assert!(!e.fires_for_columns(Some(&["name".to_string()])));
         assert!(!e.fires_normally());
         assert_eq!(e.events_clause(), "UPDATE OF status, tier");
-        let mut both = trigger("both", "before", &["insert", "update"]);
+        let mut both = trigger("both", Timing::Before, &[Event::Insert, Event::Update]);
         both.update_columns = vec!["script_path".into()];
         assert_eq!(
             order_triggers([&both], Event::Insert)[0].events_clause(),

@@ -1,10 +1,10 @@
 //! Look-ups over one snapshot that the analysis and the walk need many times: relations and
 //! routines by name, triggers by table, foreign keys by the table they reference.
 
-use crate::graph::firing::Event;
+use crate::graph::firing::{Event, Level};
 use crate::model::{
-    qualify, CatalogObject, CatalogSnapshot, ConstraintDef, ObjectDef, ObjectKey, ObjectKind,
-    PolicyDef, TriggerDef,
+    CatalogObject, CatalogSnapshot, ConstraintDef, ObjectDef, ObjectKey, ObjectKind, PolicyDef,
+    QualifiedName, RuleDef, TriggerDef, TypeDef,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -22,6 +22,11 @@ pub struct SnapshotIndex<'s> {
     policies: HashMap<&'s str, Vec<&'s PolicyDef>>,
     /// Partitions by their partitioned parent.
     partitions: HashMap<&'s str, Vec<&'s str>>,
+    /// Inheritance children (`INHERITS`, not partitions) by parent.
+    inheritors: HashMap<&'s str, Vec<&'s str>>,
+    /// Rewrite rules by their relation, sorted by name (PostgreSQL applies a relation's
+    /// rules in name order).
+    rules: HashMap<&'s str, Vec<(&'s ObjectKey, &'s RuleDef)>>,
 }
 
 /// A partition fires, besides its own triggers, its partitioned ancestors' row-level
@@ -50,17 +55,26 @@ fn inherit_partition_triggers<'s>(
         .collect();
     let mut added: Vec<(&'s str, &'s TriggerDef)> = Vec::new();
     for part in partitions {
-        let own: Vec<&TriggerDef> = triggers.get(part).cloned().unwrap_or_default();
+        // The nearest clone stands for its origin's trigger below it: a clone held on an
+        // intermediate partition (disabled there, and so on every partition under it, whose
+        // own clones match it and are not held) overrides the origin for this partition too.
+        let mut overridden: HashSet<(&str, &str)> = HashSet::new();
+        for c in triggers.get(part).into_iter().flatten() {
+            if let Some(origin) = &c.clone_of {
+                overridden.insert((c.name.as_str(), origin.as_str()));
+            }
+        }
         let mut at = part;
         // A partition tree is finite and acyclic; the bound guards against a snapshot that
         // says otherwise.
         for _ in 0..64 {
             let Some(parent) = parent_of(at) else { break };
             for t in triggers.get(parent).into_iter().flatten() {
-                let overridden = own
-                    .iter()
-                    .any(|c| c.name == t.name && c.clone_of.as_deref() == Some(&t.table));
-                if t.level == "row" && t.clone_of.is_none() && !overridden {
+                if t.level != Level::Row {
+                    continue;
+                }
+                let origin = t.clone_of.as_deref().unwrap_or(&t.table);
+                if overridden.insert((t.name.as_str(), origin)) {
                     added.push((part, t));
                 }
             }
@@ -76,11 +90,14 @@ fn inherit_partition_triggers<'s>(
 /// stored generated column, a CHECK constraint, a row-level security policy.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RowExpression<'s> {
-    /// `default`, `generated`, `check` or `policy`.
+    /// `default`, `generated`, `check`, `domain` or `policy`.
     pub via: &'static str,
-    /// The column, constraint or policy it belongs to.
-    pub name: &'s str,
+    /// The column, constraint or policy it belongs to (`column: domain.constraint` for a
+    /// domain's CHECK).
+    pub name: String,
     pub expression: &'s str,
+    /// A domain CHECK runs on UPDATE only when its column is set: the column.
+    pub only_if_set: Option<&'s str>,
 }
 
 impl<'s> SnapshotIndex<'s> {
@@ -91,6 +108,7 @@ impl<'s> SnapshotIndex<'s> {
         let mut foreign_keys: HashMap<&str, Vec<&ConstraintDef>> = HashMap::new();
         let mut checks: HashMap<&str, Vec<&ConstraintDef>> = HashMap::new();
         let mut policies: HashMap<&str, Vec<&PolicyDef>> = HashMap::new();
+        let mut rules: HashMap<&str, Vec<(&ObjectKey, &RuleDef)>> = HashMap::new();
         for obj in snapshot.objects.values() {
             match obj.kind() {
                 ObjectKind::Table | ObjectKind::View | ObjectKind::Matview => {
@@ -128,15 +146,35 @@ impl<'s> SnapshotIndex<'s> {
                         policies.entry(p.table.as_str()).or_default().push(p);
                     }
                 }
+                ObjectKind::Rule => {
+                    if let ObjectDef::Rule(r) = &obj.def {
+                        rules
+                            .entry(r.table.as_str())
+                            .or_default()
+                            .push((&obj.key, r));
+                    }
+                }
                 _ => {}
             }
         }
         inherit_partition_triggers(snapshot, &mut triggers);
+        for list in rules.values_mut() {
+            list.sort_by(|a, b| a.1.name.as_bytes().cmp(b.1.name.as_bytes()));
+        }
         let mut partitions: HashMap<&str, Vec<&str>> = HashMap::new();
+        let mut inheritors: HashMap<&str, Vec<&str>> = HashMap::new();
         for obj in snapshot.objects.values() {
-            if let Some(t) = obj.as_table().filter(|t| t.partition_bound.is_some()) {
+            let Some(t) = obj.as_table() else { continue };
+            if t.partition_bound.is_some() {
                 if let Some(parent) = t.parents.first() {
                     partitions
+                        .entry(parent.as_str())
+                        .or_default()
+                        .push(obj.key.name());
+                }
+            } else {
+                for parent in &t.parents {
+                    inheritors
                         .entry(parent.as_str())
                         .or_default()
                         .push(obj.key.name());
@@ -152,7 +190,101 @@ impl<'s> SnapshotIndex<'s> {
             checks,
             policies,
             partitions,
+            inheritors,
+            rules,
         }
+    }
+
+    /// The rewrite rules of `table` for `event` (TRUNCATE has none), in name order.
+    pub fn rules_on(&self, table: &str, event: Event) -> Vec<(&'s ObjectKey, &'s RuleDef)> {
+        self.rules
+            .get(table)
+            .into_iter()
+            .flatten()
+            .filter(|(_, r)| r.event == event.as_str())
+            .copied()
+            .collect()
+    }
+
+    /// A view's definition, when `relation` is a view (not a materialized view: those are
+    /// not writable).
+    pub fn view(&self, relation: &str) -> Option<&'s crate::model::ViewDef> {
+        match &self
+            .snapshot
+            .objects
+            .get(&ObjectKey::new(ObjectKind::View, relation))?
+            .def
+        {
+            ObjectDef::View(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The CHECK constraints of a column type that is a domain, with those of the domains
+    /// it is based on (an array of a domain checks each element): `(domain, name, expr)`.
+    fn domain_checks(&self, data_type: &str) -> Vec<(String, &'s str, &'s str)> {
+        let mut out = Vec::new();
+        let mut at = data_type.trim_end_matches("[]").to_string();
+        // Domains over domains form a finite chain; the bound guards a snapshot that says
+        // otherwise.
+        for _ in 0..32 {
+            let Some(obj) = self
+                .snapshot
+                .objects
+                .get(&ObjectKey::new(ObjectKind::Type, &at))
+            else {
+                break;
+            };
+            let ObjectDef::Type(TypeDef {
+                type_kind,
+                constraints,
+                base_type,
+                ..
+            }) = &obj.def
+            else {
+                break;
+            };
+            if type_kind != "domain" {
+                break;
+            }
+            for (name, def) in constraints {
+                let mut expr = def.strip_prefix("CHECK ").unwrap_or(def);
+                expr = expr.strip_suffix(" NOT VALID").unwrap_or(expr);
+                out.push((at.clone(), name.as_str(), expr));
+            }
+            match base_type {
+                Some(b) => at = b.trim_end_matches("[]").to_string(),
+                None => break,
+            }
+        }
+        out
+    }
+
+    /// Every partition and inheritance child under `table`, at any depth, sorted.
+    pub fn descendants(&self, table: &str) -> Vec<String> {
+        self.tree_below(table, true)
+    }
+
+    /// The inheritance children under `table` (and theirs), sorted; partitions are not.
+    pub fn inheritance_descendants(&self, table: &str) -> Vec<String> {
+        self.tree_below(table, false)
+    }
+
+    fn tree_below(&self, table: &str, with_partitions: bool) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut stack = vec![table];
+        let mut seen = HashSet::from([table]);
+        while let Some(t) = stack.pop() {
+            let parts = self.partitions.get(t).filter(|_| with_partitions);
+            for c in parts.into_iter().chain(self.inheritors.get(t)).flatten() {
+                if seen.insert(c) {
+                    out.push(c.to_string());
+                    stack.push(c);
+                }
+            }
+        }
+        out.sort();
+        out
     }
 
     /// The row triggers of `table`'s partitions (at any depth) that are their own, not
@@ -169,7 +301,7 @@ impl<'s> SnapshotIndex<'s> {
             out.extend(
                 self.triggers_on(p)
                     .iter()
-                    .filter(|t| t.table == p && t.level == "row" && t.clone_of.is_none()),
+                    .filter(|t| t.table == p && t.level == Level::Row),
             );
             stack.extend(self.partitions.get(p).into_iter().flatten());
         }
@@ -198,9 +330,25 @@ impl<'s> SnapshotIndex<'s> {
                 };
                 out.push(RowExpression {
                     via,
-                    name,
+                    name: name.clone(),
                     expression: expr,
+                    only_if_set: None,
                 });
+            }
+            // A domain's CHECK runs whenever a value is coerced to it: every row of an
+            // INSERT (an omitted column's NULL or default included), the columns an UPDATE
+            // sets.
+            if matches!(event, Event::Insert | Event::Update) {
+                for (name, c) in &t.columns {
+                    for (domain, check, expr) in self.domain_checks(&c.data_type) {
+                        out.push(RowExpression {
+                            via: "domain",
+                            name: format!("{name}: {domain}.{check}"),
+                            expression: expr,
+                            only_if_set: (event == Event::Update).then_some(name.as_str()),
+                        });
+                    }
+                }
             }
         }
         if matches!(event, Event::Insert | Event::Update) {
@@ -212,17 +360,17 @@ impl<'s> SnapshotIndex<'s> {
                 }
                 out.push(RowExpression {
                     via: "check",
-                    name: &c.name,
+                    name: c.name.clone(),
                     expression: expr,
+                    only_if_set: None,
                 });
             }
         }
         if def.is_some_and(|t| t.rls_enabled) {
+            // Policies name their command as the event is spelt; TRUNCATE checks none.
             let command = match event {
-                Event::Insert => "insert",
-                Event::Update => "update",
-                Event::Delete => "delete",
                 Event::Truncate => "",
+                e => e.as_str(),
             };
             for p in self.policies.get(table).into_iter().flatten() {
                 if p.command != "all" && p.command != command || command.is_empty() {
@@ -231,8 +379,9 @@ impl<'s> SnapshotIndex<'s> {
                 for expr in [&p.using, &p.with_check].into_iter().flatten() {
                     out.push(RowExpression {
                         via: "policy",
-                        name: &p.name,
+                        name: p.name.clone(),
                         expression: expr,
+                        only_if_set: None,
                     });
                 }
             }
@@ -248,6 +397,13 @@ impl<'s> SnapshotIndex<'s> {
     /// Every relation with triggers, sorted by bytes.
     pub fn tables_with_triggers(&self) -> Vec<&'s str> {
         let mut v: Vec<&str> = self.triggers.keys().copied().collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Every relation with rewrite rules, sorted by bytes.
+    pub fn tables_with_rules(&self) -> Vec<&'s str> {
+        let mut v: Vec<&str> = self.rules.keys().copied().collect();
         v.sort_unstable();
         v
     }
@@ -289,11 +445,12 @@ impl<'s> SnapshotIndex<'s> {
         name: &str,
         search_path: &[String],
     ) -> Option<String> {
+        let in_schema = |s: &str| QualifiedName::new(s, name).to_string();
         match schema {
-            Some(s) => Some(qualify(s, name)).filter(|q| self.has_relation(q)),
+            Some(s) => Some(in_schema(s)).filter(|q| self.has_relation(q)),
             None => search_path
                 .iter()
-                .map(|s| qualify(s, name))
+                .map(|s| in_schema(s))
                 .find(|q| self.has_relation(q)),
         }
     }

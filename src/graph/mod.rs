@@ -3,18 +3,22 @@
 //!
 //! - [`firing`]: PostgreSQL's firing order of one table's triggers for one event.
 //! - [`body`]: what each routine writes, calls and notifies (PL/pgSQL and SQL bodies parsed
-//!   with `pg_query`), and the `NEW` fields it assigns and reads; [`sqlfacts`] reads one
-//!   parse tree.
+//!   with `pg_query`), and the `NEW` fields it assigns and reads, and what a rewrite rule's
+//!   actions do; [`sqlfacts`] reads one parse tree.
 //! - [`fanout`]: the petgraph walk table → trigger → function → table …, with cycles
 //!   (event-aware), ordering hazards and `--depth`.
+//! - [`views`]: whether a view is automatically updatable, and its base relation; the
+//!   walk's `fanout::rewrite` room applies it with the relation's rules before triggers.
 //! - [`gdiff`]: the fan-out of one table on two snapshots, compared by name.
+//! - [`routing`]: which triggers a statement fires across partitions and inheritance
+//!   children (rows routed, moved, TRUNCATE reaching the whole tree).
 //! - [`database`]: every table ranked by fan-out, over a state graph expanded once.
 //!
 //! Pure: model values in, model values out; the renderers live in `render/`.
 
 /// The object kinds the graph reads; loading a snapshot for it can skip the rest (indexes,
-/// sequences, types, policies, …).
-pub const KINDS_USED: [crate::model::ObjectKind; 9] = [
+/// sequences, grants, …).
+pub const KINDS_USED: [crate::model::ObjectKind; 11] = [
     crate::model::ObjectKind::Table,
     crate::model::ObjectKind::View,
     crate::model::ObjectKind::Matview,
@@ -25,6 +29,10 @@ pub const KINDS_USED: [crate::model::ObjectKind; 9] = [
     crate::model::ObjectKind::Trigger,
     // Row-level security policies: their expressions run for every row a write touches.
     crate::model::ObjectKind::Policy,
+    // Rewrite rules: DO ALSO / DO INSTEAD actions of a write.
+    crate::model::ObjectKind::Rule,
+    // Domains: their CHECKs run for every value a write coerces to them.
+    crate::model::ObjectKind::Type,
 ];
 
 pub mod body;
@@ -34,9 +42,11 @@ pub mod fanout;
 pub mod firing;
 pub mod gdiff;
 pub mod index;
+pub mod routing;
 pub mod sqlfacts;
 #[cfg(test)]
 pub(crate) mod testkit;
+pub mod views;
 
 pub use database::{database_fanout, DatabaseFanout, TableRank};
 pub use fanout::{

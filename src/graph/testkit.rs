@@ -90,9 +90,9 @@ pub fn table(schema: &str, name: &str) -> CatalogObject {
 
 /// A trigger object from a [`TriggerDef`] (see `firing::tests::trigger`).
 pub fn trigger_object(def: TriggerDef) -> CatalogObject {
-    let (schema, table) = def.table.split_once('.').expect("qualified table");
+    let table = QualifiedName::parse(&def.table).expect("qualified table");
     CatalogObject {
-        key: ObjectKey::on_table(ObjectKind::Trigger, schema, table, &def.name),
+        key: ObjectKey::on_table(ObjectKind::Trigger, &table.schema, &table.name, &def.name),
         owner: None,
         acl: None,
         comment: None,

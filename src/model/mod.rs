@@ -17,7 +17,7 @@ pub mod visible;
 pub use canonical::{canonical_bytes, ContentHash};
 pub use key::{ObjectKey, ObjectKind};
 pub use kinds::*;
-pub use names::{qualify, quote_ident, routine_signature, split_qualified};
+pub use names::{qualify, quote_ident, routine_signature, split_qualified, QualifiedName};
 pub use object::*;
 pub use snapshot::{CatalogSnapshot, RowCount, SnapshotMeta, SourceInfo};
 pub use visible::visible;

@@ -56,6 +56,56 @@ pub fn split_qualified(name: &str) -> Vec<String> {
     parts
 }
 
+/// A schema-qualified relation name, `schema.name`, held as its two unquoted parts.
+///
+/// Displayed as keys spell it (`public.dot_tools`, `"My Schema"."T"`): each part quoted
+/// unless it is a plain lower-case identifier, as [`quote_ident`] does. Parsed from that
+/// spelling, honouring double quotes, so a name with a dot inside quotes is one part.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct QualifiedName {
+    pub schema: String,
+    pub name: String,
+}
+
+impl QualifiedName {
+    pub fn new(schema: impl Into<String>, name: impl Into<String>) -> QualifiedName {
+        QualifiedName {
+            schema: schema.into(),
+            name: name.into(),
+        }
+    }
+
+    /// `schema.name` or `"S"."n"`; `None` unless exactly two parts (a bare name has no
+    /// schema to assume here, and three parts are not a relation).
+    pub fn parse(qualified: &str) -> Option<QualifiedName> {
+        match <[String; 2]>::try_from(split_qualified(qualified)) {
+            Ok([schema, name]) => Some(QualifiedName { schema, name }),
+            Err(_) => None,
+        }
+    }
+
+    /// `[schema.]name` with `default_schema` for a bare name, as an unqualified table
+    /// name typed by a user means `public`.
+    pub fn parse_or_in(qualified: &str, default_schema: &str) -> Option<QualifiedName> {
+        match split_qualified(qualified).as_slice() {
+            [name] => Some(QualifiedName::new(default_schema, name.clone())),
+            [schema, name] => Some(QualifiedName::new(schema.clone(), name.clone())),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for QualifiedName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}.{}",
+            quote_ident(&self.schema),
+            quote_ident(&self.name)
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +118,24 @@ mod tests {
         assert_eq!(quote_ident("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(quote_ident("1abc"), "\"1abc\"");
         assert_eq!(quote_ident(""), "\"\"");
+    }
+
+    #[test]
+    fn qualified_names_round_trip_through_their_quoted_spelling() {
+        for (schema, name) in [("public", "t"), ("My Schema", "a.b"), ("s", "say \"hi\"")] {
+            let q = QualifiedName::new(schema, name);
+            assert_eq!(QualifiedName::parse(&q.to_string()), Some(q.clone()));
+        }
+        assert_eq!(
+            QualifiedName::new("My Schema", "a.b").to_string(),
+            "\"My Schema\".\"a.b\""
+        );
+        assert_eq!(QualifiedName::parse("t"), None);
+        assert_eq!(QualifiedName::parse("a.b.c"), None);
+        assert_eq!(
+            QualifiedName::parse_or_in("t", "public"),
+            Some(QualifiedName::new("public", "t"))
+        );
     }
 
     #[test]

@@ -73,6 +73,7 @@ impl CatalogObject {
 mod tests {
     use super::*;
     use crate::model::canonical::canonical_bytes;
+    use crate::model::{Enabled, Event, Level, Timing};
 
     fn trigger() -> CatalogObject {
         CatalogObject {
@@ -84,14 +85,14 @@ mod tests {
                 schema: "public".into(),
                 table: "public.t".into(),
                 name: "trg".into(),
-                timing: "before".into(),
-                events: vec!["insert".into()],
+                timing: Timing::Before,
+                events: vec![Event::Insert],
                 update_columns: vec![],
-                level: "row".into(),
+                level: Level::Row,
                 function: "public.f()".into(),
                 arguments: vec![],
                 when: None,
-                enabled: "origin".into(),
+                enabled: Enabled::Origin,
                 constraint_trigger: false,
                 deferrable: false,
                 initially_deferred: false,

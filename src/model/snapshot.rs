@@ -37,7 +37,9 @@ pub const SNAPSHOT_FORMAT: &str = "driftgate.snapshot/v1";
 /// parent's constraints, indexes' `attached_to`, constraint indexes' comments; a routine
 /// body over 4 MiB gets the exact hash as its `token_hash` (it is not tokenized; see
 /// `sqltext::MAX_TOKENIZED_BODY_BYTES`).
-pub const CAPTURE_FORMAT: u32 = 3;
+/// 4: security labels (`security_label`), on the database's objects and on roles,
+/// tablespaces and the database.
+pub const CAPTURE_FORMAT: u32 = 4;
 
 /// The format of a snapshot that does not record one.
 fn unrecorded_capture_format() -> u32 {

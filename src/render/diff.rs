@@ -1,6 +1,8 @@
 //! Diff output: an aligned table for terminals, versioned JSON for programs, and Markdown for
 //! pull-request comments.
 
+use super::format::{Format, Report, Style};
+use super::paint::{change_color, Paint};
 use super::table::{self, cell};
 use super::{markdown, write_json};
 use crate::diff::firing::FiringOrderChange;
@@ -154,6 +156,16 @@ fn delta_text(d: &Option<CountDelta>) -> String {
 }
 
 pub fn write_diff_table<W: Write>(out: &mut W, doc: &DiffDocument) -> io::Result<()> {
+    write_diff_table_painted(out, doc, Paint(false))
+}
+
+/// The table for people, coloured as git colours a diff when `paint` is on: rows by their
+/// change, definitions' unified diffs by line.
+pub fn write_diff_table_painted<W: Write>(
+    out: &mut W,
+    doc: &DiffDocument,
+    paint: Paint,
+) -> io::Result<()> {
     writeln!(out, "base  {}", cell(&doc.base.describe()))?;
     writeln!(out, "head  {}", cell(&doc.head.describe()))?;
     writeln!(out)?;
@@ -181,11 +193,17 @@ pub fn write_diff_table<W: Write>(out: &mut W, doc: &DiffDocument) -> io::Result
                 ]
             })
             .collect();
-        writeln!(out, "{}", table::render(&["CHANGE", "KEY", "FIELDS"], rows))?;
+        let colors: Vec<Option<&str>> = doc
+            .changes
+            .iter()
+            .map(|c| change_color(&c.change.to_string()))
+            .collect();
+        let rendered = table::render(&["CHANGE", "KEY", "FIELDS"], rows);
+        writeln!(out, "{}", paint.table_rows(&rendered, &colors))?;
         for c in doc.changes {
             for d in &c.definitions {
                 writeln!(out)?;
-                write!(out, "{}", text_block(&d.unified))?;
+                write!(out, "{}", paint.unified(&text_block(&d.unified)))?;
             }
         }
     }
@@ -323,6 +341,19 @@ fn text_block(s: &str) -> String {
             format!("{escaped}{nl}")
         })
         .collect()
+}
+
+impl Report for DiffDocument<'_> {
+    const COMMAND: &'static str = "diff";
+    const FORMATS: &'static [Format] = &[Format::Table, Format::Json, Format::Markdown];
+
+    fn write_as<W: Write>(&self, format: Format, style: Style, out: &mut W) -> io::Result<()> {
+        match format {
+            Format::Json => write_diff_json(out, self),
+            Format::Markdown => write_diff_markdown(out, self),
+            _ => write_diff_table_painted(out, self, Paint(style.color)),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! Gate output: the `driftgate.gate/v1` JSON of DESIGN.md, or a table for people.
 
+use super::format::{Format, Report, Style};
+use super::paint::{Paint, BOLD_RED, GREEN, RED, YELLOW};
 use super::table::{self, cell};
 use super::write_json;
-use crate::gate::GateReport;
+use crate::gate::{Finding, GateReport, Severity, Verdict};
 use std::io::{self, Write};
 
 pub fn write_gate_json<W: Write>(out: &mut W, report: &GateReport) -> io::Result<()> {
@@ -10,7 +12,23 @@ pub fn write_gate_json<W: Write>(out: &mut W, report: &GateReport) -> io::Result
 }
 
 pub fn write_gate_table<W: Write>(out: &mut W, report: &GateReport) -> io::Result<()> {
-    writeln!(out, "gate_drift: {}", report.verdict)?;
+    write_gate_table_painted(out, report, Paint(false))
+}
+
+/// The verdict in its colour (PASS green, WARN yellow, BLOCK bold red) and each finding's
+/// row in its severity's, when `paint` is on.
+pub fn write_gate_table_painted<W: Write>(
+    out: &mut W,
+    report: &GateReport,
+    paint: Paint,
+) -> io::Result<()> {
+    let verdict = report.verdict.to_string();
+    let code = match report.verdict {
+        Verdict::Pass => GREEN,
+        Verdict::Warn => YELLOW,
+        Verdict::Block => BOLD_RED,
+    };
+    writeln!(out, "gate_drift: {}", paint.wrap(code, &verdict))?;
     writeln!(out, "base  {}", cell(&report.base))?;
     writeln!(out, "head  {}", cell(&report.head))?;
     if let Some(e) = &report.error {
@@ -25,10 +43,7 @@ pub fn write_gate_table<W: Write>(out: &mut W, report: &GateReport) -> io::Resul
             .findings
             .iter()
             .map(|f| {
-                let fields = match &f.detail {
-                    Some(d) if f.fields.is_empty() || f.count.is_some() => d.clone(),
-                    _ => f.fields.join(", "),
-                };
+                let fields = what_changed(f);
                 vec![
                     f.severity.to_string(),
                     f.change.clone(),
@@ -38,11 +53,17 @@ pub fn write_gate_table<W: Write>(out: &mut W, report: &GateReport) -> io::Resul
                 ]
             })
             .collect();
-        writeln!(
-            out,
-            "{}",
-            table::render(&["SEVERITY", "CHANGE", "KEY", "FIELDS", "RULE"], rows)
-        )?;
+        let colors: Vec<Option<&str>> = report
+            .findings
+            .iter()
+            .map(|f| match f.severity {
+                Severity::Block => Some(RED),
+                Severity::Warn => Some(YELLOW),
+                Severity::Ignore => None,
+            })
+            .collect();
+        let rendered = table::render(&["SEVERITY", "CHANGE", "KEY", "FIELDS", "RULE"], rows);
+        writeln!(out, "{}", paint.table_rows(&rendered, &colors))?;
     }
     let s = &report.summary;
     let approved = s
@@ -54,6 +75,26 @@ pub fn write_gate_table<W: Write>(out: &mut W, report: &GateReport) -> io::Resul
         "{} added, {} removed, {} changed, {} whitespace-only, {} count; {} ignored by policy{approved}",
         s.added, s.removed, s.changed, s.whitespace_only, s.count, s.ignored
     )
+}
+
+/// What a finding says changed: its detail for a count or a whole object, else the fields.
+pub fn what_changed(f: &Finding) -> String {
+    match &f.detail {
+        Some(d) if f.fields.is_empty() || f.count.is_some() => d.clone(),
+        _ => f.fields.join(", "),
+    }
+}
+
+impl Report for GateReport {
+    const COMMAND: &'static str = "gate";
+    const FORMATS: &'static [Format] = &[Format::Table, Format::Json];
+
+    fn write_as<W: Write>(&self, format: Format, style: Style, out: &mut W) -> io::Result<()> {
+        match format {
+            Format::Json => write_gate_json(out, self),
+            _ => write_gate_table_painted(out, self, Paint(style.color)),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -352,11 +352,16 @@ fn picture(d: &GraphDiff) -> BTreeMap<(String, String, String), &'static str> {
     out
 }
 
-pub fn write_dot<W: Write>(out: &mut W, sides: &Sides, d: &GraphDiff) -> io::Result<()> {
-    let title = format!(
+/// `fan-out diff of TABLE: BASE → HEAD`, the DOT label and the Markdown heading.
+pub fn title(sides: &Sides, d: &GraphDiff) -> String {
+    format!(
         "fan-out diff of {}: {} → {}",
         d.table, sides.base, sides.head
-    );
+    )
+}
+
+pub fn write_dot<W: Write>(out: &mut W, sides: &Sides, d: &GraphDiff) -> io::Result<()> {
+    let title = title(sides, d);
     writeln!(out, "digraph gdiff {{")?;
     writeln!(out, "  label={};", dot_quote(&title))?;
     writeln!(out, "  rankdir=LR;")?;
@@ -419,6 +424,7 @@ pub fn write_mermaid<W: Write>(out: &mut W, d: &GraphDiff) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::graph::firing::tests::trigger;
+    use crate::graph::firing::{Event, Timing};
     use crate::graph::gdiff::graph_diff;
     use crate::graph::testkit::{plpgsql, snapshot_with, table, trigger_object};
     use crate::graph::WalkOptions;
@@ -432,7 +438,7 @@ mod tests {
             ]
         };
         let mut head = objects();
-        let mut t = trigger("x\"\n] -> evil", "before", &["insert"]);
+        let mut t = trigger("x\"\n] -> evil", Timing::Before, &[Event::Insert]);
         t.function = "public.fn_a()".into();
         head.push(trigger_object(t));
         let (b, h) = (snapshot_with(objects()), snapshot_with(head));

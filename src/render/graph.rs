@@ -16,10 +16,12 @@ use crate::graph::certainty::Sure;
 use crate::graph::database::DatabaseFanout;
 use crate::graph::fanout::{
     skip_guard, CascadeVisit, EdgeKind, Fanout, FanoutGraph, FunctionVisit, GraphEdge, GraphNode,
-    NodeKind, RowCallVisit, TableVisit, TriggerVisit, VisitOutcome, WriteVisit,
+    Hazard, NodeKind, RowCallVisit, RuleVisit, TableVisit, TriggerVisit, ViewWrite, VisitOutcome,
+    WriteVisit,
 };
-use crate::graph::firing::Event;
+use crate::graph::firing::{Enabled, Event, Level, Timing};
 use crate::graph::FiringEntry;
+use std::collections::HashSet;
 use std::io::{self, Write};
 
 const DYNAMIC_EXPR_MAX: usize = 100;
@@ -105,7 +107,13 @@ fn leaf_note(t: &TableVisit) -> Option<&'static str> {
         VisitOutcome::Cycle => Some("CYCLE: already being expanded above"),
         VisitOutcome::DepthLimit => Some("not expanded: --depth reached"),
         VisitOutcome::Missing => Some("not in the snapshot, cannot be followed"),
-        VisitOutcome::Expanded if t.triggers.is_empty() && t.cascades.is_empty() => {
+        VisitOutcome::Expanded
+            if t.triggers.is_empty()
+                && t.cascades.is_empty()
+                && t.rules.is_empty()
+                && t.through_view.is_none()
+                && t.view_refused.is_none() =>
+        {
             Some("no triggers")
         }
         VisitOutcome::Expanded => None,
@@ -113,6 +121,10 @@ fn leaf_note(t: &TableVisit) -> Option<&'static str> {
 }
 
 enum Item<'a> {
+    Rule(&'a RuleVisit),
+    Replaced(&'a str),
+    ThroughView(&'a ViewWrite),
+    ViewRefused(&'a str),
     RowCall(&'a RowCallVisit),
     Trigger(&'a TriggerVisit),
     Cascade(&'a CascadeVisit),
@@ -145,9 +157,13 @@ fn table_lines(lines: &mut Vec<String>, t: &TableVisit, prefix: &str, root: bool
         lines.push(head);
     }
     let items: Vec<Item> = t
-        .row_calls
+        .rules
         .iter()
-        .map(Item::RowCall)
+        .map(Item::Rule)
+        .chain(t.replaced_by.as_deref().map(Item::Replaced))
+        .chain(t.through_view.as_deref().map(Item::ThroughView))
+        .chain(t.view_refused.as_deref().map(Item::ViewRefused))
+        .chain(t.row_calls.iter().map(Item::RowCall))
         .chain(t.triggers.iter().map(Item::Trigger))
         .chain(t.cascades.iter().map(Item::Cascade))
         .collect();
@@ -161,17 +177,57 @@ fn table_lines(lines: &mut Vec<String>, t: &TableVisit, prefix: &str, root: bool
         };
         let child_prefix = format!("{prefix}{cont}");
         match item {
+            Item::Rule(r) => {
+                let mut line = format!(
+                    "{prefix}{branch}RULE {} DO {}",
+                    cell(&r.name),
+                    if r.instead { "INSTEAD" } else { "ALSO" }
+                );
+                if let Some(c) = &r.condition {
+                    line.push_str(&format!(" [rule WHERE {}]", cell(c)));
+                }
+                if let Some(why) = &r.skipped {
+                    line.push_str(&format!(" — does not apply: {}", cell(why)));
+                }
+                lines.push(line);
+                if let Some(a) = &r.actions {
+                    function_lines(lines, a, &format!("{child_prefix}   "));
+                }
+            }
+            Item::Replaced(r) => lines.push(format!(
+                "{prefix}{branch}(not written: DO INSTEAD rule {} replaces the write, so no trigger of {} fires)",
+                cell(r),
+                cell(&t.table)
+            )),
+            Item::ThroughView(w) => {
+                let check = w
+                    .check_option
+                    .as_deref()
+                    .map(|c| format!(" [WITH {} CHECK OPTION]", c.to_uppercase()))
+                    .unwrap_or_default();
+                lines.push(format!(
+                    "{prefix}{branch}writes through the view (automatically updatable){check}: {}",
+                    state(&w.base)
+                ));
+                table_lines(lines, &w.base, &child_prefix, false);
+            }
+            Item::ViewRefused(why) => lines.push(format!(
+                "{prefix}{branch}(PostgreSQL refuses this write: {})",
+                cell(why)
+            )),
             Item::RowCall(rc) => {
                 let what = match rc.via {
                     "default" => "DEFAULT of column",
                     "generated" => "GENERATED column",
                     "check" => "CHECK",
+                    "domain" => "DOMAIN CHECK of column",
                     _ => "POLICY",
                 };
                 lines.push(format!(
-                    "{prefix}{branch}{what} {} calls (every row): {}",
+                    "{prefix}{branch}{what} {} calls (every row): {}{}",
                     cell(&rc.name),
-                    cell(&rc.function.name)
+                    cell(&rc.function.name),
+                    cell(&mark_suffix(&rc.function.sure, TREE_GUARD_MAX))
                 ));
                 function_lines(lines, &rc.function, &format!("{child_prefix}   "));
             }
@@ -239,8 +295,8 @@ fn trigger_line(e: &FiringEntry, skipped: Option<&str>) -> String {
         s.push_str(&format!(" args ({})", args.join(", ")));
     }
     let mut tags = Vec::new();
-    if let Some(p) = &e.routed_to {
-        tags.push(format!("only rows routed to {}", cell(p)));
+    for c in &e.conditions {
+        tags.push(cell(c));
     }
     if e.events.len() > 1 || !e.update_columns.is_empty() {
         tags.push(format!("on {}", cell(&e.events_clause())));
@@ -255,7 +311,7 @@ fn trigger_line(e: &FiringEntry, skipped: Option<&str>) -> String {
         }
         tags.push(t);
     }
-    if e.enabled == "always" {
+    if e.enabled == Enabled::Always {
         tags.push("enabled always".into());
     }
     if !tags.is_empty() {
@@ -396,7 +452,11 @@ pub fn write_ranking<W: Write>(out: &mut W, db: &DatabaseFanout) -> io::Result<(
             vec![
                 r.rank.to_string(),
                 cell(&r.table),
-                r.events.join(","),
+                r.events
+                    .iter()
+                    .map(|e| e.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
                 r.direct_triggers.to_string(),
                 r.triggers.to_string(),
                 r.tables.to_string(),
@@ -467,14 +527,24 @@ fn edge_label(e: &GraphEdge) -> String {
     };
     let mut s = match e.kind {
         EdgeKind::Fires => {
+            // When it fires as the tree says it (a deferred constraint trigger AT COMMIT,
+            // not AFTER ROW); timing and level for an edge that carries no phase.
+            let when = match e.phase {
+                Some(p) => p.label().to_string(),
+                None => format!(
+                    "{} {}",
+                    e.timing.map(Timing::label).unwrap_or_default(),
+                    e.level.map(Level::label).unwrap_or_default()
+                ),
+            };
             let mut l = format!(
-                "{} #{} {} {}",
+                "{} #{} {when}",
                 e.event.map(Event::label).unwrap_or_default(),
                 e.order.unwrap_or_default(),
-                upper(&e.timing),
-                upper(&e.level)
             );
-            if !e.update_columns.is_empty() {
+            // `UPDATE OF` narrows the UPDATE event only: on an INSERT edge of a trigger for
+            // INSERT OR UPDATE OF c, the columns say nothing.
+            if !e.update_columns.is_empty() && e.event == Some(Event::Update) {
                 l.push_str(&format!(" OF {}", e.update_columns.join(", ")));
             }
             if let Some(why) = &e.skipped {
@@ -519,7 +589,21 @@ fn edge_label(e: &GraphEdge) -> String {
             e.event.map(Event::label).unwrap_or_default(),
             upper(&e.action)
         ),
+        EdgeKind::Rule => {
+            let mut l = format!(
+                "ON {} DO {}",
+                e.event.map(Event::label).unwrap_or_default(),
+                if e.instead { "INSTEAD" } else { "ALSO" }
+            );
+            if let Some(why) = &e.skipped {
+                l.push_str(&format!(" (does not apply: {why})"));
+            }
+            l
+        }
     };
+    if let Some(c) = &e.check_option {
+        s.push_str(&format!(" WITH {} CHECK OPTION", c.to_uppercase()));
+    }
     if e.kind == EdgeKind::Dynamic && !e.opaque {
         s = "EXECUTE (literal)".to_string();
     }
@@ -548,27 +632,82 @@ pub(crate) fn dot_quote(s: &str) -> String {
     out
 }
 
-/// A Graphviz digraph of the fan-out; `root` (a node id) is drawn bold.
+/// The nodes a hazard is about: the triggers it names on its table, and the routine fired
+/// twice. Drawn red in DOT and Mermaid, as the tree calls the hazards out.
+fn hazard_nodes<'g>(g: &'g FanoutGraph, hazards: &[Hazard]) -> HashSet<&'g str> {
+    let mut marked = HashSet::new();
+    for n in g.nodes() {
+        let hit = hazards.iter().any(|h| match h {
+            Hazard::ReadBeforeAssigned {
+                table,
+                reader,
+                writer,
+                ..
+            } => {
+                n.kind == NodeKind::Trigger
+                    && n.table.as_deref() == Some(table.as_str())
+                    && (&n.name == reader || &n.name == writer)
+            }
+            Hazard::RoutineFiredTwice {
+                table,
+                function,
+                triggers,
+                ..
+            } => {
+                (n.kind == NodeKind::Function && &n.name == function)
+                    || (n.kind == NodeKind::Trigger
+                        && n.table.as_deref() == Some(table.as_str())
+                        && triggers.contains(&n.name))
+            }
+        });
+        if hit {
+            marked.insert(n.id.as_str());
+        }
+    }
+    marked
+}
+
+/// What the shapes, line styles and colours of the DOT and Mermaid pictures mean.
+const LEGEND: &[(&str, &str)] = &[
+    ("table", "table"),
+    ("trigger", "trigger (firing order on its edge)"),
+    ("function", "function"),
+    ("channel", "NOTIFY channel"),
+    ("dynamic", "dynamic SQL (opaque)"),
+    ("rule", "rule"),
+];
+
+/// A Graphviz digraph of the fan-out; `root` (a node id) is drawn bold, the nodes of
+/// `hazards` red with the hazards under the title, and a legend says what is drawn how.
 pub fn write_dot<W: Write>(
     out: &mut W,
     g: &FanoutGraph,
     title: &str,
     root: Option<&str>,
+    hazards: &[Hazard],
 ) -> io::Result<()> {
     writeln!(out, "digraph fanout {{")?;
-    writeln!(out, "  label={};", dot_quote(title))?;
+    // Under the title, each hazard on a line of its own (dot_quote turns the line breaks
+    // into DOT's `\n`).
+    let mut label = title.to_string();
+    for h in hazards {
+        label.push_str(&format!("\nhazard: {}", h.describe()));
+    }
+    writeln!(out, "  label={};", dot_quote(&label))?;
     writeln!(out, "  labelloc=t;")?;
     writeln!(out, "  rankdir=LR;")?;
     writeln!(out, "  node [fontname=\"Helvetica\", fontsize=10];")?;
     writeln!(out, "  edge [fontname=\"Helvetica\", fontsize=9];")?;
+    let marked = hazard_nodes(g, hazards);
     for n in g.nodes() {
-        let shape = match n.kind {
-            NodeKind::Table => "box",
-            NodeKind::Trigger => "ellipse",
-            NodeKind::Function => "component",
-            NodeKind::Channel => "cds",
-            NodeKind::Dynamic => "octagon",
-        };
+        let shape = dot_shape(match n.kind {
+            NodeKind::Table => "table",
+            NodeKind::Trigger => "trigger",
+            NodeKind::Function => "function",
+            NodeKind::Channel => "channel",
+            NodeKind::Dynamic => "dynamic",
+            NodeKind::Rule => "rule",
+        });
         let mut attrs = vec![
             format!("label={}", dot_quote(&node_label(n))),
             format!("shape={shape}"),
@@ -582,6 +721,9 @@ pub fn write_dot<W: Write>(
         }
         if !styles.is_empty() {
             attrs.push(format!("style={}", dot_quote(&styles.join(","))));
+        }
+        if marked.contains(n.id.as_str()) {
+            attrs.push("color=red, fontcolor=red, penwidth=2".into());
         }
         writeln!(out, "  {} [{}];", dot_quote(&n.id), attrs.join(", "))?;
     }
@@ -601,7 +743,55 @@ pub fn write_dot<W: Write>(
             attrs.join(", ")
         )?;
     }
+    write_dot_legend(out)?;
     writeln!(out, "}}")
+}
+
+/// The legend: one node per shape, and the three kinds of line, in a box of their own.
+fn write_dot_legend<W: Write>(out: &mut W) -> io::Result<()> {
+    writeln!(out, "  subgraph cluster_legend {{")?;
+    writeln!(out, "    label=\"legend\"; fontsize=9; color=gray;")?;
+    for (kind, text) in LEGEND {
+        writeln!(
+            out,
+            "    \"legend:{kind}\" [label={}, shape={}, fontsize=8];",
+            dot_quote(text),
+            dot_shape(kind)
+        )?;
+    }
+    writeln!(out, "    \"legend:a\" [label=\"\", shape=point];")?;
+    writeln!(out, "    \"legend:b\" [label=\"\", shape=point];")?;
+    writeln!(out, "    \"legend:c\" [label=\"\", shape=point];")?;
+    writeln!(out, "    \"legend:d\" [label=\"\", shape=point];")?;
+    writeln!(
+        out,
+        "    \"legend:a\" -> \"legend:b\" [label=\"always runs\", fontsize=8];"
+    )?;
+    writeln!(
+        out,
+        "    \"legend:b\" -> \"legend:c\" [label=\"conditional, maybe no rows, opaque or does not fire\", style=dashed, fontsize=8];"
+    )?;
+    writeln!(
+        out,
+        "    \"legend:c\" -> \"legend:d\" [label=\"foreign-key action\", color=red, fontsize=8];"
+    )?;
+    writeln!(
+        out,
+        "    \"legend:hazard\" [label=\"red: named by a hazard\", shape=note, color=red, fontcolor=red, fontsize=8];"
+    )?;
+    writeln!(out, "  }}")
+}
+
+/// The DOT shape of a node kind (by its legend name).
+fn dot_shape(kind: &str) -> &'static str {
+    match kind {
+        "table" => "box",
+        "trigger" => "ellipse",
+        "function" => "component",
+        "channel" => "cds",
+        "dynamic" => "octagon",
+        _ => "hexagon",
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -622,8 +812,30 @@ pub(crate) fn mermaid_text(s: &str) -> String {
     out
 }
 
-/// A Mermaid flowchart of the fan-out; node ids are generated (`n0`, `n1`, …).
-pub fn write_mermaid<W: Write>(out: &mut W, g: &FanoutGraph, root: Option<&str>) -> io::Result<()> {
+/// A Mermaid title line (`title: "…"` in the front matter): a JSON string, which YAML
+/// reads as a double-quoted scalar, so no name ends the front matter or the line; `<`, `>`
+/// and `&` as `\u` escapes too, so the text holds no markup before YAML reads it.
+fn mermaid_title(title: &str) -> String {
+    serde_json::to_string(title)
+        .unwrap_or_else(|_| "\"\"".to_string())
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+/// A Mermaid flowchart of the fan-out, titled; node ids are generated (`n0`, `n1`, …).
+/// The nodes of `hazards` are red and each hazard is a red note; a legend subgraph says
+/// what the shapes and lines mean.
+pub fn write_mermaid<W: Write>(
+    out: &mut W,
+    g: &FanoutGraph,
+    title: &str,
+    root: Option<&str>,
+    hazards: &[Hazard],
+) -> io::Result<()> {
+    writeln!(out, "---")?;
+    writeln!(out, "title: {}", mermaid_title(title))?;
+    writeln!(out, "---")?;
     writeln!(out, "flowchart LR")?;
     let mut ids = std::collections::HashMap::new();
     for (i, n) in g.nodes().enumerate() {
@@ -635,6 +847,7 @@ pub fn write_mermaid<W: Write>(out: &mut W, g: &FanoutGraph, root: Option<&str>)
             NodeKind::Function => format!("[[\"{label}\"]]"),
             NodeKind::Channel => format!(">\"{label}\"]"),
             NodeKind::Dynamic => format!("{{{{\"{label}\"}}}}"),
+            NodeKind::Rule => format!("{{{{\"{label}\"}}}}"),
         };
         writeln!(out, "  {id}{shaped}")?;
         ids.insert(n.id.as_str(), id);
@@ -657,12 +870,87 @@ pub fn write_mermaid<W: Write>(out: &mut W, g: &FanoutGraph, root: Option<&str>)
     if let Some(r) = root.and_then(|r| ids.get(r)) {
         writeln!(out, "  style {r} stroke-width:3px")?;
     }
-    Ok(())
+    let marked = hazard_nodes(g, hazards);
+    let mut red: Vec<&String> = g
+        .nodes()
+        .filter(|n| marked.contains(n.id.as_str()))
+        .filter_map(|n| ids.get(n.id.as_str()))
+        .collect();
+    for (i, h) in hazards.iter().enumerate() {
+        writeln!(
+            out,
+            "  hazard{i}[\"{}\"]",
+            mermaid_text(&format!("hazard: {}", h.describe()))
+        )?;
+    }
+    let notes: Vec<String> = (0..hazards.len()).map(|i| format!("hazard{i}")).collect();
+    red.extend(notes.iter());
+    if !red.is_empty() {
+        writeln!(
+            out,
+            "  classDef hazard stroke:#c00,color:#c00,stroke-width:2px"
+        )?;
+        let list: Vec<&str> = red.iter().map(|s| s.as_str()).collect();
+        writeln!(out, "  class {} hazard", list.join(","))?;
+    }
+    write_mermaid_legend(out)
+}
+
+/// The legend: one node per shape and the two kinds of line, in a subgraph of their own.
+fn write_mermaid_legend<W: Write>(out: &mut W) -> io::Result<()> {
+    writeln!(out, "  subgraph legend[\"legend\"]")?;
+    for (i, (kind, text)) in LEGEND.iter().enumerate() {
+        let text = mermaid_text(text);
+        let shaped = match *kind {
+            "table" => format!("[\"{text}\"]"),
+            "trigger" => format!("([\"{text}\"])"),
+            "function" => format!("[[\"{text}\"]]"),
+            "channel" => format!(">\"{text}\"]"),
+            _ => format!("{{{{\"{text}\"}}}}"),
+        };
+        writeln!(out, "    legend{i}{shaped}")?;
+    }
+    writeln!(out, "    legend0 -->|\"always runs\"| legend1")?;
+    writeln!(
+        out,
+        "    legend1 -.->|\"conditional, maybe no rows, opaque or does not fire\"| legend2"
+    )?;
+    writeln!(out, "  end")
+}
+
+/// `mermaid` as a fenced block for Markdown (a GitHub issue, a pull request, a wiki page),
+/// under a heading with the title: `--format markdown`.
+pub fn write_fenced<W: Write>(
+    out: &mut W,
+    title: &str,
+    mermaid: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut body = Vec::new();
+    mermaid(&mut body)?;
+    // The title as Markdown text: characters Markdown or HTML would read as markup are
+    // escaped with a backslash (inline HTML, links, emphasis, code).
+    let mut heading = String::new();
+    for c in title.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '|' | '&' => {
+                heading.push('\\');
+                heading.push(c);
+            }
+            '\n' | '\r' => heading.push(' '),
+            c => heading.push(c),
+        }
+    }
+    writeln!(out, "### {heading}")?;
+    writeln!(out)?;
+    writeln!(out, "```mermaid")?;
+    out.write_all(&body)?;
+    writeln!(out, "```")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::firing::FiringPhase;
 
     #[test]
     fn uncertain_edges_are_dashed_dotted_and_labelled_and_long_guards_cut() {
@@ -686,7 +974,7 @@ mod tests {
         g.edge(cascade("b").with_sure(&Sure::maybe_no_rows()));
         g.edge(cascade("c"));
         let mut dot = Vec::new();
-        write_dot(&mut dot, &g, "t", None).unwrap();
+        write_dot(&mut dot, &g, "t", None, &[]).unwrap();
         let dot = String::from_utf8(dot).unwrap();
         let line = |to: &str| dot.lines().find(|l| l.contains(to)).unwrap().to_string();
         let b = line("-> \"table:public.b\"");
@@ -696,13 +984,108 @@ mod tests {
         );
         assert!(!line("-> \"table:public.c\"").contains("dashed"));
         let mut mm = Vec::new();
-        write_mermaid(&mut mm, &g, None).unwrap();
+        write_mermaid(&mut mm, &g, "t", None, &[]).unwrap();
         let mm = String::from_utf8(mm).unwrap();
         assert!(
             mm.contains("n0 -.->|\"ON DELETE CASCADE (maybe no rows)\"| n1"),
             "{mm}"
         );
         assert!(mm.contains("n0 -->|\"ON DELETE CASCADE\"| n2"), "{mm}");
+    }
+
+    #[test]
+    fn fires_edges_say_when_they_fire_and_update_of_only_on_update() {
+        let fires = |event: Event, phase: FiringPhase| GraphEdge {
+            from: "table:public.a".into(),
+            to: "trigger:public.a.t".into(),
+            kind: EdgeKind::Fires,
+            event: Some(event),
+            order: Some(1),
+            phase: Some(phase),
+            timing: Some(Timing::After),
+            level: Some(Level::Row),
+            update_columns: vec!["script_path".into()],
+            ..GraphEdge::default()
+        };
+        assert_eq!(
+            edge_label(&fires(Event::Insert, FiringPhase::BeforeRow)),
+            "INSERT #1 BEFORE ROW"
+        );
+        assert_eq!(
+            edge_label(&fires(Event::Update, FiringPhase::BeforeRow)),
+            "UPDATE #1 BEFORE ROW OF script_path"
+        );
+        assert_eq!(
+            edge_label(&fires(Event::Insert, FiringPhase::AtCommit)),
+            "INSERT #1 AT COMMIT (deferred)"
+        );
+    }
+
+    /// The "fires twice" hazard in red with its line under the title, a legend, and a
+    /// Mermaid title and fenced form whose text cannot break out.
+    #[test]
+    fn hazards_are_red_with_a_legend_and_mermaid_has_a_title_and_a_fenced_form() {
+        let mut g = FanoutGraph::default();
+        g.node(GraphNode::table("public.a", false));
+        for t in ["t1", "t2", "t3"] {
+            g.node(GraphNode {
+                id: format!("trigger:public.a.{t}"),
+                kind: NodeKind::Trigger,
+                name: t.into(),
+                table: Some("public.a".into()),
+                missing: false,
+                problem: None,
+                reached: None,
+            });
+        }
+        let twice = Hazard::RoutineFiredTwice {
+            table: "public.a".into(),
+            event: Event::Insert,
+            function: "public.f()".into(),
+            triggers: vec!["t1".into(), "t2".into()],
+            arguments: vec![vec![], vec![]],
+        };
+        let mut dot = Vec::new();
+        write_dot(
+            &mut dot,
+            &g,
+            "INSERT on public.a",
+            None,
+            std::slice::from_ref(&twice),
+        )
+        .unwrap();
+        let dot = String::from_utf8(dot).unwrap();
+        let node = |id: &str| {
+            dot.lines()
+                .find(|l| l.trim_start().starts_with(&format!("\"{id}\" [")))
+                .unwrap_or_else(|| panic!("{id} in {dot}"))
+                .to_string()
+        };
+        assert!(node("trigger:public.a.t1").contains("color=red"), "{dot}");
+        assert!(node("trigger:public.a.t2").contains("color=red"), "{dot}");
+        assert!(!node("trigger:public.a.t3").contains("color=red"), "{dot}");
+        assert!(dot.contains("\\nhazard: "), "{dot}");
+        assert!(dot.contains("subgraph cluster_legend"), "{dot}");
+        let mut mm = Vec::new();
+        write_mermaid(&mut mm, &g, "INSERT \"on\"\n---\npublic.a", None, &[twice]).unwrap();
+        let mm = String::from_utf8(mm).unwrap();
+        let lines: Vec<&str> = mm.lines().collect();
+        assert_eq!(lines[0], "---");
+        assert_eq!(lines[1], r#"title: "INSERT \"on\"\n---\npublic.a""#);
+        assert_eq!(lines[2], "---");
+        assert_eq!(lines[3], "flowchart LR");
+        assert!(mm.contains("class n1,n2,hazard0 hazard"), "{mm}");
+        assert!(mm.contains("subgraph legend"), "{mm}");
+        let mut md = Vec::new();
+        write_fenced(&mut md, "INSERT on <b>a</b>", |w| {
+            w.extend_from_slice(b"flowchart LR\n");
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(md).unwrap(),
+            "### INSERT on \\<b\\>a\\</b\\>\n\n```mermaid\nflowchart LR\n```\n"
+        );
     }
 
     #[test]

@@ -1,13 +1,27 @@
 //! Renderers: turn results into text for people (tables) or programs (JSON). Each writes to
 //! an injected `io::Write`, so output is testable and a closed pipe is just an error to
-//! report, never a panic.
+//! report, never a panic. Every command's typed report implements [`Report`] and is
+//! written through the one dispatch [`render`] in the one [`Format`] asked for.
 
+pub mod check;
 pub mod diff;
+pub mod doctor;
+pub mod fanout;
+pub mod fingerprint;
+pub mod format;
 pub mod gate;
 pub mod gdiff;
 pub mod graph;
+pub mod log;
 pub mod markdown;
+pub mod paint;
+pub mod prometheus;
+pub mod show;
+pub mod store;
 pub mod table;
+pub mod verify;
+
+pub use format::{render, Format, Report, Style};
 
 use std::io::Write;
 

@@ -26,7 +26,10 @@ mod load;
 pub mod pack;
 pub mod refs;
 pub mod s3;
+mod source;
 pub mod writer;
+
+pub use source::StoreSource;
 
 use crate::model::fingerprint::{CatalogRoot, SchemaTree};
 use crate::model::snapshot::{RowCounts, SnapshotRecord};

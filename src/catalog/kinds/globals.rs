@@ -44,6 +44,7 @@ pub async fn read_globals(
     out.extend(read_server_settings(conn).await?);
     out.extend(read_tablespaces(conn).await?);
     out.extend(read_parameter_acls(conn, caps).await?);
+    out.extend(super::security_labels::read_shared_labels(conn).await?);
     Ok(out)
 }
 

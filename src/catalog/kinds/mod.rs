@@ -35,6 +35,7 @@ mod refs;
 mod routines;
 mod rules;
 mod schemas;
+mod security_labels;
 mod sequences;
 mod statistics;
 mod subscriptions;
@@ -87,6 +88,7 @@ pub enum Reader {
     ForeignData,
     Subscriptions,
     BuiltinAcls,
+    SecurityLabels,
     /// Tables with their columns, constraints, indexes and triggers, read by one session:
     /// the definitions are built from the columns it read, and the server's caches warmed
     /// for a table (to deparse a CHECK or a WHEN clause) serve every kind of that table.
@@ -143,6 +145,7 @@ pub const fn reader_of(kind: ObjectKind) -> Reader {
         }
         ObjectKind::Subscription => Reader::Subscriptions,
         ObjectKind::BuiltinAcl => Reader::BuiltinAcls,
+        ObjectKind::SecurityLabel => Reader::SecurityLabels,
     }
 }
 
@@ -202,6 +205,7 @@ impl Reader {
             Reader::ForeignData => foreign_data::SCHEDULE,
             Reader::Subscriptions => subscriptions::SCHEDULE,
             Reader::BuiltinAcls => builtin_acls::SCHEDULE,
+            Reader::SecurityLabels => security_labels::SCHEDULE,
             Reader::Relations => tables::SCHEDULE,
             Reader::Schemas => schemas::SCHEDULE,
         }
@@ -242,6 +246,9 @@ impl Reader {
             Reader::ForeignData => foreign_data::read_foreign_data(conn, caps).await?,
             Reader::Subscriptions => subscriptions::read_subscriptions(conn, caps).await?,
             Reader::BuiltinAcls => builtin_acls::read_builtin_acls(conn, caps, oids).await?,
+            Reader::SecurityLabels => {
+                security_labels::read_security_labels(conn, caps, oids).await?
+            }
             Reader::Relations => {
                 let (mut objects, rows, mut attrs) = tables::read_tables(conn, caps, oids).await?;
                 objects.extend(constraints::read_constraints(conn, caps, oids, &mut attrs).await?);

@@ -12,7 +12,8 @@ use super::deparse::{
 use super::{arg_types_of, comment_of, fetch_by_oids, names, server_defs};
 use crate::catalog::{CatalogError, ServerCaps};
 use crate::model::{
-    qualify, routine_signature, CatalogObject, ObjectDef, ObjectKey, ObjectKind, TriggerDef,
+    qualify, routine_signature, CatalogObject, Enabled, Event, Level, ObjectDef, ObjectKey,
+    ObjectKind, Timing, TriggerDef,
 };
 use crate::sqltext;
 use sqlx::postgres::types::Oid;
@@ -163,21 +164,21 @@ fn split_args(args: &[u8], nargs: i32) -> Vec<String> {
 fn trigger_object(r: Row, attrs: &AttrMap) -> CatalogObject {
     let t = r.tgtype;
     let timing = if t & TRIGGER_TYPE_INSTEAD != 0 {
-        "instead_of"
+        Timing::InsteadOf
     } else if t & TRIGGER_TYPE_BEFORE != 0 {
-        "before"
+        Timing::Before
     } else {
-        "after"
+        Timing::After
     };
     let mut events = Vec::new();
     for (bit, name) in [
-        (TRIGGER_TYPE_INSERT, "insert"),
-        (TRIGGER_TYPE_UPDATE, "update"),
-        (TRIGGER_TYPE_DELETE, "delete"),
-        (TRIGGER_TYPE_TRUNCATE, "truncate"),
+        (TRIGGER_TYPE_INSERT, Event::Insert),
+        (TRIGGER_TYPE_UPDATE, Event::Update),
+        (TRIGGER_TYPE_DELETE, Event::Delete),
+        (TRIGGER_TYPE_TRUNCATE, Event::Truncate),
     ] {
         if t & bit != 0 {
-            events.push(name.to_string());
+            events.push(name);
         }
     }
     let mut update_columns = names(attrs, r.relid, &r.update_keys);
@@ -189,25 +190,23 @@ fn trigger_object(r: Row, attrs: &AttrMap) -> CatalogObject {
         comment: r.comment,
         def: ObjectDef::Trigger(TriggerDef {
             table: qualify(&r.schema, &r.table_name),
-            timing: timing.to_string(),
+            timing,
             events,
             update_columns,
             level: if t & TRIGGER_TYPE_ROW != 0 {
-                "row"
+                Level::Row
             } else {
-                "statement"
-            }
-            .to_string(),
+                Level::Statement
+            },
             function: routine_signature(&r.fn_schema, &r.fn_name, &r.fn_args),
             arguments: split_args(&r.args, r.nargs),
             when: r.when,
             enabled: match r.enabled.as_str() {
-                "D" => "disabled",
-                "R" => "replica",
-                "A" => "always",
-                _ => "origin",
-            }
-            .to_string(),
+                "D" => Enabled::Disabled,
+                "R" => Enabled::Replica,
+                "A" => Enabled::Always,
+                _ => Enabled::Origin,
+            },
             constraint_trigger: r.is_constraint,
             deferrable: r.deferrable,
             initially_deferred: r.deferred,

@@ -1,7 +1,8 @@
 //! Routine analyses, parsed once each and shared by every walk.
 
 use crate::graph::body::{self, BodyFacts};
-use crate::graph::firing::{Event, FiringEntry};
+use crate::graph::certainty::Sure;
+use crate::graph::firing::{Enabled, Event, FiringEntry};
 use crate::graph::index::SnapshotIndex;
 use crate::model::{quote_ident, ObjectKey};
 use std::collections::HashMap;
@@ -76,8 +77,12 @@ impl Analyses {
         if let Some(b) = self.map.get(key) {
             return Some(b.clone());
         }
-        let obj = index.routine(key)?;
-        let facts = Rc::new(body::analyse(index, obj));
+        // A rewrite rule's actions are analysed like a body: what they write, call, notify.
+        let facts = if key.kind() == crate::model::ObjectKind::Rule {
+            Rc::new(body::analyse_rule(index, index.snapshot.objects.get(key)?))
+        } else {
+            Rc::new(body::analyse(index, index.routine(key)?))
+        };
         self.map.insert(key.clone(), facts.clone());
         Some(facts)
     }
@@ -131,8 +136,9 @@ impl Analyses {
             for callee in self.expression_calls(index, e.expression).iter() {
                 out.push(RowCall {
                     via: e.via,
-                    name: e.name.to_string(),
+                    name: e.name.clone(),
                     callee: callee.clone(),
+                    only_if_set: e.only_if_set.map(str::to_string),
                 });
             }
         }
@@ -155,6 +161,8 @@ pub(crate) struct RowCall {
     /// The column, constraint or policy.
     pub name: String,
     pub callee: ObjectKey,
+    /// A domain CHECK on UPDATE: it runs only when this column is set.
+    pub only_if_set: Option<String>,
 }
 
 /// A foreign-key action that writes a child table when its parent is deleted or updated.
@@ -168,6 +176,19 @@ pub(crate) struct Cascade {
     pub child_event: Event,
     /// The child's UPDATE sets these (the FK columns), for SET NULL/DEFAULT and ON UPDATE.
     pub child_columns: Option<Vec<String>>,
+    /// Taken only under this condition (`TRUNCATE … CASCADE`, a row moved between
+    /// partitions); otherwise it may find no child rows.
+    pub guard: Option<String>,
+}
+
+impl Cascade {
+    /// How sure the action is to run when its parent's event happens.
+    pub fn sure(&self) -> Sure {
+        match &self.guard {
+            Some(g) => Sure::guarded(std::slice::from_ref(g)),
+            None => Sure::maybe_no_rows(),
+        }
+    }
 }
 
 /// The FK actions `event` on `table` sets off (`columns`: what an UPDATE sets, if known).
@@ -180,6 +201,49 @@ pub(crate) fn cascades(
     let mut out = Vec::new();
     for c in index.foreign_keys_to(table) {
         let Some(fk) = &c.foreign_key else { continue };
+        // `TRUNCATE … CASCADE` truncates every table referencing this one, whatever the
+        // key's actions (a plain TRUNCATE of a referenced table fails).
+        if event == Event::Truncate {
+            out.push(Cascade {
+                constraint: format!("{}.{}", c.table, quote_ident(&c.name)),
+                child: c.table.clone(),
+                action: "truncate".to_string(),
+                child_event: Event::Truncate,
+                child_columns: None,
+                guard: Some("only with TRUNCATE … CASCADE".to_string()),
+            });
+            continue;
+        }
+        // Before PostgreSQL 15, a row an UPDATE moves to another partition is deleted from
+        // the referenced table as far as its foreign keys know: their ON DELETE action runs.
+        let acting = matches!(
+            fk.on_delete.as_str(),
+            "cascade" | "set_null" | "set_default"
+        );
+        if event == Event::Update
+            && acting
+            && index.move_fires_delete_actions()
+            && index.update_may_move_rows(table, columns)
+        {
+            let (child_event, child_columns) = if fk.on_delete == "cascade" {
+                (Event::Delete, None)
+            } else {
+                let mut cols = c.columns.clone();
+                cols.sort();
+                (Event::Update, Some(cols))
+            };
+            out.push(Cascade {
+                constraint: format!("{}.{}", c.table, quote_ident(&c.name)),
+                child: c.table.clone(),
+                action: fk.on_delete.clone(),
+                child_event,
+                child_columns,
+                guard: Some(
+                    "only when the UPDATE moves a row to another partition (before PostgreSQL 15 that is an ON DELETE)"
+                        .to_string(),
+                ),
+            });
+        }
         let action = match event {
             Event::Delete => &fk.on_delete,
             Event::Update => {
@@ -207,6 +271,7 @@ pub(crate) fn cascades(
             action: action.clone(),
             child_event,
             child_columns,
+            guard: None,
         });
     }
     out.sort();
@@ -221,13 +286,14 @@ pub(crate) fn skip_reason(
     columns: Option<&[String]>,
 ) -> Option<String> {
     if !entry.fires_normally() {
-        Some(match entry.enabled.as_str() {
-            "replica" => {
+        Some(match entry.enabled {
+            Enabled::Replica => {
                 "replica-only (fires only with session_replication_role = replica)".to_string()
             }
             other => other.to_string(),
         })
-    } else if event == Event::Update && !entry.fires_for_columns(columns) {
+    } else if entry.fires_as.unwrap_or(event) == Event::Update && !entry.fires_for_columns(columns)
+    {
         Some(format!(
             "UPDATE OF {}: none of them is set",
             entry.update_columns.join(", ")

@@ -2,7 +2,7 @@
 //! their kinds, and the firing steps of one table state.
 
 use crate::graph::certainty::{Certainty, Sure};
-use crate::graph::firing::{Event, FiringEntry, FiringPhase};
+use crate::graph::firing::{Enabled, Event, FiringEntry, FiringPhase, Level, Timing};
 use crate::graph::sqlfacts::WriteOp;
 use crate::model::ObjectKey;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -18,6 +18,8 @@ pub enum NodeKind {
     Function,
     Channel,
     Dynamic,
+    /// A rewrite rule (`rule:SCHEMA.TABLE.NAME`): its actions are analysed like a body.
+    Rule,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -54,6 +56,8 @@ pub enum EdgeKind {
     Notifies,
     Dynamic,
     Cascade,
+    /// `table —rule→ rule`: a rewrite rule on the event; `instead` when it is `DO INSTEAD`.
+    Rule,
 }
 
 impl EdgeKind {
@@ -65,6 +69,7 @@ impl EdgeKind {
             EdgeKind::Notifies => "notifies",
             EdgeKind::Dynamic => "dynamic",
             EdgeKind::Cascade => "cascade",
+            EdgeKind::Rule => "rule",
         }
     }
 }
@@ -85,16 +90,20 @@ pub struct GraphEdge {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phase: Option<FiringPhase>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub timing: Option<String>,
+    pub timing: Option<Timing>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub level: Option<String>,
+    pub level: Option<Level>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub when: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub update_columns: Vec<String>,
+    /// fires: the event a row trigger fires as when an UPDATE moves the row between
+    /// partitions (`delete` on the source partition, `insert` on the destination).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fires_as: Option<Event>,
     /// fires: `disabled`, `replica` when not `origin`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<String>,
+    pub enabled: Option<Enabled>,
     /// fires: why the trigger does not fire here (disabled, replica-only, UPDATE OF columns
     /// not set).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -117,6 +126,13 @@ pub struct GraphEdge {
     pub action: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub constraint: Option<String>,
+    /// rule: `DO INSTEAD` (the rule's actions replace the write, when unconditional).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub instead: bool,
+    /// writes through an automatically updatable view (`via` = `view`) declared `WITH
+    /// CHECK OPTION`: `local` or `cascaded`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check_option: Option<String>,
     /// notifies with a channel computed at run time; dynamic SQL.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub opaque: bool,
@@ -225,11 +241,12 @@ impl GraphEdge {
             event: Some(event),
             order: Some(entry.order),
             phase: Some(entry.phase),
-            timing: Some(entry.timing.clone()),
-            level: Some(entry.level.clone()),
+            timing: Some(entry.timing),
+            level: Some(entry.level),
             when: entry.when.clone(),
             update_columns: entry.update_columns.clone(),
-            enabled: (entry.enabled != "origin").then(|| entry.enabled.clone()),
+            fires_as: entry.fires_as,
+            enabled: (entry.enabled != Enabled::Origin).then_some(entry.enabled),
             skipped: skipped.clone(),
             ..GraphEdge::default()
         }
@@ -253,13 +270,10 @@ impl GraphEdge {
 }
 
 /// How sure a trigger is to run its function when its table's event happens: its `WHEN`
-/// condition, and a partition's own trigger seen from the parent (only rows routed there),
-/// make it conditional.
+/// condition, and the conditions of its place in a partition or inheritance tree (only rows
+/// routed to a partition, stored in a child, moved), make it conditional.
 pub fn fires_sure(entry: &FiringEntry) -> Sure {
-    let mut guards = Vec::new();
-    if let Some(p) = &entry.routed_to {
-        guards.push(format!("only rows routed to {p}"));
-    }
+    let mut guards = entry.conditions.clone();
     if let Some(w) = &entry.when {
         guards.push(format!("WHEN {w}"));
     }
@@ -319,30 +333,83 @@ impl FanoutGraph {
         self.ids.get(id).map(|&i| &self.graph[i])
     }
 
-    /// Set every node's `reached` from `root`: the surest path, a path as sure as its
-    /// weakest edge; edges of triggers that do not fire are not taken. Nodes the root does
-    /// not reach keep `None`. Three levels, so a label-correcting pass settles quickly.
-    pub(crate) fn mark_reached(&mut self, root: &str) {
+    /// Set every node's `reached` from `root` (walked with `event`, an UPDATE setting
+    /// `columns` when known): the surest path, a path as sure as its weakest edge; edges of
+    /// triggers that do not fire are not taken. Nodes the root does not reach keep `None`.
+    ///
+    /// A table is reached per event (and UPDATE column set): its node is shared by every
+    /// event that reaches it, but an INSERT that always happens does not make its UPDATE
+    /// triggers run. So the walk is over (node, event, columns) states, and an edge out of a
+    /// table is taken only in the states that fire it. Three levels, so a label-correcting
+    /// pass settles quickly.
+    pub(crate) fn mark_reached(&mut self, root: &str, event: Event, columns: Option<&[String]>) {
+        use petgraph::visit::EdgeRef;
+        type State = (NodeIndex, Option<Event>, Option<Vec<String>>);
         let Some(&r) = self.ids.get(root) else { return };
-        let mut best: HashMap<NodeIndex, Certainty> = HashMap::new();
-        best.insert(r, Certainty::Always);
-        let mut queue = std::collections::VecDeque::from([r]);
-        while let Some(n) = queue.pop_front() {
-            let at = best[&n];
-            for e in self.graph.edges(n) {
-                use petgraph::visit::EdgeRef;
-                if e.weight().skipped.is_some() {
+        let start: State = (r, Some(event), columns.map(<[String]>::to_vec));
+        let mut best: HashMap<State, Certainty> = HashMap::new();
+        best.insert(start.clone(), Certainty::Always);
+        let mut queue = std::collections::VecDeque::from([start]);
+        while let Some(state) = queue.pop_front() {
+            let at = best[&state];
+            let (n, ev, cols) = &state;
+            let from_table = self.graph[*n].kind == NodeKind::Table;
+            for e in self.graph.edges(*n) {
+                let w = e.weight();
+                if w.skipped.is_some() {
                     continue;
                 }
-                let c = at.min(e.weight().certainty);
-                let t = e.target();
-                if best.get(&t).is_none_or(|&b| b < c) {
-                    best.insert(t, c);
-                    queue.push_back(t);
+                if from_table {
+                    if w.event.is_some() && w.event != *ev {
+                        continue;
+                    }
+                    // A trigger fired as the DELETE or INSERT of a moved row does not
+                    // look at its UPDATE OF list.
+                    let as_update = w.fires_as.is_none();
+                    if let (Some(set), false) = (cols, w.update_columns.is_empty() || !as_update) {
+                        if !w.update_columns.iter().any(|c| set.contains(c)) {
+                            continue;
+                        }
+                    }
+                }
+                let target_kind = self.graph[e.target()].kind;
+                let next: State = match (w.kind, target_kind) {
+                    (EdgeKind::Writes, NodeKind::Table) => {
+                        let op = w.op.map(WriteOp::event);
+                        let c = (op == Some(Event::Update))
+                            .then(|| w.columns.clone())
+                            .flatten();
+                        (e.target(), op, c)
+                    }
+                    (EdgeKind::Cascade, _) => {
+                        // An ON UPDATE CASCADE sets the child's key columns; a cascade
+                        // without columns deletes (a DELETE, or a row moved between
+                        // partitions before PostgreSQL 15).
+                        let child = match (w.event, w.action.as_deref()) {
+                            (_, Some("cascade")) if w.columns.is_none() => Event::Delete,
+                            (Some(Event::Truncate), _) => Event::Truncate,
+                            _ => Event::Update,
+                        };
+                        let c = (child == Event::Update)
+                            .then(|| w.columns.clone())
+                            .flatten();
+                        (e.target(), Some(child), c)
+                    }
+                    _ => (e.target(), None, None),
+                };
+                let c = at.min(w.certainty);
+                if best.get(&next).is_none_or(|&b| b < c) {
+                    best.insert(next.clone(), c);
+                    queue.push_back(next);
                 }
             }
         }
-        for (i, c) in best {
+        let mut reached: HashMap<NodeIndex, Certainty> = HashMap::new();
+        for ((i, _, _), c) in best {
+            let r = reached.entry(i).or_insert(c);
+            *r = (*r).max(c);
+        }
+        for (i, c) in reached {
             self.graph[i].reached = Some(c);
         }
     }

@@ -117,7 +117,10 @@ impl HazardFinder {
         let mut out = Vec::new();
         // One routine fired twice for the same event.
         let mut by_function: BTreeMap<&str, Vec<&FiringEntry>> = BTreeMap::new();
-        for e in firing {
+        // A moved row's DELETE and INSERT entries stand for every partition it may leave or
+        // enter, and one row leaves one and enters one: counting them would report a
+        // routine "fired 4 times" that fires at most twice.
+        for e in firing.iter().filter(|e| e.fires_as.is_none()) {
             by_function.entry(e.function.as_str()).or_default().push(e);
         }
         for (function, entries) in by_function {

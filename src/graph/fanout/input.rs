@@ -2,7 +2,7 @@
 //! event.
 
 use crate::graph::firing::Event;
-use crate::model::{CatalogSnapshot, ObjectKind};
+use crate::model::{CatalogSnapshot, ObjectKind, QualifiedName};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GraphError {
@@ -52,9 +52,11 @@ pub fn resolve_table(snapshot: &CatalogSnapshot, input: &str) -> Result<String, 
     if let Some((q, _)) = relations.iter().find(|(q, _)| *q == bare) {
         return Ok(q.to_string());
     }
-    let normalized = crate::model::fingerprint::normalize_table_name(bare);
-    if let Some((q, _)) = relations.iter().find(|(q, _)| *q == normalized) {
-        return Ok(q.to_string());
+    // `gov.dot_tools` spelt with needless quotes, or a bare name in `public`.
+    if let Some(normalized) = QualifiedName::parse_or_in(bare, "public").map(|q| q.to_string()) {
+        if let Some((q, _)) = relations.iter().find(|(q, _)| *q == normalized) {
+            return Ok(q.to_string());
+        }
     }
     let unquoted = crate::model::split_qualified(bare);
     let mut by_name: Vec<String> = relations

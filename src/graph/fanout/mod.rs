@@ -11,7 +11,7 @@
 
 use crate::graph::body::BodyFacts;
 use crate::graph::certainty::Sure;
-use crate::graph::firing::{statement_order, Event, FiringEntry, FiringPhase};
+use crate::graph::firing::{Event, FiringEntry, FiringPhase};
 use crate::graph::index::SnapshotIndex;
 use crate::graph::sqlfacts::WriteOp;
 use crate::model::{quote_ident, CatalogSnapshot, ObjectKey, ObjectKind};
@@ -26,6 +26,7 @@ mod analyses;
 mod graph;
 mod hazard;
 mod input;
+pub(crate) mod rewrite;
 #[cfg(test)]
 mod tests;
 mod visit;
@@ -94,7 +95,8 @@ pub fn fanout(
         hazard_finder: HazardFinder::default(),
     };
     let tree = w.visit_table(table, event, columns.clone(), 0);
-    w.graph.mark_reached(&format!("table:{table}"));
+    w.graph
+        .mark_reached(&format!("table:{table}"), event, columns.as_deref());
     let firing_order = tree
         .triggers
         .iter()
@@ -254,6 +256,10 @@ impl Walker<'_, '_> {
             columns: columns.clone(),
             outcome: VisitOutcome::Expanded,
             row_calls: Vec::new(),
+            rules: Vec::new(),
+            replaced_by: None,
+            through_view: None,
+            view_refused: None,
             triggers: Vec::new(),
             cascades: Vec::new(),
         };
@@ -277,16 +283,32 @@ impl Walker<'_, '_> {
             visit.outcome = VisitOutcome::ShownAbove;
             return visit;
         }
-        let order = statement_order(
-            self.index.triggers_on(table),
-            &self.index.routed_triggers(table),
-            table,
-            event,
-        );
-        let cascades = cascades(self.index, table, event, columns.as_deref());
-        let row_calls = self.analyses.row_calls(self.index, table, event);
+        let order = self
+            .index
+            .statement_firing_order(table, event, columns.as_deref());
+        let rules = self.index.rules_on(table, event);
+        let view = self.index.view(table);
+        // An unconditional DO INSTEAD rule replaces the write: the relation is not
+        // written, so nothing of its own (row expressions, triggers, cascades) runs.
+        let replaced_by = rewrite::replacing_rule(&rules);
+        let written = replaced_by.is_none();
+        let cascades = if written {
+            cascades(self.index, table, event, columns.as_deref())
+        } else {
+            Vec::new()
+        };
+        let row_calls = if written {
+            self.analyses.row_calls(self.index, table, event)
+        } else {
+            Rc::default()
+        };
         if self.depth.is_some_and(|d| depth >= d) {
-            if !order.is_empty() || !cascades.is_empty() || !row_calls.is_empty() {
+            if !order.is_empty()
+                || !cascades.is_empty()
+                || !row_calls.is_empty()
+                || !rules.is_empty()
+                || view.is_some()
+            {
                 visit.outcome = VisitOutcome::DepthLimit;
                 self.depth_limited = true;
             }
@@ -296,11 +318,21 @@ impl Walker<'_, '_> {
         self.path.push((key, self.trail.len()));
         self.trail.push(label);
 
+        visit.rules = self.visit_rules(table, event, &rules, depth);
+        visit.replaced_by = replaced_by.clone();
         for rc in row_calls.iter() {
+            // A domain CHECK runs on UPDATE only for the columns the UPDATE sets.
+            let sure = match (&rc.only_if_set, columns.as_deref()) {
+                (Some(c), Some(set)) if !set.contains(c) => continue,
+                (Some(c), None) => Sure::guarded(&[format!("when column {c} is set")]),
+                _ => Sure::always(),
+            };
             self.function_node(&rc.callee);
-            self.graph.edge(GraphEdge::row_call(table, event, rc));
+            self.graph
+                .edge(GraphEdge::row_call(table, event, rc).with_sure(&sure));
             self.trail.push(format!("{} {}", rc.via, rc.name));
-            let function = self.visit_function(&rc.callee, depth);
+            let mut function = self.visit_function(&rc.callee, depth);
+            function.sure = sure;
             self.trail.pop();
             visit.row_calls.push(RowCallVisit {
                 via: rc.via,
@@ -311,25 +343,44 @@ impl Walker<'_, '_> {
         // A BEFORE ROW trigger returning NULL skips the row: the row triggers after it
         // do not fire for that row, so they are conditional on it not doing so.
         let skippers = row_skippers(self.index, self.analyses, &order, event, columns.as_deref());
+        // A write on a view that no INSTEAD OF trigger handles is rewritten onto the base
+        // relation when the view is automatically updatable; then the base relation's
+        // statement triggers fire, not the view's.
+        let mut not_written = replaced_by
+            .as_ref()
+            .map(|r| format!("the write is replaced by DO INSTEAD rule {r}"));
+        if let (Some(v), true) = (view, written && !rewrite::has_instead_of_trigger(&order)) {
+            match self.visit_view_base(table, v, event, columns.as_deref(), depth) {
+                Ok(w) => {
+                    not_written = Some(format!(
+                        "the write is rewritten onto the base relation {}",
+                        w.base.table
+                    ));
+                    visit.through_view = Some(Box::new(w));
+                }
+                Err(why) => visit.view_refused = Some(why),
+            }
+        }
         for (entry, unless) in order.into_iter().zip(skippers) {
-            visit.triggers.push(self.visit_trigger(
-                table,
-                event,
-                columns.as_deref(),
-                entry,
-                depth,
-                unless,
-            ));
+            // Disabled, replica-only, UPDATE OF not met, or the relation not written.
+            let skipped = not_written
+                .clone()
+                .or_else(|| skip_reason(&entry, event, columns.as_deref()));
+            visit
+                .triggers
+                .push(self.visit_trigger(table, event, entry, depth, unless, skipped));
         }
         self.order_hazards(table, event, &visit.triggers);
-        for Cascade {
-            constraint,
-            child,
-            action,
-            child_event,
-            child_columns: child_cols,
-        } in cascades
-        {
+        for cascade in cascades {
+            let sure = cascade.sure();
+            let Cascade {
+                constraint,
+                child,
+                action,
+                child_event,
+                child_columns: child_cols,
+                guard: _,
+            } = cascade;
             self.graph
                 .node(GraphNode::table(&child, !self.index.has_relation(&child)));
             self.graph.edge(
@@ -344,7 +395,7 @@ impl Walker<'_, '_> {
                     // The parent row may have no child rows to act on.
                     ..GraphEdge::default()
                 }
-                .with_sure(&Sure::maybe_no_rows()),
+                .with_sure(&sure),
             );
             self.trail.push(format!(
                 "{constraint} ON {} {}",
@@ -369,10 +420,10 @@ impl Walker<'_, '_> {
         &mut self,
         table: &str,
         event: Event,
-        columns: Option<&[String]>,
         entry: FiringEntry,
         depth: usize,
         unless_skipped_by: Option<String>,
+        skipped: Option<String>,
     ) -> TriggerVisit {
         let trigger_id = format!(
             "trigger:{}.{}",
@@ -380,7 +431,6 @@ impl Walker<'_, '_> {
             quote_ident(&entry.trigger)
         );
         let fn_key = ObjectKey::new(ObjectKind::Function, &entry.function);
-        let skipped = skip_reason(&entry, event, columns);
         self.graph.node(GraphNode::trigger(
             &trigger_id,
             entry.routed_to.as_deref().unwrap_or(table),
@@ -428,6 +478,10 @@ impl Walker<'_, '_> {
                 function: key.name().to_string(),
                 problem: p.clone(),
             });
+        }
+        // A rule's actions are analysed like a body, but the node is the rule's.
+        if key.kind() == ObjectKind::Rule {
+            return facts;
         }
         self.graph.node(GraphNode {
             id: key.to_string(),

@@ -2,10 +2,11 @@
 
 use super::*;
 use crate::graph::firing::tests::trigger;
+use crate::graph::firing::{Event, Timing};
 use crate::graph::testkit::{foreign_key, plpgsql, snapshot_with, table, trigger_object};
 use crate::model::CatalogObject;
 
-fn trig(name: &str, timing: &str, events: &[&str], function: &str) -> CatalogObject {
+fn trig(name: &str, timing: Timing, events: &[Event], function: &str) -> CatalogObject {
     let mut t = trigger(name, timing, events);
     t.function = format!("public.{function}()");
     trigger_object(t)
@@ -34,11 +35,16 @@ fn base() -> Vec<CatalogObject> {
             "fn_log",
             "BEGIN INSERT INTO log VALUES (1); PERFORM pg_notify('evt', 'x'); RETURN NULL; END",
         ),
-        trig("a_gate", "before", &["insert"], "fn_gate"),
-        trig("b_autocode", "before", &["insert"], "fn_autocode"),
-        trig("c_touch", "after", &["insert"], "fn_touch"),
-        trig("d_touch_again", "after", &["insert"], "fn_touch"),
-        trig("e_child_delete", "after", &["delete"], "fn_log"),
+        trig("a_gate", Timing::Before, &[Event::Insert], "fn_gate"),
+        trig(
+            "b_autocode",
+            Timing::Before,
+            &[Event::Insert],
+            "fn_autocode",
+        ),
+        trig("c_touch", Timing::After, &[Event::Insert], "fn_touch"),
+        trig("d_touch_again", Timing::After, &[Event::Insert], "fn_touch"),
+        trig("e_child_delete", Timing::After, &[Event::Delete], "fn_log"),
         foreign_key("child", "t_id", "t", "cascade"),
     ]
 }
@@ -95,7 +101,7 @@ fn inserting_into_its_own_table_after_insert_is_a_cycle() {
         "fn_clone",
         "BEGIN INSERT INTO t (code) VALUES (NEW.code || '-copy'); RETURN NULL; END",
     ));
-    objects.push(trig("f_clone", "after", &["insert"], "fn_clone"));
+    objects.push(trig("f_clone", Timing::After, &[Event::Insert], "fn_clone"));
     let f = walk(objects, "public.t", Event::Insert, None, None);
     assert_eq!(f.cycles.len(), 1, "{:?}", f.cycles);
     assert_eq!(
@@ -130,7 +136,7 @@ fn read_before_assigned_and_fired_twice_hazards() {
     let renamed: Vec<CatalogObject> = base()
         .into_iter()
         .filter(|o| !o.key.as_str().ends_with(".a_gate"))
-        .chain([trig("z_gate", "before", &["insert"], "fn_gate")])
+        .chain([trig("z_gate", Timing::Before, &[Event::Insert], "fn_gate")])
         .collect();
     let f = walk(renamed, "public.t", Event::Insert, None, None);
     assert!(
@@ -145,7 +151,7 @@ fn read_before_assigned_and_fired_twice_hazards() {
 #[test]
 fn update_of_columns_decide_which_triggers_fire() {
     let mut objects = base();
-    let mut upd_of = trigger("u_status", "after", &["update"]);
+    let mut upd_of = trigger("u_status", Timing::After, &[Event::Update]);
     upd_of.update_columns = vec!["status".into()];
     upd_of.function = "public.fn_log()".into();
     objects.push(trigger_object(upd_of));
@@ -186,8 +192,13 @@ fn update_of_columns_decide_which_triggers_fire() {
 #[test]
 fn delete_cascades_to_the_child_and_fires_its_triggers() {
     let mut objects = base();
-    objects.push(trig("g_child_del", "before", &["delete"], "fn_log"));
-    let mut child_trigger = trigger("h_on_child", "after", &["delete"]);
+    objects.push(trig(
+        "g_child_del",
+        Timing::Before,
+        &[Event::Delete],
+        "fn_log",
+    ));
+    let mut child_trigger = trigger("h_on_child", Timing::After, &[Event::Delete]);
     child_trigger.table = "public.child".into();
     child_trigger.function = "public.fn_log()".into();
     objects.push(trigger_object(child_trigger));
@@ -226,11 +237,11 @@ fn delete_cascades_to_the_child_and_fires_its_triggers() {
 #[test]
 fn depth_bounds_the_walk() {
     let mut objects = base();
-    let mut on_log = trigger("on_log", "after", &["insert"]);
+    let mut on_log = trigger("on_log", Timing::After, &[Event::Insert]);
     on_log.table = "public.log".into();
     on_log.function = "public.fn_autocode()".into();
     objects.push(trigger_object(on_log));
-    objects.push(trig("i_log", "after", &["insert"], "fn_log"));
+    objects.push(trig("i_log", Timing::After, &[Event::Insert], "fn_log"));
     let deep = walk(objects.clone(), "public.t", Event::Insert, None, None);
     assert!(!deep.depth_limited);
     assert!(deep.graph.node_by_id("trigger:public.log.on_log").is_some());
@@ -246,8 +257,8 @@ fn depth_bounds_the_walk() {
 #[test]
 fn disabled_and_replica_triggers_are_listed_but_not_followed() {
     let mut objects = base();
-    let mut off = trigger("j_off", "after", &["insert"]);
-    off.enabled = "disabled".into();
+    let mut off = trigger("j_off", Timing::After, &[Event::Insert]);
+    off.enabled = crate::model::Enabled::Disabled;
     off.function = "public.fn_log()".into();
     objects.push(trigger_object(off));
     let f = walk(objects, "public.t", Event::Insert, None, None);
@@ -309,7 +320,7 @@ fn routines_called_in_a_when_condition_are_walked() {
             "BEGIN INSERT INTO audit VALUES (1); RETURN true; END",
         ),
     ];
-    let mut t = trigger("a_when", "before", &["insert"]);
+    let mut t = trigger("a_when", Timing::Before, &[Event::Insert]);
     t.function = "public.fn_noop()".into();
     t.when = Some("(public.hpred(new.code) AND lower(new.code) <> ''::text)".into());
     objects.push(trigger_object(t));
@@ -360,8 +371,13 @@ fn certainty_is_per_edge_and_the_weakest_on_a_path_wins() {
         "fn_child",
         "BEGIN INSERT INTO log VALUES (2); RETURN NULL; END",
     ));
-    objects.push(trig("f_branch", "after", &["insert"], "fn_branch"));
-    objects.push(trig("g_child", "after", &["insert"], "fn_child"));
+    objects.push(trig(
+        "f_branch",
+        Timing::After,
+        &[Event::Insert],
+        "fn_branch",
+    ));
+    objects.push(trig("g_child", Timing::After, &[Event::Insert], "fn_child"));
     // g_child is on child: rename its table.
     if let Some(crate::model::ObjectDef::Trigger(t)) = objects.last_mut().map(|o| &mut o.def) {
         t.table = "public.child".into();
@@ -437,7 +453,7 @@ fn certainty_is_per_edge_and_the_weakest_on_a_path_wins() {
 #[test]
 fn when_and_a_before_trigger_that_may_skip_the_row_make_later_fires_conditional() {
     let mut objects = base();
-    let mut when = trigger("h_when", "after", &["insert"]);
+    let mut when = trigger("h_when", Timing::After, &[Event::Insert]);
     when.function = "public.fn_log()".into();
     when.when = Some("(new.code IS NOT NULL)".into());
     objects.push(trigger_object(when));
@@ -445,7 +461,12 @@ fn when_and_a_before_trigger_that_may_skip_the_row_make_later_fires_conditional(
         "fn_maybe_null",
         "BEGIN IF NEW.id < 0 THEN RETURN NULL; END IF; RETURN NEW; END",
     ));
-    objects.push(trig("c0_skipper", "before", &["insert"], "fn_maybe_null"));
+    objects.push(trig(
+        "c0_skipper",
+        Timing::Before,
+        &[Event::Insert],
+        "fn_maybe_null",
+    ));
     let objects_again = objects.clone();
     let f = walk(objects, "public.t", Event::Insert, None, None);
     let fires = |t: &str| {

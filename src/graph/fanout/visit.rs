@@ -33,14 +33,46 @@ pub struct TableVisit {
     /// Routines the write's row expressions call (defaults, generated columns, CHECKs,
     /// policies): they run for every row.
     pub row_calls: Vec<RowCallVisit>,
+    /// Rewrite rules on the event, in the order PostgreSQL applies them (by name).
+    pub rules: Vec<RuleVisit>,
+    /// An unconditional `DO INSTEAD` rule replaces the write: the relation itself is not
+    /// written, so none of its triggers fire (they are listed, skipped); the rule's name.
+    pub replaced_by: Option<String>,
+    /// A write on an automatically updatable view (no INSTEAD OF trigger, no INSTEAD
+    /// rule): PostgreSQL rewrites it onto the base relation.
+    pub through_view: Option<Box<ViewWrite>>,
+    /// A view whose write nothing handles: why PostgreSQL refuses it.
+    pub view_refused: Option<String>,
     pub triggers: Vec<TriggerVisit>,
     pub cascades: Vec<CascadeVisit>,
+}
+
+/// A rewrite rule on the walked event, and what its actions led to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleVisit {
+    pub name: String,
+    pub instead: bool,
+    /// The rule's `WHERE`, as printed.
+    pub condition: Option<String>,
+    /// Why the rule does not apply (disabled, replica-only).
+    pub skipped: Option<String>,
+    /// The actions, analysed like a body (absent when skipped).
+    pub actions: Option<FunctionVisit>,
+}
+
+/// The base-relation write of a write on an automatically updatable view.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ViewWrite {
+    /// `local` or `cascaded` for a view `WITH CHECK OPTION`: new rows must satisfy the
+    /// view's condition.
+    pub check_option: Option<String>,
+    pub base: TableVisit,
 }
 
 /// A routine a row expression calls, and what it led to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RowCallVisit {
-    /// `default`, `generated`, `check` or `policy`.
+    /// `default`, `generated`, `check`, `domain` or `policy`.
     pub via: &'static str,
     /// The column, constraint or policy.
     pub name: String,

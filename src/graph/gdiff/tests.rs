@@ -2,16 +2,17 @@
 
 use super::*;
 use crate::graph::firing::tests::trigger;
+use crate::graph::firing::{Event, Timing};
 use crate::graph::testkit::{plpgsql, snapshot_with, table, trigger_object};
 use crate::model::{CatalogObject, TriggerDef};
 
-fn trig_def(name: &str, timing: &str, function: &str) -> TriggerDef {
-    let mut t = trigger(name, timing, &["insert", "update"]);
+fn trig_def(name: &str, timing: Timing, function: &str) -> TriggerDef {
+    let mut t = trigger(name, timing, &[Event::Insert, Event::Update]);
     t.function = format!("public.{function}()");
     t
 }
 
-fn trig(name: &str, timing: &str, function: &str) -> CatalogObject {
+fn trig(name: &str, timing: Timing, function: &str) -> CatalogObject {
     trigger_object(trig_def(name, timing, function))
 }
 
@@ -32,9 +33,9 @@ fn base() -> Vec<CatalogObject> {
             "fn_log",
             "BEGIN INSERT INTO log VALUES (1); PERFORM pg_notify('evt', 'x'); RETURN NULL; END",
         ),
-        trig("a_gate", "before", "fn_gate"),
-        trig("b_code", "before", "fn_code"),
-        trig("m_log", "after", "fn_log"),
+        trig("a_gate", Timing::Before, "fn_gate"),
+        trig("b_code", Timing::Before, "fn_code"),
+        trig("m_log", Timing::After, "fn_log"),
     ]
 }
 
@@ -151,7 +152,7 @@ fn an_added_trigger_is_added_at_its_place_and_shifts_no_one_else() {
     // not a move and not an edge change.
     let head = {
         let mut h = base();
-        h.push(trig("0_first", "before", "fn_code"));
+        h.push(trig("0_first", Timing::Before, "fn_code"));
         h
     };
     let d = insert(base(), head);
@@ -188,7 +189,7 @@ fn an_added_trigger_is_added_at_its_place_and_shifts_no_one_else() {
 #[test]
 fn a_rename_that_reorders_is_a_rename_with_both_positions_and_the_hazard_goes() {
     // b_code renamed to 0_code: it now assigns NEW.code before a_gate reads it.
-    let mut renamed = trig_def("0_code", "before", "fn_code");
+    let mut renamed = trig_def("0_code", Timing::Before, "fn_code");
     renamed.function = "public.fn_code()".into();
     let head = replace(
         without_key(base(), "public.t.b_code"),
@@ -233,7 +234,7 @@ fn a_rename_that_reorders_is_a_rename_with_both_positions_and_the_hazard_goes() 
 fn a_trigger_replaced_by_another_calling_a_different_function_is_no_rename() {
     let head = replace(
         without_key(base(), "public.t.b_code"),
-        trig("0_code", "before", "fn_gate"),
+        trig("0_code", Timing::Before, "fn_gate"),
     );
     let d = insert(base(), head);
     let o = &d.firing_order[0];
@@ -244,7 +245,7 @@ fn a_trigger_replaced_by_another_calling_a_different_function_is_no_rename() {
 
 #[test]
 fn a_when_edited_in_place_is_a_change_of_one_edge() {
-    let mut t = trig_def("m_log", "after", "fn_log");
+    let mut t = trig_def("m_log", Timing::After, "fn_log");
     t.when = Some("(new.code IS NOT NULL)".into());
     let head = replace(base(), trigger_object(t));
     let d = insert(base(), head);
@@ -268,7 +269,7 @@ fn a_when_edited_in_place_is_a_change_of_one_edge() {
 #[test]
 fn a_trigger_that_changes_phase_is_moved() {
     // m_log from AFTER to BEFORE: it now fires first among... its phase says where.
-    let head = replace(base(), trig("m_log", "before", "fn_log"));
+    let head = replace(base(), trig("m_log", Timing::Before, "fn_log"));
     let d = insert(base(), head);
     let o = &d.firing_order[0];
     assert_eq!(o.moved.len(), 1, "{o:#?}");
@@ -284,7 +285,7 @@ fn a_trigger_that_changes_phase_is_moved() {
 fn a_swap_of_relative_order_reports_one_move() {
     // Two triggers swap places by the phase of a third: a_gate AFTER, so b_code now fires
     // before it; the longest common order keeps the others still.
-    let head = replace(base(), trig("a_gate", "after", "fn_gate"));
+    let head = replace(base(), trig("a_gate", Timing::After, "fn_gate"));
     let d = insert(base(), head);
     let o = &d.firing_order[0];
     assert_eq!(
@@ -304,7 +305,7 @@ fn a_change_the_fan_out_does_not_reach_is_no_difference() {
         "fn_other",
         "BEGIN INSERT INTO audit VALUES (1); RETURN NULL; END",
     ));
-    let mut t = trig_def("x_other", "after", "fn_other");
+    let mut t = trig_def("x_other", Timing::After, "fn_other");
     t.table = "public.other".into();
     head.push(trigger_object(t));
     let d = gdiff(base(), head, &Event::ALL);
@@ -399,8 +400,8 @@ fn a_bare_name_meaning_different_tables_is_an_error() {
 #[test]
 fn the_diff_is_deterministic() {
     let head = {
-        let mut h = replace(base(), trig("a_gate", "after", "fn_gate"));
-        h.push(trig("0_first", "before", "fn_log"));
+        let mut h = replace(base(), trig("a_gate", Timing::After, "fn_gate"));
+        h.push(trig("0_first", Timing::Before, "fn_log"));
         h
     };
     let a = serde_json::to_string(&gdiff(base(), head.clone(), &Event::ALL)).unwrap();

@@ -65,6 +65,7 @@ mod role_membership;
 mod routine;
 mod rule;
 mod schema;
+mod security_label;
 mod sequence;
 mod server_setting;
 mod setting;
@@ -105,6 +106,7 @@ pub use role_membership::RoleMembershipDef;
 pub use routine::{AggregateDef, RoutineDef};
 pub use rule::RuleDef;
 pub use schema::SchemaDef;
+pub use security_label::SecurityLabelDef;
 pub use sequence::SequenceDef;
 pub use server_setting::ServerSettingDef;
 pub use setting::SettingDef;
@@ -114,7 +116,7 @@ pub use table::{Column, TableDef};
 pub use tablespace::TablespaceDef;
 pub use text_search::{TsConfigurationDef, TsDictionaryDef, TsParserDef, TsTemplateDef};
 pub use transform::TransformDef;
-pub use trigger::TriggerDef;
+pub use trigger::{Enabled, Event, Level, Timing, TriggerDef};
 pub use types::{TypeAttribute, TypeDef};
 pub use view::{ViewColumn, ViewDef};
 
@@ -336,6 +338,7 @@ registry! {
     Tablespace => tablespace::SPEC(TablespaceDef),
     BuiltinAcl => builtin_acl::SPEC(BuiltinAclDef),
     ParameterAcl => parameter_acl::SPEC(ParameterAclDef),
+    SecurityLabel => security_label::SPEC(SecurityLabelDef),
 }
 
 impl ObjectKind {

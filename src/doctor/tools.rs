@@ -39,7 +39,7 @@ pub struct BusReport {
 
 /// What the tool checks read from the process environment, gathered in one place so the
 /// checks can be given another one in tests.
-pub(super) struct ToolEnv {
+pub struct ToolEnv {
     path: Option<std::ffi::OsString>,
     dbus_session_bus_address: Option<String>,
     xdg_runtime_dir: Option<String>,
@@ -47,7 +47,7 @@ pub(super) struct ToolEnv {
 }
 
 impl ToolEnv {
-    pub(super) fn from_process() -> ToolEnv {
+    pub fn from_process() -> ToolEnv {
         ToolEnv {
             path: std::env::var_os("PATH"),
             dbus_session_bus_address: std::env::var("DBUS_SESSION_BUS_ADDRESS")
@@ -62,7 +62,7 @@ impl ToolEnv {
     }
 }
 
-pub(super) fn check_tools(env: &ToolEnv) -> ToolsSection {
+pub fn check_tools(env: &ToolEnv) -> ToolsSection {
     let mut findings = Vec::new();
     let dot = check_dot(env.path.as_deref(), &mut findings);
     let bus = check_session_bus(env, &mut findings);
@@ -166,7 +166,7 @@ fn dot_version(text: &str) -> Option<String> {
 
 /// Why `check --notify` has no session bus to talk to, if it has none: the same finding
 /// `doctor` prints, so both say it in the same words.
-pub(in crate::cli) fn missing_session_bus() -> Option<String> {
+pub fn missing_session_bus() -> Option<String> {
     let mut findings = Vec::new();
     let bus = check_session_bus(&ToolEnv::from_process(), &mut findings);
     if bus.reachable {
@@ -357,7 +357,7 @@ fn reach_bus(addr: &BusAddress) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::doctor::Level;
+    use crate::doctor::Level;
 
     #[test]
     fn bus_addresses_parse_with_their_escapes() {

@@ -1,12 +1,15 @@
 //! The forms a check run is read in: the terminal summary (one row per target), the
 //! `driftgate.check/v1` JSON report, Markdown for `$GITHUB_STEP_SUMMARY` or a PR comment,
-//! GitHub Actions annotations, and the text of a desktop notification. Each writes to an
-//! injected `io::Write` or returns a value; none touches a file.
+//! GitHub Actions annotations, the Prometheus textfile ([`super::prometheus`]), and the text
+//! of a desktop notification. Each writes to an injected `io::Write` or returns a value;
+//! none touches a file.
 
-use super::{CheckRun, TargetOutcome, CHECK_FORMAT};
+use super::format::{Format, Report, Style};
+use super::gate::what_changed;
+use super::markdown::{code, table_cell, text};
+use super::table::{self, cell};
+use crate::check::{CheckRun, TargetOutcome, CHECK_FORMAT};
 use crate::gate::{Finding, Severity, Verdict};
-use crate::render::markdown::{code, table_cell, text};
-use crate::render::table::{self, cell};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -84,12 +87,7 @@ fn detail(t: &TargetOutcome) -> String {
     if let Some(e) = &t.error {
         return format!("could not be checked: {e}");
     }
-    let weighing: Vec<&Finding> = t
-        .findings
-        .iter()
-        .filter(|f| f.severity > Severity::Ignore)
-        .collect();
-    match weighing.split_first() {
+    match weighing(t).split_first() {
         None => String::new(),
         Some((first, [])) => format!("{} {}", first.change, first.key),
         Some((first, rest)) => format!("{} {} (+{} more)", first.change, first.key, rest.len()),
@@ -103,12 +101,7 @@ fn detail_markdown(t: &TargetOutcome) -> String {
     if t.error.is_some() {
         return text(&detail(t));
     }
-    let weighing: Vec<&Finding> = t
-        .findings
-        .iter()
-        .filter(|f| f.severity > Severity::Ignore)
-        .collect();
-    match weighing.split_first() {
+    match weighing(t).split_first() {
         None => String::new(),
         Some((first, [])) => format!("{} {}", first.change, table_cell(&code(&first.key))),
         Some((first, rest)) => format!(
@@ -163,20 +156,13 @@ pub fn write_table<W: Write>(out: &mut W, run: &CheckRun, color: bool) -> io::Re
         )
     )?;
     for t in run.targets.iter().filter(|t| t.checked()) {
-        let weighing: Vec<&Finding> = t
-            .findings
-            .iter()
-            .filter(|f| f.severity > Severity::Ignore)
-            .collect();
+        let weighing = weighing(t);
         if weighing.is_empty() {
             continue;
         }
         writeln!(out, "\n{}: {}", cell(&t.name), paint(t.verdict, color))?;
         for f in weighing.iter().take(FINDINGS_SHOWN) {
-            let what = match &f.detail {
-                Some(d) if f.fields.is_empty() || f.count.is_some() => d.clone(),
-                _ => f.fields.join(", "),
-            };
+            let what = what_changed(f);
             writeln!(
                 out,
                 "  {:<5}  {:<15}  {}{}  [{}]",
@@ -200,6 +186,14 @@ pub fn write_table<W: Write>(out: &mut W, run: &CheckRun, color: bool) -> io::Re
         }
     }
     writeln!(out, "\n{}", run.tally_text())
+}
+
+/// The findings of a target that weigh (warn or block), in order.
+fn weighing(t: &TargetOutcome) -> Vec<&Finding> {
+    t.findings
+        .iter()
+        .filter(|f| f.severity > Severity::Ignore)
+        .collect()
 }
 
 fn badge(v: Verdict) -> &'static str {
@@ -247,16 +241,9 @@ pub fn write_markdown<W: Write>(out: &mut W, run: &CheckRun) -> io::Result<()> {
         }
         writeln!(out, "| Severity | Change | Key | Fields | Rule |")?;
         writeln!(out, "|---|---|---|---|---|")?;
-        let weighing: Vec<&Finding> = t
-            .findings
-            .iter()
-            .filter(|f| f.severity > Severity::Ignore)
-            .collect();
+        let weighing = weighing(t);
         for f in weighing.iter().take(FINDINGS_SHOWN) {
-            let fields = match &f.detail {
-                Some(d) if f.fields.is_empty() || f.count.is_some() => d.clone(),
-                _ => f.fields.join(", "),
-            };
+            let fields = what_changed(f);
             writeln!(
                 out,
                 "| {} | {} | {} | {} | {} |",
@@ -326,8 +313,8 @@ pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// The title and body of a desktop notification.
-pub fn notification(run: &CheckRun) -> (String, String) {
+/// The title and body of a desktop notification; urgent on BLOCK.
+pub fn notification(run: &CheckRun) -> crate::notify::Message {
     let t = run.tally();
     let title = match run.verdict() {
         Verdict::Pass => format!("driftgate: all {} targets PASS", run.targets.len()),
@@ -350,13 +337,52 @@ pub fn notification(run: &CheckRun) -> (String, String) {
         })
         .collect();
     body.push(run.tally_text());
-    (title, body.join("\n"))
+    crate::notify::Message {
+        title,
+        body: body.join("\n"),
+        urgent: run.verdict() == Verdict::Block,
+    }
+}
+
+/// `driftgate check`'s run as its outputs are asked for: the terminal summary (with GitHub
+/// Actions annotations under it when run there), or one of its report files.
+pub struct CheckReport<'a> {
+    pub run: &'a CheckRun,
+    /// Print `::error`/`::warning` workflow commands after the table (`GITHUB_ACTIONS`).
+    pub github_annotations: bool,
+}
+
+impl Report for CheckReport<'_> {
+    const COMMAND: &'static str = "check";
+    const FORMATS: &'static [Format] = &[
+        Format::Table,
+        Format::Json,
+        Format::Markdown,
+        Format::Prometheus,
+    ];
+
+    fn write_as<W: Write>(&self, format: Format, style: Style, out: &mut W) -> io::Result<()> {
+        match format {
+            Format::Json => write_json(out, self.run),
+            Format::Markdown => write_markdown(out, self.run),
+            Format::Prometheus => super::prometheus::write_prometheus(out, self.run),
+            _ => {
+                write_table(out, self.run, style.color)?;
+                if self.github_annotations {
+                    for line in github_annotations(self.run) {
+                        writeln!(out, "{line}")?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{compared, run, warn_policy};
     use super::*;
+    use crate::check::tests::{compared, run, warn_policy};
     use crate::check::TargetOutcome;
     use crate::gate::Policy;
 
@@ -506,7 +532,7 @@ mod tests {
 
     #[test]
     fn the_notification_names_what_did_not_pass() {
-        let (title, body) = notification(&sample());
+        let crate::notify::Message { title, body, .. } = notification(&sample());
         assert_eq!(title, "driftgate: BLOCK (3 of 4 targets)");
         assert!(body.contains("drifted: BLOCK — 1 changed"), "{body}");
         assert!(

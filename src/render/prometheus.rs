@@ -6,7 +6,7 @@
 //! `time() - driftgate_last_success_timestamp_seconds > 2 * 86400` for a nightly job that
 //! stopped comparing (a target down, a cron line gone).
 
-use super::CheckRun;
+use crate::check::CheckRun;
 use crate::gate::Verdict;
 use std::io::{self, Write};
 
@@ -115,8 +115,8 @@ pub fn write_prometheus<W: Write>(out: &mut W, run: &CheckRun) -> io::Result<()>
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{compared, run};
     use super::*;
+    use crate::check::tests::{compared, run};
     use crate::check::TargetOutcome;
     use crate::gate::Policy;
 

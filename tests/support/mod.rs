@@ -487,8 +487,6 @@ pub fn start_server(
 }
 
 /// Stop the server and remove its directory once this test process is gone.
-// The watchdog must outlive this process, so it is deliberately never waited on.
-#[allow(clippy::zombie_processes)]
 fn spawn_watchdog(bin_dir: &Path, run_as: Option<&str>, data: &Path, base: &Path) {
     let pg_ctl = bin_dir.join("pg_ctl");
     let stop = match run_as {
@@ -503,27 +501,25 @@ fn spawn_watchdog(bin_dir: &Path, run_as: Option<&str>, data: &Path, base: &Path
             data.display()
         ),
     };
-    let script = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {stop} >/dev/null 2>&1; rm -rf {base}",
-        pid = std::process::id(),
+    run_when_done(&format!(
+        "{stop} >/dev/null 2>&1; rm -rf {base}",
         base = base.display()
-    );
-    Command::new("setsid")
-        .args(["sh", "-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("watchdog");
+    ));
 }
 
 /// Remove `path` (a directory of this test binary's) once this test process is gone.
+pub fn remove_when_done(path: &Path) {
+    run_when_done(&format!("rm -rf '{}'", path.display()));
+}
+
+/// Run the shell command `cleanup` once this test process is gone, however it ends (a
+/// panic, a kill): the one watchdog that stops the servers and removes the directories a
+/// test binary made.
 // The watchdog must outlive this process, so it is deliberately never waited on.
 #[allow(clippy::zombie_processes)]
-pub fn remove_when_done(path: &Path) {
+pub fn run_when_done(cleanup: &str) {
     let script = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; rm -rf '{}'",
-        path.display(),
+        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {cleanup}",
         pid = std::process::id(),
     );
     Command::new("setsid")

@@ -166,19 +166,11 @@ fn spawn_moto(ssl: Option<(&std::path::Path, &std::path::Path)>) -> u16 {
         .spawn()
         .unwrap_or_else(|e| panic!("start {moto}: {e}"));
     // Stopped when this test binary exits, however it exits.
-    let script = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; kill {child} 2>/dev/null; rm -f '{log}'",
-        pid = std::process::id(),
+    super::run_when_done(&format!(
+        "kill {child} 2>/dev/null; rm -f '{log}'",
         child = child.id(),
         log = log.display()
-    );
-    Command::new("setsid")
-        .args(["sh", "-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("watchdog");
+    ));
     let start = Instant::now();
     loop {
         if ssl.is_some() {

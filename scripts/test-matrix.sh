@@ -38,12 +38,17 @@ for bin in "${bins[@]}"; do
     major=$(basename "$(dirname "$bin")")
     echo "== PostgreSQL $major ($("$bin/postgres" --version | awk '{print $3}'))"
     start=$SECONDS
-    if DRIFTGATE_TEST_PG_BIN="$bin" cargo test --locked "${tests[@]}" >"$out/$major.log" 2>&1; then
+    # --no-fail-fast: one failing binary must not hide how the others fare on this version.
+    if DRIFTGATE_TEST_PG_BIN="$bin" cargo test --locked --no-fail-fast "${tests[@]}" >"$out/$major.log" 2>&1; then
         result[$major]=pass
     else
         result[$major]=FAIL
         failed=1
-        grep -E '^test .* FAILED$|^---- ' "$out/$major.log" | sed 's/^/   /' || true
+        # The failing tests and the first lines of what each printed (the panic message):
+        # CI keeps only this output, not the logs.
+        grep -E '^test .* FAILED$' "$out/$major.log" | sed 's/^/   /' || true
+        awk '/^---- .* stdout ----$/ {n = 25} n > 0 && !/^failures:$/ {print "   " $0; n--} /^failures:$/ {n = 0}' \
+            "$out/$major.log" | cut -c1-400 | head -n 120
     fi
     duration[$major]=$((SECONDS - start))
     summary[$major]=$(awk '/^test result:/ {p += $4; f += $6} END {printf "%d passed, %d failed", p, f}' "$out/$major.log")

@@ -98,8 +98,11 @@ fn the_server_stopped_mid_snapshot_exits_2_and_stores_nothing() {
     let store = store_with_prod(&db);
     let before = store_state(store.path());
     let holder = db.lock_exclusive("dot_tools");
-    let run = parked_snapshot(store.path(), &db.dsn, &[]);
+    let run = parked_snapshot(store.path(), &db.dsn, &["--jobs", "3"]);
     db.wait_for_driftgate_parked_on_a_lock();
+    // The helpers too are reading: otherwise the stop can meet one still connecting, and
+    // the run (rightly) fails with "cannot connect" instead.
+    db.wait_for_driftgate_sessions_in_transaction(3);
     // Immediate: no checkpoint, no goodbye to clients; as close to a killed server as
     // pg_ctl gets.
     cluster.stop("immediate");

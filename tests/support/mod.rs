@@ -614,6 +614,24 @@ impl TestDb {
         pid
     }
 
+    /// Wait until `n` driftgate sessions on this database are inside their read-only
+    /// transaction (a snapshot's helper sessions connect while its leader already reads):
+    /// a fault injected after this meets sessions that are reading, not still connecting.
+    pub fn wait_for_driftgate_sessions_in_transaction(&self, n: usize) {
+        wait_until(
+            Duration::from_secs(30),
+            &format!("{n} driftgate sessions to be reading"),
+            || {
+                self.query(&format!(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'driftgate' \
+                     AND datname = '{}' AND xact_start IS NOT NULL \
+                     AND NOT (state = 'active' AND query LIKE '%transaction_read_only%')",
+                    self.name
+                )) == n.to_string()
+            },
+        );
+    }
+
     /// Every SQL statement driftgate sessions sent to this database, in order, as the server
     /// logged it (needs `log_statement = 'all'` for the database).
     pub fn driftgate_statements(&self) -> Vec<LoggedStatement> {

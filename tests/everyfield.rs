@@ -935,6 +935,17 @@ fn captured_fixture() -> CatalogSnapshot {
         loaded.objects, captured.objects,
         "the store gave back other objects than were captured"
     );
+    // Canonical bytes are defined as serde_json's Value form; the direct writer that makes
+    // them must agree on every field of every kind (tests/canonical.rs holds it to the
+    // bytes earlier builds stored).
+    for (key, object) in &loaded.objects {
+        let by_value = serde_json::to_vec(&serde_json::to_value(object).unwrap()).unwrap();
+        assert!(
+            driftgate::model::canonical::canonical_bytes(object) == by_value,
+            "{}: canonical bytes differ from the Value form",
+            key.as_str()
+        );
+    }
     loaded
 }
 

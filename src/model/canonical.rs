@@ -70,11 +70,13 @@ impl<'de> serde::Deserialize<'de> for ContentHash {
     }
 }
 
-/// Serialize `value` as canonical JSON bytes: going through `serde_json::Value` sorts every
-/// object's keys, whatever order the struct declares its fields in.
+/// Serialize `value` as canonical JSON bytes: the bytes of `serde_json::to_value` then
+/// `to_vec` (every object's keys sorted, whatever order the struct declares its fields in),
+/// written directly (`canonical_ser`).
 pub fn canonical_bytes<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
-    let v = serde_json::to_value(value).expect("model values always serialize to JSON");
-    serde_json::to_vec(&v).expect("a serde_json::Value always serializes")
+    let mut out = Vec::with_capacity(512);
+    super::canonical_ser::write(&mut out, value).expect("model values always serialize to JSON");
+    out
 }
 
 /// Hash of the canonical JSON of `value`.

@@ -4,6 +4,7 @@
 //! them, and `diff/`, `graph/` and `gate/` compute on them.
 
 pub mod canonical;
+mod canonical_ser;
 pub mod fingerprint;
 pub mod globals;
 pub mod key;

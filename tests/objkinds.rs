@@ -936,6 +936,23 @@ fn builtin_and_extension_privileges() {
         "builtin_acl:table/information_schema.tables",
         Expect::Added,
     );
+    // information_schema starts with SELECT (and USAGE on the schema) granted to PUBLIC:
+    // taking that away is drift, and so is a grant on a relation initdb granted nothing on.
+    f.alter(
+        "REVOKE SELECT ON information_schema.columns FROM PUBLIC",
+        "builtin_acl:table/information_schema.columns",
+        Expect::Added,
+    );
+    f.alter(
+        "GRANT SELECT ON information_schema.sql_parts TO PUBLIC",
+        "builtin_acl:table/information_schema.sql_parts",
+        Expect::Added,
+    );
+    f.alter(
+        "REVOKE USAGE ON SCHEMA information_schema FROM PUBLIC",
+        "builtin_acl:schema/information_schema",
+        Expect::Added,
+    );
     f.alter(
         "GRANT USAGE ON SCHEMA pg_catalog TO ef_writer",
         "builtin_acl:schema/pg_catalog",
@@ -961,6 +978,33 @@ fn builtin_and_extension_privileges() {
         "REVOKE EXECUTE ON FUNCTION ef_app.word_similarity(text, text) FROM PUBLIC",
         "builtin_acl:function/ef_app.word_similarity(text,text)",
         Expect::Added,
+    );
+}
+
+/// Which `information_schema` relations initdb leaves without PUBLIC's SELECT is what the
+/// reader takes as their starting privileges: checked on a new database of this version.
+#[test]
+fn information_schema_starts_as_the_reader_assumes() {
+    let db = support::empty_db("objkinds_information_schema");
+    let ungranted = db.query(
+        "SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_class c \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = 'information_schema' AND c.relkind IN ('r', 'v', 'm', 'S', 'f', 'p') \
+           AND NOT coalesce(c.relacl @> makeaclitem(0, c.relowner, 'SELECT', false), false)",
+    );
+    let mut expected = driftgate::catalog::INFORMATION_SCHEMA_UNGRANTED.to_vec();
+    expected.sort();
+    assert_eq!(ungranted, expected.join(","));
+    // And the others hold exactly the owner's default and PUBLIC's SELECT.
+    assert_eq!(
+        db.query(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = 'information_schema' AND c.relkind IN ('r', 'v', 'm', 'S', 'f', 'p') \
+               AND c.relacl IS NOT NULL AND NOT (c.relacl @> (acldefault('r', c.relowner) \
+                 || makeaclitem(0, c.relowner, 'SELECT', false)) AND c.relacl <@ \
+                 (acldefault('r', c.relowner) || makeaclitem(0, c.relowner, 'SELECT', false)))"
+        ),
+        "0"
     );
 }
 

@@ -10,6 +10,7 @@
 pub mod connect;
 mod counts;
 mod kinds;
+pub use kinds::INFORMATION_SCHEMA_UNGRANTED;
 mod pgpass;
 mod plan;
 pub mod probe;

@@ -39,7 +39,9 @@ pub const SNAPSHOT_FORMAT: &str = "driftgate.snapshot/v1";
 /// `sqltext::MAX_TOKENIZED_BODY_BYTES`).
 /// 4: security labels (`security_label`), on the database's objects and on roles,
 /// tablespaces and the database.
-pub const CAPTURE_FORMAT: u32 = 4;
+/// 5: `information_schema` privileges compared with what initdb granted (SELECT and USAGE
+/// to PUBLIC), so revoking them from PUBLIC is a `builtin_acl` (earlier it passed unseen).
+pub const CAPTURE_FORMAT: u32 = 5;
 
 /// The format of a snapshot that does not record one.
 fn unrecorded_capture_format() -> u32 {

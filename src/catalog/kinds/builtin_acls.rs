@@ -70,9 +70,8 @@ struct Branch<'a> {
     /// SQL over `q.` for the name parts (text array).
     parts: &'a str,
     acl: &'a str,
+    /// SQL for the ACL it started with when `pg_init_privs` has no row for it.
     default: &'a str,
-    /// Another ACL it may have started with (`information_schema`), or `NULL`.
-    also: &'a str,
 }
 
 impl Branch<'_> {
@@ -81,13 +80,12 @@ impl Branch<'_> {
             "SELECT {object_type} AS object_type, {parts} AS parts, {ext} AS extension, \
                q.acl::text[] AS acl, q.initial::text[] AS initial \
              FROM (SELECT {oid} AS oid, {carry}, {acl} AS acl, \
-                     coalesce(ip.initprivs, {default}) AS initial, {also}::aclitem[] AS also \
+                     coalesce(ip.initprivs, {default}) AS initial \
                    FROM {from} \
                    LEFT JOIN pg_init_privs ip ON ip.classoid = '{catalog}'::regclass \
                      AND ip.objoid = {oid} AND ip.objsubid = {sub} \
                    WHERE {filter}) q \
-             WHERE NOT (q.acl @> q.initial AND q.acl <@ q.initial) \
-               AND NOT coalesce(q.acl @> q.also AND q.acl <@ q.also, false)",
+             WHERE NOT (q.acl @> q.initial AND q.acl <@ q.initial)",
             object_type = self.object_type,
             parts = self.parts,
             ext = extension_of(self.catalog, "q.oid"),
@@ -95,7 +93,6 @@ impl Branch<'_> {
             carry = self.carry,
             acl = self.acl,
             default = self.default,
-            also = self.also,
             from = self.from,
             filter = self.filter,
             catalog = self.catalog,
@@ -104,10 +101,22 @@ impl Branch<'_> {
     }
 }
 
-// initdb makes `information_schema` after it records `pg_init_privs`, then grants SELECT
-// on most of its relations, and USAGE on it, to PUBLIC: for those, either that or the
-// owner's default is where they started (`also`). A grant to a role, or a revoke from
-// PUBLIC, is still a change.
+// initdb makes `information_schema` after it records `pg_init_privs`, then grants USAGE on
+// it, and SELECT on its relations but those below, to PUBLIC: that, not the owner's
+// default, is where they started. So a revoke from PUBLIC is a change, and so is a grant on
+// one of these (the same on 13 to 18; `tests/objkinds.rs` checks the list against a fresh
+// cluster of each version).
+
+/// The `information_schema` relations initdb grants nothing on.
+pub const INFORMATION_SCHEMA_UNGRANTED: &[&str] = &[
+    "_pg_foreign_data_wrappers",
+    "_pg_foreign_servers",
+    "_pg_foreign_table_columns",
+    "_pg_foreign_tables",
+    "_pg_user_mappings",
+    "sql_parts",
+    "transforms",
+];
 
 /// SQL: in a schema snapshots take: PostgreSQL's own, or one selected (`$1`).
 const IN_SCOPE: &str = "(n.nspname IN ('pg_catalog', 'information_schema') OR n.oid = ANY($1))";
@@ -119,9 +128,15 @@ fn query() -> String {
         "c.relkind IN ('r', 'v', 'm', 'S', 'f', 'p') AND {cand} AND {IN_SCOPE}",
         cand = candidate("pg_class", "c.oid"),
     );
-    let rel_also = format!(
-        "CASE WHEN n.nspname = 'information_schema' \
-           THEN {rel_default} || makeaclitem(0, c.relowner, 'SELECT', false) END"
+    let ungranted = INFORMATION_SCHEMA_UNGRANTED
+        .iter()
+        .map(|r| format!("'{r}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rel_start = format!(
+        "CASE WHEN n.nspname = 'information_schema' AND c.relname NOT IN ({ungranted}) \
+           THEN {rel_default} || makeaclitem(0, c.relowner, 'SELECT', false) \
+           ELSE {rel_default} END"
     );
     // Columns have no default privileges beyond their table's: none is the default. Only
     // columns with an ACL or initial privileges can differ: those few are found first, not
@@ -151,8 +166,7 @@ fn query() -> String {
             carry: "c.relkind, n.nspname, c.relname",
             parts: "ARRAY[q.nspname::text, q.relname::text]",
             acl: &format!("coalesce(c.relacl, {rel_default})"),
-            default: rel_default,
-            also: &rel_also,
+            default: &rel_start,
         },
         Branch {
             object_type: "'column'",
@@ -166,7 +180,6 @@ fn query() -> String {
             parts: "ARRAY[q.nspname::text, q.relname::text, q.attname::text]",
             acl: "coalesce(a.attacl, '{}'::aclitem[])",
             default: "'{}'::aclitem[]",
-            also: "NULL",
         },
         Branch {
             object_type: "CASE WHEN q.prokind = 'p' THEN 'procedure' ELSE 'function' END",
@@ -176,11 +189,11 @@ fn query() -> String {
             oid: "p.oid",
             sub: "0",
             carry: "p.prokind, n.nspname, p.proname, p.proargtypes",
-            parts: "ARRAY[q.nspname::text, q.proname::text] || ARRAY(SELECT format_type(u.t, NULL) \
+            parts:
+                "ARRAY[q.nspname::text, q.proname::text] || ARRAY(SELECT format_type(u.t, NULL) \
                     FROM unnest(q.proargtypes::oid[]) WITH ORDINALITY u(t, i) ORDER BY u.i)",
             acl: "coalesce(p.proacl, acldefault('f', p.proowner))",
             default: "acldefault('f', p.proowner)",
-            also: "NULL",
         },
         Branch {
             object_type: "'type'",
@@ -193,7 +206,6 @@ fn query() -> String {
             parts: "ARRAY[q.nspname::text, q.typname::text]",
             acl: "coalesce(t.typacl, acldefault('T', t.typowner))",
             default: "acldefault('T', t.typowner)",
-            also: "NULL",
         },
         Branch {
             object_type: "'schema'",
@@ -206,9 +218,9 @@ fn query() -> String {
             carry: "n.nspname",
             parts: "ARRAY[q.nspname::text]",
             acl: "coalesce(n.nspacl, acldefault('n', n.nspowner))",
-            default: "acldefault('n', n.nspowner)",
-            also: "CASE WHEN n.nspname = 'information_schema' \
-                   THEN acldefault('n', n.nspowner) || makeaclitem(0, n.nspowner, 'USAGE', false) END",
+            default: "CASE WHEN n.nspname = 'information_schema' \
+                   THEN acldefault('n', n.nspowner) || makeaclitem(0, n.nspowner, 'USAGE', false) \
+                   ELSE acldefault('n', n.nspowner) END",
         },
         Branch {
             object_type: "'language'",
@@ -221,7 +233,6 @@ fn query() -> String {
             parts: "ARRAY[q.lanname::text]",
             acl: "coalesce(l.lanacl, acldefault('l', l.lanowner))",
             default: "acldefault('l', l.lanowner)",
-            also: "NULL",
         },
         Branch {
             object_type: "'foreign_data_wrapper'",
@@ -234,7 +245,6 @@ fn query() -> String {
             parts: "ARRAY[q.fdwname::text]",
             acl: "coalesce(w.fdwacl, acldefault('F', w.fdwowner))",
             default: "acldefault('F', w.fdwowner)",
-            also: "NULL",
         },
         Branch {
             object_type: "'server'",
@@ -247,7 +257,6 @@ fn query() -> String {
             parts: "ARRAY[q.srvname::text]",
             acl: "coalesce(s.srvacl, acldefault('S', s.srvowner))",
             default: "acldefault('S', s.srvowner)",
-            also: "NULL",
         },
     ];
     branches

@@ -14,6 +14,7 @@
 
 mod access_methods;
 mod builtin_acls;
+pub use builtin_acls::INFORMATION_SCHEMA_UNGRANTED;
 mod casts;
 mod collations;
 mod constraints;

@@ -20,8 +20,6 @@ use std::io::{self, Read, Write};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// The version of a mutable record as read, to compare-and-swap against (the filesystem
@@ -422,9 +420,7 @@ fn is_locked(file: &File, path: &Path) -> Result<bool, StoreError> {
     }
 }
 
-fn unix_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
+use super::lease::unix_now;
 
 /// No object at that key: nothing there, a file where a directory of keys would be, or a
 /// directory of keys where the object would be (`refs/prod` when refs `prod/*` exist).
@@ -512,92 +508,28 @@ impl Drop for FsStaged {
     }
 }
 
-struct FsLease {
-    key: String,
-    state: Arc<LeaseState>,
-    renewer: Option<std::thread::JoinHandle<()>>,
-}
-
-/// What a lease's holder and its renewal thread share.
-struct LeaseState {
+/// A lease file of the directory store: held open, since the flock on it is what tells
+/// others the holder lives. Renewed in place (same inode), never replaced: a reader holding
+/// the old inode would find it unlocked, take its holder for dead and remove the path, the
+/// renewed lease with it.
+struct FsLeaseFile {
     path: PathBuf,
-    body: String,
-    ttl: Duration,
-    expires_at: AtomicI64,
-    // Held open: the flock on it is what tells others the holder lives. Renewed in place
-    // (same inode), never replaced: a reader holding the old inode would find it unlocked,
-    // take its holder for dead and remove the path, the renewed lease with it.
     file: File,
-    released: Mutex<bool>,
-    wake: Condvar,
 }
 
-impl LeaseState {
-    /// Push the expiry out to a full TTL from now. A reader that sees the record half
-    /// rewritten cannot parse it and honours it, so no moment of the rewrite loses the lease.
-    fn renew(&self) -> io::Result<()> {
-        let expires_at = unix_now() + self.ttl.as_secs() as i64;
-        let bytes = serde_json::to_vec(&LeaseRecord {
-            expires_at,
-            body: self.body.clone(),
-        })
-        .expect("leases serialize");
-        self.file.write_all_at(&bytes, 0)?;
-        self.file.set_len(bytes.len() as u64)?;
-        self.file.sync_data()?;
-        self.expires_at.store(expires_at, Ordering::SeqCst);
-        Ok(())
+impl super::lease::LeaseMedium for FsLeaseFile {
+    /// A reader that sees the record half rewritten cannot parse it and honours it, so no
+    /// moment of the rewrite loses the lease.
+    fn rewrite(&self, bytes: &[u8]) -> Result<(), StoreError> {
+        self.file
+            .write_all_at(bytes, 0)
+            .and_then(|()| self.file.set_len(bytes.len() as u64))
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| StoreError::io(&self.path, e))
     }
 
-    /// Renew every third of the TTL until released: a holder that lives keeps its lease
-    /// however long its work takes (a snapshot of a huge catalog, a gc of a huge store),
-    /// so gc never deletes under a slow writer and writers never start under a slow gc. A
-    /// renewal that fails is tried again at the next tick; if none succeeds the lease runs
-    /// out and the writer fails before its ref swap ([`super::StoreError::LeaseExpired`]).
-    fn renew_until_released(&self) {
-        let period = self.ttl / 3;
-        let mut released = self.released.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            let (guard, timeout) = self
-                .wake
-                .wait_timeout_while(released, period, |r| !*r)
-                .unwrap_or_else(|e| e.into_inner());
-            released = guard;
-            if *released {
-                return;
-            }
-            if timeout.timed_out() {
-                let _ = self.renew();
-            }
-        }
-    }
-}
-
-/// Below this TTL a lease is not renewed (a test's lease that is meant to run out).
-pub(super) const MIN_RENEWED_TTL: Duration = Duration::from_secs(3);
-
-impl Lease for FsLease {
-    fn expires_at(&self) -> i64 {
-        self.state.expires_at.load(Ordering::SeqCst)
-    }
-
-    fn key(&self) -> &str {
-        &self.key
-    }
-}
-
-impl Drop for FsLease {
-    fn drop(&mut self) {
-        *self
-            .state
-            .released
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = true;
-        self.state.wake.notify_all();
-        if let Some(renewer) = self.renewer.take() {
-            let _ = renewer.join();
-        }
-        let _ = fs::remove_file(&self.state.path);
+    fn remove(&self) {
+        let _ = fs::remove_file(&self.path);
     }
 }
 
@@ -757,13 +689,9 @@ impl Backend for FsBackend {
             .create_new(true)
             .open(&tmp)
             .map_err(|e| StoreError::io(&tmp, e))?;
-        let record = LeaseRecord {
-            expires_at,
-            body: body.to_string(),
-        };
         let result = flock_exclusive(&file, &tmp, Duration::ZERO)
             .and_then(|()| {
-                file.write_all(&serde_json::to_vec(&record).expect("leases serialize"))
+                file.write_all(&super::lease::record_bytes(expires_at, body))
                     .and_then(|()| file.sync_all())
                     .map_err(|e| StoreError::io(&tmp, e))
             })
@@ -773,24 +701,13 @@ impl Backend for FsBackend {
             let _ = fs::remove_file(&tmp);
             return Err(e);
         }
-        let state = Arc::new(LeaseState {
-            path,
-            body: body.to_string(),
+        Ok(Box::new(super::lease::HeldLease::hold(
+            format!("leases/{name}"),
+            Box::new(FsLeaseFile { path, file }),
+            body,
             ttl,
-            expires_at: AtomicI64::new(expires_at),
-            file,
-            released: Mutex::new(false),
-            wake: Condvar::new(),
-        });
-        let renewer = (ttl >= MIN_RENEWED_TTL).then(|| {
-            let state = Arc::clone(&state);
-            std::thread::spawn(move || state.renew_until_released())
-        });
-        Ok(Box::new(FsLease {
-            key: format!("leases/{name}"),
-            state,
-            renewer,
-        }))
+            expires_at,
+        )))
     }
 
     fn leases(&self, kind: LeaseKind) -> Result<Vec<LeaseInfo>, StoreError> {
@@ -820,12 +737,7 @@ impl Backend for FsBackend {
                 .take(crate::bounded::MAX_STORE_RECORD_BYTES)
                 .read_to_string(&mut text)
                 .map_err(|e| StoreError::io(&path, e))?;
-            // A live holder's lease that does not parse is honoured: better a gc deferred
-            // than data lost.
-            let record: LeaseRecord = serde_json::from_str(&text).unwrap_or(LeaseRecord {
-                expires_at: i64::MAX,
-                body: format!("unreadable lease {name}"),
-            });
+            let record = super::lease::parse_record(&name, text.as_bytes());
             if record.expires_at <= now {
                 continue;
             }

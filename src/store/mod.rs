@@ -22,6 +22,7 @@ pub mod atomic;
 pub mod backend;
 pub mod fsck;
 pub mod gc;
+mod lease;
 mod load;
 pub mod pack;
 pub mod refs;

@@ -19,7 +19,7 @@
 //! runtime (the CLI's current-thread one) neither panics nor starves it.
 
 use super::backend::{
-    read_limit, Backend, Lease, LeaseInfo, LeaseKind, LeaseRecord, RangeReader, StagedPut, Version,
+    read_limit, Backend, Lease, LeaseInfo, LeaseKind, RangeReader, StagedPut, Version,
 };
 use super::StoreError;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
@@ -29,8 +29,8 @@ use object_store::{
 };
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// The longest a lease lives on S3 without renewal. Its holder renews it every third of
@@ -537,87 +537,25 @@ impl StagedPut for S3Staged {
     }
 }
 
-struct S3LeaseState {
+/// A lease object of the S3 store, overwritten whole at each renewal.
+struct S3LeaseObject {
     backend: S3Backend,
     key: String,
-    body: String,
-    ttl: Duration,
-    expires_at: AtomicI64,
-    released: Mutex<bool>,
-    wake: Condvar,
 }
 
-impl S3LeaseState {
-    fn write(&self) -> Result<i64, StoreError> {
-        let expires_at = unix_now() + self.ttl.as_secs() as i64;
-        let bytes = serde_json::to_vec(&LeaseRecord {
-            expires_at,
-            body: self.body.clone(),
-        })
-        .expect("leases serialize");
+impl super::lease::LeaseMedium for S3LeaseObject {
+    fn rewrite(&self, bytes: &[u8]) -> Result<(), StoreError> {
         self.backend
-            .put_opts(&self.key, bytes, PutMode::Overwrite)
-            .map_err(|e| self.backend.err(&self.key, e))?;
-        self.expires_at.store(expires_at, Ordering::SeqCst);
-        Ok(expires_at)
+            .put_opts(&self.key, bytes.to_vec(), PutMode::Overwrite)
+            .map_err(|e| self.backend.err(&self.key, e))
     }
 
-    /// As the directory store's renewer: every third of the TTL until released; a failed
-    /// renewal is tried at the next tick, and one that never succeeds lets the lease run
-    /// out, which the writer sees before its ref swap.
-    fn renew_until_released(&self) {
-        let period = self.ttl / 3;
-        let mut released = self.released.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            let (guard, timeout) = self
-                .wake
-                .wait_timeout_while(released, period, |r| !*r)
-                .unwrap_or_else(|e| e.into_inner());
-            released = guard;
-            if *released {
-                return;
-            }
-            if timeout.timed_out() {
-                let _ = self.write();
-            }
-        }
+    fn remove(&self) {
+        let _ = self.backend.delete(&self.key);
     }
 }
 
-struct S3Lease {
-    key: String,
-    state: Arc<S3LeaseState>,
-    renewer: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Lease for S3Lease {
-    fn expires_at(&self) -> i64 {
-        self.state.expires_at.load(Ordering::SeqCst)
-    }
-
-    fn key(&self) -> &str {
-        &self.key
-    }
-}
-
-impl Drop for S3Lease {
-    fn drop(&mut self) {
-        *self
-            .state
-            .released
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = true;
-        self.state.wake.notify_all();
-        if let Some(renewer) = self.renewer.take() {
-            let _ = renewer.join();
-        }
-        let _ = self.state.backend.delete(&self.state.key);
-    }
-}
-
-fn unix_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
+use super::lease::unix_now;
 
 impl Backend for S3Backend {
     fn location(&self, key: &str) -> PathBuf {
@@ -772,25 +710,19 @@ impl Backend for S3Backend {
             &nonce[..16]
         );
         let key = format!("leases/{name}");
-        let state = Arc::new(S3LeaseState {
+        let medium = S3LeaseObject {
             backend: self.clone(),
             key: key.clone(),
-            body: body.to_string(),
-            ttl,
-            expires_at: AtomicI64::new(0),
-            released: Mutex::new(false),
-            wake: Condvar::new(),
-        });
-        state.write()?;
-        let renewer = (ttl >= super::backend::MIN_RENEWED_TTL).then(|| {
-            let state = Arc::clone(&state);
-            std::thread::spawn(move || state.renew_until_released())
-        });
-        Ok(Box::new(S3Lease {
+        };
+        let expires_at = unix_now() + ttl.as_secs() as i64;
+        super::lease::LeaseMedium::rewrite(&medium, &super::lease::record_bytes(expires_at, body))?;
+        Ok(Box::new(super::lease::HeldLease::hold(
             key,
-            state,
-            renewer,
-        }))
+            Box::new(medium),
+            body,
+            ttl,
+            expires_at,
+        )))
     }
 
     fn leases(&self, kind: LeaseKind) -> Result<Vec<LeaseInfo>, StoreError> {
@@ -805,12 +737,9 @@ impl Backend for S3Backend {
             let Some(bytes) = self.get(&key)? else {
                 continue; // released meanwhile
             };
-            // A lease that does not parse is honoured (S3 puts are whole, so it is not
-            // half written: it is someone else's): better a gc deferred than data lost.
-            let record: LeaseRecord = serde_json::from_slice(&bytes).unwrap_or(LeaseRecord {
-                expires_at: i64::MAX,
-                body: format!("unreadable lease {name}"),
-            });
+            // One that does not parse is honoured (S3 puts are whole, so it is not half
+            // written: it is someone else's).
+            let record = super::lease::parse_record(&name, &bytes);
             if record.expires_at <= now {
                 // Its holder stopped renewing (died): cleaned away.
                 let _ = self.delete(&key);

@@ -12,6 +12,7 @@ pub mod config;
 pub mod discover;
 pub mod pipeline;
 pub mod progress;
+pub mod shard;
 
 use crate::exit;
 use crate::gate::{Finding, GateReport, GateSummary, Verdict};

@@ -443,6 +443,9 @@ fn a_merge_against_another_target_list_or_without_a_config_is_refused() {
     assert!(r.stderr.contains("not a shard report"), "{r:?}");
 }
 
+/// Arguments, environment, and what the error says.
+type BadCase<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
 /// Bad shard input is exit 2 with the reason, before anything is read; a shard with no
 /// targets passes and still reports which shard it was.
 #[test]
@@ -457,7 +460,7 @@ fn bad_shard_input_is_exit_2_and_an_empty_shard_reports_its_identity() {
     )
     .unwrap();
     let c = s(&config);
-    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+    let cases: &[BadCase] = &[
         (
             &["--shard", "0/3", "--run-id", "r"],
             &[],

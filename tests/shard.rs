@@ -526,10 +526,31 @@ fn bad_shard_input_is_exit_2_and_an_empty_shard_reports_its_identity() {
         "nothing was read or stored for a bad shard"
     );
 
-    let r = driftgate(&store, &["baseline", "accept", "prod", "--config", c, "-q"]);
-    assert_eq!(r.code, 0, "{r:?}");
     let k = name_hash("prod") % 2 + 1;
     let empty = 3 - k;
+    // --dry-run says what a shard takes, from the config alone: nothing read or stored.
+    for (shard, holds) in [(k, true), (empty, false)] {
+        let r = driftgate(
+            &store,
+            &[
+                "check",
+                "--config",
+                c,
+                "--shard",
+                &format!("{shard}/2"),
+                "--run-id",
+                "r",
+                "--dry-run",
+            ],
+        );
+        assert_eq!(r.code, 0, "{r:?}");
+        let first = format!("shard {shard}/2 of run r: {} of 1 targets", u8::from(holds));
+        assert!(r.stdout.starts_with(&first), "{r:?}");
+        assert_eq!(r.stdout.lines().any(|l| l == "prod"), holds, "{r:?}");
+    }
+    assert!(!store.exists(), "a dry run opens no store");
+    let r = driftgate(&store, &["baseline", "accept", "prod", "--config", c, "-q"]);
+    assert_eq!(r.code, 0, "{r:?}");
     let report = dir.path().join("empty.json");
     let r = driftgate(
         &store,

@@ -256,3 +256,145 @@ pub fn merge(
         }),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::tests::{compared, run};
+    use crate::gate::Policy;
+    use std::path::Path;
+
+    fn config(names: &[&str]) -> CheckConfig {
+        let text: String = names
+            .iter()
+            .map(|n| format!("[[target]]\nname = \"{n}\"\ndsn_env = \"DSN_{n}\"\n\n"))
+            .collect();
+        CheckConfig::parse(&text, Path::new("driftgate.toml")).unwrap()
+    }
+
+    /// The report shard `k`/`n` of run `run_id` writes, holding `names` (its own or not).
+    fn report(config: &CheckConfig, run_id: &str, k: u64, n: u64, names: &[&str]) -> ReportInput {
+        let p = Policy::default();
+        let mut r = run(
+            names
+                .iter()
+                .map(|name| compared(name, "BEGIN RETURN 1; END", "BEGIN RETURN 1; END", &p))
+                .collect(),
+            false,
+        );
+        r.sharding = Some(Sharding {
+            run_id: run_id.into(),
+            targets_hash: targets_hash(config),
+            part: ShardPart::One(Shard::new(k, n).unwrap()),
+        });
+        let mut bytes = Vec::new();
+        crate::render::check::write_json(&mut bytes, &r).unwrap();
+        ReportInput {
+            origin: format!("shard-{k}.json"),
+            bytes,
+        }
+    }
+
+    /// The names of `all` in shard k of n.
+    fn of(all: &[&'static str], k: u64, n: u64) -> Vec<&'static str> {
+        let s = Shard::new(k, n).unwrap();
+        all.iter().copied().filter(|t| s.holds(t)).collect()
+    }
+
+    const NAMES: &[&str] = &["a", "b", "c", "d", "e", "f", "g", "h"];
+
+    #[test]
+    fn the_shards_of_one_run_merge_into_every_target_once() {
+        let c = config(NAMES);
+        let inputs: Vec<_> = (1..=3)
+            .map(|k| report(&c, "r", k, 3, &of(NAMES, k, 3)))
+            .collect();
+        let run = merge(&inputs, &c, Some("r"), false).unwrap();
+        let names: Vec<&str> = run.targets.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, NAMES, "config order");
+        assert!(run.problems().is_empty(), "{:?}", run.problems());
+        assert_eq!((run.verdict(), run.exit_code()), (Verdict::Pass, 0));
+        // The findings and times come back as they went out.
+        assert_eq!(run.targets[0].duration, Duration::from_millis(1500));
+        assert_eq!(run.targets[0].last_success, Some(1_700_000_000));
+    }
+
+    #[test]
+    fn what_cannot_be_one_run_is_refused() {
+        let c = config(NAMES);
+        let one = |run_id, k, n| report(&c, run_id, k, n, &of(NAMES, k, n));
+        let err = |inputs: &[ReportInput], run_id| merge(inputs, &c, run_id, false).unwrap_err();
+        assert!(err(&[one("r", 1, 3), one("s", 2, 3)], None).contains("different runs"));
+        assert!(err(&[one("r", 1, 3), one("r", 2, 4)], None).contains("different shard counts"));
+        assert!(err(&[one("r", 1, 3)], Some("s")).contains("not run \"s\""));
+        assert!(err(&[], Some("r")).contains("no shard reported"));
+        let other = config(&NAMES[..7]);
+        assert!(merge(&[one("r", 1, 3)], &other, None, false)
+            .unwrap_err()
+            .contains("another target list"));
+        let mut mixed = one("r", 2, 3);
+        let o = config(&["zz"]);
+        mixed.bytes = report(&o, "r", 2, 3, &[]).bytes;
+        assert!(err(&[one("r", 1, 3), mixed], None).contains("different target lists"));
+        let not_json = ReportInput {
+            origin: "x.json".into(),
+            bytes: b"{".to_vec(),
+        };
+        assert!(err(&[not_json], None).contains("x.json: not a driftgate check report"));
+    }
+
+    #[test]
+    fn a_missing_shard_or_a_target_twice_or_astray_is_block_exit_2() {
+        let c = config(NAMES);
+        let mine = |k| of(NAMES, k, 3);
+        // Shard 2 missing: its targets are named, BLOCK, exit 2.
+        let run = merge(
+            &[
+                report(&c, "r", 1, 3, &mine(1)),
+                report(&c, "r", 3, 3, &mine(3)),
+            ],
+            &c,
+            None,
+            false,
+        )
+        .unwrap();
+        assert_eq!(run.problems(), ["shard 2/3 reported nothing"]);
+        assert_eq!((run.verdict(), run.exit_code()), (Verdict::Block, 2));
+        for t in &run.targets {
+            let missing = mine(2).contains(&t.name.as_str());
+            assert_eq!(!t.checked(), missing, "{}", t.name);
+        }
+        // A target twice (shard 1 also claims one of shard 3's), and a shard twice.
+        let stray = mine(3)[0];
+        let mut claims = mine(1);
+        claims.push(stray);
+        let run = merge(
+            &[
+                report(&c, "r", 1, 3, &claims),
+                report(&c, "r", 2, 3, &mine(2)),
+                report(&c, "r", 3, 3, &mine(3)),
+                report(&c, "r", 2, 3, &mine(2)),
+            ],
+            &c,
+            None,
+            false,
+        )
+        .unwrap();
+        let problems = run.problems().join("\n");
+        assert!(
+            problems.contains("shard 2/3 reported 2 times"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains(&format!(
+                "target {stray:?} was reported by shard 1/3, which does not hold it"
+            )),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("was reported more than once"),
+            "{problems}"
+        );
+        assert_eq!(run.exit_code(), 2);
+    }
+}

@@ -291,4 +291,25 @@ mod tests {
             "reports/r1/shard-2-of-5.json"
         );
     }
+
+    #[test]
+    fn the_targets_hash_is_of_names_and_dsn_sources_never_a_secret() {
+        let parse =
+            |text: &str| CheckConfig::parse(text, std::path::Path::new("driftgate.toml")).unwrap();
+        let a = "[[target]]\nname = \"a\"\ndsn_env = \"A_DSN\"\n";
+        let b = "[[target]]\nname = \"b\"\ndsn = \"postgresql://u:hunter2@h/db\"\n";
+        let ab = targets_hash(&parse(&format!("{a}\n{b}")));
+        assert_eq!(ab.len(), 64);
+        assert_eq!(ab, targets_hash(&parse(&format!("{b}\n{a}"))), "order-free");
+        assert_ne!(ab, targets_hash(&parse(a)), "a target more or less");
+        let other_env = a.replace("A_DSN", "B_DSN");
+        assert_ne!(ab, targets_hash(&parse(&format!("{other_env}\n{b}"))));
+        let other_dsn = b.replace("hunter2", "hunter3");
+        assert_ne!(ab, targets_hash(&parse(&format!("{a}\n{other_dsn}"))));
+        let line = identity_line(&parse(b).targets[0]);
+        assert!(
+            !line.contains("hunter2") && line.contains("dsn-blake3:"),
+            "{line}"
+        );
+    }
 }

@@ -428,6 +428,39 @@ fn a_merge_against_another_target_list_or_without_a_config_is_refused() {
     let r = run_cmd(cmd);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("needs --config"), "{r:?}");
+    // A shard that could not run (no store to write to) still says which shard it was,
+    // and the merge says why it failed.
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    let failed = dir.path().join("failed.json");
+    let r = driftgate(
+        blocker.join("store"),
+        &[
+            "check",
+            "--config",
+            s(&config),
+            "--shard",
+            "1/1",
+            "--run-id",
+            "r2",
+            "--report",
+            s(&failed),
+        ],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    let v = json_file(&failed);
+    assert_eq!(
+        v["shard"],
+        serde_json::json!({"index": 1, "count": 1}),
+        "{v}"
+    );
+    assert!(v["error"].is_string(), "{v}");
+    let r = driftgate(
+        &store,
+        &["check", "merge", "--config", s(&config), s(&failed)],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stdout.contains("BLOCK: shard 1/1 could not run"), "{r:?}");
     // A whole run's report is not a shard report.
     let whole = dir.path().join("whole.json");
     let r = driftgate(

@@ -159,7 +159,7 @@ impl CheckCmd {
                             fail_on_warn,
                             targets: outcomes,
                             error: None,
-                            sharding: sharded.map(|(run_id, shard)| Sharding {
+                            sharding: sharded.clone().map(|(run_id, shard)| Sharding {
                                 run_id,
                                 targets_hash: targets_hash(&loaded.config),
                                 part: ShardPart::One(shard),
@@ -169,9 +169,18 @@ impl CheckCmd {
                 }
             }
         };
-        let store_path = load_config(self.config.as_deref())
-            .ok()
-            .map(|l| store_path(ctx, &l.config));
+        let loaded = load_config(self.config.as_deref()).ok();
+        let mut run = run;
+        if let (None, Some((run_id, shard)), Some(l)) = (&run.sharding, &sharded, &loaded) {
+            // A shard that could not run still says which shard it was, so the merge
+            // reports why it failed instead of only that it is missing.
+            run.sharding = Some(Sharding {
+                run_id: run_id.clone(),
+                targets_hash: targets_hash(&l.config),
+                part: ShardPart::One(*shard),
+            });
+        }
+        let store_path = loaded.map(|l| store_path(ctx, &l.config));
         self.finish(ctx, &run, store_path.as_deref()).await
     }
 

@@ -117,6 +117,7 @@ fn three_shards_at_once_into_one_s3_store_check_every_target_exactly_once_and_me
     let reports: Vec<PathBuf> = (1..=3)
         .map(|k| fleet.dir.path().join(format!("shard-{k}.json")))
         .collect();
+    let started = std::time::Instant::now();
     let children: Vec<_> = (1..=3)
         .map(|k| {
             let shard = format!("{k}/3");
@@ -137,6 +138,11 @@ fn three_shards_at_once_into_one_s3_store_check_every_target_exactly_once_and_me
         })
         .collect();
     let runs: Vec<Run> = children.into_iter().map(finish).collect();
+    // For the record (the test server serves one request at a time: this describes it).
+    eprintln!(
+        "three shards over {TARGETS} targets into one S3 store: {:?}",
+        started.elapsed()
+    );
 
     // Each shard checked its own targets, and together every target exactly once.
     let mut seen = Vec::new();

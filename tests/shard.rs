@@ -268,6 +268,13 @@ fn three_shards_at_once_into_one_s3_store_check_every_target_exactly_once_and_me
     let r = driftgate(&store, &args);
     assert_eq!(r.code, 1, "{r:?}");
     assert_eq!(target_names(&json_file(&files_merged)), names());
+    // With a run id too, the files must all be of that run.
+    let mut of_another = args[..4].to_vec();
+    of_another.extend(["--run-id", "nightly-2026-06-04"]);
+    of_another.extend(reports.iter().map(|p| s(p)));
+    let r = driftgate(&store, &of_another);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("not run \"nightly-2026-06-04\""), "{r:?}");
 
     // fsck of the S3 store is clean, the reports included.
     let r = driftgate(&store, &["fsck"]);

@@ -82,7 +82,8 @@ pub struct MergeCmd {
     /// from the store.
     #[arg(value_name = "REPORT")]
     pub reports: Vec<PathBuf>,
-    /// Read the shard reports of this run from the store (reports/RUN_ID/).
+    /// Read the shard reports of this run from the store (reports/RUN_ID/); with REPORT
+    /// files, the run they must all be of.
     #[arg(long, value_name = "ID", env = "DRIFTGATE_RUN_ID")]
     pub run_id: Option<String>,
     /// The config the shards ran with (required: the union of the shards' targets must be

@@ -53,13 +53,11 @@ impl MergeCmd {
         };
         let loaded = load_config(Some(config_file)).map_err(anyhow::Error::msg)?;
         let inputs = match (&self.run_id, self.reports.is_empty()) {
-            (Some(_), false) => anyhow::bail!(
-                "give shard report files or --run-id (to read them from the store), not both"
-            ),
             (None, true) => anyhow::bail!(
                 "nothing to merge: give the shard reports, or --run-id to read them from the store"
             ),
-            (None, false) => self
+            // Files, and with --run-id (or DRIFTGATE_RUN_ID) the run they must all be of.
+            (_, false) => self
                 .reports
                 .iter()
                 .map(|path| {

@@ -3,7 +3,8 @@
 //! store and progress ([`pipeline`], spinners in [`progress`]), what became of each target
 //! ([`TargetOutcome`]) and the aggregate verdict and exit code ([`CheckRun`]). The forms
 //! people read it in are `render::check` and `render::prometheus`; notifications go
-//! through `notify`.
+//! through `notify`. A run split over runners takes its part from [`shard`], and
+//! [`merge`] joins the parts of one run again.
 //!
 //! Fail-closed: a target that could not be read, or has nothing to be compared with, is
 //! BLOCK with the reason, and makes the run exit 2.

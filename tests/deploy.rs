@@ -264,6 +264,22 @@ fn the_dockerfile_is_multi_stage_and_runs_as_a_numeric_non_root_user() {
     assert!(runtime
         .iter()
         .any(|l| l.starts_with("ENTRYPOINT [\"/usr/local/bin/driftgate\"]")));
+    // What the builder copies is what the context keeps (Dockerfile.dockerignore).
+    let ignore = std::fs::read_to_string(deploy("Dockerfile.dockerignore")).unwrap();
+    let kept: Vec<&str> = ignore
+        .lines()
+        .filter_map(|l| l.strip_prefix('!'))
+        .map(|l| l.trim_end_matches('/'))
+        .collect();
+    for l in builder.iter().filter_map(|l| l.strip_prefix("COPY ")) {
+        let sources: Vec<&str> = l.split_whitespace().collect();
+        for src in &sources[..sources.len() - 1] {
+            assert!(
+                kept.contains(src),
+                "COPY {src} but the context leaves it out"
+            );
+        }
+    }
 }
 
 /// The YAML's own commands, run: each pod of the Indexed Job as the CronJob's container

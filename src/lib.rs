@@ -19,7 +19,8 @@
 //!   report, before a first nightly run.
 //! - [`check`] is the nightly job: the `driftgate.toml` config, the pipeline (capture, store,
 //!   baseline, diff, gate, ref move) behind injected capture, store and progress, per-target
-//!   outcomes and the aggregate exit code.
+//!   outcomes and the aggregate exit code; shards of a run over many runners, and their
+//!   merge.
 //! - [`notify`] holds the sinks that tell people besides stdout and files (the desktop
 //!   notification over D-Bus).
 //! - [`cli`] is the command layer: clap definitions and one module per subcommand that reads

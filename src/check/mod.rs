@@ -3,15 +3,18 @@
 //! store and progress ([`pipeline`], spinners in [`progress`]), what became of each target
 //! ([`TargetOutcome`]) and the aggregate verdict and exit code ([`CheckRun`]). The forms
 //! people read it in are `render::check` and `render::prometheus`; notifications go
-//! through `notify`.
+//! through `notify`. A run split over runners takes its part from [`shard`], and
+//! [`merge`] joins the parts of one run again.
 //!
 //! Fail-closed: a target that could not be read, or has nothing to be compared with, is
 //! BLOCK with the reason, and makes the run exit 2.
 
 pub mod config;
 pub mod discover;
+pub mod merge;
 pub mod pipeline;
 pub mod progress;
+pub mod shard;
 
 use crate::exit;
 use crate::gate::{Finding, GateReport, GateSummary, Verdict};
@@ -189,6 +192,41 @@ pub struct CheckRun {
     pub targets: Vec<TargetOutcome>,
     /// Why the run could not check anything (unreadable config, no targets, no store).
     pub error: Option<String>,
+    /// A shard of a sharded run, or the merge of one (`None`: a whole run).
+    pub sharding: Option<Sharding>,
+}
+
+/// What ties a shard's report to its night and its config, or what a merge found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sharding {
+    pub run_id: String,
+    /// [`shard::targets_hash`] of the config the shard (or the merge) read.
+    pub targets_hash: String,
+    pub part: ShardPart,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ShardPart {
+    /// One runner's shard.
+    One(shard::Shard),
+    /// `check merge` of the shards of one run.
+    Merged {
+        count: u64,
+        /// The shards whose reports were merged, by index.
+        reported: Vec<u64>,
+        /// What makes the merge fail closed beyond its targets (a shard that reported
+        /// nothing, a target reported twice): each is BLOCK, exit 2.
+        problems: Vec<String>,
+    },
+}
+
+impl Sharding {
+    pub fn problems(&self) -> &[String] {
+        match &self.part {
+            ShardPart::One(_) => &[],
+            ShardPart::Merged { problems, .. } => problems,
+        }
+    }
 }
 
 /// How many targets ended how.
@@ -215,12 +253,18 @@ impl CheckRun {
             fail_on_warn,
             targets: Vec::new(),
             error: Some(error),
+            sharding: None,
         }
+    }
+
+    /// Run-level reasons to fail closed besides `error` (a merge's missing shards).
+    pub fn problems(&self) -> &[String] {
+        self.sharding.as_ref().map_or(&[], |s| s.problems())
     }
 
     /// The worst verdict; BLOCK when the run itself failed.
     pub fn verdict(&self) -> Verdict {
-        if self.error.is_some() {
+        if self.error.is_some() || !self.problems().is_empty() {
             return Verdict::Block;
         }
         self.targets
@@ -249,7 +293,7 @@ impl CheckRun {
     /// `--fail-on warn`), else 0.
     pub fn exit_code(&self) -> u8 {
         let t = self.tally();
-        if t.unchecked > 0 || self.error.is_some() {
+        if t.unchecked > 0 || self.error.is_some() || !self.problems().is_empty() {
             exit::ERROR
         } else if t.block > 0 || (self.fail_on_warn && t.warn > 0) {
             exit::DRIFT
@@ -331,6 +375,7 @@ pub(crate) mod tests {
             fail_on_warn,
             targets,
             error: None,
+            sharding: None,
         }
     }
 

@@ -4,6 +4,7 @@
 mod approve;
 mod baseline;
 mod check;
+mod check_merge;
 mod common;
 mod completions;
 mod diff;

@@ -6,7 +6,8 @@ use crate::model::snapshot::{RowCount, RowCounts};
 use serde::Serialize;
 
 /// Old, new and `new - old` of one count.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+// Deserialize: `check merge` reads findings back from shard reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct CountDelta {
     pub old: i64,
     pub new: i64,

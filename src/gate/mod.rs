@@ -33,7 +33,8 @@ pub const RULE_CAPTURE_FORMAT: &str = "capture-format-changed";
 /// silent (nothing is known to be the same either).
 pub const RULE_READABILITY: &str = "readability-changed";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+// Deserialize (also Finding, GateSummary): `check merge` reads them back from shard reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Verdict {
     Pass,
@@ -58,7 +59,7 @@ impl fmt::Display for Verdict {
 }
 
 /// One change that weighs in the verdict.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Finding {
     /// The object kind, `count` for row counts, `error` when a side could not be read.
     pub kind: String,
@@ -78,7 +79,7 @@ pub struct Finding {
     pub detail: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct GateSummary {
     pub added: usize,
     pub removed: usize,

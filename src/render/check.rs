@@ -8,7 +8,7 @@ use super::format::{Format, Report, Style};
 use super::gate::what_changed;
 use super::markdown::{code, table_cell, text};
 use super::table::{self, cell};
-use crate::check::{CheckRun, TargetOutcome, CHECK_FORMAT};
+use crate::check::{CheckRun, ShardPart, Sharding, TargetOutcome, CHECK_FORMAT};
 use crate::gate::{Finding, Severity, Verdict};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -27,6 +27,52 @@ struct JsonReport<'a> {
     targets: Vec<JsonTarget<'a>>,
     /// Why the run could not check anything, else null.
     error: Option<&'a str>,
+    /// A sharded run's identity (absent from a whole run's report).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    sharding: Option<JsonSharding<'a>>,
+}
+
+/// `run_id`, `targets_hash`, and `shard: {index, count}` (a shard) or `merged: {count,
+/// shards, problems}` (`check merge`).
+#[derive(Serialize)]
+struct JsonSharding<'a> {
+    run_id: &'a str,
+    targets_hash: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<crate::check::shard::Shard>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    merged: Option<JsonMerged<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonMerged<'a> {
+    count: u64,
+    shards: &'a [u64],
+    problems: &'a [String],
+}
+
+fn json_sharding(s: &Sharding) -> JsonSharding<'_> {
+    let (shard, merged) = match &s.part {
+        ShardPart::One(shard) => (Some(*shard), None),
+        ShardPart::Merged {
+            count,
+            reported,
+            problems,
+        } => (
+            None,
+            Some(JsonMerged {
+                count: *count,
+                shards: reported,
+                problems,
+            }),
+        ),
+    };
+    JsonSharding {
+        run_id: &s.run_id,
+        targets_hash: &s.targets_hash,
+        shard,
+        merged,
+    }
 }
 
 #[derive(Serialize)]
@@ -45,6 +91,8 @@ struct JsonTarget<'a> {
     /// Why the target could not be checked, else null.
     error: Option<&'a str>,
     snapshot_duration_seconds: f64,
+    /// Unix time of the last check that compared the target with its baseline, else null.
+    last_success: Option<i64>,
 }
 
 /// The `driftgate.check/v1` report.
@@ -70,9 +118,11 @@ pub fn write_json<W: Write>(out: &mut W, run: &CheckRun) -> io::Result<()> {
                 findings: &t.findings,
                 error: t.error.as_deref(),
                 snapshot_duration_seconds: millis(t.duration),
+                last_success: t.last_success,
             })
             .collect(),
         error: run.error.as_deref(),
+        sharding: run.sharding.as_ref().map(json_sharding),
     };
     crate::render::write_json(out, &report)
 }
@@ -185,7 +235,27 @@ pub fn write_table<W: Write>(out: &mut W, run: &CheckRun, color: bool) -> io::Re
             )?;
         }
     }
-    writeln!(out, "\n{}", run.tally_text())
+    for p in run.problems() {
+        writeln!(out, "\nBLOCK: {}", cell(p))?;
+    }
+    writeln!(out, "\n{}{}", run.tally_text(), shard_text(run))
+}
+
+/// " (shard 2/3 of run R)" or " (merged 3 of 3 shards of run R)", after the tally.
+fn shard_text(run: &CheckRun) -> String {
+    let Some(s) = &run.sharding else {
+        return String::new();
+    };
+    match &s.part {
+        ShardPart::One(shard) => format!(" (shard {shard} of run {})", cell(&s.run_id)),
+        ShardPart::Merged {
+            count, reported, ..
+        } => format!(
+            " (merged {} of {count} shards of run {})",
+            reported.len(),
+            cell(&s.run_id)
+        ),
+    }
 }
 
 /// The findings of a target that weigh (warn or block), in order.
@@ -211,7 +281,10 @@ pub fn write_markdown<W: Write>(out: &mut W, run: &CheckRun) -> io::Result<()> {
     if let Some(e) = &run.error {
         return writeln!(out, "The check could not run: {}", text(e));
     }
-    writeln!(out, "{}\n", run.tally_text())?;
+    writeln!(out, "{}{}\n", run.tally_text(), text(&shard_text(run)))?;
+    for p in run.problems() {
+        writeln!(out, "- ⛔ BLOCK: {}\n", text(p))?;
+    }
     writeln!(
         out,
         "| Target | Verdict | Snapshot | Baseline | Changes | Detail |"

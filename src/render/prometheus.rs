@@ -97,6 +97,19 @@ pub fn write_prometheus<W: Write>(out: &mut W, run: &CheckRun) -> io::Result<()>
         )?;
     }
 
+    if let Some(crate::check::Sharding {
+        part: crate::check::ShardPart::Merged { problems, .. },
+        ..
+    }) = &run.sharding
+    {
+        header(
+            out,
+            "driftgate_merge_problems",
+            "Reasons the merge of a sharded check failed closed besides its targets (a shard that reported nothing, a target reported twice): BLOCK when above 0.",
+        )?;
+        writeln!(out, "driftgate_merge_problems {}", problems.len())?;
+    }
+
     header(
         out,
         "driftgate_last_success_timestamp_seconds",

@@ -197,5 +197,16 @@ impl Store {
                 }
             }
         }
+        for name in self.backend().list("reports").unwrap_or_default() {
+            let file = name.rsplit('/').next().unwrap_or_default();
+            if !(super::reports::is_report_name(&name) || temp(file)) {
+                report.problems.push(format!(
+                    "{}: not a file driftgate writes (unknown file in the store)",
+                    self.backend()
+                        .location(&format!("reports/{name}"))
+                        .display()
+                ));
+            }
+        }
     }
 }

@@ -193,7 +193,7 @@ impl Store {
     /// writer holds a lease, so a write in progress keeps its file.
     fn remove_dead_temp_files(&self) -> Result<usize, StoreError> {
         let mut removed = 0;
-        for dir in ["packs", "snapshots", "history", "refs", "leases"] {
+        for dir in ["packs", "snapshots", "history", "refs", "leases", "reports"] {
             for name in self.backend().list(dir)? {
                 let file = name.rsplit('/').next().unwrap_or(&name);
                 let Some(pid) = file

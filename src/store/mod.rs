@@ -10,6 +10,8 @@
 //!   `history/<hash>.json` — immutable history entries, each naming the one before; `logs/<name>`
 //!   — the history of a ref written by earlier versions (read, never written) (see [`refs`]).
 //! - `leases/` — who is writing now (see [`backend`]).
+//! - `reports/<run-id>/shard-K-of-N.json` — a sharded check's shard reports, written once
+//!   (see [`reports`]).
 //!
 //! All storage goes through the [`backend::Backend`] seam (one filesystem implementation).
 //!
@@ -26,6 +28,7 @@ mod lease;
 mod load;
 pub mod pack;
 pub mod refs;
+pub mod reports;
 pub mod s3;
 mod source;
 pub mod writer;
@@ -678,8 +681,15 @@ pub(crate) fn record_key(id: &ContentHash) -> String {
 }
 
 /// The directories a store holds besides its marker.
-pub(crate) const STORE_DIRS: [&str; 6] =
-    ["packs", "snapshots", "refs", "logs", "history", "leases"];
+pub(crate) const STORE_DIRS: [&str; 7] = [
+    "packs",
+    "snapshots",
+    "refs",
+    "logs",
+    "history",
+    "leases",
+    "reports",
+];
 
 /// A directory with no marker yet that holds only what a store's creation makes before the
 /// marker (another process is writing the first snapshot: store directories, its temp

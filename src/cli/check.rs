@@ -39,6 +39,13 @@ pub struct CheckCmd {
     /// /var/lib/node_exporter/textfile/driftgate.prom).
     #[arg(long, value_name = "FILE")]
     pub prometheus: Option<PathBuf>,
+    /// Write JUnit XML here (GitLab `artifacts:reports:junit`): one test suite per target,
+    /// BLOCK findings fail.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write SARIF 2.1.0 here (GitHub code scanning `upload-sarif`).
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
     /// Show a desktop notification with the result (a warning, never a failure, without a
     /// session bus).
     #[arg(long)]
@@ -147,6 +154,8 @@ impl CheckCmd {
             (self.report.as_deref(), Format::Json),
             (self.markdown.as_deref(), Format::Markdown),
             (prometheus, Format::Prometheus),
+            (self.junit.as_deref(), Format::Junit),
+            (self.sarif.as_deref(), Format::Sarif),
         ] {
             if let Some(path) = path {
                 let mut buf = Vec::new();

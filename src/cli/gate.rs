@@ -72,13 +72,23 @@ impl GateCmd {
                 }
             };
         let d = diff::diff(base.snapshot(), head.snapshot());
-        let report =
+        let mut report =
             GateReport::evaluate_with(&d, &policy, expected.as_ref(), &base.label(), &head.label());
+        report.artifact = self.artifact();
         ctx.print(&report, self.format)?;
         Ok(match (report.verdict, self.fail_on) {
             (Verdict::Block, _) | (Verdict::Warn, FailOn::Warn) => exit::DRIFT,
             _ => exit::OK,
         })
+    }
+
+    /// The file a finding can point at (SARIF's `physicalLocation`): the approved set, else
+    /// the policy, when given. A catalog object itself is no file.
+    fn artifact(&self) -> Option<String> {
+        self.expect
+            .as_ref()
+            .or(self.policy.as_ref())
+            .map(|p| p.display().to_string())
     }
 
     /// Print the BLOCK verdict with the reason, say it on stderr too, exit 2.
@@ -90,7 +100,8 @@ impl GateCmd {
         what: &str,
         reason: &str,
     ) -> anyhow::Result<u8> {
-        let report = GateReport::fail_closed(base, head, what, reason);
+        let mut report = GateReport::fail_closed(base, head, what, reason);
+        report.artifact = self.artifact();
         ctx.print(&report, self.format)?;
         let _ = writeln!(
             std::io::stderr(),

@@ -108,6 +108,10 @@ pub struct GateReport {
     /// Why the gate failed closed, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The file the gate's judgement comes from (the policy or approved set given), for
+    /// SARIF's `physicalLocation`; not part of the gate JSON.
+    #[serde(skip)]
+    pub artifact: Option<String>,
 }
 
 impl GateReport {
@@ -211,6 +215,7 @@ impl GateReport {
             dims,
             findings,
             error: None,
+            artifact: None,
         }
     }
 
@@ -236,6 +241,7 @@ impl GateReport {
                 detail: Some(reason.to_string()),
             }],
             error: Some(format!("{what}: {reason}")),
+            artifact: None,
         }
     }
 }

@@ -25,6 +25,10 @@ pub enum Format {
     Json,
     /// The Prometheus text exposition format (node-exporter's textfile collector).
     Prometheus,
+    /// JUnit XML (GitLab `artifacts:reports:junit`, Jenkins): BLOCK findings fail.
+    Junit,
+    /// SARIF 2.1.0 (GitHub code scanning `upload-sarif`).
+    Sarif,
 }
 
 impl Format {
@@ -39,6 +43,8 @@ impl Format {
             Format::Markdown => "markdown",
             Format::Json => "json",
             Format::Prometheus => "prometheus",
+            Format::Junit => "junit",
+            Format::Sarif => "sarif",
         }
     }
 }

@@ -94,3 +94,236 @@ fn the_harness_catches_markup_and_passes_text() {
     );
     assert!(wire.hits() > 0, "the tripwire saw no connection");
 }
+
+/// PostgreSQL's INSERT firing order on dot_tools (BEFORE ROW by name, AFTER ROW by name, then
+/// the statement trigger), as tests/graph.rs checks it against what the server ran.
+const INSERT_ORDER: [&str; 13] = [
+    "trg_auto_code_dot_tools",
+    "trg_before_birth_gate_dot_tools",
+    "trg_description_birth_guard",
+    "trg_normalize_dot_filepath",
+    "trg_validate_dot_origin",
+    "trg_auto_label_assignment",
+    "trg_auto_label_provenance",
+    "trg_birth_registry_auto",
+    "trg_birth_registry_auto_name",
+    "trg_context_pack_dot_register",
+    "trg_refresh_dot_count",
+    "trg_refresh_orphan_dot",
+    "trg_refresh_registry_count",
+];
+/// The "fires twice" hazard: one function behind two triggers.
+const HAZARD: [&str; 2] = ["trg_birth_registry_auto", "trg_birth_registry_auto_name"];
+
+const SAMPLE_STORE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots");
+
+/// A trigger node of the SVG as the browser has it: `<g class="node trigger" data-order=N
+/// data-table=T>`, its box (`rect class="box"` or `"hazard"`) and its name as text.
+#[derive(Debug)]
+struct TriggerNode {
+    order: usize,
+    table: String,
+    hazard: bool,
+    name: String,
+}
+
+/// The trigger nodes inside the page's `<svg>`s, in document order.
+fn trigger_nodes(dom: &str) -> Vec<TriggerNode> {
+    let mut nodes = Vec::new();
+    let mut rest = dom;
+    let open = "<g class=\"node trigger\"";
+    while let Some(at) = rest.find(open) {
+        let node = &rest[at..];
+        let end = node.find("</g>").expect("a node group is closed");
+        let node = &node[..end];
+        let attr = |name: &str| -> String {
+            let key = format!("{name}=\"");
+            let i = node.find(&key).map(|i| i + key.len()).unwrap_or(0);
+            node[i..].split('"').next().unwrap_or("").to_string()
+        };
+        let text_at = node.find("<text").expect("a node has its name as text");
+        let text = &node[text_at..];
+        let name = &text[text.find('>').unwrap() + 1..text.find("</text>").unwrap()];
+        nodes.push(TriggerNode {
+            order: attr("data-order").parse().unwrap_or(0),
+            table: attr("data-table"),
+            hazard: node.contains("class=\"hazard\""),
+            name: name.to_string(),
+        });
+        rest = &rest[at + end..];
+    }
+    assert!(
+        dom[..dom.find("<g class=\"node trigger\"").unwrap_or(0)].contains("<svg"),
+        "trigger nodes outside an <svg>"
+    );
+    nodes
+}
+
+/// The 13 triggers of dot_tools are SVG nodes in firing order, and the two behind the
+/// "fires twice" hazard (and only they) are marked.
+fn assert_dot_tools_fanout(dom: &str, what: &str) {
+    let nodes: Vec<TriggerNode> = trigger_nodes(dom)
+        .into_iter()
+        .filter(|n| n.table == "public.dot_tools")
+        .collect();
+    let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(
+        names, INSERT_ORDER,
+        "{what}: trigger nodes in document order"
+    );
+    let orders: Vec<usize> = nodes.iter().map(|n| n.order).collect();
+    assert_eq!(orders, (1..=13).collect::<Vec<_>>(), "{what}: data-order");
+    let marked: Vec<&str> = nodes
+        .iter()
+        .filter(|n| n.hazard)
+        .map(|n| n.name.as_str())
+        .collect();
+    assert_eq!(marked, HAZARD, "{what}: hazard marks");
+    assert!(
+        dom.contains("class=\"hazards\"") && dom.contains("fires 2 times"),
+        "{what}: the hazard is called out in words too"
+    );
+}
+
+/// Run driftgate on the sample store and keep its stdout as a page.
+fn page_of(dir: &std::path::Path, name: &str, args: &[&str]) -> std::path::PathBuf {
+    let r = support::driftgate(SAMPLE_STORE, args);
+    assert!(
+        r.code == 0 || r.code == 1,
+        "driftgate {args:?} failed: {r:?}"
+    );
+    assert!(r.stdout.starts_with("<!DOCTYPE html>"), "not a page: {r:?}");
+    let path = dir.join(format!("{name}.html"));
+    std::fs::write(&path, &r.stdout).unwrap();
+    path
+}
+
+/// `graph entry dot_tools --format html` with either layout: the browser shows the 13
+/// triggers in firing order with the hazard marked, and the page fetches nothing.
+#[test]
+fn graph_page_of_dot_tools_in_the_browser_with_and_without_graphviz() {
+    let dir = tempfile::tempdir().unwrap();
+    for layout in ["graphviz", "builtin"] {
+        let file = page_of(
+            dir.path(),
+            &format!("graph-{layout}"),
+            &[
+                "--layout",
+                layout,
+                "graph",
+                "entry",
+                "dot_tools",
+                "--format",
+                "html",
+            ],
+        );
+        let p = open(&file, &format!("graph-{layout}"), 1600, 1000);
+        assert!(
+            p.dom.contains(&format!("data-layout=\"{layout}\"")),
+            "laid out by {layout}"
+        );
+        assert_dot_tools_fanout(&p.dom, &format!("graph, {layout} layout"));
+        assert_eq!(
+            p.title(),
+            "Trigger fan-out: INSERT on public.dot_tools",
+            "{layout}"
+        );
+        assert_eq!(p.page_requests(), Vec::<&str>::new(), "{:?}", p.requests);
+    }
+    // No Graphviz on PATH at all: `--layout auto` (the default) falls back to the built-in
+    // layout, and the page is as good.
+    let empty = tempfile::tempdir().unwrap();
+    let mut cmd = support::driftgate_cmd(
+        SAMPLE_STORE,
+        &["graph", "entry", "dot_tools", "--format", "html"],
+    );
+    cmd.env("PATH", empty.path());
+    let r = support::run_cmd(cmd);
+    assert_eq!(r.code, 0, "{r:?}");
+    let file = dir.path().join("graph-no-dot.html");
+    std::fs::write(&file, &r.stdout).unwrap();
+    let p = open(&file, "graph-no-graphviz", 1600, 1000);
+    assert!(
+        p.dom.contains("data-layout=\"builtin\""),
+        "no dot on PATH: built-in layout"
+    );
+    assert_dot_tools_fanout(&p.dom, "graph without Graphviz on PATH");
+    assert_eq!(p.page_requests(), Vec::<&str>::new(), "{:?}", p.requests);
+}
+
+/// A catalog whose names are the issue's hostile strings: in the graph page they are text
+/// nodes, the title stays, no script of theirs runs and nothing is fetched, either layout.
+#[test]
+fn hostile_names_are_text_in_the_graph_page() {
+    let wire = Tripwire::new();
+    let [script, img, svg] = hostile(wire.port);
+    let db = support::empty_db("browser_hostile");
+    let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    db.sql(&format!(
+        "CREATE TABLE public.{t} (id int);
+         CREATE TABLE public.{img_t} (id int);
+         CREATE FUNCTION public.{f}() RETURNS trigger LANGUAGE plpgsql AS
+           $$BEGIN INSERT INTO public.{img_t} VALUES (1); RETURN NEW; END$$;
+         CREATE TRIGGER {trg} AFTER INSERT ON public.{t} FOR EACH ROW EXECUTE FUNCTION public.{f}();
+         CREATE TRIGGER {trg2} BEFORE INSERT ON public.{t} FOR EACH ROW EXECUTE FUNCTION public.{f}();",
+        t = q(&svg),
+        img_t = q(&img),
+        f = q(&format!("{svg}f")),
+        trg = q(&script),
+        trg2 = q(&img),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let r = support::driftgate(&store, &["snapshot", "--dsn", &db.dsn, "--ref", "h", "-q"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    for layout in ["graphviz", "builtin"] {
+        let r = support::driftgate(
+            &store,
+            &[
+                "--layout",
+                layout,
+                "graph",
+                "h",
+                &format!("public.{}", q(&svg)),
+                "--format",
+                "html",
+            ],
+        );
+        assert_eq!(r.code, 0, "{r:?}");
+        let file = dir.path().join(format!("hostile-{layout}.html"));
+        std::fs::write(&file, &r.stdout).unwrap();
+        let p = open(&file, &format!("hostile-graph-{layout}"), 1400, 900);
+        assert!(
+            !p.title().contains("pwned"),
+            "{layout}: a hostile script ran: {}",
+            p.title()
+        );
+        let nodes = trigger_nodes(&p.dom);
+        let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+        let esc = |s: &str| {
+            s.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        };
+        // BEFORE fires first: the <img> trigger, then the <script> one; each a text node.
+        assert_eq!(names, [esc(&img), esc(&script)], "{layout}: {nodes:?}");
+        for n in [&script, &img, &svg] {
+            assert!(
+                p.dom.contains(&esc(n)),
+                "{layout}: {n} is not text in the DOM"
+            );
+        }
+        assert!(
+            !p.dom.contains("<script") && !p.dom.contains("<img"),
+            "{layout}: a hostile name became an element:\n{}",
+            p.dom
+        );
+        assert_eq!(
+            p.page_requests(),
+            Vec::<&str>::new(),
+            "{layout}: {:?}",
+            p.requests
+        );
+    }
+    assert_eq!(wire.hits(), 0, "the hostile <img> was fetched");
+}

@@ -10,6 +10,7 @@
 
 pub mod config;
 pub mod discover;
+pub mod pages;
 pub mod pipeline;
 pub mod progress;
 

@@ -7,12 +7,14 @@
 use super::common::{store_path, FailOn};
 use super::Context;
 use crate::check::discover::{load_config, LoadedConfig};
+use crate::check::pages::target_details;
 use crate::check::pipeline::{check_all, LiveCapture};
 use crate::check::progress::Spinners;
 use crate::check::CheckRun;
 use crate::model::visible::visible_lines;
 use crate::notify::{Desktop, Notifier};
 use crate::render::check::{notification, CheckReport};
+use crate::render::html::check::CheckPage;
 use crate::render::{render, Format, Style};
 use crate::store::atomic::write_atomic;
 use crate::store::Store;
@@ -46,6 +48,10 @@ pub struct CheckCmd {
     /// Write SARIF 2.1.0 here (GitHub code scanning `upload-sarif`).
     #[arg(long, value_name = "FILE")]
     pub sarif: Option<PathBuf>,
+    /// Write one self-contained HTML page here: the verdict, findings, line diffs and the
+    /// fan-out picture of every table whose triggers changed.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Show a desktop notification with the result (a warning, never a failure, without a
     /// session bus).
     #[arg(long)]
@@ -64,6 +70,8 @@ impl CheckCmd {
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "driftgate.toml".into());
+        // Where the store is, for the HTML page to read the snapshots back.
+        let mut store_root = None;
         let run = match self.prepare(ctx) {
             Err(e) => CheckRun::failed(
                 started_at,
@@ -84,6 +92,7 @@ impl CheckCmd {
                         super::error_chain(&e),
                     ),
                     Ok(targets) => {
+                        store_root = Some(store.root().to_path_buf());
                         let outcomes = check_all(
                             &targets,
                             &LiveCapture,
@@ -104,7 +113,7 @@ impl CheckCmd {
                 }
             }
         };
-        self.finish(ctx, &run).await
+        self.finish(ctx, &run, store_root.as_deref()).await
     }
 
     /// Config, policy and store, or why the run cannot start.
@@ -127,7 +136,12 @@ impl CheckCmd {
 
     /// Say it every way asked for; the exit code of the run (2 if a report could not be
     /// written).
-    async fn finish(&self, ctx: &Context, run: &CheckRun) -> anyhow::Result<u8> {
+    async fn finish(
+        &self,
+        ctx: &Context,
+        run: &CheckRun,
+        store_root: Option<&Path>,
+    ) -> anyhow::Result<u8> {
         let mut code = run.exit_code();
         if let Some(e) = &run.error {
             eprintln!(
@@ -162,6 +176,21 @@ impl CheckCmd {
                 render(&report, format, Style::default(), &mut buf)?;
                 files.push((path, buf));
             }
+        }
+        if let Some(path) = self.html.as_deref() {
+            let (details, notes) = match store_root.map(Store::open) {
+                Some(Ok(store)) => target_details(&store, run),
+                Some(Err(e)) => (Vec::new(), vec![format!("diffs not shown: {e}")]),
+                None => (Vec::new(), Vec::new()),
+            };
+            let page = CheckPage {
+                run,
+                details: &details,
+                notes: &notes,
+            };
+            let mut buf = Vec::new();
+            render(&page, Format::Html, ctx.style_for_files(), &mut buf)?;
+            files.push((path, buf));
         }
         for (path, bytes) in files {
             if let Err(e) = write_report_file(path, &bytes) {

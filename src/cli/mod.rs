@@ -289,6 +289,14 @@ impl Context {
         }
     }
 
+    /// How report files are dressed: never in colour, pictures by `--layout`.
+    pub fn style_for_files(&self) -> crate::render::Style {
+        crate::render::Style {
+            color: false,
+            layouter: Some(self.layouter),
+        }
+    }
+
     /// A warning for people on stderr, unless `--quiet`.
     pub fn warn(&self, msg: impl std::fmt::Display) {
         self.note(format!("driftgate: warning: {msg}"));

@@ -251,13 +251,143 @@ fn graph_page_of_dot_tools_in_the_browser_with_and_without_graphviz() {
     assert_eq!(p.page_requests(), Vec::<&str>::new(), "{:?}", p.requests);
 }
 
+/// The `<title>` a page was written with.
+fn source_title(html: &str) -> String {
+    support::browser::title_text(html)
+}
+
+/// `diff` and `gate entry after-change --format html` of the sample store: the changed
+/// trigger's table is drawn, so the 13 triggers of dot_tools are there in firing order with
+/// the hazard marked; with either layout and with no dot on PATH.
+#[test]
+fn diff_and_gate_pages_in_the_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    for command in ["diff", "gate"] {
+        for layout in ["graphviz", "builtin", "no-dot"] {
+            let name = format!("{command}-{layout}");
+            let args = [
+                "--layout",
+                if layout == "no-dot" { "auto" } else { layout },
+                command,
+                "entry",
+                "after-change",
+                "--format",
+                "html",
+            ];
+            let mut cmd = support::driftgate_cmd(SAMPLE_STORE, &args);
+            if layout == "no-dot" {
+                cmd.env("PATH", empty.path());
+            }
+            let r = support::run_cmd(cmd);
+            assert_eq!(r.code, 1, "entry -> after-change drifts: {r:?}");
+            let file = dir.path().join(format!("{name}.html"));
+            std::fs::write(&file, &r.stdout).unwrap();
+            let p = open(&file, &name, 1600, 1400);
+            let expect = if layout == "graphviz" {
+                "graphviz"
+            } else {
+                "builtin"
+            };
+            assert!(
+                p.dom.contains(&format!("data-layout=\"{expect}\"")),
+                "{name}"
+            );
+            assert_dot_tools_fanout(&p.dom, &name);
+            assert_eq!(p.title(), source_title(&r.stdout), "{name}");
+            assert!(
+                p.title().starts_with(&format!("driftgate {command}")),
+                "{name}: {}",
+                p.title()
+            );
+            assert!(
+                p.dom.contains("trg_refresh_orphan_dot") && p.dom.contains("fn_birth_gate"),
+                "{name}: the changes are listed"
+            );
+            assert_eq!(
+                p.page_requests(),
+                Vec::<&str>::new(),
+                "{name}: {:?}",
+                p.requests
+            );
+        }
+    }
+}
+
+/// `check --html FILE` on a real server whose trigger was disabled after its baseline: the
+/// page of the run shows the drifted target's fan-out like the others, and a hostile table
+/// added beside it stays text.
+#[test]
+fn check_page_in_the_browser() {
+    let wire = Tripwire::new();
+    let [script, img, svg] = hostile(wire.port);
+    let db = support::fixture_db("browser_check");
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let config = dir.path().join("driftgate.toml");
+    std::fs::write(
+        &config,
+        format!("[[target]]\nname = \"prod\"\ndsn = \"{}\"\n", db.dsn),
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    let r = support::driftgate(
+        &store,
+        &["baseline", "accept", "prod", "--config", cfg, "-q"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    db.sql(&format!(
+        "ALTER TABLE dot_tools DISABLE TRIGGER trg_refresh_orphan_dot;
+         CREATE TABLE public.{} (id int);
+         COMMENT ON TABLE dot_tools IS {};
+         CREATE TABLE public.{} (id int);",
+        q(&svg),
+        format!("'{}'", script.replace('\'', "''")),
+        q(&img)
+    ));
+    let page = dir.path().join("check.html");
+    let r = support::driftgate(
+        &store,
+        &["check", "--config", cfg, "--html", page.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let source = std::fs::read_to_string(&page).unwrap();
+    let p = open(&page, "check", 1600, 1400);
+    assert_dot_tools_fanout(&p.dom, "check --html");
+    assert_eq!(p.title(), source_title(&source));
+    assert!(!p.title().contains("pwned"));
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    for n in [&svg, &img] {
+        assert!(p.dom.contains(&esc(n)), "{n} is not text in the DOM");
+    }
+    assert!(
+        !p.dom.contains("<script") && !p.dom.contains("<img"),
+        "{}",
+        p.dom
+    );
+    assert_eq!(p.page_requests(), Vec::<&str>::new(), "{:?}", p.requests);
+    assert_eq!(wire.hits(), 0, "the hostile <img> was fetched");
+}
+
 /// A catalog whose names are the issue's hostile strings: in the graph page they are text
 /// nodes, the title stays, no script of theirs runs and nothing is fetched, either layout.
 #[test]
-fn hostile_names_are_text_in_the_graph_page() {
+fn hostile_names_are_text_in_graph_diff_and_gate_pages() {
     let wire = Tripwire::new();
     let [script, img, svg] = hostile(wire.port);
     let db = support::empty_db("browser_hostile");
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let r = support::driftgate(
+        &store,
+        &["snapshot", "--dsn", &db.dsn, "--ref", "empty", "-q"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
     let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     db.sql(&format!(
         "CREATE TABLE public.{t} (id int);
@@ -272,30 +402,30 @@ fn hostile_names_are_text_in_the_graph_page() {
         trg = q(&script),
         trg2 = q(&img),
     ));
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
     let r = support::driftgate(&store, &["snapshot", "--dsn", &db.dsn, "--ref", "h", "-q"]);
     assert_eq!(r.code, 0, "{r:?}");
-    for layout in ["graphviz", "builtin"] {
-        let r = support::driftgate(
-            &store,
-            &[
-                "--layout",
-                layout,
-                "graph",
-                "h",
-                &format!("public.{}", q(&svg)),
-                "--format",
-                "html",
-            ],
-        );
-        assert_eq!(r.code, 0, "{r:?}");
+    let table = format!("public.{}", q(&svg));
+    let pages: [(&str, Vec<&str>, i32); 3] = [
+        ("graph", vec!["graph", "h", &table], 0),
+        ("diff", vec!["diff", "empty", "h"], 1),
+        ("gate", vec!["gate", "empty", "h"], 1),
+    ];
+    for ((command, args, exit), layout) in pages
+        .iter()
+        .flat_map(|p| ["graphviz", "builtin"].map(move |l| (p, l)))
+    {
+        let mut a = vec!["--layout", layout];
+        a.extend(args.iter().copied());
+        a.extend(["--format", "html"]);
+        let r = support::driftgate(&store, &a);
+        assert_eq!(r.code, *exit, "{r:?}");
+        let layout = format!("{command}-{layout}");
         let file = dir.path().join(format!("hostile-{layout}.html"));
         std::fs::write(&file, &r.stdout).unwrap();
-        let p = open(&file, &format!("hostile-graph-{layout}"), 1400, 900);
+        let p = open(&file, &format!("hostile-{layout}"), 1400, 900);
         assert!(
-            !p.title().contains("pwned"),
-            "{layout}: a hostile script ran: {}",
+            !p.title().contains("pwned") && p.title() == source_title(&r.stdout),
+            "{layout}: the title changed (a hostile script ran): {}",
             p.title()
         );
         let nodes = trigger_nodes(&p.dom);

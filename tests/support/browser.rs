@@ -29,14 +29,9 @@ pub struct Page {
 }
 
 impl Page {
-    /// The text of the `<title>` element in the DOM after load.
+    /// The text of the `<title>` element in the DOM after load (entities decoded).
     pub fn title(&self) -> String {
-        let start = self.dom.find("<title>").map(|i| i + "<title>".len());
-        let end = self.dom.find("</title>");
-        match (start, end) {
-            (Some(s), Some(e)) if s <= e => self.dom[s..e].to_string(),
-            _ => String::new(),
-        }
+        title_text(&self.dom)
     }
 
     /// URLs the page asked for (its own load is not a network request): a self-contained
@@ -265,4 +260,22 @@ impl Tripwire {
     pub fn hits(&self) -> usize {
         self.hits.load(std::sync::atomic::Ordering::SeqCst)
     }
+}
+
+/// The text of the first `<title>` of an HTML document, its entities decoded (a browser
+/// serializes `"` as itself where the page may have written `&quot;`).
+pub fn title_text(html: &str) -> String {
+    let start = html.find("<title>").map(|i| i + "<title>".len());
+    let end = html.find("</title>");
+    let raw = match (start, end) {
+        (Some(s), Some(e)) if s <= e => &html[s..e],
+        _ => "",
+    };
+    raw.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&nbsp;", "\u{a0}")
+        .replace("&amp;", "&")
 }

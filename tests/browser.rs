@@ -340,10 +340,10 @@ fn check_page_in_the_browser() {
     db.sql(&format!(
         "ALTER TABLE dot_tools DISABLE TRIGGER trg_refresh_orphan_dot;
          CREATE TABLE public.{} (id int);
-         COMMENT ON TABLE dot_tools IS {};
+         COMMENT ON TABLE dot_tools IS '{}';
          CREATE TABLE public.{} (id int);",
         q(&svg),
-        format!("'{}'", script.replace('\'', "''")),
+        script.replace('\'', "''"),
         q(&img)
     ));
     let page = dir.path().join("check.html");

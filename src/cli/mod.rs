@@ -390,9 +390,12 @@ mod tests {
             ),
             (
                 &["diff", "a", "b"],
-                names::<crate::render::diff::DiffDocument>(),
+                names::<crate::render::html::diff::DiffPage>(),
             ),
-            (&["gate", "a", "b"], names::<crate::gate::GateReport>()),
+            (
+                &["gate", "a", "b"],
+                names::<crate::render::html::gate::GatePage>(),
+            ),
             (
                 &["graph", "s"],
                 names::<crate::render::fanout::GraphReport>(),

@@ -14,6 +14,11 @@
 #   initdb, pg_ctl, postgres   throwaway test servers (tests/, demo). Package: postgresql.
 #   psql       the tests' SQL client and oracle. Package: postgresql-client.
 #   dot        the tests check that Graphviz accepts driftgate's DOT output. Package: graphviz.
+#   xmllint    the tests validate gate/check JUnit XML against tests/schemas/junit-10.xsd.
+#              Package: libxml2-utils.
+#   chromium   tests/browser.rs opens the HTML pages headless: exactly /usr/bin/chromium (Debian's
+#              wrapper script; the snap stub some images carry under another path is not it), and
+#              `chromium --version` must run. Package: chromium.
 #   cargo, rustfmt, clippy     the Rust toolchain (rustup); not installable by apt here.
 #   moto       the S3 API server of tests/s3.rs: moto[server] at the pinned version below, in a
 #              virtualenv of its own at target/moto (so no other Python package changes it);
@@ -151,6 +156,15 @@ find_rust_tool() {
     esac
 }
 
+# Debian's chromium at its exact path, and it must start far enough to say its version (a
+# half-installed package leaves a wrapper whose binary is missing).
+find_chromium() {
+    local exe="$ROOT/usr/bin/chromium" v
+    [ -x "$exe" ] || { echo "no $exe"; return 1; }
+    v=$("$exe" --version 2>/dev/null) || { echo "$exe --version fails"; return 1; }
+    echo "$exe ($v)"
+}
+
 # name | how to find it | Debian package ("" = not installable here) | what to do otherwise
 deps=(
     "libclang|find_libclang|libclang-dev|"
@@ -158,6 +172,8 @@ deps=(
     "postgresql-server|find_pg_server|postgresql|"
     "psql|find_exe psql|postgresql-client|"
     "dot|find_exe dot|graphviz|"
+    "xmllint|find_exe xmllint|libxml2-utils|"
+    "chromium|find_chromium|chromium|"
     "cargo|find_rust_tool cargo||install a Rust toolchain with rustup"
     "rustfmt|find_rust_tool fmt||rustup component add rustfmt"
     "clippy|find_rust_tool clippy||rustup component add clippy"

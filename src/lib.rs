@@ -14,7 +14,9 @@
 //!   writes, calls and notifies (bodies parsed with `pg_query`), cycles and ordering hazards.
 //! - [`render`] writes every command's typed report in the one [`render::Format`] asked
 //!   for, through one dispatch ([`render::render`]): tables, text, JSON, Markdown, DOT,
-//!   Mermaid, Prometheus.
+//!   Mermaid, Prometheus, self-contained HTML pages with the fan-out as inline SVG.
+//! - [`graphviz`] lays out HTML pages' fan-out pictures with Graphviz (coordinates only),
+//!   when it is installed and `--layout` allows; the built-in layout needs no tool.
 //! - [`doctor`] finds out what will work (connection, privileges, store, tools) as a typed
 //!   report, before a first nightly run.
 //! - [`check`] is the nightly job: the `driftgate.toml` config, the pipeline (capture, store,
@@ -37,6 +39,7 @@ pub mod duration;
 pub mod exit;
 pub mod gate;
 pub mod graph;
+pub mod graphviz;
 pub mod model;
 pub mod notify;
 pub mod render;

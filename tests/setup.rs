@@ -112,6 +112,8 @@ fn check_mode_names_every_dependency_and_installs_nothing_on_a_fake_root() {
         "postgresql-server",
         "psql",
         "dot",
+        "xmllint",
+        "chromium",
         "cargo",
         "moto",
     ] {
@@ -192,6 +194,62 @@ fn moto_is_detected_by_its_virtualenv_executable_at_the_pinned_version() {
     let line = moto_line(root.path());
     assert!(
         line.contains("present") && line.contains(&format!("moto {version}")),
+        "{line}"
+    );
+}
+
+/// The chromium line of `setup.sh --check` on a fake root.
+fn chromium_line(root: &Path) -> String {
+    let out = Command::new("bash")
+        .arg(SETUP)
+        .arg("--check")
+        .env("DRIFTGATE_SETUP_ROOT", root)
+        .output()
+        .expect("run scripts/setup.sh");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    stderr
+        .lines()
+        .find(|l| l.contains(" chromium "))
+        .unwrap_or_else(|| panic!("no chromium line in:\n{stderr}"))
+        .to_string()
+}
+
+#[cfg(unix)]
+fn script(root: &Path, rel: &str, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// chromium is exactly /usr/bin/chromium (Debian's), and only when `--version` runs: a
+/// chromium elsewhere on PATH, or a wrapper whose browser is gone, is not it.
+#[cfg(unix)]
+#[test]
+fn chromium_is_debians_and_must_say_its_version() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    script(r, "usr/local/bin/chromium", "echo Chromium 1.0");
+    let line = chromium_line(r);
+    assert!(
+        line.contains("MISSING") && line.contains("/usr/bin/chromium"),
+        "{line}"
+    );
+    script(r, "usr/bin/chromium", "exit 1");
+    let line = chromium_line(r);
+    assert!(
+        line.contains("MISSING") && line.contains("--version fails"),
+        "{line}"
+    );
+    script(
+        r,
+        "usr/bin/chromium",
+        "echo 'Chromium 156.0 built on Debian'",
+    );
+    let line = chromium_line(r);
+    assert!(
+        line.contains("present") && line.contains("Chromium 156.0"),
         "{line}"
     );
 }

@@ -12,6 +12,7 @@
 pub mod config;
 pub mod discover;
 pub mod merge;
+pub mod pages;
 pub mod pipeline;
 pub mod progress;
 pub mod shard;

@@ -7,6 +7,7 @@
 use super::common::{store_path, FailOn};
 use super::Context;
 use crate::check::discover::{load_config, LoadedConfig};
+use crate::check::pages::target_details;
 use crate::check::pipeline::{check_all, LiveCapture};
 use crate::check::progress::Spinners;
 use crate::check::shard::{self, targets_hash, Shard};
@@ -14,6 +15,7 @@ use crate::check::{CheckRun, ShardPart, Sharding};
 use crate::model::visible::visible_lines;
 use crate::notify::{Desktop, Notifier};
 use crate::render::check::{notification, CheckReport};
+use crate::render::html::check::CheckPage;
 use crate::render::{render, Format, Style};
 use crate::store::atomic::write_atomic;
 use crate::store::Store;
@@ -43,6 +45,17 @@ pub struct CheckCmd {
     /// /var/lib/node_exporter/textfile/driftgate.prom).
     #[arg(long, value_name = "FILE")]
     pub prometheus: Option<PathBuf>,
+    /// Write JUnit XML here (GitLab `artifacts:reports:junit`): one test suite per target,
+    /// BLOCK findings fail.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write SARIF 2.1.0 here (GitHub code scanning `upload-sarif`).
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+    /// Write one self-contained HTML page here: the verdict, findings, line diffs and the
+    /// fan-out picture of every table whose triggers changed.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Show a desktop notification with the result (a warning, never a failure, without a
     /// session bus).
     #[arg(long)]
@@ -307,12 +320,29 @@ impl CheckCmd {
             (self.report.as_deref(), Format::Json),
             (self.markdown.as_deref(), Format::Markdown),
             (prometheus, Format::Prometheus),
+            (self.junit.as_deref(), Format::Junit),
+            (self.sarif.as_deref(), Format::Sarif),
         ] {
             if let Some(path) = path {
                 let mut buf = Vec::new();
                 render(&report, format, Style::default(), &mut buf)?;
                 files.push((path, buf));
             }
+        }
+        if let Some(path) = self.html.as_deref() {
+            let (details, notes) = match store.map(Store::open) {
+                Some(Ok(store)) => target_details(&store, run),
+                Some(Err(e)) => (Vec::new(), vec![format!("diffs not shown: {e}")]),
+                None => (Vec::new(), Vec::new()),
+            };
+            let page = CheckPage {
+                run,
+                details: &details,
+                notes: &notes,
+            };
+            let mut buf = Vec::new();
+            render(&page, Format::Html, ctx.style_for_files(), &mut buf)?;
+            files.push((path, buf));
         }
         for (path, bytes) in files {
             if let Err(e) = write_report_file(path, &bytes) {

@@ -34,6 +34,10 @@ impl MergeCmd {
             report: self.report.clone(),
             markdown: self.markdown.clone(),
             prometheus: self.prometheus.clone(),
+            // (Merged JUnit, SARIF and HTML are not offered yet: `check merge --help`.)
+            junit: None,
+            sarif: None,
+            html: None,
             notify: parent.notify,
             fail_on: self.fail_on,
             shard: None,

@@ -8,6 +8,7 @@ use super::Context;
 use crate::diff;
 use crate::exit;
 use crate::render::diff::DiffDocument;
+use crate::render::html::diff::{ChangedFanouts, DiffPage};
 use crate::render::Format;
 use clap::Args;
 
@@ -17,7 +18,7 @@ pub struct DiffCmd {
     pub base: String,
     /// Head: a ref, snapshot id or prefix, snapshot file, or `live`.
     pub head: String,
-    #[arg(long, value_parser = FormatArg::of::<DiffDocument>(), default_value_t = Format::Table)]
+    #[arg(long, value_parser = FormatArg::of::<DiffPage>(), default_value_t = Format::Table)]
     pub format: Format,
     #[command(flatten)]
     pub connect: ConnectArgs,
@@ -25,13 +26,21 @@ pub struct DiffCmd {
 
 impl DiffCmd {
     pub async fn run(self, ctx: &Context) -> anyhow::Result<u8> {
-        let (base, head) = load_sides_with(&self.base, &self.head, ctx, &self.connect, true, true)
+        // A page walks the head's fan-outs: it needs whole snapshots, not the pruned pair.
+        let prune = self.format != Format::Html;
+        let (base, head) = load_sides_with(&self.base, &self.head, ctx, &self.connect, true, prune)
             .await
             .map_err(SideError::named)?;
         let d = diff::diff(base.snapshot(), head.snapshot());
         let (base_info, head_info) = (base.info(), head.info());
         let doc = DiffDocument::new(&base_info, &head_info, &d);
-        ctx.print(&doc, self.format)?;
+        // Only a page draws the fan-outs of tables whose triggers changed (each a walk).
+        let fanouts = if self.format == Format::Html {
+            ChangedFanouts::of(base.snapshot(), head.snapshot(), &d)
+        } else {
+            ChangedFanouts::default()
+        };
+        ctx.print(&DiffPage { doc, fanouts }, self.format)?;
         Ok(if d.has_drift() { exit::DRIFT } else { exit::OK })
     }
 }

@@ -113,13 +113,16 @@ mod tests {
         assert_eq!(e.exit_code(), 2);
         assert_eq!(
             e.render().to_string(),
-            "error: `driftgate gate` has no --format dot; its formats: table, json\n"
+            "error: `driftgate gate` has no --format dot; its formats: table, json, junit, sarif\n"
         );
     }
 
     #[test]
     fn help_lists_only_the_commands_formats() {
         let help = command().render_long_help().to_string();
-        assert!(help.contains("[possible values: table, json]"), "{help}");
+        assert!(
+            help.contains("[possible values: table, json, junit, sarif]"),
+            "{help}"
+        );
     }
 }

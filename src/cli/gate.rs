@@ -9,6 +9,9 @@ use super::Context;
 use crate::diff;
 use crate::exit;
 use crate::gate::{ApprovedSet, GateReport, Policy, Verdict};
+use crate::render::diff::DiffDocument;
+use crate::render::html::diff::ChangedFanouts;
+use crate::render::html::gate::GatePage;
 use crate::render::Format;
 use clap::Args;
 use std::io::Write;
@@ -29,7 +32,7 @@ pub struct GateCmd {
     /// exactly these; anything more, less or different is BLOCK.
     #[arg(long, value_name = "FILE")]
     pub expect: Option<PathBuf>,
-    #[arg(long, value_parser = FormatArg::of::<GateReport>(), default_value_t = Format::Table)]
+    #[arg(long, value_parser = FormatArg::of::<GatePage>(), default_value_t = Format::Table)]
     pub format: Format,
     /// Exit 1 on WARN too (default: only on BLOCK).
     #[arg(long, value_enum, default_value_t = FailOn::Block)]
@@ -58,8 +61,10 @@ impl GateCmd {
                 }
             },
         };
+        // A page walks the head's fan-outs: it needs whole snapshots, not the pruned pair.
+        let prune = self.format != Format::Html;
         let (base, head) =
-            match load_sides_with(&self.base, &self.head, ctx, &self.connect, true, true).await {
+            match load_sides_with(&self.base, &self.head, ctx, &self.connect, true, prune).await {
                 Ok(pair) => pair,
                 Err(e) => {
                     return self.fail_closed(
@@ -72,13 +77,34 @@ impl GateCmd {
                 }
             };
         let d = diff::diff(base.snapshot(), head.snapshot());
-        let report =
+        let mut report =
             GateReport::evaluate_with(&d, &policy, expected.as_ref(), &base.label(), &head.label());
-        ctx.print(&report, self.format)?;
+        report.artifact = self.artifact();
+        let (base_info, head_info) = (base.info(), head.info());
+        let html = self.format == Format::Html;
+        let page = GatePage {
+            report: &report,
+            diff: html.then(|| DiffDocument::new(&base_info, &head_info, &d)),
+            fanouts: if html {
+                ChangedFanouts::of(base.snapshot(), head.snapshot(), &d)
+            } else {
+                ChangedFanouts::default()
+            },
+        };
+        ctx.print(&page, self.format)?;
         Ok(match (report.verdict, self.fail_on) {
             (Verdict::Block, _) | (Verdict::Warn, FailOn::Warn) => exit::DRIFT,
             _ => exit::OK,
         })
+    }
+
+    /// The file a finding can point at (SARIF's `physicalLocation`): the approved set, else
+    /// the policy, when given. A catalog object itself is no file.
+    fn artifact(&self) -> Option<String> {
+        self.expect
+            .as_ref()
+            .or(self.policy.as_ref())
+            .map(|p| p.display().to_string())
     }
 
     /// Print the BLOCK verdict with the reason, say it on stderr too, exit 2.
@@ -90,8 +116,14 @@ impl GateCmd {
         what: &str,
         reason: &str,
     ) -> anyhow::Result<u8> {
-        let report = GateReport::fail_closed(base, head, what, reason);
-        ctx.print(&report, self.format)?;
+        let mut report = GateReport::fail_closed(base, head, what, reason);
+        report.artifact = self.artifact();
+        let page = GatePage {
+            report: &report,
+            diff: None,
+            fanouts: ChangedFanouts::default(),
+        };
+        ctx.print(&page, self.format)?;
         let _ = writeln!(
             std::io::stderr(),
             "driftgate: error: gate failed closed (BLOCK): {what}: {}",

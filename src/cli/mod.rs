@@ -49,8 +49,19 @@ pub struct Cli {
     /// Colour in terminal output: auto (a terminal, and NO_COLOR unset), always, never.
     #[arg(long, value_enum, global = true, default_value_t = ColorWhen::Auto)]
     pub color: ColorWhen,
+    /// Who lays out HTML pages' fan-out pictures: auto (Graphviz's `dot` when it is on
+    /// PATH, else the built-in layered layout), graphviz, builtin.
+    #[arg(long, value_enum, global = true, default_value_t = LayoutWhen::Auto)]
+    pub layout: LayoutWhen,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LayoutWhen {
+    Auto,
+    Graphviz,
+    Builtin,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -196,6 +207,7 @@ pub async fn run(cli: Cli, store_source: StoreSource) -> anyhow::Result<u8> {
         store_source,
         quiet: cli.quiet,
         color: cli.color,
+        layouter: choose_layouter(cli.layout)?,
     };
     match cli.command {
         Command::Snapshot(cmd) => cmd.run(&ctx).await,
@@ -218,6 +230,21 @@ pub async fn run(cli: Cli, store_source: StoreSource) -> anyhow::Result<u8> {
     }
 }
 
+/// `--layout`: Graphviz when asked (an error when it is not on PATH) or when `auto` finds
+/// it, else the built-in layout. Leaked once per process: a renderer's `Style` holds it.
+fn choose_layouter(when: LayoutWhen) -> anyhow::Result<&'static dyn crate::render::html::Layouter> {
+    use crate::graphviz::Graphviz;
+    Ok(match (when, Graphviz::on_path()) {
+        (LayoutWhen::Builtin, _) | (LayoutWhen::Auto, None) => {
+            &crate::render::html::layout::BUILTIN
+        }
+        (_, Some(g)) => Box::leak(Box::new(g)),
+        (LayoutWhen::Graphviz, None) => {
+            anyhow::bail!("--layout graphviz: Graphviz's `dot` is not on PATH")
+        }
+    })
+}
+
 /// What every subcommand gets besides its own arguments.
 pub struct Context {
     pub store: StoreArgs,
@@ -225,6 +252,8 @@ pub struct Context {
     pub store_source: StoreSource,
     pub quiet: bool,
     pub color: ColorWhen,
+    /// HTML pictures' layouter, chosen once from `--layout` (and `PATH`).
+    pub layouter: &'static dyn crate::render::html::Layouter,
 }
 
 impl Context {
@@ -257,6 +286,15 @@ impl Context {
     pub fn style(&self) -> crate::render::Style {
         crate::render::Style {
             color: self.color_stdout(),
+            layouter: Some(self.layouter),
+        }
+    }
+
+    /// How report files are dressed: never in colour, pictures by `--layout`.
+    pub fn style_for_files(&self) -> crate::render::Style {
+        crate::render::Style {
+            color: false,
+            layouter: Some(self.layouter),
         }
     }
 
@@ -353,9 +391,12 @@ mod tests {
             ),
             (
                 &["diff", "a", "b"],
-                names::<crate::render::diff::DiffDocument>(),
+                names::<crate::render::html::diff::DiffPage>(),
             ),
-            (&["gate", "a", "b"], names::<crate::gate::GateReport>()),
+            (
+                &["gate", "a", "b"],
+                names::<crate::render::html::gate::GatePage>(),
+            ),
             (
                 &["graph", "s"],
                 names::<crate::render::fanout::GraphReport>(),

@@ -109,6 +109,10 @@ pub struct GateReport {
     /// Why the gate failed closed, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The file the gate's judgement comes from (the policy or approved set given), for
+    /// SARIF's `physicalLocation`; not part of the gate JSON.
+    #[serde(skip)]
+    pub artifact: Option<String>,
 }
 
 impl GateReport {
@@ -212,6 +216,7 @@ impl GateReport {
             dims,
             findings,
             error: None,
+            artifact: None,
         }
     }
 
@@ -237,6 +242,7 @@ impl GateReport {
                 detail: Some(reason.to_string()),
             }],
             error: Some(format!("{what}: {reason}")),
+            artifact: None,
         }
     }
 }

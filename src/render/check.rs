@@ -432,6 +432,8 @@ impl Report for CheckReport<'_> {
         Format::Json,
         Format::Markdown,
         Format::Prometheus,
+        Format::Junit,
+        Format::Sarif,
     ];
 
     fn write_as<W: Write>(&self, format: Format, style: Style, out: &mut W) -> io::Result<()> {
@@ -439,6 +441,12 @@ impl Report for CheckReport<'_> {
             Format::Json => write_json(out, self.run),
             Format::Markdown => write_markdown(out, self.run),
             Format::Prometheus => super::prometheus::write_prometheus(out, self.run),
+            Format::Junit => super::junit::write_junit(
+                out,
+                "driftgate check",
+                &super::junit::check_suites(self.run),
+            ),
+            Format::Sarif => super::sarif::write_check_sarif(out, self.run),
             _ => {
                 write_table(out, self.run, style.color)?;
                 if self.github_annotations {

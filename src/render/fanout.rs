@@ -36,11 +36,13 @@ impl Report for GraphReport<'_> {
         Format::Mermaid,
         Format::Markdown,
         Format::Json,
+        Format::Html,
     ];
 
-    fn write_as<W: Write>(&self, format: Format, _: Style, out: &mut W) -> io::Result<()> {
+    fn write_as<W: Write>(&self, format: Format, style: Style, out: &mut W) -> io::Result<()> {
         const DATABASE: &str = "trigger fan-out of the database";
         match (self, format) {
+            (_, Format::Html) => super::html::graph::write_graph_page(out, self, style.layouter()),
             (GraphReport::Table { fanout, .. }, Format::Tree) => graph::write_tree(out, fanout),
             (
                 GraphReport::Table {

@@ -25,6 +25,12 @@ pub enum Format {
     Json,
     /// The Prometheus text exposition format (node-exporter's textfile collector).
     Prometheus,
+    /// JUnit XML (GitLab `artifacts:reports:junit`, Jenkins): BLOCK findings fail.
+    Junit,
+    /// SARIF 2.1.0 (GitHub code scanning `upload-sarif`).
+    Sarif,
+    /// One self-contained HTML page (inline CSS and SVG, no script, no fetch).
+    Html,
 }
 
 impl Format {
@@ -39,6 +45,9 @@ impl Format {
             Format::Markdown => "markdown",
             Format::Json => "json",
             Format::Prometheus => "prometheus",
+            Format::Junit => "junit",
+            Format::Sarif => "sarif",
+            Format::Html => "html",
         }
     }
 }
@@ -50,10 +59,20 @@ impl fmt::Display for Format {
 }
 
 /// How people's formats may be dressed; programs' formats ignore it.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Default)]
 pub struct Style {
     /// ANSI colour (a terminal, `--color`, `NO_COLOR`).
     pub color: bool,
+    /// Who lays out HTML pages' fan-out pictures (`--layout`); none: the built-in layout.
+    /// Chosen by the command line, so renderers never look for or spawn a tool.
+    pub layouter: Option<&'static dyn super::html::Layouter>,
+}
+
+impl Style {
+    /// The layouter of HTML pictures.
+    pub fn layouter(&self) -> &'static dyn super::html::Layouter {
+        self.layouter.unwrap_or(&super::html::layout::BUILTIN)
+    }
 }
 
 /// A command's result, typed, in the formats it can be written in.

@@ -87,11 +87,17 @@ pub fn what_changed(f: &Finding) -> String {
 
 impl Report for GateReport {
     const COMMAND: &'static str = "gate";
-    const FORMATS: &'static [Format] = &[Format::Table, Format::Json];
+    const FORMATS: &'static [Format] = &[Format::Table, Format::Json, Format::Junit, Format::Sarif];
 
     fn write_as<W: Write>(&self, format: Format, style: Style, out: &mut W) -> io::Result<()> {
         match format {
             Format::Json => write_gate_json(out, self),
+            Format::Junit => super::junit::write_junit(
+                out,
+                "driftgate gate",
+                &[super::junit::Suite::of_gate(self)],
+            ),
+            Format::Sarif => super::sarif::write_gate_sarif(out, self),
             _ => write_gate_table_painted(out, self, Paint(style.color)),
         }
     }

@@ -501,7 +501,7 @@ pub fn write_ranking<W: Write>(out: &mut W, db: &DatabaseFanout) -> io::Result<(
 // ---------------------------------------------------------------------------------------
 // Shared labels
 
-fn node_label(n: &GraphNode) -> String {
+pub(crate) fn node_label(n: &GraphNode) -> String {
     let mut s = n.name.clone();
     match n.kind {
         NodeKind::Trigger => {
@@ -518,7 +518,7 @@ fn node_label(n: &GraphNode) -> String {
     s
 }
 
-fn edge_label(e: &GraphEdge) -> String {
+pub(crate) fn edge_label(e: &GraphEdge) -> String {
     let upper = |s: &Option<String>| {
         s.as_deref()
             .unwrap_or_default()
@@ -634,7 +634,7 @@ pub(crate) fn dot_quote(s: &str) -> String {
 
 /// The nodes a hazard is about: the triggers it names on its table, and the routine fired
 /// twice. Drawn red in DOT and Mermaid, as the tree calls the hazards out.
-fn hazard_nodes<'g>(g: &'g FanoutGraph, hazards: &[Hazard]) -> HashSet<&'g str> {
+pub(crate) fn hazard_nodes<'g>(g: &'g FanoutGraph, hazards: &[Hazard]) -> HashSet<&'g str> {
     let mut marked = HashSet::new();
     for n in g.nodes() {
         let hit = hazards.iter().any(|h| match h {

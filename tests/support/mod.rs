@@ -14,6 +14,7 @@
 //! and removes its directory when the test binary exits.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod browser;
 pub mod oracle;
 pub mod proxy;
 pub mod replica;

@@ -1,0 +1,1 @@
+//! HTML page of `driftgate report` (being written).

@@ -328,8 +328,10 @@ fn hostile_names_are_only_ever_text_in_every_page() {
         format!("[[target]]\nname = \"prod\"\ndsn = \"{}\"\n", db.dsn),
     )
     .unwrap();
-    let r = driftgate(&store, &["snapshot", "--dsn", &db.dsn, "--ref", "base"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    for r in ["base", "history"] {
+        let r = driftgate(&store, &["snapshot", "--dsn", &db.dsn, "--ref", r]);
+        assert_eq!(r.code, 0, "{r:?}");
+    }
     let r = driftgate(
         &store,
         &[
@@ -355,8 +357,10 @@ fn hostile_names_are_only_ever_text_in_every_page() {
          CREATE TRIGGER {trg} AFTER INSERT ON {s}.{t} FOR EACH ROW EXECUTE FUNCTION {s}.{f}();
          ALTER TABLE dot_tools DISABLE TRIGGER trg_refresh_orphan_dot;"
     ));
-    let r = driftgate(&store, &["snapshot", "--dsn", &db.dsn, "--ref", "head"]);
-    assert_eq!(r.code, 0, "{r:?}");
+    for r in ["head", "history"] {
+        let r = driftgate(&store, &["snapshot", "--dsn", &db.dsn, "--ref", r]);
+        assert_eq!(r.code, 0, "{r:?}");
+    }
     let qualified = format!("{s}.{t}");
     let order = firing_order(&store, "head");
     let html = dir.path().join("check.html");
@@ -388,6 +392,27 @@ fn hostile_names_are_only_ever_text_in_every_page() {
         );
         assert_eq!(r.code, 1, "BLOCK: {r:?}");
         pages.push(("check".into(), std::fs::read_to_string(&html).unwrap()));
+        // `report REF`: the ref's two positions, the second with what changed.
+        let report = || {
+            let r = driftgate(
+                &store,
+                &["--layout", layout, "report", "history", "--format", "html"],
+            );
+            assert_eq!(r.code, 0, "{r:?}");
+            r.stdout
+        };
+        let page = report();
+        assert_eq!(page, report(), "report: the same bytes twice");
+        let doc = parse_page(&page);
+        assert_eq!(doc.select(&sel("table.timeline tbody tr")).count(), 2);
+        let changed: String = doc
+            .select(&sel("table.changes"))
+            .flat_map(|t| t.text())
+            .collect();
+        let trigger_key = format!("trigger:{qualified}.{trg}");
+        assert!(changed.contains(&trigger_key), "{changed}");
+        let all = texts(&doc).join("\u{0}");
+        assert!(all.contains(&qi(TABLE)), "report: the table's key is text");
         for (what, page) in &pages {
             let doc = parse_page(page);
             // The hostile trigger is a node whose text is exactly its name.

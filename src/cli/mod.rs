@@ -381,7 +381,7 @@ mod tests {
         fn names<R: Report>() -> Vec<&'static str> {
             R::FORMATS.iter().map(|f| f.name()).collect()
         }
-        let commands: [(&[&str], Vec<&str>); 8] = [
+        let commands: [(&[&str], Vec<&str>); 9] = [
             (&["log"], names::<crate::render::log::LogReport>()),
             (&["show", "s"], names::<crate::render::show::ShowReport>()),
             (
@@ -394,9 +394,16 @@ mod tests {
             ),
             (
                 &["diff", "a", "b"],
-                names::<crate::render::diff::DiffDocument>(),
+                names::<crate::render::html::diff::DiffPage>(),
             ),
-            (&["gate", "a", "b"], names::<crate::gate::GateReport>()),
+            (
+                &["gate", "a", "b"],
+                names::<crate::render::html::gate::GatePage>(),
+            ),
+            (
+                &["report", "r"],
+                names::<crate::render::history::HistoryReport>(),
+            ),
             (
                 &["graph", "s"],
                 names::<crate::render::fanout::GraphReport>(),

@@ -440,3 +440,46 @@ fn hostile_names_are_only_ever_text_in_every_page() {
         }
     }
 }
+
+/// A `dot` that answers nonsense (or dies) is not trusted: the picture falls back to the
+/// built-in layout and the caption says why; nothing it wrote reaches the page.
+#[test]
+fn a_failing_graphviz_falls_back_to_the_builtin_layout_and_says_so() {
+    let store = sample_store();
+    let order = firing_order(&store, "entry");
+    let (fake, no_dot) = path_without_dot();
+    for (script, why) in [
+        ("echo '<script>alert(1)</script>'", "unexpected line"),
+        ("exit 3", "exited with"),
+    ] {
+        let dot = fake.path().join("dot");
+        std::fs::write(&dot, format!("#!/bin/sh\ncat >/dev/null\n{script}\n")).unwrap();
+        std::fs::set_permissions(&dot, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let mut c = driftgate_cmd(
+            &store,
+            &[
+                "--layout",
+                "graphviz",
+                "graph",
+                "entry",
+                "dot_tools",
+                "--format",
+                "html",
+            ],
+        );
+        c.env("PATH", &no_dot);
+        let r = run_cmd(c);
+        assert_eq!(r.code, 0, "{r:?}");
+        let doc = parse_page(&r.stdout);
+        assert_dot_tools(&doc, &order, "builtin", "graph");
+        let caption: String = doc
+            .select(&sel("figcaption"))
+            .flat_map(|c| c.text())
+            .collect();
+        assert!(
+            caption.contains("graphviz failed") && caption.contains(why),
+            "{caption}"
+        );
+    }
+}

@@ -19,6 +19,7 @@ mod graph;
 mod log;
 mod manpage;
 mod pair;
+mod report;
 mod show;
 mod snapshot;
 mod verify;
@@ -105,6 +106,8 @@ pub enum Command {
     Doctor(doctor::DoctorCmd),
     /// Drop snapshots no ref or kept history needs, and the objects only they used.
     Gc(gc::GcCmd),
+    /// A ref's history from its ref log: when the catalog changed and what (text, json, html).
+    Report(report::ReportCmd),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(completions::CompletionsCmd),
     /// Print the man page (roff) of driftgate or of one subcommand.
@@ -213,6 +216,7 @@ pub async fn run(cli: Cli, store_source: StoreSource) -> anyhow::Result<u8> {
         Command::Snapshot(cmd) => cmd.run(&ctx).await,
         Command::Show(cmd) => cmd.run(&ctx).await,
         Command::Log(cmd) => cmd.run(&ctx),
+        Command::Report(cmd) => cmd.run(&ctx),
         Command::Fsck(cmd) => cmd.run(&ctx),
         Command::Fingerprint(cmd) => cmd.run(&ctx).await,
         Command::Export(cmd) => cmd.run(&ctx).await,
@@ -378,7 +382,7 @@ mod tests {
         fn names<R: Report>() -> Vec<&'static str> {
             R::FORMATS.iter().map(|f| f.name()).collect()
         }
-        let commands: [(&[&str], Vec<&str>); 8] = [
+        let commands: [(&[&str], Vec<&str>); 9] = [
             (&["log"], names::<crate::render::log::LogReport>()),
             (&["show", "s"], names::<crate::render::show::ShowReport>()),
             (
@@ -396,6 +400,10 @@ mod tests {
             (
                 &["gate", "a", "b"],
                 names::<crate::render::html::gate::GatePage>(),
+            ),
+            (
+                &["report", "r"],
+                names::<crate::render::history::HistoryReport>(),
             ),
             (
                 &["graph", "s"],

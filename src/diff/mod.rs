@@ -8,6 +8,7 @@
 pub mod counts;
 pub mod fields;
 pub mod firing;
+pub mod history;
 pub mod text;
 
 pub use counts::{CountChange, CountDelta};

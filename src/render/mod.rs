@@ -12,6 +12,7 @@ pub mod format;
 pub mod gate;
 pub mod gdiff;
 pub mod graph;
+pub mod history;
 pub mod html;
 pub mod junit;
 pub mod log;

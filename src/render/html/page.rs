@@ -24,7 +24,7 @@ tr.added td:first-child,tr.pass td:first-child{color:var(--pass)}tr.removed td:f
 .banner{border-radius:6px;padding:.7em 1em;margin:.5em 0 1em;color:#fff;font-weight:600}
 .banner.pass{background:var(--pass)}.banner.warn{background:var(--warn)}.banner.block{background:var(--block)}
 .banner ul{margin:.3em 0 0;font-weight:normal}
-.udiff .add{background:var(--add);display:block}.udiff .del{background:var(--del);display:block}.udiff .hunk{background:var(--hunk);color:var(--muted);display:block}.udiff .file{font-weight:600;display:block}
+.udiff span{display:inline-block;min-width:100%}.udiff .add{background:var(--add)}.udiff .del{background:var(--del)}.udiff .hunk{background:var(--hunk);color:var(--muted)}.udiff .file{font-weight:600}
 ul.hazards li.hazard,.hazard-text{color:var(--block);font-weight:600}
 .note{color:var(--muted);font-style:italic}
 figure{margin:.5em 0 1.5em;overflow:auto;border:1px solid var(--line);border-radius:6px;padding:.5em}

@@ -22,11 +22,13 @@ mkdir -p "$out"
 # standby test, which needs pg_basebackup, which the npm packages lack: it runs once, on the
 # system PostgreSQL; not the store stress test, which tests the store, not the server, nor
 # the 100 MB body test, which measures driftgate's memory, not the server, nor the S3 store
-# tests, which test the store on object storage: once, in scripts/test.sh).
+# tests, which test the store on object storage: once, in scripts/test.sh; nor what renders,
+# shards and formats what was captured: the HTML pages and their browser test, JUnit/SARIF,
+# sharding and the deploy files, canonical JSON).
 tests=()
 for f in tests/*.rs; do
     name=$(basename "$f" .rs)
-    case "$name" in fuzz | versions | readme | setup | conninfo | tls | standby | stress | bigbody | s3) ;; *) tests+=(--test "$name") ;; esac
+    case "$name" in fuzz | versions | readme | setup | conninfo | tls | standby | stress | bigbody | s3 | html | browser | ciformats | deploy | shard | canonical) ;; *) tests+=(--test "$name") ;; esac
 done
 echo "== building the tests"
 cargo test --locked --no-run "${tests[@]}" --test versions >/dev/null 2>&1 \

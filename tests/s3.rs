@@ -307,9 +307,10 @@ fn two_processes_moving_one_ref_on_s3_for_50_rounds_lose_no_update_silently() {
         .unwrap()
         .lines()
         .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["conflicts"]
-                .as_u64()
-                .unwrap()
+            let v = serde_json::from_str::<serde_json::Value>(l).unwrap();
+            // The subcommand, though `--store URL` comes first on the command line.
+            assert_eq!(v["command"], "baseline", "{l}");
+            v["conflicts"].as_u64().unwrap()
         })
         .sum();
     eprintln!(

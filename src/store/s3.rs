@@ -184,8 +184,9 @@ impl Counters {
 }
 
 /// Append this process's S3 counts as a JSON line to the file `DRIFTGATE_S3_STATS` names
-/// (the benchmark's counting layer); nothing when unset or when no request was made.
-pub fn write_stats_if_asked(command: &str) {
+/// (the benchmark's counting layer), with the subcommand `command` names; nothing when
+/// unset or when no request was made (so `command` is only asked then).
+pub fn write_stats_if_asked(command: impl FnOnce() -> Option<String>) {
     let Some(path) = std::env::var_os("DRIFTGATE_S3_STATS") else {
         return;
     };
@@ -193,7 +194,7 @@ pub fn write_stats_if_asked(command: &str) {
     if v["requests"] == 0 {
         return;
     }
-    v["command"] = command.into();
+    v["command"] = command().unwrap_or_default().into();
     if let Ok(mut f) = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

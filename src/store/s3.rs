@@ -61,18 +61,21 @@ pub struct S3Url {
     pub prefix: String,
 }
 
-fn bad_url(url: &str, reason: &str) -> StoreError {
-    // User info (`s3://key:secret@bucket`) is cut before the URL is shown: it may be a
-    // credential pasted where it does not belong.
-    let shown = match url.split_once("://") {
+/// `url` with its user info (`scheme://key:secret@host`) cut: it may be a credential
+/// pasted where it does not belong, and the URL is about to be shown.
+fn cut_user_info(url: &str) -> String {
+    match url.split_once("://") {
         Some((scheme, rest)) if rest.split('/').next().is_some_and(|a| a.contains('@')) => {
             let after = &rest[rest.find('@').map_or(0, |i| i + 1)..];
             format!("{scheme}://<user info cut>@{after}")
         }
         _ => url.to_string(),
-    };
+    }
+}
+
+fn bad_url(url: &str, reason: &str) -> StoreError {
     StoreError::BadStoreUrl {
-        url: crate::model::visible::visible_lines(&shown),
+        url: crate::model::visible::visible_lines(&cut_user_info(url)),
         reason: reason.to_string(),
     }
 }
@@ -337,11 +340,11 @@ impl S3Backend {
     }
 
     /// An error of the request for `key`: its `s3://` location and what the server or
-    /// client said, with every credential value cut out.
+    /// client said, on one line, with every credential value cut out.
     fn err(&self, key: &str, e: object_store::Error) -> StoreError {
         StoreError::io(
             &self.location(key),
-            io::Error::other(redact(&e.to_string(), &self.secrets)),
+            io::Error::other(redact(&describe(&e), &self.secrets)),
         )
     }
 
@@ -430,6 +433,46 @@ impl S3Backend {
 
 /// `text` with every secret in `secrets` replaced: an error quoting a request or a
 /// configuration never carries a credential out.
+/// An `object_store` error as one line that says what went wrong. Its own text stops at
+/// the outermost cause ("HTTP error: error sending request"), so the causes below are added
+/// until the one that names it ("Connection refused"); an S3 error document in the text
+/// (several lines of XML with request ids) is cut to its code and message
+/// ("NoSuchBucket: The specified bucket does not exist").
+fn describe(e: &object_store::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    let text = match text.find("<?xml").or_else(|| text.find("<Error>")) {
+        Some(at) => {
+            let doc = &text[at..];
+            let code = xml_text(doc, "Code");
+            let message = xml_text(doc, "Message");
+            let said = match (code, message) {
+                (Some(c), Some(m)) => format!("{c}: {m}"),
+                (Some(c), None) => c.to_string(),
+                (None, Some(m)) => m.to_string(),
+                (None, None) => "an error document without a code".to_string(),
+            };
+            format!("{}{said}", &text[..at])
+        }
+        None => text,
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The text of the first `<tag>…</tag>` in `doc`.
+fn xml_text<'a>(doc: &'a str, tag: &str) -> Option<&'a str> {
+    let start = doc.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let len = doc[start..].find(&format!("</{tag}>"))?;
+    Some(doc[start..start + len].trim())
+}
+
 fn redact(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_string();
     for s in secrets {
@@ -792,6 +835,63 @@ mod tests {
             assert!(matches!(e, StoreError::BadStoreUrl { .. }), "{bad}: {e}");
         }
         assert!(parse_url(&format!("s3://{}", "a".repeat(64))).is_err());
+    }
+
+    /// An error with a cause below it, as reqwest and hyper nest theirs.
+    #[derive(Debug)]
+    struct Nested(&'static str, Option<Box<Nested>>);
+    impl std::fmt::Display for Nested {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl std::error::Error for Nested {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|n| n as _)
+        }
+    }
+
+    #[test]
+    fn errors_are_one_line_with_their_cause_and_the_s3_code() {
+        let refused = object_store::Error::Generic {
+            store: "S3",
+            source: Box::new(Nested(
+                "HTTP error: error sending request",
+                Some(Box::new(Nested(
+                    "tcp connect error",
+                    Some(Box::new(Nested("Connection refused (os error 111)", None))),
+                ))),
+            )),
+        };
+        assert_eq!(
+            describe(&refused),
+            "Generic S3 error: HTTP error: error sending request: tcp connect error: Connection refused (os error 111)"
+        );
+        let no_bucket = object_store::Error::Generic {
+            store: "S3",
+            source: Box::new(Nested(
+                "404 Not Found: <?xml version=\"1.0\"?>\n<Error><Code>NoSuchBucket</Code>\
+                 <Message>The specified bucket does not exist</Message>\
+                 <RequestId>Ezu</RequestId></Error>",
+                None,
+            )),
+        };
+        assert_eq!(
+            describe(&no_bucket),
+            "Generic S3 error: 404 Not Found: NoSuchBucket: The specified bucket does not exist"
+        );
+    }
+
+    #[test]
+    fn user_info_is_cut_from_shown_urls() {
+        assert_eq!(
+            cut_user_info("http://key:secret@minio:9000/x"),
+            "http://<user info cut>@minio:9000/x"
+        );
+        assert_eq!(
+            cut_user_info("http://minio:9000/a@b"),
+            "http://minio:9000/a@b"
+        );
     }
 
     #[test]

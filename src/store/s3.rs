@@ -53,6 +53,57 @@ pub fn is_s3(root: &Path) -> bool {
     root.to_str().is_some_and(|s| s.starts_with("s3://"))
 }
 
+/// The S3 settings a store on S3 is reached with, as `doctor` shows them: from the same
+/// environment [`S3Backend::open`] reads, and never a credential's value (not even the
+/// access key id, which names an account).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct S3Settings {
+    /// The endpoint URL (`AWS_ENDPOINT_URL`, user info cut), or `None` for AWS's own.
+    pub endpoint: Option<String>,
+    pub region: String,
+    /// `AWS_ALLOW_HTTP=true`: plain `http://` endpoints are allowed.
+    pub allow_http: bool,
+    /// Where the credentials come from, in words.
+    pub credentials: &'static str,
+}
+
+impl S3Settings {
+    pub fn from_env() -> S3Settings {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        // object_store's aliases for the endpoint, the one the AWS CLI reads first.
+        let endpoint = var("AWS_ENDPOINT_URL").or_else(|| var("AWS_ENDPOINT"));
+        let region = var("AWS_REGION")
+            .or_else(|| var("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|| "us-east-1".to_string());
+        let credentials = match (
+            var("AWS_ACCESS_KEY_ID").is_some() && var("AWS_SECRET_ACCESS_KEY").is_some(),
+            var("AWS_SESSION_TOKEN").is_some(),
+        ) {
+            (true, true) => "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN",
+            (true, false) => "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            // What object_store falls back to without static keys.
+            (false, _) => {
+                "none in the environment (a web identity token, the container's or the \
+                 instance's role is asked next)"
+            }
+        };
+        S3Settings {
+            endpoint: endpoint.map(|e| crate::model::visible::visible_lines(&cut_user_info(&e))),
+            region: crate::model::visible::visible_lines(&region),
+            allow_http: var("AWS_ALLOW_HTTP").is_some_and(|v| v == "true"),
+            credentials,
+        }
+    }
+
+    /// The endpoint as a message names it.
+    pub fn endpoint_shown(&self) -> String {
+        match &self.endpoint {
+            Some(e) => format!("{e} (AWS_ENDPOINT_URL)"),
+            None => format!("AWS S3 in {}", self.region),
+        }
+    }
+}
+
 /// A validated `s3://bucket/prefix`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct S3Url {

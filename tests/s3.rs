@@ -543,20 +543,6 @@ fn doctor(store: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     r
 }
 
-fn store_findings(v: &serde_json::Value) -> Vec<(String, String)> {
-    v["store"]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["level"].as_str().unwrap().to_string(),
-                f["text"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 /// The store section of the text report (from its heading to the blank line after it).
 fn store_text(r: &Run) -> &str {
     let at = r
@@ -604,7 +590,9 @@ fn doctor_on_an_s3_store_reports_it_reachable_writable_and_whole_or_says_why_not
         "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
     );
     assert!(
-        store_findings(&v).iter().all(|(level, _)| level == "ok"),
+        doctor_findings(&v["store"])
+            .iter()
+            .all(|(level, _)| level == "ok"),
         "{s:#}"
     );
     assert_eq!(

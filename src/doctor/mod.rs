@@ -1,8 +1,10 @@
 //! `driftgate doctor`: before a first nightly run, what will work. Four sections, each a
 //! list of findings (`ok`, `warn`, `FAIL`): the connection (resolved target, server version,
 //! primary or standby, TLS and what it verifies, a read-only session), what the role cannot
-//! read (catalogs, catalog columns, tables it cannot count), the store (found, writable,
-//! fsck), and the optional tools (Graphviz `dot`, a D-Bus session bus for `--notify`).
+//! read (catalogs, catalog columns, tables it cannot count), the store (a directory or S3:
+//! found, writable, fsck; on S3 also the endpoint and credential source, and the likely
+//! cause when it cannot be reached), and the optional tools (Graphviz `dot`, a D-Bus
+//! session bus for `--notify`).
 //!
 //! The findings are gathered first into a typed [`DoctorReport`], then written as text or
 //! JSON (`driftgate.doctor/v1`) by `render::doctor`. Exit 0 when all is well, 1 when something is degraded (the

@@ -29,19 +29,14 @@ else
 fi
 OUT=target/bench-s3
 rm -rf "$OUT"; mkdir -p "$OUT"
-# shellcheck source=scripts/pg.sh
-source scripts/pg.sh
-PG_EXTRA_CONF="max_locks_per_transaction = 256" pg_start
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
 DB=bench
-pg_psql postgres -c "CREATE DATABASE $DB"
+bench_start $DB
 DSN=$(pg_dsn $DB)
 
 echo "== growing the catalog to $TABLES tables" >&2
-half=$((SCHEMAS / 2))
-pg_psql $DB -v first=1 -v schemas=$half -v tables=100 -f scripts/bench-catalog.sql &
-pg_psql $DB -v first=$((half + 1)) -v schemas=$((SCHEMAS - half)) -v tables=100 -f scripts/bench-catalog.sql
-wait
-pg_psql $DB -c "VACUUM ANALYZE" >/dev/null
+bench_grow $DB 1 "$SCHEMAS"
 
 # The S3 server: a free port, the tests' one-request-at-a-time launcher, stopped on exit
 # (with the PostgreSQL server pg.sh stops).
@@ -82,14 +77,7 @@ step() {
 
 step first "$DG" --store "$S3" snapshot -q --dsn "$DSN" --ref a
 step again "$DG" --store "$S3" snapshot -q --dsn "$DSN" --ref a2
-last=$(printf 'bench_%03d' "$SCHEMAS")
-pg_psql $DB -q <<SQL
-CREATE OR REPLACE FUNCTION bench_001.t_0001_audit_fn() RETURNS trigger LANGUAGE plpgsql AS \$b\$
-BEGIN RETURN NEW; END \$b\$;
-DROP TRIGGER t_0002_after_upd ON bench_001.t_0002;
-CREATE INDEX bench_extra ON $last.t_0050 (created_at);
-ALTER TABLE $last.t_0099 ADD COLUMN note text;
-SQL
+bench_change $DB "$(printf 'bench_%03d' "$SCHEMAS")"
 step changed "$DG" --store "$S3" snapshot -q --dsn "$DSN" --ref b
 # diff exits 1 when there are changes: that is its answer, not a failure.
 step diff sh -c '"$0" --store "$1" diff a b; [ $? -le 1 ]' "$DG" "$S3"

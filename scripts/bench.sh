@@ -20,11 +20,10 @@ RUNS=${BENCH_RUNS:-3}
 SCALES=${BENCH_SCALES:-"10 50 100"}          # schemas of 100 tables each
 OUT=target/bench
 rm -rf "$OUT"; mkdir -p "$OUT"
-# shellcheck source=scripts/pg.sh
-source scripts/pg.sh
-PG_EXTRA_CONF="max_locks_per_transaction = 256" pg_start
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
 DB=bench
-pg_psql postgres -c "CREATE DATABASE $DB"
+bench_start $DB
 DSN=$(pg_dsn $DB)
 
 # measure LABEL CMD… : one run; appends "label wall_s rss_kib" to $OUT/raw.txt
@@ -57,13 +56,8 @@ have=0
 for schemas in $SCALES; do
     tables=$((schemas * 100))
     echo "== growing the catalog to $tables tables" >&2
-    add=$((schemas - have)); half=$((add / 2))
-    # Two sessions build disjoint halves: catalog creation is server-bound.
-    pg_psql $DB -v first=$((have + 1)) -v schemas=$half -v tables=100 -f scripts/bench-catalog.sql &
-    pg_psql $DB -v first=$((have + half + 1)) -v schemas=$((add - half)) -v tables=100 -f scripts/bench-catalog.sql
-    wait
+    bench_grow $DB $((have + 1)) $((schemas - have))
     have=$schemas
-    pg_psql $DB -c "VACUUM ANALYZE" >/dev/null
 
     for run in $(seq "$RUNS"); do
         measure "pg_dump@$tables" pg_dump -s -h 127.0.0.1 -p "$PG_PORT" -U postgres -d $DB -f "$OUT/dump.sql"
@@ -81,14 +75,7 @@ STORE="$OUT/store-main"
 before=$(store_bytes "$STORE")
 "$DG" --store "$STORE" snapshot -q --dsn "$DSN" --ref a2 >/dev/null
 after=$(store_bytes "$STORE")
-last=$(printf 'bench_%03d' "$have")
-pg_psql $DB -q <<SQL
-CREATE OR REPLACE FUNCTION bench_001.t_0001_audit_fn() RETURNS trigger LANGUAGE plpgsql AS \$b\$
-BEGIN RETURN NEW; END \$b\$;
-DROP TRIGGER t_0002_after_upd ON bench_001.t_0002;
-CREATE INDEX bench_extra ON $last.t_0050 (created_at);
-ALTER TABLE $last.t_0099 ADD COLUMN note text;
-SQL
+bench_change $DB "$(printf 'bench_%03d' "$have")"
 "$DG" --store "$STORE" snapshot -q --dsn "$DSN" --ref b >/dev/null
 for run in $(seq "$RUNS"); do
     measure "diff@$big" "$DG" --store "$STORE" diff a b

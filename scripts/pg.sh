@@ -1,5 +1,6 @@
-# Sourced by demo.sh and bench.sh: start and stop a throwaway PostgreSQL in a temp directory,
-# on a free port of 127.0.0.1, as an unprivileged user when run as root.
+# Sourced by demo.sh and bench-lib.sh (for bench.sh and bench-s3.sh): start and stop a
+# throwaway PostgreSQL in a temp directory, on a free port of 127.0.0.1, as an unprivileged
+# user when run as root.
 #   pg_start            sets PG_BIN, PG_DIR, PG_PORT, PG_RUN; registers cleanup on exit
 #   pg_psql DB ARGS…     psql as the superuser
 #   pg_dsn DB            the connection URL

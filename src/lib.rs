@@ -52,7 +52,7 @@ use std::process::ExitCode;
 pub fn main_entry() -> ExitCode {
     install_crypto_provider();
     let code = cli::main();
-    store::s3::write_stats_if_asked(&std::env::args().nth(1).unwrap_or_default());
+    store::s3::write_stats_if_asked(cli::subcommand_name);
     code
 }
 

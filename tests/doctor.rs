@@ -33,20 +33,6 @@ fn store_with_a_snapshot(db: &TestDb) -> tempfile::TempDir {
     store
 }
 
-fn levels(section: &Value) -> Vec<(String, String)> {
-    section["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["level"].as_str().unwrap().to_string(),
-                f["text"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn a_superuser_on_a_fresh_fixture_with_a_store_is_all_ok_and_changes_nothing() {
     let db = fixture_db("doctor_ok");
@@ -84,7 +70,9 @@ fn a_superuser_on_a_fresh_fixture_with_a_store_is_all_ok_and_changes_nothing() {
     assert_eq!(s["fsck"]["problems"], serde_json::json!([]));
     for section in ["connection", "privileges", "store"] {
         assert!(
-            levels(&v[section]).iter().all(|(level, _)| level == "ok"),
+            doctor_findings(&v[section])
+                .iter()
+                .all(|(level, _)| level == "ok"),
             "{section}: {:#}",
             v[section]
         );

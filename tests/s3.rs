@@ -4,7 +4,7 @@
 //! directory and S3, through the same commands; then what only S3 has: two processes
 //! moving one ref at once for 50 rounds, a store copied between the two backends object by
 //! object (as `aws s3 sync` copies), bad URLs, `AWS_PROFILE`, credentials kept out of every
-//! output, and TLS to PostgreSQL and HTTPS to S3 in one process.
+//! output, TLS to PostgreSQL and HTTPS to S3 in one process, and `doctor` on an S3 store.
 
 mod support;
 
@@ -307,9 +307,10 @@ fn two_processes_moving_one_ref_on_s3_for_50_rounds_lose_no_update_silently() {
         .unwrap()
         .lines()
         .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["conflicts"]
-                .as_u64()
-                .unwrap()
+            let v = serde_json::from_str::<serde_json::Value>(l).unwrap();
+            // The subcommand, though `--store URL` comes first on the command line.
+            assert_eq!(v["command"], "baseline", "{l}");
+            v["conflicts"].as_u64().unwrap()
         })
         .sum();
     eprintln!(
@@ -525,4 +526,164 @@ fn an_abandoned_lease_on_s3_runs_out() {
     std::thread::sleep(Duration::from_secs(3));
     let gc = ok(store, &["gc", "--wait", "0s"]);
     assert!(!gc.stdout.contains("deferred"), "{gc:?}");
+}
+
+/// `doctor` with an S3 store, with no session bus in the environment (so the tools section
+/// does not depend on the machine).
+fn doctor(store: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let runtime = tempfile::tempdir().unwrap();
+    let mut cmd = driftgate_cmd(store, &[&["doctor"], args].concat());
+    cmd.env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env("XDG_RUNTIME_DIR", runtime.path());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let r = run_cmd(cmd);
+    no_secret(&r);
+    r
+}
+
+/// The store section of the text report (from its heading to the blank line after it).
+fn store_text(r: &Run) -> &str {
+    let at = r
+        .stdout
+        .find("\nStore: ")
+        .unwrap_or_else(|| panic!("no store section: {r:?}"));
+    let rest = &r.stdout[at + 1..];
+    &rest[..rest.find("\n\n").unwrap_or(rest.len())]
+}
+
+/// `doctor` on an S3 store says what it says of a directory store, for S3: a store found,
+/// writable (a probe object put and deleted, nothing left behind), fsck clean, and which
+/// endpoint and credentials (by name only) it was reached with. A prefix with nothing under
+/// it, a bucket that does not exist and an endpoint that does not answer are each exit 2
+/// with the cause named on one line, the connection still checked, and no credential shown.
+#[test]
+fn doctor_on_an_s3_store_reports_it_reachable_writable_and_whole_or_says_why_not() {
+    let server = s3::server();
+    let db = empty_db("s3doctor");
+    db.sql("CREATE TABLE t (id int PRIMARY KEY);");
+    let url = s3::store_url("doctor");
+    ok(
+        Path::new(&url),
+        &["snapshot", "--dsn", &db.dsn, "--ref", "nightly"],
+    );
+    let before = s3::objects(s3::prefix_of(&url));
+
+    let r = doctor(&url, &["--dsn", &db.dsn, "--format", "json"], &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["status"], "ok", "{v:#}");
+    let s = &v["store"];
+    assert_eq!(s["path"], url.as_str());
+    assert_eq!(s["backend"], "s3");
+    assert_eq!(s["exists"], true);
+    assert_eq!(s["writable"], true);
+    assert_eq!(s["fsck"]["snapshots"], 1);
+    assert_eq!(s["fsck"]["refs"], 1);
+    assert_eq!(s["fsck"]["problems"], serde_json::json!([]));
+    assert_eq!(s["s3"]["endpoint"], server.endpoint.as_str());
+    assert_eq!(s["s3"]["region"], "us-east-1");
+    assert_eq!(s["s3"]["allow_http"], true);
+    assert_eq!(
+        s["s3"]["credentials"],
+        "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+    );
+    assert!(
+        doctor_findings(&v["store"])
+            .iter()
+            .all(|(level, _)| level == "ok"),
+        "{s:#}"
+    );
+    assert_eq!(
+        s3::objects(s3::prefix_of(&url)),
+        before,
+        "the write probe left the bucket as it was"
+    );
+
+    let r = doctor(&url, &["--dsn", &db.dsn], &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let text = store_text(&r);
+    for line in [
+        format!("Store: {url} (from --store)"),
+        format!(
+            "ok    S3 endpoint {} (AWS_ENDPOINT_URL), region us-east-1; credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            server.endpoint
+        ),
+        format!("ok    a driftgate store at {url}"),
+        "ok    writable (a probe object was put and deleted)".to_string(),
+        "ok    fsck: 1 pack(s),".to_string(),
+    ] {
+        assert!(text.contains(&line), "{line:?} missing:\n{text}");
+    }
+
+    // An empty prefix: the bucket is there, the store is not (yet); doctor creates nothing.
+    let empty = s3::store_url("doctor-empty");
+    let r = doctor(&empty, &["--dsn", &db.dsn], &[]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        store_text(&r).contains(&format!(
+            "FAIL  no store at {empty}: the bucket answers, but nothing is stored under this prefix (a first `driftgate snapshot` creates it)"
+        )),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("ok    connected as postgres"), "{r:?}");
+    assert!(
+        s3::objects(s3::prefix_of(&empty)).is_empty(),
+        "doctor wrote nothing"
+    );
+
+    // A bucket that does not exist: said so, in one line (no S3 error document).
+    let bucket = format!("driftgate-no-such-bucket-{}", std::process::id());
+    let wrong = format!("s3://{bucket}/store");
+    let r = doctor(&wrong, &["--dsn", &db.dsn], &[]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let text = store_text(&r);
+    let fail: Vec<&str> = text.lines().filter(|l| l.contains("FAIL")).collect();
+    assert_eq!(fail.len(), 1, "{text}");
+    assert!(
+        fail[0].starts_with(&format!(
+            "  FAIL  the bucket {bucket} does not exist at {} (AWS_ENDPOINT_URL): ",
+            server.endpoint
+        )),
+        "{text}"
+    );
+    assert!(
+        fail[0].ends_with("NoSuchBucket: The specified bucket does not exist"),
+        "{text}"
+    );
+    assert!(
+        !r.stdout.contains("<Error>") && !r.stdout.contains("RequestId"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("ok    connected as postgres"), "{r:?}");
+    assert!(r.stdout.contains("status: error"), "{r:?}");
+    let r = doctor(&wrong, &["--dsn", &db.dsn, "--format", "json"], &[]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["status"], "error");
+    assert_eq!(v["store"]["backend"], "s3");
+    assert_eq!(v["store"]["exists"], false);
+    assert_eq!(v["store"]["writable"], serde_json::Value::Null);
+    assert_eq!(v["connection"]["connected"], true);
+
+    // An endpoint that does not answer (the store is fine; the way to it is not).
+    let nowhere = format!("http://127.0.0.1:{}", unused_port());
+    let r = doctor(
+        &url,
+        &["--dsn", &db.dsn],
+        &[("AWS_ENDPOINT_URL", nowhere.as_str())],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    let text = store_text(&r);
+    assert!(
+        text.contains(&format!(
+            "FAIL  the S3 endpoint {nowhere} (AWS_ENDPOINT_URL) cannot be reached: {url}/STORE: "
+        )),
+        "{text}"
+    );
+    assert!(text.contains("Connection refused"), "the cause: {text}");
+    assert!(r.stdout.contains("ok    connected as postgres"), "{r:?}");
+    assert!(r.stdout.contains("status: error"), "{r:?}");
 }

@@ -140,6 +140,17 @@ fn long_help_only(cmd: clap::Command) -> clap::Command {
 }
 
 /// Parse the command line, run, and map the outcome to an exit code.
+/// The subcommand this process was asked to run (`snapshot`, `diff`…), for the S3 counting
+/// layer's record; `None` when the arguments do not parse. Parsed again rather than read
+/// from the arguments by position: global options (`--store URL`) come before it.
+pub fn subcommand_name() -> Option<String> {
+    command()
+        .try_get_matches()
+        .ok()?
+        .subcommand_name()
+        .map(str::to_string)
+}
+
 pub fn main() -> ExitCode {
     let matches = match command().try_get_matches() {
         Ok(m) => m,

@@ -1,8 +1,10 @@
 //! `driftgate doctor`: before a first nightly run, what will work. Four sections, each a
 //! list of findings (`ok`, `warn`, `FAIL`): the connection (resolved target, server version,
 //! primary or standby, TLS and what it verifies, a read-only session), what the role cannot
-//! read (catalogs, catalog columns, tables it cannot count), the store (found, writable,
-//! fsck), and the optional tools (Graphviz `dot`, a D-Bus session bus for `--notify`).
+//! read (catalogs, catalog columns, tables it cannot count), the store (a directory or S3:
+//! found, writable, fsck; on S3 also the endpoint and credential source, and the likely
+//! cause when it cannot be reached), and the optional tools (Graphviz `dot`, a D-Bus
+//! session bus for `--notify`).
 //!
 //! The findings are gathered first into a typed [`DoctorReport`], then written as text or
 //! JSON (`driftgate.doctor/v1`) by `render::doctor`. Exit 0 when all is well, 1 when something is degraded (the
@@ -13,6 +15,7 @@
 use crate::catalog::probe::{self, CountBlocker, ServerProbe};
 use crate::catalog::{CatalogError, ConnectTarget, ServerCaps, SessionLimits, Verify};
 use crate::exit;
+use crate::store::s3::{self, S3Settings};
 use crate::store::{Store, StoreError, StoreSource};
 use serde::Serialize;
 use std::path::Path;
@@ -478,6 +481,12 @@ pub struct StoreSection {
     pub path: String,
     #[serde(serialize_with = "store_source_name")]
     pub source: StoreSource,
+    /// `directory` or `s3`.
+    pub backend: &'static str,
+    /// For an S3 store: the endpoint, region and where the credentials come from (never
+    /// their values).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3: Option<S3Settings>,
     pub exists: bool,
     pub writable: Option<bool>,
     pub fsck: Option<FsckSummary>,
@@ -497,28 +506,57 @@ pub struct FsckSummary {
     pub problems: Vec<String>,
 }
 
-/// Whether the store is there, writable and whole.
+/// Whether the store is there, writable and whole. An S3 store is reached as every command
+/// reaches it (the AWS variables), and what it says when it cannot be reached is read into
+/// the likely cause: no such bucket, an endpoint that does not answer, plain HTTP not allowed,
+/// credentials refused.
 pub fn check_store(path: &Path, source: StoreSource) -> StoreSection {
+    let on_s3 = s3::is_s3(path);
+    let settings = on_s3.then(S3Settings::from_env);
     let mut section = StoreSection {
         path: path.display().to_string(),
         source,
+        backend: if on_s3 { "s3" } else { "directory" },
+        s3: settings.clone(),
         exists: false,
         writable: None,
         fsck: None,
         findings: Vec::new(),
     };
     let f = &mut section.findings;
+    if let Some(settings) = &settings {
+        f.push(Finding::ok(format!(
+            "S3 endpoint {}, region {}; credentials: {}",
+            settings.endpoint_shown(),
+            settings.region,
+            settings.credentials
+        )));
+    }
     let store = match Store::open(path) {
         Ok(store) => store,
         Err(StoreError::NotAStore { .. }) => {
-            f.push(Finding::fail(format!(
-                "no store at {} (a first `driftgate snapshot` creates it)",
-                path.display()
-            )));
+            f.push(Finding::fail(if on_s3 {
+                format!(
+                    "no store at {}: the bucket answers, but nothing is stored under this \
+                     prefix (a first `driftgate snapshot` creates it)",
+                    path.display()
+                )
+            } else {
+                format!(
+                    "no store at {} (a first `driftgate snapshot` creates it)",
+                    path.display()
+                )
+            }));
             return section;
         }
         Err(e) => {
-            f.push(Finding::fail(e.to_string()));
+            let text = e.to_string();
+            f.push(Finding::fail(
+                match settings.as_ref().and_then(|s| s3_cause(path, s, &text)) {
+                    Some(cause) => format!("{cause}: {text}"),
+                    None => text,
+                },
+            ));
             return section;
         }
     };
@@ -530,14 +568,22 @@ pub fn check_store(path: &Path, source: StoreSource) -> StoreSection {
     match store.probe_writable() {
         Ok(()) => {
             section.writable = Some(true);
-            f.push(Finding::ok(
-                "writable (a probe file was created and removed)",
-            ));
+            f.push(Finding::ok(if on_s3 {
+                "writable (a probe object was put and deleted)"
+            } else {
+                "writable (a probe file was created and removed)"
+            }));
         }
         Err(e) => {
             section.writable = Some(false);
+            let text = e.to_string();
+            let cause = settings
+                .as_ref()
+                .and_then(|s| s3_cause(path, s, &text))
+                .map(|c| format!("{c}: "))
+                .unwrap_or_default();
             f.push(Finding::fail(format!(
-                "not writable ({e}): snapshots cannot be stored"
+                "not writable ({cause}{text}): snapshots cannot be stored"
             )));
         }
     }
@@ -569,6 +615,57 @@ pub fn check_store(path: &Path, source: StoreSource) -> StoreSection {
         Err(e) => f.push(Finding::fail(format!("fsck could not read the store: {e}"))),
     }
     section
+}
+
+/// What an S3 error most likely means, in words a user can act on; `None` when the message
+/// matches none of the usual causes (it is then shown as it is).
+fn s3_cause(path: &Path, settings: &S3Settings, message: &str) -> Option<String> {
+    let bucket = s3::parse_url(&path.display().to_string())
+        .map(|u| u.bucket)
+        .unwrap_or_default();
+    let endpoint = settings.endpoint_shown();
+    let has = |needles: &[&str]| needles.iter().any(|n| message.contains(n));
+    if has(&[
+        "169.254.169.254",
+        "169.254.170.2",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ]) {
+        // object_store's fallbacks when the environment holds no keys: the instance
+        // metadata service, the container credentials endpoint, a web identity token.
+        Some(
+            "no S3 credentials: none in the environment (AWS_ACCESS_KEY_ID, \
+             AWS_SECRET_ACCESS_KEY), and the instance or container role gave none"
+                .to_string(),
+        )
+    } else if has(&["NoSuchBucket"]) {
+        Some(format!("the bucket {bucket} does not exist at {endpoint}"))
+    } else if has(&["URL scheme is not allowed"]) {
+        Some(format!(
+            "the endpoint {endpoint} is plain http:// and AWS_ALLOW_HTTP is not true \
+             (set it only for a server on a network path you trust)"
+        ))
+    } else if has(&[
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "AccessDenied",
+        "ExpiredToken",
+        "403 Forbidden",
+    ]) {
+        Some(format!(
+            "the S3 server refused the credentials ({}) for bucket {bucket}",
+            settings.credentials
+        ))
+    } else if has(&[
+        "error sending request",
+        "Connection refused",
+        "dns error",
+        "timed out",
+        "operation timed out",
+    ]) {
+        Some(format!("the S3 endpoint {endpoint} cannot be reached"))
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -608,6 +705,8 @@ mod tests {
         StoreSection {
             path: "snapshots".into(),
             source: StoreSource::Default,
+            backend: "directory",
+            s3: None,
             exists: true,
             writable: Some(true),
             fsck: None,
@@ -694,6 +793,44 @@ mod tests {
         assert!(f.text.contains("TLSv1.3, TLS_AES_256_GCM_SHA384"), "{f:?}");
         let f = tls_finding(&tls(true, "verify-ca", true, false), false);
         assert!(f.text.contains("host name is not"), "{f:?}");
+    }
+
+    #[test]
+    fn s3_errors_are_read_into_their_likely_cause() {
+        let settings = S3Settings {
+            endpoint: Some("http://minio:9000".into()),
+            region: "eu-west-1".into(),
+            allow_http: false,
+            credentials: "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        };
+        let path = Path::new("s3://team-store/prod");
+        let cause = |m: &str| s3_cause(path, &settings, m);
+        assert_eq!(
+            cause("404 Not Found: NoSuchBucket: The specified bucket does not exist").unwrap(),
+            "the bucket team-store does not exist at http://minio:9000 (AWS_ENDPOINT_URL)"
+        );
+        assert!(
+            cause("tcp connect error: Connection refused (os error 111)")
+                .unwrap()
+                .starts_with(
+                    "the S3 endpoint http://minio:9000 (AWS_ENDPOINT_URL) cannot be reached"
+                )
+        );
+        assert!(cause("builder error: URL scheme is not allowed")
+            .unwrap()
+            .contains("AWS_ALLOW_HTTP is not true"));
+        assert!(
+            cause("403 Forbidden: InvalidAccessKeyId: The key does not exist")
+                .unwrap()
+                .starts_with("the S3 server refused the credentials")
+        );
+        assert!(
+            cause("Error performing PUT http://169.254.169.254/latest/api/token: 403 Forbidden")
+                .unwrap()
+                .starts_with("no S3 credentials"),
+            "the metadata service, not the store, said 403"
+        );
+        assert_eq!(cause("hash mismatch"), None);
     }
 
     #[test]

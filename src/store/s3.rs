@@ -53,6 +53,57 @@ pub fn is_s3(root: &Path) -> bool {
     root.to_str().is_some_and(|s| s.starts_with("s3://"))
 }
 
+/// The S3 settings a store on S3 is reached with, as `doctor` shows them: from the same
+/// environment [`S3Backend::open`] reads, and never a credential's value (not even the
+/// access key id, which names an account).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct S3Settings {
+    /// The endpoint URL (`AWS_ENDPOINT_URL`, user info cut), or `None` for AWS's own.
+    pub endpoint: Option<String>,
+    pub region: String,
+    /// `AWS_ALLOW_HTTP=true`: plain `http://` endpoints are allowed.
+    pub allow_http: bool,
+    /// Where the credentials come from, in words.
+    pub credentials: &'static str,
+}
+
+impl S3Settings {
+    pub fn from_env() -> S3Settings {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        // object_store's aliases for the endpoint, the one the AWS CLI reads first.
+        let endpoint = var("AWS_ENDPOINT_URL").or_else(|| var("AWS_ENDPOINT"));
+        let region = var("AWS_REGION")
+            .or_else(|| var("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|| "us-east-1".to_string());
+        let credentials = match (
+            var("AWS_ACCESS_KEY_ID").is_some() && var("AWS_SECRET_ACCESS_KEY").is_some(),
+            var("AWS_SESSION_TOKEN").is_some(),
+        ) {
+            (true, true) => "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN",
+            (true, false) => "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            // What object_store falls back to without static keys.
+            (false, _) => {
+                "none in the environment (a web identity token, the container's or the \
+                 instance's role is asked next)"
+            }
+        };
+        S3Settings {
+            endpoint: endpoint.map(|e| crate::model::visible::visible_lines(&cut_user_info(&e))),
+            region: crate::model::visible::visible_lines(&region),
+            allow_http: var("AWS_ALLOW_HTTP").is_some_and(|v| v == "true"),
+            credentials,
+        }
+    }
+
+    /// The endpoint as a message names it.
+    pub fn endpoint_shown(&self) -> String {
+        match &self.endpoint {
+            Some(e) => format!("{e} (AWS_ENDPOINT_URL)"),
+            None => format!("AWS S3 in {}", self.region),
+        }
+    }
+}
+
 /// A validated `s3://bucket/prefix`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct S3Url {
@@ -61,18 +112,21 @@ pub struct S3Url {
     pub prefix: String,
 }
 
-fn bad_url(url: &str, reason: &str) -> StoreError {
-    // User info (`s3://key:secret@bucket`) is cut before the URL is shown: it may be a
-    // credential pasted where it does not belong.
-    let shown = match url.split_once("://") {
+/// `url` with its user info (`scheme://key:secret@host`) cut: it may be a credential
+/// pasted where it does not belong, and the URL is about to be shown.
+fn cut_user_info(url: &str) -> String {
+    match url.split_once("://") {
         Some((scheme, rest)) if rest.split('/').next().is_some_and(|a| a.contains('@')) => {
             let after = &rest[rest.find('@').map_or(0, |i| i + 1)..];
             format!("{scheme}://<user info cut>@{after}")
         }
         _ => url.to_string(),
-    };
+    }
+}
+
+fn bad_url(url: &str, reason: &str) -> StoreError {
     StoreError::BadStoreUrl {
-        url: crate::model::visible::visible_lines(&shown),
+        url: crate::model::visible::visible_lines(&cut_user_info(url)),
         reason: reason.to_string(),
     }
 }
@@ -184,8 +238,9 @@ impl Counters {
 }
 
 /// Append this process's S3 counts as a JSON line to the file `DRIFTGATE_S3_STATS` names
-/// (the benchmark's counting layer); nothing when unset or when no request was made.
-pub fn write_stats_if_asked(command: &str) {
+/// (the benchmark's counting layer), with the subcommand `command` names; nothing when
+/// unset or when no request was made (so `command` is only asked then).
+pub fn write_stats_if_asked(command: impl FnOnce() -> Option<String>) {
     let Some(path) = std::env::var_os("DRIFTGATE_S3_STATS") else {
         return;
     };
@@ -193,7 +248,7 @@ pub fn write_stats_if_asked(command: &str) {
     if v["requests"] == 0 {
         return;
     }
-    v["command"] = command.into();
+    v["command"] = command().unwrap_or_default().into();
     if let Ok(mut f) = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -336,11 +391,11 @@ impl S3Backend {
     }
 
     /// An error of the request for `key`: its `s3://` location and what the server or
-    /// client said, with every credential value cut out.
+    /// client said, on one line, with every credential value cut out.
     fn err(&self, key: &str, e: object_store::Error) -> StoreError {
         StoreError::io(
             &self.location(key),
-            io::Error::other(redact(&e.to_string(), &self.secrets)),
+            io::Error::other(redact(&describe(&e), &self.secrets)),
         )
     }
 
@@ -429,6 +484,46 @@ impl S3Backend {
 
 /// `text` with every secret in `secrets` replaced: an error quoting a request or a
 /// configuration never carries a credential out.
+/// An `object_store` error as one line that says what went wrong. Its own text stops at
+/// the outermost cause ("HTTP error: error sending request"), so the causes below are added
+/// until the one that names it ("Connection refused"); an S3 error document in the text
+/// (several lines of XML with request ids) is cut to its code and message
+/// ("NoSuchBucket: The specified bucket does not exist").
+fn describe(e: &object_store::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    let text = match text.find("<?xml").or_else(|| text.find("<Error>")) {
+        Some(at) => {
+            let doc = &text[at..];
+            let code = xml_text(doc, "Code");
+            let message = xml_text(doc, "Message");
+            let said = match (code, message) {
+                (Some(c), Some(m)) => format!("{c}: {m}"),
+                (Some(c), None) => c.to_string(),
+                (None, Some(m)) => m.to_string(),
+                (None, None) => "an error document without a code".to_string(),
+            };
+            format!("{}{said}", &text[..at])
+        }
+        None => text,
+    };
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The text of the first `<tag>…</tag>` in `doc`.
+fn xml_text<'a>(doc: &'a str, tag: &str) -> Option<&'a str> {
+    let start = doc.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let len = doc[start..].find(&format!("</{tag}>"))?;
+    Some(doc[start..start + len].trim())
+}
+
 fn redact(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_string();
     for s in secrets {
@@ -791,6 +886,63 @@ mod tests {
             assert!(matches!(e, StoreError::BadStoreUrl { .. }), "{bad}: {e}");
         }
         assert!(parse_url(&format!("s3://{}", "a".repeat(64))).is_err());
+    }
+
+    /// An error with a cause below it, as reqwest and hyper nest theirs.
+    #[derive(Debug)]
+    struct Nested(&'static str, Option<Box<Nested>>);
+    impl std::fmt::Display for Nested {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl std::error::Error for Nested {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|n| n as _)
+        }
+    }
+
+    #[test]
+    fn errors_are_one_line_with_their_cause_and_the_s3_code() {
+        let refused = object_store::Error::Generic {
+            store: "S3",
+            source: Box::new(Nested(
+                "HTTP error: error sending request",
+                Some(Box::new(Nested(
+                    "tcp connect error",
+                    Some(Box::new(Nested("Connection refused (os error 111)", None))),
+                ))),
+            )),
+        };
+        assert_eq!(
+            describe(&refused),
+            "Generic S3 error: HTTP error: error sending request: tcp connect error: Connection refused (os error 111)"
+        );
+        let no_bucket = object_store::Error::Generic {
+            store: "S3",
+            source: Box::new(Nested(
+                "404 Not Found: <?xml version=\"1.0\"?>\n<Error><Code>NoSuchBucket</Code>\
+                 <Message>The specified bucket does not exist</Message>\
+                 <RequestId>Ezu</RequestId></Error>",
+                None,
+            )),
+        };
+        assert_eq!(
+            describe(&no_bucket),
+            "Generic S3 error: 404 Not Found: NoSuchBucket: The specified bucket does not exist"
+        );
+    }
+
+    #[test]
+    fn user_info_is_cut_from_shown_urls() {
+        assert_eq!(
+            cut_user_info("http://key:secret@minio:9000/x"),
+            "http://<user info cut>@minio:9000/x"
+        );
+        assert_eq!(
+            cut_user_info("http://minio:9000/a@b"),
+            "http://minio:9000/a@b"
+        );
     }
 
     #[test]

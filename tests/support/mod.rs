@@ -849,6 +849,21 @@ pub fn driftgate_in_background(
 }
 
 /// A port nothing listens on (connection refused).
+/// The findings of one section of a `doctor --format json` report, as (level, text).
+pub fn doctor_findings(section: &serde_json::Value) -> Vec<(String, String)> {
+    section["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings: {section:#}"))
+        .iter()
+        .map(|f| {
+            (
+                f["level"].as_str().unwrap().to_string(),
+                f["text"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 pub fn unused_port() -> u16 {
     free_port()
 }

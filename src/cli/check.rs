@@ -245,20 +245,18 @@ impl CheckCmd {
         let targets = self
             .select(&loaded.config, sharded)
             .map_err(anyhow::Error::msg)?;
-        let mut out = std::io::stdout().lock();
-        match sharded {
-            Some((run_id, shard)) => writeln!(
-                out,
-                "shard {shard} of run {run_id}: {} of {} targets (targets_hash {})",
-                targets.len(),
-                loaded.config.targets.len(),
-                targets_hash(&loaded.config)
-            )?,
-            None => writeln!(out, "{} targets", targets.len())?,
-        }
-        for t in targets {
-            writeln!(out, "{}", crate::model::visible(&t.name))?;
-        }
+        let report = crate::render::check::DryRun {
+            shard: sharded
+                .map(|(run_id, shard)| (run_id.as_str(), *shard, targets_hash(&loaded.config))),
+            configured: loaded.config.targets.len(),
+            targets: targets.iter().map(|t| t.name.as_str()).collect(),
+        };
+        crate::render::render(
+            &report,
+            crate::render::Format::Text,
+            crate::render::Style::default(),
+            &mut std::io::stdout().lock(),
+        )?;
         Ok(crate::exit::OK)
     }
 

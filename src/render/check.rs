@@ -417,6 +417,37 @@ pub fn notification(run: &CheckRun) -> crate::notify::Message {
     }
 }
 
+/// What `check --dry-run` would check: the run's shard (if it is one) and its targets.
+pub struct DryRun<'a> {
+    /// Run id, shard and the config's target-list hash, when this run is a shard.
+    pub shard: Option<(&'a str, crate::check::shard::Shard, String)>,
+    /// Targets in the whole config.
+    pub configured: usize,
+    /// The names this run would check.
+    pub targets: Vec<&'a str>,
+}
+
+impl Report for DryRun<'_> {
+    const COMMAND: &'static str = "check --dry-run";
+    const FORMATS: &'static [Format] = &[Format::Text];
+
+    fn write_as<W: Write>(&self, _format: Format, _style: Style, out: &mut W) -> io::Result<()> {
+        match &self.shard {
+            Some((run_id, shard, hash)) => writeln!(
+                out,
+                "shard {shard} of run {run_id}: {} of {} targets (targets_hash {hash})",
+                self.targets.len(),
+                self.configured,
+            )?,
+            None => writeln!(out, "{} targets", self.targets.len())?,
+        }
+        for name in &self.targets {
+            writeln!(out, "{}", crate::model::visible(name))?;
+        }
+        Ok(())
+    }
+}
+
 /// `driftgate check`'s run as its outputs are asked for: the terminal summary (with GitHub
 /// Actions annotations under it when run there), or one of its report files.
 pub struct CheckReport<'a> {

@@ -11,6 +11,7 @@
 mod support;
 
 use support::browser::{open, Tripwire};
+use support::INSERT_ORDER;
 
 /// The hostile names of the issue, with the tripwire's port.
 fn hostile(port: u16) -> [String; 3] {
@@ -95,23 +96,6 @@ fn the_harness_catches_markup_and_passes_text() {
     assert!(wire.hits() > 0, "the tripwire saw no connection");
 }
 
-/// PostgreSQL's INSERT firing order on dot_tools (BEFORE ROW by name, AFTER ROW by name, then
-/// the statement trigger), as tests/graph.rs checks it against what the server ran.
-const INSERT_ORDER: [&str; 13] = [
-    "trg_auto_code_dot_tools",
-    "trg_before_birth_gate_dot_tools",
-    "trg_description_birth_guard",
-    "trg_normalize_dot_filepath",
-    "trg_validate_dot_origin",
-    "trg_auto_label_assignment",
-    "trg_auto_label_provenance",
-    "trg_birth_registry_auto",
-    "trg_birth_registry_auto_name",
-    "trg_context_pack_dot_register",
-    "trg_refresh_dot_count",
-    "trg_refresh_orphan_dot",
-    "trg_refresh_registry_count",
-];
 /// The "fires twice" hazard: one function behind two triggers.
 const HAZARD: [&str; 2] = ["trg_birth_registry_auto", "trg_birth_registry_auto_name"];
 
@@ -324,12 +308,7 @@ fn check_page_in_the_browser() {
     let db = support::fixture_db("browser_check");
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let config = dir.path().join("driftgate.toml");
-    std::fs::write(
-        &config,
-        format!("[[target]]\nname = \"prod\"\ndsn = \"{}\"\n", db.dsn),
-    )
-    .unwrap();
+    let config = support::one_target_config(dir.path(), &db.dsn);
     let cfg = config.to_str().unwrap();
     let r = support::driftgate(
         &store,

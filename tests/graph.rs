@@ -12,24 +12,6 @@ use std::sync::OnceLock;
 use support::oracle::{what_ran, Ran};
 use support::*;
 
-/// PostgreSQL's INSERT firing order on dot_tools: BEFORE ROW by name, AFTER ROW by name,
-/// then the statement-level trigger.
-const INSERT_ORDER: [&str; 13] = [
-    "trg_auto_code_dot_tools",
-    "trg_before_birth_gate_dot_tools",
-    "trg_description_birth_guard",
-    "trg_normalize_dot_filepath",
-    "trg_validate_dot_origin",
-    "trg_auto_label_assignment",
-    "trg_auto_label_provenance",
-    "trg_birth_registry_auto",
-    "trg_birth_registry_auto_name",
-    "trg_context_pack_dot_register",
-    "trg_refresh_dot_count",
-    "trg_refresh_orphan_dot",
-    "trg_refresh_registry_count",
-];
-
 /// A store holding snapshot `s` of the untouched fixture, shared by the read-only tests. It
 /// lives in the cluster's directory, which the harness removes.
 fn fixture_store() -> &'static Path {

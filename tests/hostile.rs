@@ -553,12 +553,7 @@ fn control_bytes_in_a_name_never_reach_a_terminal_or_a_ci_log() {
     raw("gate", &r.all());
 
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("driftgate.toml");
-    std::fs::write(
-        &config,
-        format!("[[target]]\nname = \"prod\"\ndsn = \"{}\"\n", db.dsn),
-    )
-    .unwrap();
+    let config = support::one_target_config(dir.path(), &db.dsn);
     let cfg = config.to_str().unwrap();
     let r = driftgate(
         s,

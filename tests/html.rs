@@ -322,12 +322,7 @@ fn hostile_names_are_only_ever_text_in_every_page() {
     let db = fixture_db("html_hostile");
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let config = dir.path().join("driftgate.toml");
-    std::fs::write(
-        &config,
-        format!("[[target]]\nname = \"prod\"\ndsn = \"{}\"\n", db.dsn),
-    )
-    .unwrap();
+    let config = support::one_target_config(dir.path(), &db.dsn);
     for r in ["base", "history"] {
         let r = driftgate(&store, &["snapshot", "--dsn", &db.dsn, "--ref", r]);
         assert_eq!(r.code, 0, "{r:?}");

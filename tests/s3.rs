@@ -108,12 +108,7 @@ fn store_life(kind: Kind) {
         &["export", "nightly", "--output", bundle.to_str().unwrap()],
     );
     assert!(std::fs::metadata(&bundle).unwrap().len() > 100);
-    let config = out.path().join("driftgate.toml");
-    std::fs::write(
-        &config,
-        format!("[[target]]\nname = \"prod\"\ndsn = \"{}\"\n", db.dsn),
-    )
-    .unwrap();
+    let config = support::one_target_config(out.path(), &db.dsn);
     ok(
         store,
         &[

@@ -499,12 +499,7 @@ fn bad_shard_input_is_exit_2_and_an_empty_shard_reports_its_identity() {
     let db = empty_db("shard_bad");
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let config = dir.path().join("driftgate.toml");
-    std::fs::write(
-        &config,
-        format!("[[target]]\nname = \"prod\"\ndsn = \"{}\"\n", db.dsn),
-    )
-    .unwrap();
+    let config = support::one_target_config(dir.path(), &db.dsn);
     let c = s(&config);
     let cases: &[BadCase] = &[
         (

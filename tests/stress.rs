@@ -87,12 +87,7 @@ fn stress(store: &std::path::Path, rounds: usize, s3: bool) {
     let db = empty_db("stress");
     db.sql("CREATE TABLE t (id int PRIMARY KEY, v text); CREATE INDEX t_v ON t (v);");
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("driftgate.toml");
-    std::fs::write(
-        &config,
-        format!("[[target]]\nname = \"prod\"\ndsn = \"{}\"\n", db.dsn),
-    )
-    .unwrap();
+    let config = support::one_target_config(dir.path(), &db.dsn);
     let config = config.to_str().unwrap().to_string();
     // The store exists before the first round, as a store in use does.
     let r = run_cmd(dg(

@@ -896,3 +896,33 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// A `driftgate.toml` in `dir` with one target, `prod`, reading `dsn`.
+pub fn one_target_config(dir: &Path, dsn: &str) -> PathBuf {
+    let config = dir.join("driftgate.toml");
+    std::fs::write(
+        &config,
+        format!("[[target]]\nname = \"prod\"\ndsn = \"{dsn}\"\n"),
+    )
+    .expect("writing driftgate.toml");
+    config
+}
+
+/// PostgreSQL's INSERT firing order on the governance sample's `dot_tools` (BEFORE ROW by
+/// name, AFTER ROW by name, then the statement trigger), as tests/graph.rs checks it against
+/// what the server ran.
+pub const INSERT_ORDER: [&str; 13] = [
+    "trg_auto_code_dot_tools",
+    "trg_before_birth_gate_dot_tools",
+    "trg_description_birth_guard",
+    "trg_normalize_dot_filepath",
+    "trg_validate_dot_origin",
+    "trg_auto_label_assignment",
+    "trg_auto_label_provenance",
+    "trg_birth_registry_auto",
+    "trg_birth_registry_auto_name",
+    "trg_context_pack_dot_register",
+    "trg_refresh_dot_count",
+    "trg_refresh_orphan_dot",
+    "trg_refresh_registry_count",
+];
